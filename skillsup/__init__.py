@@ -1,0 +1,225 @@
+"""The SkillsUp portal."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from . import permissions
+from .config import load_configuration
+from .database import configure_engines, engine_options
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides every other source of settings."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    load_configuration(app, config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
+    _configure_logging(app)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engines(app, db.engines)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(PROJECT_ROOT, "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_babel(app)
+    _init_login(app)
+
+    from .services import mail
+
+    mail.install(app, db.session)
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def _init_babel(app: Flask) -> None:
+    from .i18n import select_locale
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
+    )
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> User | None:
+        # The id in the cookie is "<user id>:<session version>": bumping the version ends
+        # every session the user has, everywhere.
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version) or not user.can_log_in:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .hr.views import bp as hr_bp
+    from .learning.views import bp as learning_bp
+    from .main.views import bp as main_bp
+    from .trainer.views import bp as trainer_bp
+
+    for blueprint in (main_bp, auth_bp, learning_bp, hr_bp, trainer_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def render_error(code: int, title: Any, description: Any) -> tuple[str, int]:
+        return render_template(
+            "errors/error.html", code=code, title=title, description=description
+        ), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        app.logger.warning(
+            "CSRF check failed for %s %s: %s", request.method, request.path, error.description
+        )
+        return render_error(
+            400, _l("The form has expired"), _l("Go back, reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if code < 400 or request.path.startswith("/static/"):
+            return error
+        titles = {
+            400: (_l("Bad request"), _l("The request could not be understood.")),
+            403: (_l("Not allowed"), _l("You do not have permission to see this page.")),
+            404: (_l("Page not found"), _l("There is no page at this address.")),
+            405: (_l("Not allowed"), _l("This page does not accept that kind of request.")),
+            413: (_l("Too large"), _l("The upload is larger than allowed.")),
+            429: (
+                _l("Too many attempts"),
+                _l("Too many attempts. Wait a few minutes and try again."),
+            ),
+        }
+        title, description = titles.get(code, (error.name, _l("Something went wrong.")))
+        if code == 400 and error.description and getattr(error, "skillsup_reason", False):
+            description = error.description
+        return render_error(code, title, description)
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        return render_error(
+            500,
+            _l("Something went wrong"),
+            _l("The error has been recorded. Please try again later."),
+        )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import i18n
+    from .labels import label
+    from .models import ClassStatus, EnrolmentStatus
+    from .web import home_url_for
+
+    app.jinja_env.globals.update(permissions.template_predicates())
+    app.jinja_env.globals.update(
+        home_url_for=home_url_for,
+        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        get_locale=get_locale,
+        html_lang=lambda: i18n.html_lang(str(get_locale())),
+        label=label,
+        EnrolmentStatus=EnrolmentStatus,
+        ClassStatus=ClassStatus,
+    )
+    app.jinja_env.filters.update(
+        datetime=i18n.fmt_datetime,
+        date=i18n.fmt_date,
+        time=i18n.fmt_time,
+        money=i18n.fmt_money,
+        number=i18n.fmt_number,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["SKILLSUP_ENV"] == "production":
+        headers.setdefault(
+            "Strict-Transport-Security",
+            f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains",
+        )
+    if request.endpoint and not request.endpoint.endswith("static"):
+        headers.setdefault("Cache-Control", "no-store" if _has_user() else "no-cache")
+    return response
+
+
+def _has_user() -> bool:
+    return bool(getattr(current_user, "is_authenticated", False))

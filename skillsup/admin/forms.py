@@ -1,0 +1,47 @@
+"""Forms for the institute's admins."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..labels import LABELS
+from ..models import Role
+from ..validators import EmailAddress
+
+ROLE_LABELS = {role: LABELS[role] for role in Role}
+
+
+class InviteUserForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Length(max=254), EmailAddress()]
+    )
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    company = SelectField(
+        _l("Partner company"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("Required for learners and HR officers."),
+    )
+    staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=50)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    role = SelectField(
+        _l("Role"),
+        choices=[("", _l("All roles"))] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+        validators=[Optional()],
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])

@@ -1,0 +1,98 @@
+"""The institute admins' pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import PartnerCompany, Role, User
+from ..services import accounts, dashboards, users
+from ..services.errors import DomainError
+from ..web import apply_domain_error, redirect_to_next, require_roles
+from .forms import InviteUserForm, ReasonForm, UserFilterForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_roles(Role.ADMIN))
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("admin/home.html", summary=dashboards.institute_summary())
+
+
+@bp.get("/users")
+def user_list() -> str:
+    form = UserFilterForm(request.args)
+    form.validate()
+    role = Role(form.role.data) if form.role.data else None
+    page = db.paginate(users.user_search(form.q.data, role), per_page=25, max_per_page=100)
+    return render_template("admin/users.html", form=form, page=page, reason_form=ReasonForm())
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite_user() -> str | Response:
+    form = InviteUserForm()
+    form.company.choices = [(0, _("No company"))] + [
+        (company_id, name) for company_id, name in db.session.execute(users.company_choices())
+    ]
+    if form.validate_on_submit():
+        company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
+        try:
+            accounts.invite_user(
+                current_user._get_current_object(),  # type: ignore[attr-defined]
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                company=company,
+                staff_number=form.staff_number.data,
+                department=form.department.data,
+                job_title=form.job_title.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin/invite_user.html", form=form)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int) -> Response:
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate_user(user_id: int) -> Response:
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_active(
+            current_user._get_current_object(),
+            user,
+            active,  # type: ignore[attr-defined]
+            form.reason.data or "",
+        )
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        if active:
+            flash(_("%(name)s can log in again.", name=user.name), "success")
+        else:
+            flash(
+                _("%(name)s has been deactivated and logged out everywhere.", name=user.name),
+                "success",
+            )
+    return redirect_to_next(url_for("admin.user_list"))

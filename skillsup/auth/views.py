@@ -1,0 +1,266 @@
+"""Signing in and out, registration, invitations, password resets and one's own account."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..models import normalise_email
+from ..services import accounts
+from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
+from ..services.tokens import Purpose, user_for_token
+from ..web import apply_domain_error, home_url_for, redirect_to_next
+from .forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    SetPasswordForm,
+)
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_account_key() -> str:
+    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _login_failed(response: Response) -> bool:
+    # Only failed attempts count against the limits; a success redirects.
+    return response.status_code != 302
+
+
+def _per_account_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+
+
+def _per_address_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+
+
+def _start_session(user: object, remember: bool = False) -> None:
+    # A fresh session on every login, so that a planted session id is worthless.
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(user, remember=remember)  # type: ignore[arg-type]
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _per_account_limit,
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+@limiter.limit(
+    _per_address_limit, methods=["POST"], deduct_when=_login_failed, scope="login-address"
+)
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        except (InvalidCredentials, AccountUnavailable) as error:
+            current_app.logger.warning(
+                "failed login for %s from %s: %s",
+                normalise_email(form.email.data or ""),
+                request.remote_addr,
+                type(error).__name__,
+            )
+            form.form_errors.append(str(error.message))
+            return render_template("auth/login.html", form=form), 200
+        db.session.commit()
+        _start_session(user, remember=bool(form.remember.data))
+        current_app.logger.info("login: user %s from %s", user.id, request.remote_addr)
+        return redirect_to_next(home_url_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        accounts.end_all_sessions(user)
+        db.session.commit()
+        current_app.logger.info("logout: user %s", user.id)
+        logout_user()
+        session.clear()
+        flash(_("You have logged out."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"], scope="register")
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            accounts.register_learner(
+                form.email.data or "", form.name.data or "", form.password.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(
+                _("Check your inbox: we have sent you a link to confirm your address."), "success"
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> str | Response:
+    form = ConfirmForm()
+    try:
+        user_for_token(token, Purpose.CONFIRM_EMAIL)
+    except InvalidToken as error:
+        return render_template("auth/invalid_link.html", message=error.message), 400
+    if form.validate_on_submit():
+        accounts.confirm_email(token)
+        db.session.commit()
+        flash(_("Your address is confirmed. You can log in now."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> str | Response:
+    try:
+        invitee = user_for_token(token, Purpose.INVITATION)
+    except InvalidToken as error:
+        return render_template("auth/invalid_link.html", message=error.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(token, form.password.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome to SkillsUp, %(name)s.", name=user.name), "success")
+            return redirect(home_url_for(user))
+    return render_template("auth/accept_invitation.html", form=form, invitee=invitee)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"], scope="forgot-password")
+def forgot_password() -> str | Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data or "")
+        db.session.commit()
+        flash(
+            _(
+                "If that address has an account, we have sent it a link to reset the "
+                "password. The link works for one hour."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    try:
+        user_for_token(token, Purpose.PASSWORD_RESET)
+    except InvalidToken as error:
+        return render_template("auth/invalid_link.html", message=error.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account() -> str:
+    profile_form = ProfileForm(obj=current_user)
+    profile_form.preferred_language.data = current_user.preferred_language or ""
+    return render_template(
+        "auth/account.html", profile_form=profile_form, password_form=ChangePasswordForm()
+    )
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile() -> str | Response:
+    profile_form = ProfileForm()
+    if profile_form.validate_on_submit():
+        accounts.update_preferences(
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+            name=profile_form.name.data or "",
+            preferred_language=profile_form.preferred_language.data,
+        )
+        db.session.commit()
+        flash(_("Your details have been saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html", profile_form=profile_form, password_form=ChangePasswordForm()
+    ), 400
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> str | Response:
+    password_form = ChangePasswordForm()
+    if password_form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            accounts.change_password(
+                user, password_form.current_password.data or "", password_form.password.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, password_form)
+        else:
+            db.session.commit()
+            # Every other session has ended; this one goes on under the new version.
+            _start_session(user)
+            flash(
+                _("Your password has been changed. You have been logged out everywhere else."),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    profile_form = ProfileForm(obj=current_user)
+    return render_template(
+        "auth/account.html", profile_form=profile_form, password_form=password_form
+    ), 400

@@ -1,0 +1,56 @@
+"""``flask`` commands, thin over the services. Each command commits once, at its end."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+from flask import Flask
+
+from .extensions import db
+from .models import Role, User, utcnow
+from .services import passwords
+from .services.errors import DomainError
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_admin_command)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo data (safe to run again: existing records are kept)."""
+    from .demo import seed_demo
+
+    report = seed_demo()
+    db.session.commit()
+    click.echo(report.summary())
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="The admin's e-mail address.")
+@click.option("--name", prompt=True, help="The admin's full name.")
+def create_admin_command(email: str, name: str) -> None:
+    """Create an institute admin account, asking for its password."""
+    from .services.accounts import find_user_by_email
+
+    if find_user_by_email(email) is not None:
+        raise click.ClickException(f"{email} already has an account.")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat the password: "):
+        raise click.ClickException("The passwords do not match.")
+    try:
+        passwords.check_password_policy(password, email=email, name=name)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    user = User(
+        email=email,
+        name=name,
+        role=Role.ADMIN,
+        password_hash=passwords.hash_password(password),
+        email_confirmed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created admin {user.email}.")

@@ -1,0 +1,201 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``SKILLSUP_*`` environment variables.
+
+The environment (``SKILLSUP_ENV``) is one of ``production`` (the default), ``development`` or
+``testing``. Outside development and testing the application refuses to start without a real
+secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+DEVELOPMENT_SECRET_KEY = "skillsup-development-key-do-not-use-in-production"  # noqa: S105
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+class DefaultConfig:
+    SKILLSUP_ENV = "production"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # set from the instance folder when missing
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+    POSTGRES_LOCK_TIMEOUT_MS = 10_000
+    POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+    # Sessions and cookies
+    SESSION_COOKIE_NAME = "skillsup_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_NAME = "skillsup_remember"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+
+    # Forms and uploads
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    # Passwords and tokens
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    PASSWORD_RESET_MAX_AGE = 3600
+    INVITATION_MAX_AGE = 7 * 24 * 3600
+    EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
+
+    # Login rate limits (Flask-Limiter notation); storage is shared through Redis in production
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+
+    # E-mail: logged when no server is configured
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
+    MAIL_DEFAULT_SENDER = "SkillsUp <no-reply@skillsup.test>"
+
+    # The address users see in e-mailed links when no request is at hand (CLI, workers)
+    SERVER_NAME: str | None = None
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    # Localisation
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
+    LANGUAGES = ("en", "zh_Hant_HK")
+
+    HSTS_MAX_AGE = 31_536_000
+
+
+# Environment variables that are not strings: how to read them.
+_BOOLEAN_TRUE = {"1", "true", "yes", "on"}
+_TYPED_SETTINGS: dict[str, type] = {
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_TIMEOUT": int,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
+    "POSTGRES_LOCK_TIMEOUT_MS": int,
+    "POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS": int,
+    "SESSION_COOKIE_SECURE": bool,
+    "REMEMBER_COOKIE_SECURE": bool,
+    "MAX_CONTENT_LENGTH": int,
+}
+
+# SKILLSUP_<name> environment variables that map to a differently named Flask setting.
+_RENAMED_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "RATELIMIT_STORAGE_URL": "RATELIMIT_STORAGE_URI",
+    "ENV": "SKILLSUP_ENV",
+}
+
+
+def _convert(name: str, raw: str) -> Any:
+    kind = _TYPED_SETTINGS.get(name)
+    if kind is bool:
+        return raw.strip().lower() in _BOOLEAN_TRUE
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"SKILLSUP_{name} must be a whole number, not {raw!r}"
+            ) from exc
+    return raw
+
+
+def settings_from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read every ``SKILLSUP_*`` variable into the Flask setting it stands for."""
+    environ = dict(os.environ if environ is None else environ)
+    settings: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("SKILLSUP_") or key.startswith("SKILLSUP_TEST_"):
+            continue
+        name = key.removeprefix("SKILLSUP_")
+        if name in {"REQUIRE_POSTGRES", "REQUIRE_BROWSER", "BENCH_DATABASE_URL"}:
+            continue
+        target = _RENAMED_SETTINGS.get(name, name)
+        settings[target] = _convert(target, raw)
+    return settings
+
+
+def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults, the instance file, the environment and finally explicit overrides."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    from_environment = settings_from_environment()
+    app.config.update(from_environment)
+    if overrides:
+        app.config.update(overrides)
+    explicit = set(from_environment) | set(overrides or {})
+
+    environment = app.config["SKILLSUP_ENV"]
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"SKILLSUP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    app.config["TESTING"] = app.config.get("TESTING", False) or environment == "testing"
+    relaxed = environment in {"development", "testing"}
+
+    if not app.config.get("SECRET_KEY"):
+        if not relaxed:
+            raise ConfigurationError(
+                "SKILLSUP_SECRET_KEY is not set. Set it to a long random value, for example "
+                "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        app.config["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+    elif app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not relaxed:
+        raise ConfigurationError(
+            "SKILLSUP_SECRET_KEY is set to the development key. Set it to a long random value."
+        )
+    elif len(app.config["SECRET_KEY"]) < 16 and not relaxed:
+        raise ConfigurationError("SKILLSUP_SECRET_KEY is too short: use at least 32 characters.")
+
+    if relaxed:
+        # A browser drops Secure cookies on plain http://127.0.0.1.
+        for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            if name not in explicit:
+                app.config[name] = False
+
+    if environment == "testing":
+        # Cheap hashing keeps the suite fast; never used outside tests.
+        for name, value in (
+            ("ARGON2_TIME_COST", 1),
+            ("ARGON2_MEMORY_COST", 8),
+            ("ARGON2_PARALLELISM", 1),
+        ):
+            if name not in explicit:
+                app.config[name] = value
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "skillsup.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

@@ -1,0 +1,20 @@
+"""Forms for HR officers."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..validators import EmailAddress
+
+
+class InviteEmployeeForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("Work e-mail address"), validators=[DataRequired(), Length(max=254), EmailAddress()]
+    )
+    staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=50)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])

@@ -1,0 +1,72 @@
+"""Human names for the values of the portal's enums, in the reader's language."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from .models import (
+    AttendanceStatus,
+    ClassStatus,
+    CourseStatus,
+    DeliveryMode,
+    EnrolmentSource,
+    EnrolmentStatus,
+    Role,
+    SkillArea,
+    TeachingLanguage,
+)
+
+LABELS: dict[enum.Enum, Any] = {
+    Role.LEARNER: _l("Learner"),
+    Role.HR: _l("HR officer"),
+    Role.TRAINER: _l("Trainer"),
+    Role.ADMIN: _l("Admin"),
+    EnrolmentStatus.PENDING: _l("Waiting for HR approval"),
+    EnrolmentStatus.CONFIRMED: _l("Confirmed"),
+    EnrolmentStatus.WAITLISTED: _l("On the waitlist"),
+    EnrolmentStatus.REJECTED: _l("Rejected"),
+    EnrolmentStatus.WITHDRAWN: _l("Withdrawn"),
+    EnrolmentStatus.COMPLETED: _l("Completed"),
+    EnrolmentStatus.NOT_COMPLETED: _l("Not completed"),
+    EnrolmentStatus.CANCELLED: _l("Cancelled"),
+    EnrolmentSource.SELF: _l("Own request"),
+    EnrolmentSource.NOMINATED: _l("Nominated by HR"),
+    EnrolmentSource.CSV: _l("CSV import"),
+    EnrolmentSource.ADMIN: _l("Added by the institute"),
+    ClassStatus.DRAFT: _l("Draft"),
+    ClassStatus.OPEN: _l("Open for enrolment"),
+    ClassStatus.CLOSED: _l("Enrolment closed"),
+    ClassStatus.RUNNING: _l("Running"),
+    ClassStatus.COMPLETED: _l("Completed"),
+    ClassStatus.CANCELLED: _l("Cancelled"),
+    CourseStatus.DRAFT: _l("Draft"),
+    CourseStatus.PUBLISHED: _l("Published"),
+    CourseStatus.ARCHIVED: _l("Archived"),
+    SkillArea.CLOUD: _l("Cloud computing"),
+    SkillArea.CYBERSECURITY: _l("Cybersecurity"),
+    SkillArea.DATA_AI: _l("Data and AI"),
+    SkillArea.NETWORKING: _l("Networking"),
+    SkillArea.SOFTWARE_ENGINEERING: _l("Software engineering"),
+    SkillArea.DIGITAL_WORKPLACE: _l("Digital workplace"),
+    SkillArea.PROJECT_MANAGEMENT: _l("Project management"),
+    SkillArea.IT_SERVICE_MANAGEMENT: _l("IT service management"),
+    DeliveryMode.ON_CAMPUS: _l("On campus"),
+    DeliveryMode.ONLINE_LIVE: _l("Online live"),
+    DeliveryMode.HYBRID: _l("Hybrid"),
+    TeachingLanguage.ENGLISH: _l("English"),
+    TeachingLanguage.CANTONESE: _l("Cantonese"),
+    TeachingLanguage.PUTONGHUA: _l("Putonghua"),
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+}
+
+
+def label(value: enum.Enum | None) -> str:
+    if value is None:
+        return ""
+    return str(LABELS.get(value, value.value))

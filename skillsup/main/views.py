@@ -1,0 +1,45 @@
+"""Pages that belong to no role: the front page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..web import home_url_for, is_safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    return render_template("main/index.html")
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """Remember a language for this browser; signed-in users save it in their preferences."""
+    language = request.form.get("lang", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+        if current_user.is_authenticated and current_user.preferred_language != language:
+            current_user.preferred_language = language
+            db.session.commit()
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else home_url_for(current_user))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

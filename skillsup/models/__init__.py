@@ -1,0 +1,56 @@
+"""The data model, one module per aggregate."""
+
+from .audit import AuditEntry
+from .certificates import Certificate
+from .classes import ClassSession, ClassStatus, CourseClass, class_trainers
+from .companies import CompanyDomain, PartnerCompany, SeatQuota
+from .courses import (
+    Course,
+    CourseStatus,
+    DeliveryMode,
+    SkillArea,
+    TeachingLanguage,
+    course_prerequisites,
+)
+from .enrolments import (
+    ACTIVE_STATUSES,
+    Attendance,
+    AttendanceStatus,
+    Enrolment,
+    EnrolmentSource,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+)
+from .types import UTCDateTime, utcnow
+from .users import COMPANY_ROLES, Role, User, normalise_email
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "COMPANY_ROLES",
+    "Attendance",
+    "AttendanceStatus",
+    "AuditEntry",
+    "Certificate",
+    "ClassSession",
+    "ClassStatus",
+    "CompanyDomain",
+    "Course",
+    "CourseClass",
+    "CourseStatus",
+    "DeliveryMode",
+    "Enrolment",
+    "EnrolmentSource",
+    "EnrolmentStatus",
+    "EnrolmentStatusChange",
+    "PartnerCompany",
+    "Role",
+    "SeatQuota",
+    "SkillArea",
+    "TeachingLanguage",
+    "UTCDateTime",
+    "User",
+    "class_trainers",
+    "course_prerequisites",
+    "normalise_email",
+    "utcnow",
+]

@@ -1,0 +1,37 @@
+"""Certificates issued on completion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .enrolments import Enrolment
+    from .users import User
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), unique=True)
+    serial_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    # Unguessable; the public verification page is found by it.
+    verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="certificate")
+    revoked_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None

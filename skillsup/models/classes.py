@@ -1,0 +1,110 @@
+"""Classes (intakes of a course) and their sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .courses import Course
+    from .users import User
+
+
+class ClassStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class_trainers = sa.Table(
+    "class_trainers",
+    db.metadata,
+    sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("trainer_id", sa.ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+
+class CourseClass(db.Model):
+    __tablename__ = "classes"
+    __table_args__ = (
+        sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint(
+            "seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"
+        ),
+        sa.CheckConstraint("min_attendance_pct BETWEEN 0 AND 100", name="min_attendance_range"),
+        sa.CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+        sa.CheckConstraint(
+            "enrolment_closes_at > enrolment_opens_at", name="enrolment_window_in_order"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    venue: Mapped[str | None] = mapped_column(sa.String(200))
+    online_url: Mapped[str | None] = mapped_column(sa.String(500))
+    capacity: Mapped[int]
+    # Confirmed learners; changed only by a conditional UPDATE in the enrolment service.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    enrolment_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enrolment_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawal_deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    min_attendance_pct: Mapped[int] = mapped_column(sa.SmallInteger, default=80)
+    assessment_required: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ClassStatus] = mapped_column(
+        enum_column(ClassStatus, "class_status"), default=ClassStatus.DRAFT, index=True
+    )
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="classes")
+    trainers: Mapped[list[User]] = relationship(secondary=class_trainers, order_by="User.name")
+    sessions: Mapped[list[ClassSession]] = relationship(
+        back_populates="course_class",
+        order_by="ClassSession.starts_at",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    def __repr__(self) -> str:
+        return f"<CourseClass {self.code}>"
+
+
+class ClassSession(db.Model):
+    __tablename__ = "class_sessions"
+    __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="times_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("classes.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    room: Mapped[str | None] = mapped_column(sa.String(120))
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
+    # Bumped on every change so that calendar entries update in place.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course_class: Mapped[CourseClass] = relationship(back_populates="sessions")
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600

@@ -1,0 +1,148 @@
+"""Enrolments of learners in classes, their history, and attendance at sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .certificates import Certificate
+    from .classes import ClassSession, CourseClass
+    from .users import User
+
+
+class EnrolmentStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+    NOT_COMPLETED = "not_completed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (
+    EnrolmentStatus.PENDING,
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.WAITLISTED,
+)
+_ACTIVE_SQL = "status IN ('pending', 'confirmed', 'waitlisted')"
+
+
+class EnrolmentSource(enum.StrEnum):
+    SELF = "self"
+    NOMINATED = "nominated"
+    CSV = "csv"
+    ADMIN = "admin"
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        # At most one active enrolment per learner and class, whatever the path.
+        sa.Index(
+            "uq_enrolments_active_learner_class",
+            "class_id",
+            "learner_id",
+            unique=True,
+            sqlite_where=sa.text(_ACTIVE_SQL),
+            postgresql_where=sa.text(_ACTIVE_SQL),
+        ),
+        sa.Index("ix_enrolments_class_status", "class_id", "status"),
+        sa.CheckConstraint(
+            "result_score IS NULL OR (result_score >= 0 AND result_score <= 100)",
+            name="result_score_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(sa.ForeignKey("classes.id"))
+    learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        enum_column(EnrolmentStatus, "enrolment_status")
+    )
+    source: Mapped[EnrolmentSource] = mapped_column(
+        enum_column(EnrolmentSource, "enrolment_source")
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    acted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The waitlist is served in this order.
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    result_passed: Mapped[bool | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course_class: Mapped[CourseClass] = relationship()
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    acted_by: Mapped[User | None] = relationship(foreign_keys=[acted_by_id])
+    history: Mapped[list[EnrolmentStatusChange]] = relationship(
+        back_populates="enrolment", order_by="EnrolmentStatusChange.id"
+    )
+    attendance: Mapped[list[Attendance]] = relationship(back_populates="enrolment")
+    certificate: Mapped[Certificate | None] = relationship(back_populates="enrolment")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class EnrolmentStatusChange(db.Model):
+    """One step in an enrolment's life: from which status to which, by whom, when and why."""
+
+    __tablename__ = "enrolment_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    from_status: Mapped[EnrolmentStatus | None] = mapped_column(
+        enum_column(EnrolmentStatus, "history_from_status")
+    )
+    to_status: Mapped[EnrolmentStatus] = mapped_column(
+        enum_column(EnrolmentStatus, "history_to_status")
+    )
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[AttendanceStatus] = mapped_column(
+        enum_column(AttendanceStatus, "attendance_status")
+    )
+    marked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="attendance")
+    session: Mapped[ClassSession] = relationship()

@@ -1,0 +1,102 @@
+"""Users: learners and HR officers of partner companies, trainers and admins of the institute."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .companies import PartnerCompany
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    HR = "hr"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+COMPANY_ROLES = (Role.LEARNER, Role.HR)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Addresses are stored lower-case, so the unique constraint ignores case.
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint(
+            "(role IN ('learner', 'hr') AND company_id IS NOT NULL)"
+            " OR (role IN ('trainer', 'admin') AND company_id IS NULL)",
+            name="company_matches_role",
+        ),
+        sa.CheckConstraint("session_version >= 1", name="session_version_positive"),
+        sa.UniqueConstraint("company_id", "staff_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
+    company_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("partner_companies.id"), index=True
+    )
+    staff_number: Mapped[str | None] = mapped_column(sa.String(50))
+    department: Mapped[str | None] = mapped_column(sa.String(120))
+    job_title: Mapped[str | None] = mapped_column(sa.String(120))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    preferred_language: Mapped[str | None] = mapped_column(sa.String(16))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # Bumped to end every session of the user: it is part of the id kept in session cookies.
+    session_version: Mapped[int] = mapped_column(default=1)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    company: Mapped[PartnerCompany | None] = relationship(back_populates="staff")
+    invited_by: Mapped[User | None] = relationship(remote_side=[id])
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def can_log_in(self) -> bool:
+        return (
+            self.is_active
+            and self.password_hash is not None
+            and self.email_confirmed_at is not None
+            and (self.company is None or self.company.is_active)
+        )
+
+    @property
+    def display_role(self) -> str:
+        return self.role.value
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()

@@ -1,0 +1,293 @@
+"""Accounts: signing in, registration, invitations, password changes and deactivation."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import permissions
+from ..extensions import db
+from ..models import CompanyDomain, PartnerCompany, Role, User, normalise_email, utcnow
+from . import audit, mail, passwords
+from .errors import (
+    AccountUnavailable,
+    EmailTaken,
+    InvalidCredentials,
+    PermissionDenied,
+    UnknownCompanyDomain,
+    ValidationFailed,
+)
+from .tokens import Purpose, make_token, user_for_token
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def company_for_email(email: str) -> PartnerCompany | None:
+    """The active partner company whose staff use the address's domain, if any."""
+    domain = normalise_email(email).rsplit("@", 1)[-1]
+    return db.session.scalar(
+        select(PartnerCompany)
+        .join(CompanyDomain)
+        .where(CompanyDomain.domain == domain, PartnerCompany.is_active.is_(True))
+    )
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with this address and password.
+
+    Raises :class:`InvalidCredentials` for an unknown address or a wrong password (the
+    same message, and the same time spent, either way) and :class:`AccountUnavailable` for
+    a right password on an account that is deactivated, unconfirmed or whose company is
+    inactive. Upgrades the stored hash when the hashing parameters have changed.
+    """
+    user = find_user_by_email(email)
+    if user is None or user.password_hash is None:
+        passwords.dummy_verify(password)
+        raise InvalidCredentials()
+    if not passwords.verify_password(user.password_hash, password):
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise AccountUnavailable(_l("This account has been deactivated."))
+    if user.email_confirmed_at is None:
+        raise AccountUnavailable(
+            _l("Confirm your e-mail address first: follow the link we sent you.")
+        )
+    if user.company is not None and not user.company.is_active:
+        raise AccountUnavailable(_l("Your company's access to the portal has ended."))
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(user, "auth.login", user, "signed in")
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session cookie of ``user``, on every device."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def register_learner(email: str, name: str, password: str) -> User | None:
+    """Register a learner from a partner company's staff, pending e-mail confirmation.
+
+    The address must be at an active partner company's domain (else
+    :class:`UnknownCompanyDomain`); the password must meet the policy (else
+    :class:`WeakPassword`). If the address already has an account, nothing is created and
+    its owner is told by e-mail instead, so that the form reveals nothing; returns ``None``.
+    """
+    email = normalise_email(email)
+    company = company_for_email(email)
+    if company is None:
+        raise UnknownCompanyDomain(
+            _l("Use your work e-mail address at one of our partner companies."), field="email"
+        )
+    passwords.check_password_policy(password, email=email, name=name)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        _send(
+            existing,
+            _l("You already have a SkillsUp account"),
+            "account_exists",
+            reset_url=url_for("auth.forgot_password", _external=True),
+        )
+        return None
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=Role.LEARNER,
+        company=company,
+        password_hash=passwords.hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "account.registered", user, f"registered as a learner of {company.code}")
+    _send(
+        user,
+        _l("Confirm your e-mail address"),
+        "confirm_email",
+        link=url_for(
+            "auth.confirm_email", token=make_token(user, Purpose.CONFIRM_EMAIL), _external=True
+        ),
+    )
+    return user
+
+
+def confirm_email(token: str) -> User:
+    """Mark the address of the token's user confirmed. Raises :class:`InvalidToken`."""
+    user = user_for_token(token, Purpose.CONFIRM_EMAIL)
+    user.email_confirmed_at = utcnow()
+    audit.record(user, "account.email_confirmed", user, "confirmed e-mail address")
+    return user
+
+
+def invite_user(
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    company: PartnerCompany | None = None,
+    staff_number: str | None = None,
+    department: str | None = None,
+    job_title: str | None = None,
+) -> User:
+    """Create an account for someone and e-mail them a link to set their password.
+
+    Admins invite anyone (learners and HR officers need a company; trainers and admins have
+    none); HR officers invite learners of their own company only. Raises
+    :class:`PermissionDenied`, :class:`EmailTaken` or :class:`ValidationFailed`.
+    """
+    if not permissions.can_invite(actor, role, company):
+        raise PermissionDenied()
+    email = normalise_email(email)
+    if role in (Role.LEARNER, Role.HR):
+        if company is None:
+            raise ValidationFailed(_l("Choose the person's company."), field="company")
+    else:
+        company = None
+    if find_user_by_email(email) is not None:
+        raise EmailTaken(
+            _l("Someone with this e-mail address already has an account."), field="email"
+        )
+    if staff_number and company is not None:
+        clash = db.session.scalar(
+            select(User.id).where(User.company_id == company.id, User.staff_number == staff_number)
+        )
+        if clash is not None:
+            raise ValidationFailed(
+                _l("Another employee has this staff number."), field="staff_number"
+            )
+    now = utcnow()
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        company=company,
+        staff_number=staff_number or None,
+        department=department or None,
+        job_title=job_title or None,
+        invited_at=now,
+        invited_by=actor,
+        # Following the invitation link proves the address.
+        email_confirmed_at=None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "account.invited", user, f"invited {email} as {role.value}")
+    send_invitation(user, actor)
+    return user
+
+
+def send_invitation(user: User, actor: User) -> None:
+    _send(
+        user,
+        _l("You are invited to the SkillsUp portal"),
+        "invitation",
+        inviter=actor,
+        link=url_for(
+            "auth.accept_invitation", token=make_token(user, Purpose.INVITATION), _external=True
+        ),
+    )
+
+
+def accept_invitation(token: str, password: str) -> User:
+    """Set the invitee's first password. Raises :class:`InvalidToken` or :class:`WeakPassword`."""
+    user = user_for_token(token, Purpose.INVITATION)
+    passwords.check_password_policy(password, email=user.email, name=user.name)
+    user.password_hash = passwords.hash_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    audit.record(user, "account.invitation_accepted", user, "set a first password")
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the address has an active account; otherwise do nothing.
+
+    The caller shows the same answer either way, so the form reveals no addresses.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    _send(
+        user,
+        _l("Reset your SkillsUp password"),
+        "password_reset",
+        link=url_for(
+            "auth.reset_password", token=make_token(user, Purpose.PASSWORD_RESET), _external=True
+        ),
+    )
+    audit.record(None, "account.password_reset_requested", user, "asked for a reset link")
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from a reset link and end every session of the user.
+
+    Raises :class:`InvalidToken` or :class:`WeakPassword`. A reset also confirms the address,
+    since the link reached it.
+    """
+    user = user_for_token(token, Purpose.PASSWORD_RESET)
+    passwords.check_password_policy(password, email=user.email, name=user.name)
+    user.password_hash = passwords.hash_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    end_all_sessions(user)
+    audit.record(user, "account.password_reset", user, "reset the password")
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change a password, given the current one; ends every other session.
+
+    Raises :class:`InvalidCredentials` for a wrong current password and :class:`WeakPassword`.
+    """
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise InvalidCredentials(
+            _l("The current password is not correct."), field="current_password"
+        )
+    if current_password == new_password:
+        raise ValidationFailed(
+            _l("Choose a password different from the current one."), field="password"
+        )
+    passwords.check_password_policy(new_password, email=user.email, name=user.name)
+    user.password_hash = passwords.hash_password(new_password)
+    end_all_sessions(user)
+    audit.record(user, "account.password_changed", user, "changed the password")
+
+
+def set_active(actor: User, user: User, active: bool, reason: str = "") -> None:
+    """Deactivate or reactivate an account. Deactivation ends every session of the user.
+
+    Admins act on anyone but themselves; HR officers on learners of their own company.
+    Raises :class:`PermissionDenied`.
+    """
+    if not permissions.can_manage_account(actor, user):
+        raise PermissionDenied()
+    if user.is_active == active:
+        return
+    user.is_active = active
+    if active:
+        user.deactivated_at = None
+    else:
+        user.deactivated_at = utcnow()
+        end_all_sessions(user)
+    audit.record(
+        actor,
+        "account.reactivated" if active else "account.deactivated",
+        user,
+        reason or "",
+        {"reason": reason},
+    )
+
+
+def update_preferences(user: User, *, name: str, preferred_language: str | None) -> None:
+    user.name = name.strip()
+    user.preferred_language = preferred_language or None
+    audit.record(user, "account.updated", user, "updated own profile")
+
+
+def _send(user: User, subject: object, template: str, **context: object) -> None:
+    with force_locale(user.preferred_language or "en"):
+        message = mail.render_message(user.email, str(subject), template, user=user, **context)
+    mail.queue(db.session(), message)

@@ -1,0 +1,47 @@
+"""Recording changes in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..extensions import db
+from ..models import AuditEntry, User
+
+
+def record(
+    actor: User | None,
+    action: str,
+    obj: Any = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> AuditEntry:
+    """Add an audit entry for ``action`` on ``obj`` by ``actor`` (``None`` for the system).
+
+    The entry joins the caller's transaction, so it is saved exactly when the change is.
+    """
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else obj.id
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=object_type or "system",
+        object_id=object_id,
+        summary=summary,
+        details=_jsonable(details or {}),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

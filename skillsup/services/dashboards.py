@@ -1,0 +1,240 @@
+"""What each role sees on its home page, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    AuditEntry,
+    ClassSession,
+    ClassStatus,
+    Course,
+    CourseClass,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    PartnerCompany,
+    Role,
+    User,
+    class_trainers,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class UpcomingSession:
+    session: ClassSession
+    course_class: CourseClass
+    course: Course
+
+
+def learner_enrolments(learner: User) -> list[Enrolment]:
+    """Every enrolment of the learner, newest first, with class and course loaded."""
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.learner_id == learner.id)
+            .options(joinedload(Enrolment.course_class).joinedload(CourseClass.course))
+            .order_by(Enrolment.requested_at.desc(), Enrolment.id.desc())
+        )
+    )
+
+
+def learner_upcoming_sessions(
+    learner: User, *, now: datetime | None = None, limit: int = 10
+) -> list[UpcomingSession]:
+    """The next sessions of the classes the learner is confirmed in."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(ClassSession, CourseClass, Course)
+        .join(CourseClass, ClassSession.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .join(Enrolment, Enrolment.class_id == CourseClass.id)
+        .where(
+            Enrolment.learner_id == learner.id,
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            ClassSession.ends_at >= now,
+            ClassSession.is_cancelled.is_(False),
+            CourseClass.status != ClassStatus.CANCELLED,
+        )
+        .order_by(ClassSession.starts_at)
+        .limit(limit)
+    ).all()
+    return [UpcomingSession(s, c, course) for s, c, course in rows]
+
+
+@dataclass(frozen=True)
+class CompanySummary:
+    active_staff: int
+    inactive_staff: int
+    by_status: dict[EnrolmentStatus, int]
+    recent: list[Enrolment]
+
+
+def company_summary(company_id: int, *, recent_limit: int = 10) -> CompanySummary:
+    """Headline figures for one partner company's HR officers; never crosses companies."""
+    staff_counts = dict(
+        db.session.execute(
+            select(User.is_active, func.count())
+            .where(User.company_id == company_id, User.role == Role.LEARNER)
+            .group_by(User.is_active)
+        ).all()
+    )
+    status_counts = dict(
+        db.session.execute(
+            select(Enrolment.status, func.count())
+            .join(User, Enrolment.learner_id == User.id)
+            .where(User.company_id == company_id)
+            .group_by(Enrolment.status)
+        ).all()
+    )
+    recent = list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(User, Enrolment.learner_id == User.id)
+            .where(User.company_id == company_id)
+            .options(
+                joinedload(Enrolment.learner),
+                joinedload(Enrolment.course_class).joinedload(CourseClass.course),
+            )
+            .order_by(Enrolment.updated_at.desc(), Enrolment.id.desc())
+            .limit(recent_limit)
+        )
+    )
+    return CompanySummary(
+        active_staff=staff_counts.get(True, 0),
+        inactive_staff=staff_counts.get(False, 0),
+        by_status={status: status_counts.get(status, 0) for status in EnrolmentStatus},
+        recent=recent,
+    )
+
+
+@dataclass(frozen=True)
+class TrainerClassRow:
+    course_class: CourseClass
+    confirmed: int
+    waitlisted: int
+    next_session: datetime | None
+
+
+def trainer_classes(trainer: User, *, now: datetime | None = None) -> list[TrainerClassRow]:
+    """The trainer's classes with their counts and next session, soonest first."""
+    now = now or utcnow()
+    confirmed = (
+        select(func.count())
+        .where(Enrolment.class_id == CourseClass.id, Enrolment.status == EnrolmentStatus.CONFIRMED)
+        .scalar_subquery()
+    )
+    waitlisted = (
+        select(func.count())
+        .where(Enrolment.class_id == CourseClass.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .scalar_subquery()
+    )
+    next_session = (
+        select(func.min(ClassSession.starts_at))
+        .where(
+            ClassSession.class_id == CourseClass.id,
+            ClassSession.starts_at >= now,
+            ClassSession.is_cancelled.is_(False),
+        )
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(CourseClass, confirmed, waitlisted, next_session)
+        .join(class_trainers, class_trainers.c.class_id == CourseClass.id)
+        .where(class_trainers.c.trainer_id == trainer.id)
+        .options(joinedload(CourseClass.course))
+        .order_by(CourseClass.starts_on, CourseClass.code)
+    ).all()
+    return [
+        TrainerClassRow(c, n_confirmed, n_waitlisted, _aware(next_at))
+        for c, n_confirmed, n_waitlisted, next_at in rows
+    ]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # An aggregate over a UTC column comes back without the column's type on SQLite.
+    from datetime import UTC
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def trainer_upcoming_sessions(
+    trainer: User, *, now: datetime | None = None, limit: int = 10
+) -> list[UpcomingSession]:
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(ClassSession, CourseClass, Course)
+        .join(CourseClass, ClassSession.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .join(class_trainers, class_trainers.c.class_id == CourseClass.id)
+        .where(
+            class_trainers.c.trainer_id == trainer.id,
+            ClassSession.ends_at >= now,
+            ClassSession.is_cancelled.is_(False),
+            CourseClass.status != ClassStatus.CANCELLED,
+        )
+        .order_by(ClassSession.starts_at)
+        .limit(limit)
+    ).all()
+    return [UpcomingSession(s, c, course) for s, c, course in rows]
+
+
+@dataclass(frozen=True)
+class InstituteSummary:
+    published_courses: int
+    draft_courses: int
+    classes_by_status: dict[ClassStatus, int]
+    active_enrolments: int
+    companies: int
+    users_by_role: dict[Role, int]
+    recent_changes: list[AuditEntry]
+
+
+def institute_summary(*, recent_limit: int = 15) -> InstituteSummary:
+    courses = dict(
+        db.session.execute(select(Course.status, func.count()).group_by(Course.status)).all()
+    )
+    classes = dict(
+        db.session.execute(
+            select(CourseClass.status, func.count()).group_by(CourseClass.status)
+        ).all()
+    )
+    active = db.session.scalar(
+        select(func.count()).select_from(Enrolment).where(Enrolment.status.in_(ACTIVE_STATUSES))
+    )
+    companies = db.session.scalar(
+        select(func.count()).select_from(PartnerCompany).where(PartnerCompany.is_active)
+    )
+    roles = dict(
+        db.session.execute(
+            select(User.role, func.count()).where(User.is_active).group_by(User.role)
+        ).all()
+    )
+    recent = list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(selectinload(AuditEntry.actor))
+            .order_by(AuditEntry.id.desc())
+            .limit(recent_limit)
+        )
+    )
+    return InstituteSummary(
+        published_courses=courses.get(CourseStatus.PUBLISHED, 0),
+        draft_courses=courses.get(CourseStatus.DRAFT, 0),
+        classes_by_status={status: classes.get(status, 0) for status in ClassStatus},
+        active_enrolments=active or 0,
+        companies=companies or 0,
+        users_by_role={role: roles.get(role, 0) for role in Role},
+        recent_changes=recent,
+    )

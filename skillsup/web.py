@@ -1,0 +1,77 @@
+"""Helpers shared by the views of every blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from .models import Role
+from .services.errors import DomainError
+
+HOME_ENDPOINTS = {
+    Role.LEARNER: "learning.my_learning",
+    Role.HR: "hr.dashboard",
+    Role.TRAINER: "trainer.home",
+    Role.ADMIN: "admin.home",
+}
+
+
+def home_url_for(user: Any) -> str:
+    if getattr(user, "is_authenticated", False):
+        return url_for(HOME_ENDPOINTS[user.role])
+    return url_for("main.index")
+
+
+def require_roles(*roles: Role) -> Callable[[], Response | None]:
+    """A ``before_request`` hook for a blueprint: log in first, then one of ``roles`` or 403."""
+
+    def check() -> Response | None:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+        if current_user.role not in roles:
+            current_app.logger.warning(
+                "access denied: user %s (%s) to %s",
+                current_user.id,
+                current_user.role,
+                request.path,
+            )
+            abort(403)
+        return None
+
+    return check
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Whether ``target`` is a path on this site (no scheme, host, or backslash tricks)."""
+    if not target:
+        return False
+    if any(ord(c) < 32 for c in target) or "\\" in target:
+        return False
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def redirect_to_next(default: str) -> Response:
+    target = request.values.get("next")
+    return redirect(target if is_safe_next(target) else default)
+
+
+def apply_domain_error(error: DomainError, form: FlaskForm | None = None) -> None:
+    """Show a refusal from a service: on the form field it names, else as a flash."""
+    if form is not None and error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response

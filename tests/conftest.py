@@ -1,0 +1,167 @@
+"""Fixtures: an application per database backend, a client, logged-in users, factories.
+
+Every test that asks for ``app`` (or anything built on it) runs on SQLite and, when
+``SKILLSUP_TEST_DATABASE_URL`` names a PostgreSQL database, on PostgreSQL as well. With
+``SKILLSUP_REQUIRE_POSTGRES=1`` a missing or unreachable PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from skillsup import create_app
+from skillsup.extensions import db
+from skillsup.services import mail
+
+from . import factories
+from .pg import postgres_database_url
+
+POSTGRES_URL = os.environ.get("SKILLSUP_TEST_DATABASE_URL", "")
+REQUIRE_POSTGRES = os.environ.get("SKILLSUP_REQUIRE_POSTGRES") == "1"
+
+BASE_TEST_CONFIG: dict[str, Any] = {
+    "SKILLSUP_ENV": "testing",
+    "SECRET_KEY": "test-secret-key-that-is-long-enough",
+    "WTF_CSRF_ENABLED": False,
+    "SERVER_NAME": "skillsup.test",
+    "MAIL_SERVER": None,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "SKILLSUP_REQUIRE_POSTGRES=1 but SKILLSUP_TEST_DATABASE_URL is not set: name a "
+            "PostgreSQL database, for example "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A database of this test worker's own on the PostgreSQL server, with the schema in it."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set SKILLSUP_TEST_DATABASE_URL to run on it")
+    try:
+        url = postgres_database_url(POSTGRES_URL, f"skillsup_test_{_worker()}")
+    except Exception as error:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL at SKILLSUP_TEST_DATABASE_URL is unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/skillsup-test.sqlite3"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Settings a test module may override for its ``app``."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(
+        {**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_config}
+    )
+    with application.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        else:
+            _truncate_all()
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Iterator[list[mail.Message]]:
+    """Messages delivered during the test (to the log, since no SMTP server is set)."""
+    sent: list[mail.Message] = []
+
+    def record(_sender: Any, message: mail.Message, **_kwargs: Any) -> None:
+        sent.append(message)
+
+    mail.message_sent.connect(record)
+    yield sent
+    mail.message_sent.disconnect(record)
+
+
+# Factories and ready-made people -----------------------------------------------------------
+
+
+@pytest.fixture
+def make(app: Flask) -> factories.Factory:
+    return factories.Factory()
+
+
+@pytest.fixture
+def company(make: factories.Factory) -> Any:
+    return make.company(name="Harbour IT Services", code="HBIT", domains=["harbour-it.test"])
+
+
+@pytest.fixture
+def learner(make: factories.Factory, company: Any) -> Any:
+    return make.user(role="learner", company=company, email="amy.chan@harbour-it.test")
+
+
+@pytest.fixture
+def hr_officer(make: factories.Factory, company: Any) -> Any:
+    return make.user(role="hr", company=company, email="hr@harbour-it.test")
+
+
+@pytest.fixture
+def trainer(make: factories.Factory) -> Any:
+    return make.user(role="trainer", email="trainer@skillsup.test")
+
+
+@pytest.fixture
+def admin(make: factories.Factory) -> Any:
+    return make.user(role="admin", email="admin@skillsup.test")
+
+
+def login(client: FlaskClient, user: Any, password: str = factories.PASSWORD) -> Any:
+    return client.post("/login", data={"email": user.email, "password": password})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def _login(user: Any, password: str = factories.PASSWORD) -> FlaskClient:
+        response = login(client, user, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
