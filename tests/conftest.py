@@ -7,6 +7,7 @@ Every test that asks for ``app`` (or anything built on it) runs on SQLite and, w
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -80,11 +81,28 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run as they would in a server: in their own app context.
+
+    The test itself keeps an app context (and a database session) of its own for setting up
+    data and checking results. Before each request that session commits, so that the
+    request sees the test's data and no lock is held; afterwards it forgets what it had
+    loaded, so that the test sees what the request changed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(
         {**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_config}
     )
+    application.test_client_class = IsolatedClient
     with application.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()

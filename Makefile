@@ -1,0 +1,67 @@
+# SkillsUp portal. `make run` serves the demo; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app skillsup
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev translations db demo run test lint format messages clean
+
+help:
+	@echo "make run     install, migrate, load the demo data and serve on http://$(HOST):$(PORT)"
+	@echo "make test    install the test tools and run ruff and the whole test suite"
+	@echo "make format  format the code with ruff"
+	@echo "make messages  extract translatable text into the catalogues"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Compiled catalogues are built here from the .po files, never committed.
+translations: $(VENV)/.installed
+	@if ls skillsup/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile --statistics -d skillsup/translations 2>&1 | grep -v '^$$' || true; \
+	fi
+
+db: $(VENV)/.installed
+	SKILLSUP_ENV=development $(FLASK) db upgrade
+
+demo: db
+	SKILLSUP_ENV=development $(FLASK) seed-demo
+
+run: translations demo
+	SKILLSUP_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(VENV)/.installed-dev translations
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o skillsup/translations/messages.pot .
+	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
