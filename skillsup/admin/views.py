@@ -96,3 +96,7 @@ def _set_active(user_id: int, *, active: bool) -> Response:
                 "success",
             )
     return redirect_to_next(url_for("admin.user_list"))
+
+
+# The course and class pages register on this blueprint too.
+from . import classes, courses  # noqa: E402, F401

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from ..extensions import db
 from ..models import AuditEntry, User
 
@@ -45,3 +48,16 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def entries_for(object_type: str, object_id: int, *, limit: int = 200) -> list[AuditEntry]:
+    """The audit entries of one object, newest first, with their actors loaded."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+            .options(joinedload(AuditEntry.actor))
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
