@@ -106,12 +106,13 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .catalogue.views import bp as catalogue_bp
     from .hr.views import bp as hr_bp
     from .learning.views import bp as learning_bp
     from .main.views import bp as main_bp
     from .trainer.views import bp as trainer_bp
 
-    for blueprint in (main_bp, auth_bp, learning_bp, hr_bp, trainer_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, catalogue_bp, learning_bp, hr_bp, trainer_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 
@@ -173,6 +174,8 @@ def _register_template_helpers(app: Flask) -> None:
         get_locale=get_locale,
         html_lang=lambda: i18n.html_lang(str(get_locale())),
         label=label,
+        ordinal=i18n.ordinal,
+        percent=i18n.percent,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,
     )

@@ -6,8 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask import current_app, has_request_context, request, session
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
 from flask_babel import format_time as babel_format_time
 from flask_login import current_user
 
@@ -31,6 +38,8 @@ def locale_from_accept_language(header_values: list[tuple[str, float]]) -> str |
 def select_locale() -> str:
     """The user's saved preference, else the session's choice, else the browser's, else English."""
     available = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     preferred = getattr(current_user, "preferred_language", None)
     if getattr(current_user, "is_authenticated", False) and preferred in available:
         return str(preferred)
@@ -63,3 +72,19 @@ def fmt_money(value: Decimal | float | None, currency: str = "HKD") -> str:
 
 def fmt_number(value: Any) -> str:
     return "" if value is None else format_decimal(value)
+
+
+def ordinal(number: int) -> str:
+    """'3rd' in English, '第3位' in Chinese: a place in a queue."""
+    locale = str(get_locale() or "en")
+    if locale.startswith("zh"):
+        return f"第{number}位"
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else format_percent(value)

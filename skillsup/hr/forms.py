@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..validators import EmailAddress
@@ -18,3 +18,17 @@ class InviteEmployeeForm(FlaskForm):
     staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=50)])
     department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject one or several requests."""
+
+    enrolment_ids = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False)
+    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")),
+                                                     ("reject", _l("Reject"))])
+    reason = StringField(_l("Reason (needed to reject)"),
+                         validators=[Optional(), Length(max=500)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

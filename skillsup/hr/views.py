@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Role
 from ..services import accounts, dashboards
+from ..services import approvals as approval_queries
+from ..services import enrolment as enrolments
 from ..services.errors import DomainError
-from ..web import apply_domain_error, require_roles
-from .forms import InviteEmployeeForm
+from ..web import apply_domain_error, redirect_to_next, require_roles
+from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(require_roles(Role.HR))
@@ -47,3 +50,61 @@ def invite_employee() -> str | Response:
             flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
             return redirect(url_for("hr.dashboard"))
     return render_template("hr/invite_employee.html", form=form)
+
+
+@bp.get("/approvals")
+def approvals() -> str:
+    requests = approval_queries.pending_requests(current_user.company_id)
+    return render_template("hr/approvals.html", requests=requests, form=DecisionForm())
+
+
+@bp.post("/approvals")
+def decide() -> Response:
+    """Approve or reject the chosen requests, all or none."""
+    form = DecisionForm()
+    if not form.validate_on_submit() or not form.enrolment_ids.data:
+        flash(_("Choose at least one request."), "error")
+        return redirect(url_for("hr.approvals"))
+    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    done = 0
+    try:
+        for enrolment_id in form.enrolment_ids.data:
+            enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
+            if enrolment is None:
+                abort(404)
+            if form.decision.data == "approve":
+                enrolments.approve(me, enrolment)
+            else:
+                enrolments.reject(me, enrolment, form.reason.data or "")
+            done += 1
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+        return redirect(url_for("hr.approvals"))
+    db.session.commit()
+    if form.decision.data == "approve":
+        flash(ngettext("%(num)d request approved.", "%(num)d requests approved.", done), "success")
+    else:
+        flash(ngettext("%(num)d request rejected.", "%(num)d requests rejected.", done), "success")
+    return redirect(url_for("hr.approvals"))
+
+
+@bp.post("/enrolments/<int:enrolment_id>/withdraw")
+def withdraw(enrolment_id: int) -> Response:
+    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
+    if enrolment is None:
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the withdrawal."), "error")
+    else:
+        try:
+            enrolments.withdraw(me, enrolment, form.reason.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error)
+        else:
+            db.session.commit()
+            flash(_("The enrolment has been withdrawn."), "success")
+    return redirect_to_next(url_for("hr.dashboard"))

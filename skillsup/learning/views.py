@@ -1,13 +1,19 @@
-"""The learner's own pages."""
+"""The learner's own pages and actions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from ..models import Role
-from ..services import dashboards
-from ..web import require_roles
+from ..extensions import db
+from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
+from ..services import enrolment as enrolments
+from ..services import learning
+from ..services.errors import DomainError
+from ..web import apply_domain_error, require_roles
+from .forms import ActionForm
 
 bp = Blueprint("learning", __name__)
 bp.before_request(require_roles(Role.LEARNER))
@@ -15,6 +21,46 @@ bp.before_request(require_roles(Role.LEARNER))
 
 @bp.get("/my-learning")
 def my_learning() -> str:
-    enrolments = dashboards.learner_enrolments(current_user)
-    upcoming = dashboards.learner_upcoming_sessions(current_user)
-    return render_template("learning/my_learning.html", enrolments=enrolments, upcoming=upcoming)
+    overview = learning.overview(current_user)
+    return render_template("learning/my_learning.html", overview=overview, form=ActionForm())
+
+
+@bp.post("/classes/<class_code>/enrol")
+def enrol(class_code: str) -> Response:
+    course_class = enrolments.find_class_by_code(class_code)
+    if course_class is None:
+        abort(404)
+    course_code = course_class.course.code
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    try:
+        outcome = enrolments.request_enrolment(me, me, course_class, EnrolmentSource.SELF)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        message = str(enrolments.describe(outcome))
+        db.session.commit()
+        category = "success" if outcome.status == EnrolmentStatus.CONFIRMED else "info"
+        flash(message, category)
+    return redirect(url_for("catalogue.course_detail", code=course_code))
+
+
+@bp.post("/my-learning/enrolments/<int:enrolment_id>/withdraw")
+def withdraw(enrolment_id: int) -> Response:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    if enrolment.learner_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    code = enrolment.course_class.code
+    try:
+        enrolments.withdraw(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        flash(_("You have withdrawn from %(code)s.", code=code), "success")
+    return redirect(url_for("learning.my_learning"))

@@ -1,0 +1,88 @@
+"""The public catalogue: the list of courses and a course's page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import format_date, get_locale
+from flask_login import current_user
+
+from ..models import DeliveryMode, SkillArea, TeachingLanguage
+from ..services import catalogue
+from ..timeutil import today_hk
+from .forms import CatalogueFilterForm
+
+bp = Blueprint("catalogue", __name__)
+
+MONTHS_AHEAD = 12
+
+
+def _months(today: date) -> list[date]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(MONTHS_AHEAD):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
+    def enum_or_none(enum_class: type, value: str | None) -> object:
+        try:
+            return enum_class(value) if value else None
+        except ValueError:
+            return None
+
+    start_month = None
+    if form.start_month.data:
+        try:
+            year, month = (int(part) for part in form.start_month.data.split("-"))
+            start_month = date(year, month, 1)
+        except ValueError:
+            start_month = None
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    return catalogue.CatalogueQuery(
+        q=(form.q.data or "")[:100],
+        skill_area=enum_or_none(SkillArea, form.skill_area.data),  # type: ignore[arg-type]
+        qf_level=int(form.qf_level.data) if (form.qf_level.data or "").isdigit() else None,
+        delivery_mode=enum_or_none(DeliveryMode, form.delivery_mode.data),  # type: ignore[arg-type]
+        teaching_language=enum_or_none(TeachingLanguage, form.teaching_language.data),  # type: ignore[arg-type]
+        start_month=start_month,
+        open_seats=bool(form.open_seats.data),
+        sort=form.sort.data if form.sort.data in catalogue.SORTS else "start",
+        page=min(page, 10_000),
+    )
+
+
+@bp.get("/courses")
+def course_list() -> str:
+    form = CatalogueFilterForm(request.args)
+    months = _months(today_hk())
+    form.set_month_choices(months, [format_date(m, "LLLL y") for m in months])
+    # Invalid choices are ignored rather than refused: a shared link must still show results.
+    form.validate()
+    query = _query_from(form)
+    page = catalogue.search_courses(query, locale=str(get_locale()))
+    filtered = any(
+        request.args.get(name) for name in
+        ("q", "skill_area", "qf_level", "delivery_mode", "teaching_language", "start_month",
+         "open_seats")
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("catalogue/list.html", form=form, page=page, filtered=filtered,
+                           args=args)
+
+
+@bp.get("/courses/<code>")
+def course_detail(code: str) -> str:
+    course = catalogue.find_course(code, current_user)
+    if course is None:
+        abort(404)
+    page = catalogue.course_page(course, current_user)
+    return render_template("catalogue/detail.html", course=course, page=page,
+                           ViewerAction=catalogue.ViewerAction,
+                           Availability=catalogue.Availability)

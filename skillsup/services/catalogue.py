@@ -1,0 +1,352 @@
+"""The public catalogue: finding courses and showing a course with its upcoming classes.
+
+Each page costs a fixed number of queries, whatever the number of courses and classes.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from babel.dates import get_day_names
+from babel.lists import format_list
+from flask_babel import get_locale, ngettext
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import permissions
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    ClassStatus,
+    Course,
+    CourseClass,
+    CourseStatus,
+    DeliveryMode,
+    Enrolment,
+    SkillArea,
+    TeachingLanguage,
+    User,
+    utcnow,
+)
+from ..timeutil import to_hk, today_hk
+
+UPCOMING_STATUSES = (ClassStatus.OPEN, ClassStatus.CLOSED)
+SORTS = ("start", "title", "level")
+PER_PAGE = 12
+
+
+class Availability(enum.StrEnum):
+    OPEN = "open"
+    WAITLIST = "waitlist"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    q: str = ""
+    skill_area: SkillArea | None = None
+    qf_level: int | None = None
+    delivery_mode: DeliveryMode | None = None
+    teaching_language: TeachingLanguage | None = None
+    start_month: date | None = None
+    open_seats: bool = False
+    sort: str = "start"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class CourseCard:
+    course: Course
+    next_class: CourseClass | None
+    availability: Availability
+
+
+@dataclass
+class CataloguePage:
+    cards: list[CourseCard]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.per_page), 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_item(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_item(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def _upcoming(today: date) -> list:
+    return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
+
+
+def _seats_open(now: datetime) -> list:
+    return [
+        CourseClass.status == ClassStatus.OPEN,
+        CourseClass.enrolment_opens_at <= now,
+        CourseClass.enrolment_closes_at >= now,
+    ]
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def search_courses(
+    query: CatalogueQuery, *, locale: str = "en", today: date | None = None,
+    now: datetime | None = None,
+) -> CataloguePage:
+    """Published courses matching the query, one page of them, with their next class."""
+    today = today or today_hk()
+    now = now or utcnow()
+    conditions = [Course.status == CourseStatus.PUBLISHED]
+    if query.q.strip():
+        pattern = _like(query.q.strip())
+        conditions.append(
+            or_(
+                *(
+                    func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
+                    for column in (Course.code, Course.title_en, Course.title_zh,
+                                   Course.summary_en, Course.summary_zh, Course.skills)
+                )
+            )
+        )
+    if query.skill_area is not None:
+        conditions.append(Course.skill_area == query.skill_area)
+    if query.qf_level is not None:
+        conditions.append(Course.qf_level == query.qf_level)
+    if query.delivery_mode is not None:
+        conditions.append(Course.delivery_mode == query.delivery_mode)
+    if query.teaching_language is not None:
+        conditions.append(Course.teaching_language == query.teaching_language)
+    if query.start_month is not None:
+        month_start = query.start_month.replace(day=1)
+        month_end = (
+            date(month_start.year + 1, 1, 1) if month_start.month == 12
+            else date(month_start.year, month_start.month + 1, 1)
+        )
+        conditions.append(
+            exists().where(
+                CourseClass.course_id == Course.id,
+                *_upcoming(today),
+                CourseClass.starts_on >= month_start,
+                CourseClass.starts_on < month_end,
+            )
+        )
+    if query.open_seats:
+        conditions.append(
+            exists().where(
+                CourseClass.course_id == Course.id,
+                *_seats_open(now),
+                CourseClass.seats_taken < CourseClass.capacity,
+            )
+        )
+
+    total = int(db.session.scalar(select(func.count(Course.id)).where(*conditions)) or 0)
+
+    next_start = (
+        select(func.min(CourseClass.starts_on))
+        .where(CourseClass.course_id == Course.id, *_upcoming(today))
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    statement: Select = select(Course).where(*conditions)
+    if query.sort == "title":
+        title = (
+            func.coalesce(Course.title_zh, Course.title_en) if locale.startswith("zh")
+            else Course.title_en
+        )
+        statement = statement.order_by(func.lower(title), Course.code)
+    elif query.sort == "level":
+        statement = statement.order_by(Course.qf_level, Course.code)
+    else:
+        statement = statement.order_by(next_start.is_(None), next_start, Course.code)
+    page = max(query.page, 1)
+    courses = list(
+        db.session.scalars(statement.limit(query.per_page).offset((page - 1) * query.per_page))
+    )
+
+    classes_by_course: dict[int, list[CourseClass]] = defaultdict(list)
+    if courses:
+        for course_class in db.session.scalars(
+            select(CourseClass)
+            .where(CourseClass.course_id.in_([c.id for c in courses]), *_upcoming(today))
+            .order_by(CourseClass.starts_on, CourseClass.code)
+        ):
+            classes_by_course[course_class.course_id].append(course_class)
+
+    cards = []
+    for course in courses:
+        classes = classes_by_course.get(course.id, [])
+        cards.append(
+            CourseCard(
+                course=course,
+                next_class=classes[0] if classes else None,
+                availability=availability(classes, now),
+            )
+        )
+    return CataloguePage(cards=cards, total=total, page=page, per_page=query.per_page)
+
+
+def availability(classes: list[CourseClass], now: datetime) -> Availability:
+    """Open if some class takes enrolments and has a seat; waitlist if all such are full."""
+    taking = [
+        c for c in classes
+        if c.status == ClassStatus.OPEN and c.enrolment_opens_at <= now <= c.enrolment_closes_at
+    ]
+    if any(c.seats_taken < c.capacity for c in taking):
+        return Availability.OPEN
+    if taking:
+        return Availability.WAITLIST
+    return Availability.CLOSED
+
+
+def class_availability(course_class: CourseClass, now: datetime) -> Availability:
+    return availability([course_class], now)
+
+
+# ---------------------------------------------------------------------------------------------
+# A course's page
+
+
+class ViewerAction(enum.StrEnum):
+    LOG_IN = "log_in"
+    ENROL = "enrol"
+    JOIN_WAITLIST = "join_waitlist"
+    REQUEST_APPROVAL = "request_approval"
+    ENROLLED = "enrolled"
+    CLOSED = "closed"
+    NONE = "none"
+
+
+@dataclass
+class ClassOffer:
+    course_class: CourseClass
+    schedule: str
+    availability: Availability
+    action: ViewerAction
+    enrolment: Enrolment | None = None
+    trainers: list[User] = field(default_factory=list)
+
+
+@dataclass
+class CoursePage:
+    course: Course
+    offers: list[ClassOffer]
+
+
+def find_course(code: str, viewer: object) -> Course | None:
+    """The course with this code, if the viewer may see it: drafts and archived courses
+    are for admins only."""
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.code == code.strip().upper())
+        .options(selectinload(Course.prerequisites))
+    )
+    if course is None:
+        return None
+    if course.status != CourseStatus.PUBLISHED and not permissions.is_admin(viewer):
+        return None
+    return course
+
+
+def course_page(course: Course, viewer: object, *, now: datetime | None = None,
+                today: date | None = None) -> CoursePage:
+    """The course's upcoming and running classes with what the viewer may do in each."""
+    now = now or utcnow()
+    today = today or today_hk()
+    classes = list(
+        db.session.scalars(
+            select(CourseClass)
+            .where(
+                CourseClass.course_id == course.id,
+                or_(
+                    and_(*_upcoming(today)),
+                    CourseClass.status == ClassStatus.RUNNING,
+                ),
+            )
+            .options(selectinload(CourseClass.trainers), selectinload(CourseClass.sessions))
+            .order_by(CourseClass.starts_on, CourseClass.code)
+        )
+    )
+    mine: dict[int, Enrolment] = {}
+    if permissions.is_learner(viewer) and classes:
+        mine = {
+            e.class_id: e
+            for e in db.session.scalars(
+                select(Enrolment).where(
+                    Enrolment.learner_id == viewer.id,  # type: ignore[attr-defined]
+                    Enrolment.class_id.in_([c.id for c in classes]),
+                    Enrolment.status.in_(ACTIVE_STATUSES),
+                )
+            )
+        }
+    offers = []
+    for course_class in classes:
+        state = class_availability(course_class, now)
+        enrolment = mine.get(course_class.id)
+        offers.append(
+            ClassOffer(
+                course_class=course_class,
+                schedule=schedule_summary(course_class),
+                availability=state,
+                action=viewer_action(viewer, state, enrolment),
+                enrolment=enrolment,
+                trainers=list(course_class.trainers),
+            )
+        )
+    return CoursePage(course=course, offers=offers)
+
+
+def viewer_action(
+    viewer: object, state: Availability, enrolment: Enrolment | None
+) -> ViewerAction:
+    if not getattr(viewer, "is_authenticated", False):
+        return ViewerAction.LOG_IN if state != Availability.CLOSED else ViewerAction.CLOSED
+    if not permissions.is_learner(viewer):
+        return ViewerAction.NONE
+    if enrolment is not None:
+        return ViewerAction.ENROLLED
+    if state == Availability.CLOSED:
+        return ViewerAction.CLOSED
+    company = viewer.company  # type: ignore[attr-defined]
+    if company is not None and company.requires_approval:
+        return ViewerAction.REQUEST_APPROVAL
+    return ViewerAction.ENROL if state == Availability.OPEN else ViewerAction.JOIN_WAITLIST
+
+
+def schedule_summary(course_class: CourseClass) -> str:
+    """'Tue and Thu 19:00–22:00, 8 sessions', in the reader's language and Hong Kong time."""
+    sessions = [s for s in course_class.sessions if not s.is_cancelled]
+    if not sessions:
+        return ngettext("%(num)d session", "%(num)d sessions", 0)
+    locale = get_locale() or "en"
+    local = [(to_hk(s.starts_at), to_hk(s.ends_at)) for s in sessions]
+    weekdays = sorted({start.weekday() for start, _ in local})
+    names = get_day_names("abbreviated", locale=locale)
+    days = format_list([names[d] for d in weekdays], locale=locale)
+    usual: tuple[time, time] = Counter(
+        (start.time(), end.time()) for start, end in local
+    ).most_common(1)[0][0]
+    hours = f"{usual[0]:%H:%M}–{usual[1]:%H:%M}"
+    count = ngettext("%(num)d session", "%(num)d sessions", len(sessions))
+    return f"{days} {hours}, {count}"

@@ -1,0 +1,630 @@
+"""Enrolment: the life cycle of a learner's place in a class.
+
+Every path that changes an enrolment (a learner's button, an HR nomination, a CSV import, an
+admin action, a CLI command) goes through these functions, so the rules hold whatever the path:
+
+- a class never has more confirmed learners than its capacity: seats are taken only by one
+  conditional ``UPDATE ... WHERE seats_taken < capacity``, backed by a CHECK constraint;
+- a learner has at most one active (pending, confirmed, waitlisted) enrolment per class,
+  backed by a partial unique index;
+- the waitlist is first come, first served, and a freed seat goes to the first eligible
+  waitlisted learner in the same transaction that frees it;
+- a company never uses more seats than its quota (confirmed and pending enrolments count);
+- nothing is deleted: every transition is recorded with who, when, from, to and why.
+
+Functions flush but never commit; e-mail they cause is queued and leaves after the commit.
+Lock order, to stay free of deadlocks: the class row first, then the company's quota rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from .. import permissions
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    ClassSession,
+    ClassStatus,
+    Course,
+    CourseClass,
+    CourseStatus,
+    Enrolment,
+    EnrolmentSource,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    SeatQuota,
+    User,
+    course_prerequisites,
+    utcnow,
+)
+from . import audit, notify
+from .errors import DomainError, NotFound, PermissionDenied
+
+
+class EnrolmentRefused(DomainError):
+    """The request breaks an enrolment rule; the message says which."""
+
+
+class ClassNotOpen(EnrolmentRefused):
+    pass
+
+
+class EnrolmentClosed(EnrolmentRefused):
+    pass
+
+
+class AccountInactive(EnrolmentRefused):
+    pass
+
+
+class PrerequisitesMissing(EnrolmentRefused):
+    pass
+
+
+class AlreadyEnrolled(EnrolmentRefused):
+    pass
+
+
+class TimetableClash(EnrolmentRefused):
+    pass
+
+
+class QuotaExceeded(EnrolmentRefused):
+    pass
+
+
+class WithdrawalClosed(EnrolmentRefused):
+    pass
+
+
+class InvalidTransition(EnrolmentRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class EnrolmentOutcome:
+    enrolment: Enrolment
+    waitlist_position: int | None = None
+
+    @property
+    def status(self) -> EnrolmentStatus:
+        return self.enrolment.status
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def request_enrolment(
+    actor: User,
+    learner: User,
+    course_class: CourseClass,
+    source: EnrolmentSource = EnrolmentSource.SELF,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> EnrolmentOutcome:
+    """Enrol ``learner`` in ``course_class`` on behalf of ``actor``.
+
+    The learner asks for themself (source ``self``); an HR officer nominates staff of their
+    own company (``nominated`` or ``csv``); an admin enrols anyone (``admin``). A learner's own
+    request at a company that needs HR approval becomes *pending* and takes no seat; every
+    other request is *confirmed* when a seat is free and *waitlisted* when the class is full.
+
+    Raises :class:`PermissionDenied` when the actor may not act for the learner,
+    :class:`ClassNotOpen`, :class:`EnrolmentClosed`, :class:`AccountInactive`,
+    :class:`AlreadyEnrolled`, :class:`PrerequisitesMissing`, :class:`TimetableClash` or
+    :class:`QuotaExceeded` when a rule refuses the request.
+    """
+    now = now or utcnow()
+    _check_actor(actor, learner, source)
+    locked = _lock_class(course_class.id)
+    check_eligibility(learner, locked, now=now)
+
+    needs_approval = (
+        source == EnrolmentSource.SELF
+        and learner.company is not None
+        and learner.company.requires_approval
+    )
+    # A savepoint, so that a duplicate caught by the unique index gives back the seat.
+    savepoint = db.session.begin_nested()
+    try:
+        if needs_approval:
+            status = EnrolmentStatus.PENDING
+        elif _take_seat(locked.id):
+            status = EnrolmentStatus.CONFIRMED
+        else:
+            status = EnrolmentStatus.WAITLISTED
+        enrolment = Enrolment(
+            class_id=locked.id,
+            learner_id=learner.id,
+            status=status,
+            source=source,
+            requested_by_id=actor.id,
+            acted_by_id=actor.id,
+            requested_at=now,
+            confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
+            waitlisted_at=now if status == EnrolmentStatus.WAITLISTED else None,
+        )
+        db.session.add(enrolment)
+        db.session.flush()
+        savepoint.commit()
+    except IntegrityError as error:
+        savepoint.rollback()
+        raise AlreadyEnrolled(_l("You already have a place or a request in this class.")) from error
+
+    _record(enrolment, None, status, actor, reason, now)
+    db.session.refresh(locked)
+    notify.enrolment_changed(enrolment, None)
+    position = waitlist_position(enrolment) if status == EnrolmentStatus.WAITLISTED else None
+    return EnrolmentOutcome(enrolment, position)
+
+
+def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime) -> None:
+    """Raise the first rule a request by ``learner`` for ``course_class`` would break."""
+    if course_class.status != ClassStatus.OPEN or course_class.course.status != (
+        CourseStatus.PUBLISHED
+    ):
+        raise ClassNotOpen(_l("This class is not open for enrolment."))
+    if now < course_class.enrolment_opens_at:
+        raise EnrolmentClosed(_l("Enrolment for this class has not opened yet."))
+    if now > course_class.enrolment_closes_at:
+        raise EnrolmentClosed(_l("Enrolment for this class has closed."))
+    if not learner.is_active or learner.company is None or not learner.company.is_active:
+        raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
+    if active_enrolment(learner.id, course_class.id) is not None:
+        raise AlreadyEnrolled(_l("You already have a place or a request in this class."))
+    missing = missing_prerequisites(learner.id, course_class.course_id)
+    if missing:
+        raise PrerequisitesMissing(
+            _l("Complete these courses first: %(codes)s.", codes=", ".join(missing))
+        )
+    clash = clashing_class(learner.id, course_class.id)
+    if clash is not None:
+        raise TimetableClash(
+            _l("Its sessions clash with your class %(code)s.", code=clash)
+        )
+    _check_quota(learner, course_class)
+
+
+def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
+    if source == EnrolmentSource.SELF:
+        allowed = permissions.is_learner(actor) and actor.id == learner.id
+    elif source in (EnrolmentSource.NOMINATED, EnrolmentSource.CSV):
+        allowed = permissions.is_hr(actor) and actor.company_id == learner.company_id
+    else:
+        allowed = permissions.is_admin(actor)
+    if not allowed or not permissions.is_learner(learner):
+        raise PermissionDenied()
+
+
+def _lock_class(class_id: int) -> CourseClass:
+    course_class = db.session.scalar(
+        select(CourseClass)
+        .where(CourseClass.id == class_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if course_class is None:
+        raise NotFound()
+    return course_class
+
+
+def _take_seat(class_id: int) -> bool:
+    """Take one seat if one is free: the only way ``seats_taken`` grows."""
+    taken = db.session.execute(
+        update(CourseClass)
+        .where(CourseClass.id == class_id, CourseClass.seats_taken < CourseClass.capacity)
+        .values(seats_taken=CourseClass.seats_taken + 1)
+        .returning(CourseClass.seats_taken)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
+
+
+def _give_back_seat(class_id: int) -> None:
+    db.session.execute(
+        update(CourseClass)
+        .where(CourseClass.id == class_id, CourseClass.seats_taken > 0)
+        .values(seats_taken=CourseClass.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def active_enrolment(learner_id: int, class_id: int) -> Enrolment | None:
+    return db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.learner_id == learner_id,
+            Enrolment.class_id == class_id,
+            Enrolment.status.in_(ACTIVE_STATUSES),
+        )
+    )
+
+
+def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
+    """Codes of the course's prerequisites the learner has not completed."""
+    completed = (
+        select(CourseClass.course_id)
+        .join(Enrolment, Enrolment.class_id == CourseClass.id)
+        .where(Enrolment.learner_id == learner_id, Enrolment.status == EnrolmentStatus.COMPLETED)
+    )
+    return list(
+        db.session.scalars(
+            select(Course.code)
+            .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+            .where(
+                course_prerequisites.c.course_id == course_id,
+                Course.id.not_in(completed),
+            )
+            .order_by(Course.code)
+        )
+    )
+
+
+def clashing_class(learner_id: int, class_id: int) -> str | None:
+    """The code of a class the learner is confirmed in whose sessions overlap this class's."""
+    theirs = aliased(ClassSession)
+    ours = aliased(ClassSession)
+    return db.session.scalar(
+        select(CourseClass.code)
+        .join(Enrolment, Enrolment.class_id == CourseClass.id)
+        .join(theirs, theirs.class_id == CourseClass.id)
+        .join(
+            ours,
+            and_(
+                ours.class_id == class_id,
+                ours.starts_at < theirs.ends_at,
+                theirs.starts_at < ours.ends_at,
+                ours.is_cancelled.is_(False),
+            ),
+        )
+        .where(
+            Enrolment.learner_id == learner_id,
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            Enrolment.class_id != class_id,
+            theirs.is_cancelled.is_(False),
+        )
+        .limit(1)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotas
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    quota: SeatQuota
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(self.quota.seats - self.used, 0)
+
+
+def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False) -> list[QuotaUse]:
+    """The company's quotas that cover the class, with the seats each has used."""
+    statement = select(SeatQuota).where(
+        SeatQuota.company_id == company_id,
+        SeatQuota.starts_on <= course_class.starts_on,
+        SeatQuota.ends_on >= course_class.starts_on,
+        (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == course_class.course_id),
+    ).order_by(SeatQuota.id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return [QuotaUse(quota, seats_used(quota)) for quota in db.session.scalars(statement)]
+
+
+def seats_used(quota: SeatQuota) -> int:
+    """Confirmed and pending enrolments of the company's staff that the quota covers."""
+    statement = (
+        select(func.count(Enrolment.id))
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(
+            User.company_id == quota.company_id,
+            Enrolment.status.in_((EnrolmentStatus.CONFIRMED, EnrolmentStatus.PENDING)),
+            CourseClass.starts_on >= quota.starts_on,
+            CourseClass.starts_on <= quota.ends_on,
+        )
+    )
+    if quota.course_id is not None:
+        statement = statement.where(CourseClass.course_id == quota.course_id)
+    return int(db.session.scalar(statement) or 0)
+
+
+def _check_quota(learner: User, course_class: CourseClass) -> None:
+    assert learner.company_id is not None
+    for use in quota_uses(learner.company_id, course_class, lock=True):
+        if use.left < 1:
+            raise QuotaExceeded(
+                _l(
+                    "Your company has used all %(seats)d seats of its quota for %(period)s "
+                    "(%(left)d left).",
+                    seats=use.quota.seats,
+                    period=use.quota.label,
+                    left=use.left,
+                )
+            )
+
+
+def _quota_allows(learner: User, course_class: CourseClass) -> bool:
+    if learner.company_id is None:
+        return False
+    return all(use.left >= 1 for use in quota_uses(learner.company_id, course_class, lock=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and changes
+
+
+def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -> EnrolmentOutcome:
+    """Approve a pending request: it takes a free seat, or a waitlist place when full.
+
+    HR officers approve their own company's staff; admins anyone. Raises
+    :class:`PermissionDenied` or :class:`InvalidTransition` when it is not pending.
+    """
+    now = now or utcnow()
+    _check_decider(actor, enrolment)
+    locked = _lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status != EnrolmentStatus.PENDING:
+        raise InvalidTransition(_l("Only a request waiting for approval can be approved."))
+    if _take_seat(locked.id):
+        to = EnrolmentStatus.CONFIRMED
+        enrolment.confirmed_at = now
+    else:
+        to = EnrolmentStatus.WAITLISTED
+        enrolment.waitlisted_at = now
+    _transition(enrolment, to, actor, None, now)
+    db.session.refresh(locked)
+    position = waitlist_position(enrolment) if to == EnrolmentStatus.WAITLISTED else None
+    return EnrolmentOutcome(enrolment, position)
+
+
+def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | None = None) -> None:
+    """Reject a request, with a reason. A rejected confirmed place frees its seat for the
+    waitlist. Raises :class:`PermissionDenied`, :class:`InvalidTransition`, or
+    :class:`EnrolmentRefused` without a reason."""
+    now = now or utcnow()
+    _check_decider(actor, enrolment)
+    if not reason.strip():
+        raise EnrolmentRefused(_l("Give a reason for the rejection."), field="reason")
+    _lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_l("This enrolment is no longer active."))
+    _end(enrolment, EnrolmentStatus.REJECTED, actor, reason.strip(), now)
+
+
+def withdraw(
+    actor: User, enrolment: Enrolment, reason: str = "", *, now: datetime | None = None
+) -> None:
+    """Withdraw an active enrolment; a freed seat goes to the waitlist at once.
+
+    A learner withdraws themself up to the class's withdrawal deadline. After it, only an
+    HR officer of the learner's company or an admin can, and they must give a reason.
+    Raises :class:`PermissionDenied`, :class:`WithdrawalClosed` or :class:`InvalidTransition`.
+    """
+    now = now or utcnow()
+    is_self = actor.id == enrolment.learner_id
+    if not is_self:
+        _check_decider(actor, enrolment)
+    locked = _lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_l("This enrolment is no longer active."))
+    if is_self and not permissions.is_admin(actor):
+        if now > locked.withdrawal_deadline_at:
+            raise WithdrawalClosed(
+                _l("The withdrawal deadline has passed. Ask your HR officer to withdraw you.")
+            )
+    elif not reason.strip():
+        raise EnrolmentRefused(_l("Give a reason for the withdrawal."), field="reason")
+    _end(enrolment, EnrolmentStatus.WITHDRAWN, actor, reason.strip() or None, now)
+
+
+def _end(
+    enrolment: Enrolment, to: EnrolmentStatus, actor: User | None, reason: str | None,
+    now: datetime,
+) -> None:
+    held_seat = enrolment.status == EnrolmentStatus.CONFIRMED
+    enrolment.ended_at = now
+    _transition(enrolment, to, actor, reason, now)
+    if held_seat:
+        _give_back_seat(enrolment.class_id)
+        promote_waitlist(db.session.get(CourseClass, enrolment.class_id), actor, now=now)
+
+
+def promote_waitlist(
+    course_class: CourseClass, actor: User | None, *, now: datetime | None = None
+) -> list[Enrolment]:
+    """Fill the class's free seats from its waitlist, first come, first served.
+
+    A waitlisted learner whose account is inactive or whose company has no quota left is
+    passed over and keeps their place. Returns the promoted enrolments, each told by e-mail.
+    """
+    now = now or utcnow()
+    locked = _lock_class(course_class.id)
+    if locked.status in (ClassStatus.CANCELLED, ClassStatus.COMPLETED):
+        return []
+    promoted: list[Enrolment] = []
+    free = locked.capacity - locked.seats_taken
+    if free <= 0:
+        return promoted
+    for candidate in db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.class_id == locked.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .order_by(Enrolment.waitlisted_at, Enrolment.id)
+        .with_for_update()
+    ).all():
+        if len(promoted) >= free:
+            break
+        learner = candidate.learner
+        if not learner.is_active or not _quota_allows(learner, locked):
+            continue
+        if clashing_class(learner.id, locked.id) is not None:
+            continue
+        if not _take_seat(locked.id):
+            break
+        candidate.confirmed_at = now
+        _transition(candidate, EnrolmentStatus.CONFIRMED, actor,
+                    "promoted from the waitlist", now)
+        promoted.append(candidate)
+    db.session.refresh(locked)
+    return promoted
+
+
+def cancel_class_enrolments(
+    course_class: CourseClass, actor: User | None, reason: str, *, now: datetime | None = None
+) -> list[Enrolment]:
+    """Cancel every active enrolment of a class being cancelled, freeing all its seats.
+
+    Each learner is told, with the reason. Returns the cancelled enrolments.
+    """
+    now = now or utcnow()
+    locked = _lock_class(course_class.id)
+    cancelled = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.class_id == locked.id, Enrolment.status.in_(ACTIVE_STATUSES))
+            .order_by(Enrolment.id)
+            .with_for_update()
+        )
+    )
+    for enrolment in cancelled:
+        enrolment.ended_at = now
+        _transition(enrolment, EnrolmentStatus.CANCELLED, actor, reason, now)
+    db.session.execute(
+        update(CourseClass)
+        .where(CourseClass.id == locked.id)
+        .values(seats_taken=0)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(locked)
+    return cancelled
+
+
+def _check_decider(actor: User, enrolment: Enrolment) -> None:
+    learner = enrolment.learner
+    if permissions.is_admin(actor):
+        return
+    if permissions.is_hr(actor) and actor.company_id == learner.company_id:
+        return
+    # Another company's enrolment is not theirs to know about.
+    raise NotFound()
+
+
+def _transition(
+    enrolment: Enrolment,
+    to: EnrolmentStatus,
+    actor: User | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    previous = enrolment.status
+    enrolment.status = to
+    enrolment.status_reason = reason
+    enrolment.acted_by_id = actor.id if actor is not None else None
+    enrolment.decided_at = now
+    if to == EnrolmentStatus.WAITLISTED and enrolment.waitlisted_at is None:
+        enrolment.waitlisted_at = now
+    db.session.flush()
+    _record(enrolment, previous, to, actor, reason, now)
+    notify.enrolment_changed(enrolment, previous)
+
+
+def _record(
+    enrolment: Enrolment,
+    previous: EnrolmentStatus | None,
+    to: EnrolmentStatus,
+    actor: User | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    db.session.add(
+        EnrolmentStatusChange(
+            enrolment_id=enrolment.id,
+            from_status=previous,
+            to_status=to,
+            actor_id=actor.id if actor is not None else None,
+            reason=reason,
+            changed_at=now,
+        )
+    )
+    audit.record(
+        actor,
+        "enrolment.created" if previous is None else "enrolment.status_changed",
+        enrolment,
+        f"{previous.value if previous else 'new'} -> {to.value}",
+        {"class_id": enrolment.class_id, "learner_id": enrolment.learner_id,
+         "from": previous.value if previous else None, "to": to.value, "reason": reason},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def waitlist_position(enrolment: Enrolment) -> int | None:
+    """1 for the first in line, or ``None`` when the enrolment is not waitlisted."""
+    if enrolment.status != EnrolmentStatus.WAITLISTED:
+        return None
+    positions = waitlist_positions([enrolment.id])
+    return positions.get(enrolment.id)
+
+
+def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
+    """Waitlist positions of the given enrolments, in one query."""
+    if not enrolment_ids:
+        return {}
+    ranked = (
+        select(
+            Enrolment.id.label("enrolment_id"),
+            func.row_number()
+            .over(partition_by=Enrolment.class_id,
+                  order_by=(Enrolment.waitlisted_at, Enrolment.id))
+            .label("position"),
+        )
+        .where(
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            Enrolment.class_id.in_(
+                select(Enrolment.class_id).where(Enrolment.id.in_(enrolment_ids))
+            ),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.enrolment_id, ranked.c.position).where(
+            ranked.c.enrolment_id.in_(enrolment_ids)
+        )
+    ).all()
+    return {row.enrolment_id: int(row.position) for row in rows}
+
+
+def find_class_by_code(code: str) -> CourseClass | None:
+    return db.session.scalar(select(CourseClass).where(CourseClass.code == code.strip().upper()))
+
+
+def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
+    """What to tell the person who made the request, in their language."""
+    from .. import i18n
+
+    code = outcome.enrolment.course_class.code
+    if outcome.status == EnrolmentStatus.CONFIRMED:
+        return (_l("You are confirmed in %(code)s.", code=code) if for_self
+                else _l("Confirmed in %(code)s.", code=code))
+    if outcome.status == EnrolmentStatus.WAITLISTED:
+        position = i18n.ordinal(outcome.waitlist_position or 0)
+        return (_l("The class is full: you are %(position)s on the waitlist.", position=position)
+                if for_self
+                else _l("The class is full: %(position)s on the waitlist.", position=position))
+    return _l("Your request is waiting for HR approval.")

@@ -1,0 +1,80 @@
+"""E-mail that changes to enrolments cause, in each recipient's language.
+
+Messages are queued on the database session and leave only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Enrolment, EnrolmentStatus, Role, User
+from . import mail
+
+_SUBJECTS: dict[EnrolmentStatus, Callable[[str], str]] = {
+    EnrolmentStatus.CONFIRMED: lambda code: _("You are confirmed in %(code)s", code=code),
+    EnrolmentStatus.WAITLISTED: lambda code: _("You are on the waitlist for %(code)s", code=code),
+    EnrolmentStatus.PENDING: lambda code: _(
+        "Your request for %(code)s is waiting for HR approval", code=code
+    ),
+    EnrolmentStatus.REJECTED: lambda code: _(
+        "Your request for %(code)s was not approved", code=code
+    ),
+    EnrolmentStatus.WITHDRAWN: lambda code: _(
+        "You have been withdrawn from %(code)s", code=code
+    ),
+    EnrolmentStatus.CANCELLED: lambda code: _("Class %(code)s has been cancelled", code=code),
+}
+
+
+def send(user: User, subject: Any, template: str, **context: Any) -> None:
+    """Queue one templated e-mail to ``user`` in their language."""
+    with force_locale(user.preferred_language or "en"):
+        message = mail.render_message(user.email, str(subject), template, user=user, **context)
+    mail.queue(db.session(), message)
+
+
+def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
+    """Tell the learner (and, for a new approval request, their HR officers) what happened."""
+    subject = _SUBJECTS.get(enrolment.status)
+    if subject is None:
+        return
+    course_class = enrolment.course_class
+    learner = enrolment.learner
+    promoted = (
+        previous == EnrolmentStatus.WAITLISTED and enrolment.status == EnrolmentStatus.CONFIRMED
+    )
+    context = {
+        "enrolment": enrolment,
+        "course_class": course_class,
+        "course": course_class.course,
+        "previous": previous,
+        "promoted": promoted,
+        "link": url_for("learning.my_learning", _external=True),
+    }
+    with force_locale(learner.preferred_language or "en"):
+        send(learner, subject(course_class.code), "enrolment_status", **context)
+    if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
+        for officer in db.session.scalars(
+            select(User).where(
+                User.company_id == learner.company_id,
+                User.role == Role.HR,
+                User.is_active.is_(True),
+            )
+        ):
+            with force_locale(officer.preferred_language or "en"):
+                send(
+                    officer,
+                    _("%(name)s asks to join %(code)s", name=learner.name, code=course_class.code),
+                    "approval_requested",
+                    learner=learner,
+                    course_class=course_class,
+                    course=course_class.course,
+                    link=url_for("hr.approvals", _external=True),
+                )

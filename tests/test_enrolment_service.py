@@ -1,0 +1,299 @@
+"""The enrolment rules, tested on the service without HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from skillsup.extensions import db
+from skillsup.models import (
+    AuditEntry,
+    ClassStatus,
+    CourseClass,
+    Enrolment,
+    EnrolmentSource,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+)
+from skillsup.services import enrolment as service
+from skillsup.services.errors import NotFound, PermissionDenied
+
+
+def _class(make, **kwargs) -> CourseClass:
+    kwargs.setdefault("sessions", 2)
+    return make.course_class(**kwargs)
+
+
+def test_a_free_seat_confirms_at_once(make, learner, outbox):
+    course_class = _class(make, capacity=2)
+    outcome = service.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.CONFIRMED
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 1
+    assert [m.to for m in outbox] == [learner.email]
+    assert course_class.code in outbox[0].subject
+
+
+def test_a_full_class_waitlists_in_order(make, company):
+    course_class = _class(make, capacity=1)
+    people = [make.user(company=company) for _ in range(3)]
+    outcomes = [service.request_enrolment(p, p, course_class) for p in people]
+    db.session.commit()
+    assert [o.status for o in outcomes] == [
+        EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.WAITLISTED,
+    ]
+    assert [o.waitlist_position for o in outcomes] == [None, 1, 2]
+
+
+def test_company_needing_approval_makes_a_pending_request_without_a_seat(make, outbox):
+    company = make.company(requires_approval=True)
+    learner = make.user(company=company)
+    officer = make.user(role="hr", company=company)
+    course_class = _class(make, capacity=1)
+    outcome = service.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.PENDING
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 0
+    assert {m.to for m in outbox} == {learner.email, officer.email}
+
+
+def test_approval_takes_a_seat_or_a_waitlist_place(make):
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company)
+    first, second = make.user(company=company), make.user(company=company)
+    course_class = _class(make, capacity=1)
+    a = service.request_enrolment(first, first, course_class).enrolment
+    b = service.request_enrolment(second, second, course_class).enrolment
+    assert service.approve(officer, a).status == EnrolmentStatus.CONFIRMED
+    outcome = service.approve(officer, b)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.WAITLISTED
+    assert outcome.waitlist_position == 1
+
+
+def test_rejection_needs_a_reason_and_records_it(make, outbox):
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company)
+    learner = make.user(company=company)
+    pending = service.request_enrolment(learner, learner, _class(make)).enrolment
+    db.session.commit()
+    with pytest.raises(service.EnrolmentRefused):
+        service.reject(officer, pending, "  ")
+    db.session.rollback()
+    service.reject(officer, pending, "Budget used for this term")
+    db.session.commit()
+    assert pending.status == EnrolmentStatus.REJECTED
+    assert pending.history[-1].reason == "Budget used for this term"
+    assert "Budget used for this term" in outbox[-1].text
+
+
+def test_hr_of_another_company_cannot_decide(make):
+    company = make.company(requires_approval=True)
+    learner = make.user(company=company)
+    stranger = make.user(role="hr", company=make.company())
+    pending = service.request_enrolment(learner, learner, _class(make)).enrolment
+    with pytest.raises(NotFound):
+        service.approve(stranger, pending)
+
+
+def test_withdrawal_frees_the_seat_for_the_first_on_the_waitlist(make, company, outbox):
+    course_class = _class(make, capacity=1)
+    first, second, third = (make.user(company=company) for _ in range(3))
+    held = service.request_enrolment(first, first, course_class).enrolment
+    waiting = service.request_enrolment(second, second, course_class).enrolment
+    service.request_enrolment(third, third, course_class)
+    db.session.commit()
+    outbox.clear()
+
+    service.withdraw(first, held)
+    db.session.commit()
+    assert held.status == EnrolmentStatus.WITHDRAWN
+    assert waiting.status == EnrolmentStatus.CONFIRMED
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 1
+    assert {m.to for m in outbox} == {first.email, second.email}
+    promoted_mail = next(m for m in outbox if m.to == second.email)
+    assert "waitlist" in promoted_mail.text
+
+
+def test_learner_cannot_withdraw_after_the_deadline_but_hr_can_with_a_reason(
+    make, learner, hr_officer
+):
+    course_class = _class(make)
+    held = service.request_enrolment(learner, learner, course_class).enrolment
+    db.session.commit()
+    late = course_class.withdrawal_deadline_at + timedelta(minutes=1)
+    with pytest.raises(service.WithdrawalClosed):
+        service.withdraw(learner, held, now=late)
+    db.session.rollback()
+    with pytest.raises(service.EnrolmentRefused):
+        service.withdraw(hr_officer, held, "", now=late)
+    db.session.rollback()
+    service.withdraw(hr_officer, held, "Project deadline", now=late)
+    db.session.commit()
+    assert held.status == EnrolmentStatus.WITHDRAWN
+    assert held.history[-1].actor_id == hr_officer.id
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"status": ClassStatus.DRAFT}, service.ClassNotOpen),
+        ({"status": ClassStatus.CLOSED}, service.ClassNotOpen),
+        ({"enrolment_opens_at": datetime(2099, 1, 1, tzinfo=UTC),
+          "enrolment_closes_at": datetime(2099, 2, 1, tzinfo=UTC)}, service.EnrolmentClosed),
+        ({"enrolment_opens_at": datetime(2020, 1, 1, tzinfo=UTC),
+          "enrolment_closes_at": datetime(2020, 2, 1, tzinfo=UTC)}, service.EnrolmentClosed),
+    ],
+)
+def test_class_must_be_open_and_inside_its_window(make, learner, change, error):
+    course_class = _class(make, **change)
+    with pytest.raises(error):
+        service.request_enrolment(learner, learner, course_class)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 0
+
+
+def test_inactive_learner_or_company_cannot_enrol(make, company):
+    course_class = _class(make)
+    inactive = make.user(company=company, is_active=False)
+    with pytest.raises(service.AccountInactive):
+        service.request_enrolment(inactive, inactive, course_class)
+
+
+def test_one_active_enrolment_per_class(make, learner):
+    course_class = _class(make)
+    service.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    with pytest.raises(service.AlreadyEnrolled):
+        service.request_enrolment(learner, learner, course_class)
+
+
+def test_prerequisites_must_be_completed(make, learner):
+    basics = make.course(code="SU-PRE-101")
+    advanced = make.course(code="SU-PRE-201")
+    advanced.prerequisites.append(basics)
+    db.session.commit()
+    course_class = _class(make, course=advanced)
+    with pytest.raises(service.PrerequisitesMissing, match="SU-PRE-101"):
+        service.request_enrolment(learner, learner, course_class)
+    db.session.rollback()
+    past = make.course_class(course=basics, status=ClassStatus.COMPLETED)
+    make.enrolment(past, learner, EnrolmentStatus.COMPLETED)
+    assert service.request_enrolment(learner, learner, course_class).status == (
+        EnrolmentStatus.CONFIRMED
+    )
+
+
+def test_sessions_must_not_clash_with_a_confirmed_class(make, learner):
+    start = datetime(2030, 3, 5, 11, 0, tzinfo=UTC)
+    first = _class(make, first_session=start, sessions=2)
+    clashing = _class(make, first_session=start + timedelta(hours=1), sessions=1)
+    separate = _class(make, first_session=start + timedelta(days=1), sessions=1)
+    service.request_enrolment(learner, learner, first)
+    db.session.commit()
+    with pytest.raises(service.TimetableClash, match=first.code):
+        service.request_enrolment(learner, learner, clashing)
+    db.session.rollback()
+    assert service.request_enrolment(learner, learner, separate).status == (
+        EnrolmentStatus.CONFIRMED
+    )
+
+
+def test_quota_counts_confirmed_and_pending_and_says_what_is_left(make, company):
+    course_class = _class(make, capacity=10)
+    make.quota(company, seats=2, starts_on=date(2000, 1, 1), ends_on=date(2100, 1, 1),
+               label="Whole contract")
+    people = [make.user(company=company) for _ in range(3)]
+    for person in people[:2]:
+        service.request_enrolment(person, person, course_class)
+    db.session.commit()
+    with pytest.raises(service.QuotaExceeded, match="all 2 seats .* Whole contract .*0 left"):
+        service.request_enrolment(people[2], people[2], course_class)
+
+
+def test_quota_of_another_period_does_not_apply(make, company):
+    course_class = _class(make)
+    make.quota(company, seats=0, starts_on=date(2001, 1, 1), ends_on=date(2001, 12, 31))
+    person = make.user(company=company)
+    assert service.request_enrolment(person, person, course_class).status == (
+        EnrolmentStatus.CONFIRMED
+    )
+
+
+def test_only_the_learner_hr_of_their_company_or_an_admin_may_enrol_them(
+    make, learner, hr_officer, admin, trainer
+):
+    course_class = _class(make, capacity=5)
+    other_hr = make.user(role="hr", company=make.company())
+    with pytest.raises(PermissionDenied):
+        service.request_enrolment(other_hr, learner, course_class, EnrolmentSource.NOMINATED)
+    with pytest.raises(PermissionDenied):
+        service.request_enrolment(trainer, learner, course_class, EnrolmentSource.ADMIN)
+    with pytest.raises(PermissionDenied):
+        service.request_enrolment(hr_officer, learner, course_class, EnrolmentSource.SELF)
+    outcome = service.request_enrolment(hr_officer, learner, course_class,
+                                        EnrolmentSource.NOMINATED)
+    assert outcome.enrolment.source == EnrolmentSource.NOMINATED
+    assert outcome.enrolment.requested_by_id == hr_officer.id
+
+
+def test_nomination_skips_approval(make):
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company)
+    learner = make.user(company=company)
+    outcome = service.request_enrolment(officer, learner, _class(make),
+                                        EnrolmentSource.NOMINATED)
+    assert outcome.status == EnrolmentStatus.CONFIRMED
+
+
+def test_raising_capacity_promotes_the_waitlist(make, company, admin):
+    course_class = _class(make, capacity=1)
+    people = [make.user(company=company) for _ in range(3)]
+    enrolments = [service.request_enrolment(p, p, course_class).enrolment for p in people]
+    course_class.capacity = 2
+    db.session.flush()
+    promoted = service.promote_waitlist(course_class, admin)
+    db.session.commit()
+    assert promoted == [enrolments[1]]
+    assert enrolments[2].status == EnrolmentStatus.WAITLISTED
+
+
+def test_cancelling_a_class_cancels_every_active_enrolment(make, company, admin, outbox):
+    course_class = _class(make, capacity=1)
+    people = [make.user(company=company) for _ in range(2)]
+    for person in people:
+        service.request_enrolment(person, person, course_class)
+    db.session.commit()
+    outbox.clear()
+    cancelled = service.cancel_class_enrolments(course_class, admin, "Trainer unavailable")
+    db.session.commit()
+    assert {e.status for e in cancelled} == {EnrolmentStatus.CANCELLED}
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 0
+    assert {m.to for m in outbox} == {p.email for p in people}
+    assert all("Trainer unavailable" in m.text for m in outbox)
+
+
+def test_every_transition_is_in_the_history_and_the_audit_log(make, learner):
+    course_class = _class(make)
+    enrolment = service.request_enrolment(learner, learner, course_class).enrolment
+    service.withdraw(learner, enrolment)
+    db.session.commit()
+    steps = db.session.execute(
+        select(EnrolmentStatusChange.from_status, EnrolmentStatusChange.to_status)
+        .where(EnrolmentStatusChange.enrolment_id == enrolment.id)
+        .order_by(EnrolmentStatusChange.id)
+    ).all()
+    assert steps == [(None, EnrolmentStatus.CONFIRMED),
+                     (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WITHDRAWN)]
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_type == "enrolments")
+    ).all()
+    assert actions == ["enrolment.created", "enrolment.status_changed"]
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(make, learner, outbox):
+    service.request_enrolment(learner, learner, _class(make))
+    db.session.rollback()
+    assert outbox == []
