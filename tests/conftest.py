@@ -22,7 +22,7 @@ from skillsup.extensions import db
 from skillsup.services import mail
 
 from . import factories
-from .pg import postgres_database_url
+from .pg import drop_postgres_database, postgres_database_url
 
 POSTGRES_URL = os.environ.get("SKILLSUP_TEST_DATABASE_URL", "")
 REQUIRE_POSTGRES = os.environ.get("SKILLSUP_REQUIRE_POSTGRES") == "1"
@@ -50,22 +50,26 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A database of this test worker's own on the PostgreSQL server, with the schema in it."""
+def postgres_url() -> Iterator[str]:
+    """A database of this test process's own on the PostgreSQL server, with the schema in it.
+
+    Named after the process, so that test runs side by side never share one; dropped at the end.
+    """
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set SKILLSUP_TEST_DATABASE_URL to run on it")
+    name = f"skillsup_test_{_worker()}_{os.getpid()}"
     try:
-        url = postgres_database_url(POSTGRES_URL, f"skillsup_test_{_worker()}")
+        url = postgres_database_url(POSTGRES_URL, name, fresh=True)
     except Exception as error:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL at SKILLSUP_TEST_DATABASE_URL is unreachable: {error}")
         pytest.skip(f"PostgreSQL unreachable: {error}")
     app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        db.drop_all()
         db.create_all()
         db.engine.dispose()
-    return url
+    yield url
+    drop_postgres_database(POSTGRES_URL, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -25,7 +25,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_production_refuses_the_development_key(tmp_path):
     with pytest.raises(ConfigurationError, match="development key"):
-        create_app({"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)})
+        create_app(
+            {"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)}
+        )
 
 
 def test_production_refuses_a_short_key(tmp_path):
@@ -104,9 +106,7 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path
 
     monkeypatch.setattr(skillsup.Flask, "__init__", with_instance)
     app = create_app()
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
-        f"sqlite:///{tmp_path}/inst/skillsup.sqlite3"
-    )
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (f"sqlite:///{tmp_path}/inst/skillsup.sqlite3")
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,7 @@ def test_email_is_unique_whatever_its_case(make, company):
 
 def test_an_upper_case_email_written_around_the_model_is_refused(make, company):
     make.user(company=company)
-    _fails_to_commit(
-        lambda: db.session.execute(text("UPDATE users SET email = upper(email)"))
-    )
+    _fails_to_commit(lambda: db.session.execute(text("UPDATE users SET email = upper(email)")))
 
 
 def test_company_roles_need_a_company_and_institute_roles_have_none(make, company):
@@ -99,7 +97,9 @@ def test_one_attendance_row_per_enrolment_and_session(make, learner):
     course_class = make.course_class(sessions=1)
     enrolment = make.enrolment(course_class, learner)
     session = course_class.sessions[0]
-    db.session.add(Attendance(enrolment=enrolment, session=session, status=AttendanceStatus.PRESENT))
+    db.session.add(
+        Attendance(enrolment=enrolment, session=session, status=AttendanceStatus.PRESENT)
+    )
     db.session.commit()
     _fails_to_commit(
         lambda: db.session.add(
@@ -121,9 +121,7 @@ def test_enum_columns_refuse_unknown_values(make, learner):
 def test_foreign_keys_are_enforced(app):
     _fails_to_commit(
         lambda: db.session.execute(
-            text(
-                "INSERT INTO company_domains (company_id, domain) VALUES (999999, 'nowhere.test')"
-            )
+            text("INSERT INTO company_domains (company_id, domain) VALUES (999999, 'nowhere.test')")
         )
     )
 

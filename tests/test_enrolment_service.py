@@ -42,7 +42,9 @@ def test_a_full_class_waitlists_in_order(make, company):
     outcomes = [service.request_enrolment(p, p, course_class) for p in people]
     db.session.commit()
     assert [o.status for o in outcomes] == [
-        EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.CONFIRMED,
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.WAITLISTED,
     ]
     assert [o.waitlist_position for o in outcomes] == [None, 1, 2]
 
@@ -141,10 +143,20 @@ def test_learner_cannot_withdraw_after_the_deadline_but_hr_can_with_a_reason(
     [
         ({"status": ClassStatus.DRAFT}, service.ClassNotOpen),
         ({"status": ClassStatus.CLOSED}, service.ClassNotOpen),
-        ({"enrolment_opens_at": datetime(2099, 1, 1, tzinfo=UTC),
-          "enrolment_closes_at": datetime(2099, 2, 1, tzinfo=UTC)}, service.EnrolmentClosed),
-        ({"enrolment_opens_at": datetime(2020, 1, 1, tzinfo=UTC),
-          "enrolment_closes_at": datetime(2020, 2, 1, tzinfo=UTC)}, service.EnrolmentClosed),
+        (
+            {
+                "enrolment_opens_at": datetime(2099, 1, 1, tzinfo=UTC),
+                "enrolment_closes_at": datetime(2099, 2, 1, tzinfo=UTC),
+            },
+            service.EnrolmentClosed,
+        ),
+        (
+            {
+                "enrolment_opens_at": datetime(2020, 1, 1, tzinfo=UTC),
+                "enrolment_closes_at": datetime(2020, 2, 1, tzinfo=UTC),
+            },
+            service.EnrolmentClosed,
+        ),
     ],
 )
 def test_class_must_be_open_and_inside_its_window(make, learner, change, error):
@@ -203,13 +215,18 @@ def test_sessions_must_not_clash_with_a_confirmed_class(make, learner):
 
 def test_quota_counts_confirmed_and_pending_and_says_what_is_left(make, company):
     course_class = _class(make, capacity=10)
-    make.quota(company, seats=2, starts_on=date(2000, 1, 1), ends_on=date(2100, 1, 1),
-               label="Whole contract")
+    make.quota(
+        company,
+        seats=2,
+        starts_on=date(2000, 1, 1),
+        ends_on=date(2100, 1, 1),
+        label="Whole contract",
+    )
     people = [make.user(company=company) for _ in range(3)]
     for person in people[:2]:
         service.request_enrolment(person, person, course_class)
     db.session.commit()
-    with pytest.raises(service.QuotaExceeded, match="all 2 seats .* Whole contract .*0 left"):
+    with pytest.raises(service.QuotaExceeded, match=r"all 2 seats .* Whole contract .*0 left"):
         service.request_enrolment(people[2], people[2], course_class)
 
 
@@ -233,8 +250,9 @@ def test_only_the_learner_hr_of_their_company_or_an_admin_may_enrol_them(
         service.request_enrolment(trainer, learner, course_class, EnrolmentSource.ADMIN)
     with pytest.raises(PermissionDenied):
         service.request_enrolment(hr_officer, learner, course_class, EnrolmentSource.SELF)
-    outcome = service.request_enrolment(hr_officer, learner, course_class,
-                                        EnrolmentSource.NOMINATED)
+    outcome = service.request_enrolment(
+        hr_officer, learner, course_class, EnrolmentSource.NOMINATED
+    )
     assert outcome.enrolment.source == EnrolmentSource.NOMINATED
     assert outcome.enrolment.requested_by_id == hr_officer.id
 
@@ -243,8 +261,7 @@ def test_nomination_skips_approval(make):
     company = make.company(requires_approval=True)
     officer = make.user(role="hr", company=company)
     learner = make.user(company=company)
-    outcome = service.request_enrolment(officer, learner, _class(make),
-                                        EnrolmentSource.NOMINATED)
+    outcome = service.request_enrolment(officer, learner, _class(make), EnrolmentSource.NOMINATED)
     assert outcome.status == EnrolmentStatus.CONFIRMED
 
 
@@ -285,8 +302,10 @@ def test_every_transition_is_in_the_history_and_the_audit_log(make, learner):
         .where(EnrolmentStatusChange.enrolment_id == enrolment.id)
         .order_by(EnrolmentStatusChange.id)
     ).all()
-    assert steps == [(None, EnrolmentStatus.CONFIRMED),
-                     (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WITHDRAWN)]
+    assert steps == [
+        (None, EnrolmentStatus.CONFIRMED),
+        (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WITHDRAWN),
+    ]
     actions = db.session.scalars(
         select(AuditEntry.action).where(AuditEntry.object_type == "enrolments")
     ).all()

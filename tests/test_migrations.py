@@ -25,7 +25,9 @@ def empty_database_url(request, tmp_path) -> str:
         pytest.skip("PostgreSQL not configured: set SKILLSUP_TEST_DATABASE_URL to run on it")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     try:
-        return postgres_database_url(POSTGRES_URL, f"skillsup_migrations_{worker}", fresh=True)
+        return postgres_database_url(
+            POSTGRES_URL, f"skillsup_migrations_{worker}_{os.getpid()}", fresh=True
+        )
     except Exception as error:  # pragma: no cover - depends on the machine
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL unreachable: {error}")

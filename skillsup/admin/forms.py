@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..labels import LABELS
@@ -19,7 +19,10 @@ class InviteUserForm(FlaskForm):
     email = EmailField(
         _l("E-mail address"), validators=[DataRequired(), Length(max=254), EmailAddress()]
     )
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+    )
     company = SelectField(
         _l("Partner company"),
         coerce=int,
@@ -38,7 +41,8 @@ class UserFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     role = SelectField(
         _l("Role"),
-        choices=[("", _l("All roles"))] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+        choices=[SelectChoice("", _l("All roles"))]
+        + [SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
         validators=[Optional()],
     )
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from ..extensions import db
 from ..models import PartnerCompany, Role, User
@@ -35,8 +36,9 @@ def user_list() -> str:
 @bp.route("/users/invite", methods=["GET", "POST"])
 def invite_user() -> str | Response:
     form = InviteUserForm()
-    form.company.choices = [(0, _("No company"))] + [
-        (company_id, name) for company_id, name in db.session.execute(users.company_choices())
+    form.company.choices = [SelectChoice("0", _("No company"))] + [
+        SelectChoice(str(company_id), name)
+        for company_id, name in db.session.execute(users.company_choices())
     ]
     if form.validate_on_submit():
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..services.passwords import MAX_LENGTH
@@ -77,5 +84,9 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     preferred_language = SelectField(
         _l("Language"),
-        choices=[("", _l("As my browser says")), ("en", "English"), ("zh_Hant_HK", "繁體中文")],
+        choices=[
+            SelectChoice("", _l("As my browser says")),
+            SelectChoice("en", "English"),
+            SelectChoice("zh_Hant_HK", "繁體中文"),
+        ],
     )

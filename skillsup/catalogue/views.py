@@ -68,13 +68,21 @@ def course_list() -> str:
     query = _query_from(form)
     page = catalogue.search_courses(query, locale=str(get_locale()))
     filtered = any(
-        request.args.get(name) for name in
-        ("q", "skill_area", "qf_level", "delivery_mode", "teaching_language", "start_month",
-         "open_seats")
+        request.args.get(name)
+        for name in (
+            "q",
+            "skill_area",
+            "qf_level",
+            "delivery_mode",
+            "teaching_language",
+            "start_month",
+            "open_seats",
+        )
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("catalogue/list.html", form=form, page=page, filtered=filtered,
-                           args=args)
+    return render_template(
+        "catalogue/list.html", form=form, page=page, filtered=filtered, args=args
+    )
 
 
 @bp.get("/courses/<code>")
@@ -83,6 +91,10 @@ def course_detail(code: str) -> str:
     if course is None:
         abort(404)
     page = catalogue.course_page(course, current_user)
-    return render_template("catalogue/detail.html", course=course, page=page,
-                           ViewerAction=catalogue.ViewerAction,
-                           Availability=catalogue.Availability)
+    return render_template(
+        "catalogue/detail.html",
+        course=course,
+        page=page,
+        ViewerAction=catalogue.ViewerAction,
+        Availability=catalogue.Availability,
+    )

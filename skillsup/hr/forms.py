@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..validators import EmailAddress
@@ -24,10 +24,11 @@ class DecisionForm(FlaskForm):
     """Approve or reject one or several requests."""
 
     enrolment_ids = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False)
-    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")),
-                                                     ("reject", _l("Reject"))])
-    reason = StringField(_l("Reason (needed to reject)"),
-                         validators=[Optional(), Length(max=500)])
+    decision = SelectField(
+        _l("Decision"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+    )
+    reason = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=500)])
 
 
 class WithdrawForm(FlaskForm):

@@ -1,0 +1,277 @@
+"""The public catalogue and a course's page."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from skillsup.extensions import db
+from skillsup.models import ClassStatus, CourseStatus, DeliveryMode, EnrolmentStatus, SkillArea
+from skillsup.services import catalogue
+
+
+@contextmanager
+def count_queries():
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _courses(make, n: int, offset: int = 0) -> None:
+    for i in range(n):
+        course = make.course(code=f"SU-BLK-{offset + i:03d}")
+        make.course_class(course=course, sessions=2)
+        make.course_class(course=course, sessions=1, capacity=0)
+
+
+def test_list_shows_published_courses_with_their_next_class(client, make):
+    course = make.course(code="SU-CLD-101", title_en="Cloud Foundations", title_zh="雲端基礎")
+    make.course(code="SU-DRF-001", title_en="Secret Draft", status=CourseStatus.DRAFT)
+    first = make.course_class(course=course, sessions=2)
+    body = client.get("/courses").get_data(as_text=True)
+    assert "Cloud Foundations" in body
+    assert "Secret Draft" not in body
+    assert "Seats open" in body
+    assert "1 course" in body
+    chinese = client.get("/courses", headers={"Accept-Language": "zh-HK"}).get_data(as_text=True)
+    assert "雲端基礎" in chinese
+    assert first.code  # the class exists; its date shows as the next class
+    assert "None scheduled" not in body
+
+
+def test_search_matches_code_titles_summary_and_skills(client, make):
+    make.course(
+        code="SU-SEC-201",
+        title_en="Ethical Hacking",
+        title_zh="道德黑客",
+        skills="penetration testing, kali",
+    )
+    make.course(code="SU-DAT-110", title_en="Data Analytics with Python")
+    for term, expected in [
+        ("sec-201", "Ethical Hacking"),
+        ("道德", "Ethical Hacking"),
+        ("kali", "Ethical Hacking"),
+        ("python", "Data Analytics"),
+    ]:
+        body = client.get("/courses", query_string={"q": term}).get_data(as_text=True)
+        assert expected in body, term
+
+
+def test_filters_combine_and_live_in_the_url(client, make):
+    make.course(
+        code="SU-NET-101",
+        title_en="Networking Basics",
+        skill_area=SkillArea.NETWORKING,
+        qf_level=3,
+        delivery_mode=DeliveryMode.ONLINE_LIVE,
+    )
+    make.course(
+        code="SU-NET-301", title_en="Advanced Routing", skill_area=SkillArea.NETWORKING, qf_level=5
+    )
+    make.course(code="SU-CLD-102", title_en="Cloud Storage", skill_area=SkillArea.CLOUD)
+    body = client.get(
+        "/courses?skill_area=networking&qf_level=3&delivery_mode=online_live"
+    ).get_data(as_text=True)
+    assert "Networking Basics" in body
+    assert "Advanced Routing" not in body
+    assert "Cloud Storage" not in body
+    assert re.search(
+        r'<option[^>]*selected[^>]*value="networking"|<option[^>]*value="networking"[^>]*selected',
+        body,
+    )
+
+
+def test_open_seats_and_start_month_filters(client, make):
+    start = datetime.now(UTC) + timedelta(days=40)
+    full = make.course(code="SU-FUL-101", title_en="Full Course")
+    make.course_class(course=full, capacity=0, sessions=1, first_session=start)
+    free = make.course(code="SU-FRE-101", title_en="Free Course")
+    free_class = make.course_class(course=free, capacity=3, sessions=1, first_session=start)
+    body = client.get("/courses?open_seats=y").get_data(as_text=True)
+    assert "Free Course" in body and "Full Course" not in body
+    month = free_class.starts_on.strftime("%Y-%m")
+    other_month = (free_class.starts_on + timedelta(days=70)).strftime("%Y-%m")
+    assert "Free Course" in client.get(f"/courses?start_month={month}").get_data(as_text=True)
+    assert "Free Course" not in client.get(f"/courses?start_month={other_month}").get_data(
+        as_text=True
+    )
+
+
+def test_full_class_shows_waitlist_only(client, make):
+    course = make.course(title_en="Popular Course")
+    make.course_class(course=course, capacity=0, sessions=1)
+    assert "Waitlist only" in client.get("/courses").get_data(as_text=True)
+
+
+def test_sorting_by_title_and_level(client, make):
+    make.course(code="SU-B", title_en="Beta", qf_level=2)
+    make.course(code="SU-A", title_en="Alpha", qf_level=6)
+    by_title = client.get("/courses?sort=title").get_data(as_text=True)
+    assert by_title.index("Alpha") < by_title.index("Beta")
+    by_level = client.get("/courses?sort=level").get_data(as_text=True)
+    assert by_level.index("Beta") < by_level.index("Alpha")
+
+
+def test_pagination_reports_the_total(client, make):
+    _courses(make, 14)
+    page_one = client.get("/courses").get_data(as_text=True)
+    assert "14 courses" in page_one
+    assert "Page 1 of 2" in page_one
+    page_two = client.get("/courses?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in page_two
+    assert page_two.count('class="course-card"') == 2
+
+
+def test_an_empty_result_says_so_and_offers_to_clear(client, make):
+    make.course()
+    body = client.get("/courses?q=quantum+basket+weaving").get_data(as_text=True)
+    assert "No courses match your search" in body
+    assert "Clear all filters" in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=%27%3B+DROP+TABLE+courses%3B--",
+        "q=%25%25%25",
+        "qf_level=9",
+        "qf_level=abc",
+        "skill_area=nope",
+        "start_month=2026-13",
+        "sort=evil",
+        "page=-4",
+        "page=x",
+        "q=" + "x" * 500,
+    ],
+)
+def test_malformed_filters_never_fail(client, make, query):
+    make.course(title_en="Still Here")
+    response = client.get(f"/courses?{query}")
+    assert response.status_code == 200
+    assert client.get("/courses").status_code == 200
+
+
+def test_catalogue_runs_the_same_number_of_queries_for_5_and_200_courses(client, make):
+    _courses(make, 5)
+    client.get("/courses")  # warm up
+    with count_queries() as few:
+        assert client.get("/courses?sort=start").status_code == 200
+    _courses(make, 195, offset=5)
+    with count_queries() as many:
+        assert client.get("/courses?sort=start").status_code == 200
+    assert len(few) == len(many) <= 4
+
+
+def test_course_page_runs_the_same_number_of_queries_whatever_its_classes(
+    client, make, login_as, learner
+):
+    trainer = make.user(role="trainer")
+    course = make.course(code="SU-QRY-101")
+    make.course_class(course=course, sessions=3, trainers=[trainer])
+    login_as(learner)
+    with count_queries() as few:
+        assert client.get("/courses/SU-QRY-101").status_code == 200
+    for _ in range(20):
+        make.course_class(course=course, sessions=8, trainers=[trainer, make.user(role="trainer")])
+    for i in range(5):
+        prerequisite = make.course(code=f"SU-QRY-00{i}")
+        course.prerequisites.append(prerequisite)
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get("/courses/SU-QRY-101").status_code == 200
+    assert len(few) == len(many)
+
+
+def test_course_page_shows_everything_a_learner_needs(client, make):
+    trainer = make.user(role="trainer", name="Ms Ada Ho")
+    prerequisite = make.course(code="SU-CLD-101", title_en="Cloud Foundations")
+    course = make.course(
+        code="SU-CLD-201",
+        title_en="Cloud Architecture",
+        description_en="Design systems.",
+        outcomes_en="Design a landing zone\nPlan a migration",
+        audience_en="Engineers.",
+        cef_reimbursable=True,
+    )
+    course.prerequisites.append(prerequisite)
+    db.session.commit()
+    start = datetime(2031, 1, 7, 11, 0, tzinfo=UTC)  # Tuesday 19:00 in Hong Kong
+    course_class = make.course_class(
+        course=course, sessions=4, trainers=[trainer], first_session=start, capacity=12
+    )
+    body = client.get("/courses/su-cld-201").get_data(as_text=True)
+    for expected in (
+        "Cloud Architecture",
+        "Design systems.",
+        "Plan a migration",
+        "Engineers.",
+        'href="/courses/SU-CLD-101"',
+        course_class.code,
+        "Tue 19:00–22:00",
+        "4 sessions",
+        "Ms Ada Ho",
+        "12 seats left",
+        "Log in to enrol",
+        "HK$4,800.00",
+    ):
+        assert expected in body, expected
+
+
+def test_draft_and_archived_courses_are_hidden_except_from_admins(client, make, login_as, admin):
+    make.course(code="SU-DRF-101", status=CourseStatus.DRAFT)
+    make.course(code="SU-ARC-101", status=CourseStatus.ARCHIVED)
+    assert client.get("/courses/SU-DRF-101").status_code == 404
+    assert client.get("/courses/SU-ARC-101").status_code == 404
+    assert client.get("/courses/NO-SUCH").status_code == 404
+    login_as(admin)
+    assert client.get("/courses/SU-DRF-101").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("requires_approval", "capacity", "button"),
+    [(False, 3, "Enrol"), (False, 0, "Join the waitlist"), (True, 3, "Request approval")],
+)
+def test_course_page_offers_the_right_action(
+    client, make, login_as, requires_approval, capacity, button
+):
+    company = make.company(requires_approval=requires_approval)
+    learner = make.user(company=company)
+    course = make.course(code="SU-ACT-101")
+    make.course_class(course=course, capacity=capacity, sessions=1)
+    login_as(learner)
+    body = client.get("/courses/SU-ACT-101").get_data(as_text=True)
+    assert re.search(r'class="button button-primary">\s*' + re.escape(button), body)
+
+
+def test_course_page_shows_an_existing_enrolment_and_closed_classes(
+    client, make, login_as, learner
+):
+    course = make.course(code="SU-ENR-101")
+    mine = make.course_class(course=course, sessions=1)
+    make.enrolment(mine, learner, EnrolmentStatus.WAITLISTED)
+    make.course_class(course=course, sessions=1, status=ClassStatus.CLOSED)
+    login_as(learner)
+    body = client.get("/courses/SU-ENR-101").get_data(as_text=True)
+    assert "You: On the waitlist" in body
+    assert "Enrolment is closed for this class." in body
+
+
+def test_schedule_summary_in_chinese(app, make):
+    start = datetime(2031, 1, 7, 11, 0, tzinfo=UTC)
+    course_class = make.course_class(sessions=2, first_session=start)
+    with app.test_request_context(headers={"Accept-Language": "zh-HK"}):
+        summary = catalogue.schedule_summary(course_class)
+    assert "19:00–22:00" in summary
+    assert "週二" in summary
