@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
+from ..services import catalogue, learning
 from ..services import enrolment as enrolments
-from ..services import learning
 from ..services.errors import DomainError
 from ..web import apply_domain_error, require_roles
 from .forms import ActionForm
@@ -28,7 +28,11 @@ def my_learning() -> str:
 @bp.post("/classes/<class_code>/enrol")
 def enrol(class_code: str) -> Response:
     course_class = enrolments.find_class_by_code(class_code)
-    if course_class is None:
+    # A class of a course the learner cannot see is as good as missing.
+    if (
+        course_class is None
+        or catalogue.find_course(course_class.course.code, current_user) is None
+    ):
         abort(404)
     course_code = course_class.course.code
     if not ActionForm().validate_on_submit():
