@@ -323,15 +323,26 @@ def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False
     return [QuotaUse(quota, seats_used(quota)) for quota in db.session.scalars(statement)]
 
 
+# A seat counts against the quota from the request (pending) to the end of the class: a
+# completed class does not give its seats back.
+QUOTA_STATUSES = (
+    EnrolmentStatus.PENDING,
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.NOT_COMPLETED,
+)
+
+
 def seats_used(quota: SeatQuota) -> int:
-    """Confirmed and pending enrolments of the company's staff that the quota covers."""
+    """Pending, confirmed and finished enrolments of the company's staff that the quota
+    covers; waitlist places, withdrawals, rejections and cancellations take no seat."""
     statement = (
         select(func.count(Enrolment.id))
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(User, Enrolment.learner_id == User.id)
         .where(
             User.company_id == quota.company_id,
-            Enrolment.status.in_((EnrolmentStatus.CONFIRMED, EnrolmentStatus.PENDING)),
+            Enrolment.status.in_(QUOTA_STATUSES),
             CourseClass.starts_on >= quota.starts_on,
             CourseClass.starts_on <= quota.ends_on,
         )
