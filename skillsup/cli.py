@@ -16,6 +16,7 @@ from .services.errors import DomainError
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(enrol_command)
 
 
 @click.command("seed-demo")
@@ -54,3 +55,34 @@ def create_admin_command(email: str, name: str) -> None:
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created admin {user.email}.")
+
+
+@click.command("enrol")
+@click.argument("learner_email")
+@click.argument("class_code")
+@click.option("--by", "admin_email", required=True, help="The admin on whose behalf to act.")
+def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None:
+    """Enrol a learner in a class, under every rule of the enrolment service."""
+    from .services import enrolment
+    from .services.accounts import find_user_by_email
+
+    admin = find_user_by_email(admin_email)
+    learner = find_user_by_email(learner_email)
+    course_class = enrolment.find_class_by_code(class_code)
+    if admin is None or learner is None or course_class is None:
+        missing = [
+            name
+            for name, found in (("admin", admin), ("learner", learner), ("class", course_class))
+            if found is None
+        ]
+        raise click.ClickException(f"Not found: {', '.join(missing)}.")
+    try:
+        outcome = enrolment.request_enrolment(
+            admin, learner, course_class, enrolment.EnrolmentSource.ADMIN
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    message = str(enrolment.describe(outcome, for_self=False))
+    db.session.commit()
+    click.echo(f"{learner.email}: {message}")

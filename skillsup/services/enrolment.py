@@ -189,9 +189,7 @@ def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime
         )
     clash = clashing_class(learner.id, course_class.id)
     if clash is not None:
-        raise TimetableClash(
-            _l("Its sessions clash with your class %(code)s.", code=clash)
-        )
+        raise TimetableClash(_l("Its sessions clash with your class %(code)s.", code=clash))
     _check_quota(learner, course_class)
 
 
@@ -312,12 +310,16 @@ class QuotaUse:
 
 def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False) -> list[QuotaUse]:
     """The company's quotas that cover the class, with the seats each has used."""
-    statement = select(SeatQuota).where(
-        SeatQuota.company_id == company_id,
-        SeatQuota.starts_on <= course_class.starts_on,
-        SeatQuota.ends_on >= course_class.starts_on,
-        (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == course_class.course_id),
-    ).order_by(SeatQuota.id)
+    statement = (
+        select(SeatQuota)
+        .where(
+            SeatQuota.company_id == company_id,
+            SeatQuota.starts_on <= course_class.starts_on,
+            SeatQuota.ends_on >= course_class.starts_on,
+            (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == course_class.course_id),
+        )
+        .order_by(SeatQuota.id)
+    )
     if lock:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return [QuotaUse(quota, seats_used(quota)) for quota in db.session.scalars(statement)]
@@ -444,7 +446,10 @@ def withdraw(
 
 
 def _end(
-    enrolment: Enrolment, to: EnrolmentStatus, actor: User | None, reason: str | None,
+    enrolment: Enrolment,
+    to: EnrolmentStatus,
+    actor: User | None,
+    reason: str | None,
     now: datetime,
 ) -> None:
     held_seat = enrolment.status == EnrolmentStatus.CONFIRMED
@@ -487,8 +492,7 @@ def promote_waitlist(
         if not _take_seat(locked.id):
             break
         candidate.confirmed_at = now
-        _transition(candidate, EnrolmentStatus.CONFIRMED, actor,
-                    "promoted from the waitlist", now)
+        _transition(candidate, EnrolmentStatus.CONFIRMED, actor, "promoted from the waitlist", now)
         promoted.append(candidate)
     db.session.refresh(locked)
     return promoted
@@ -576,8 +580,13 @@ def _record(
         "enrolment.created" if previous is None else "enrolment.status_changed",
         enrolment,
         f"{previous.value if previous else 'new'} -> {to.value}",
-        {"class_id": enrolment.class_id, "learner_id": enrolment.learner_id,
-         "from": previous.value if previous else None, "to": to.value, "reason": reason},
+        {
+            "class_id": enrolment.class_id,
+            "learner_id": enrolment.learner_id,
+            "from": previous.value if previous else None,
+            "to": to.value,
+            "reason": reason,
+        },
     )
 
 
@@ -601,8 +610,7 @@ def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
         select(
             Enrolment.id.label("enrolment_id"),
             func.row_number()
-            .over(partition_by=Enrolment.class_id,
-                  order_by=(Enrolment.waitlisted_at, Enrolment.id))
+            .over(partition_by=Enrolment.class_id, order_by=(Enrolment.waitlisted_at, Enrolment.id))
             .label("position"),
         )
         .where(
@@ -631,11 +639,20 @@ def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
 
     code = outcome.enrolment.course_class.code
     if outcome.status == EnrolmentStatus.CONFIRMED:
-        return (_l("You are confirmed in %(code)s.", code=code) if for_self
-                else _l("Confirmed in %(code)s.", code=code))
+        return (
+            _l("You are confirmed in %(code)s.", code=code)
+            if for_self
+            else _l("Confirmed in %(code)s.", code=code)
+        )
     if outcome.status == EnrolmentStatus.WAITLISTED:
         position = i18n.ordinal(outcome.waitlist_position or 0)
-        return (_l("The class is full: you are %(position)s on the waitlist.", position=position)
-                if for_self
-                else _l("The class is full: %(position)s on the waitlist.", position=position))
-    return _l("Your request is waiting for HR approval.")
+        return (
+            _l("The class is full: you are %(position)s on the waitlist.", position=position)
+            if for_self
+            else _l("The class is full: %(position)s on the waitlist.", position=position)
+        )
+    return (
+        _l("Your request is waiting for HR approval.")
+        if for_self
+        else _l("The request is waiting for HR approval.")
+    )
