@@ -2,4 +2,151 @@
 
 from __future__ import annotations
 
-from .views import bp  # noqa: F401
+import enum
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import Field
+
+from ..extensions import db
+from ..models import Course, CourseStatus, SkillArea, User
+from ..services import audit, courses
+from ..services.errors import DomainError
+from ..web import apply_domain_error
+from .course_forms import CourseActionForm, CourseFilterForm, CourseForm, course_form_data
+from .views import bp
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _enum_or_none(enum_class: type[E], field: Field) -> E | None:
+    if not field.data or field.errors:
+        return None
+    return enum_class(field.data)
+
+
+@bp.get("/courses")
+def course_list() -> str:
+    form = CourseFilterForm(request.args)
+    form.validate()
+    status = _enum_or_none(CourseStatus, form.status)
+    skill_area = _enum_or_none(SkillArea, form.skill_area)
+    q = form.q.data if not form.q.errors else None
+    page = db.paginate(
+        courses.course_admin_list(q, status, skill_area), per_page=25, max_per_page=100
+    )
+    class_counts = courses.class_counts(course.id for course in page.items)
+    filters = {
+        "q": q or "",
+        "status": status.value if status else "",
+        "skill_area": skill_area.value if skill_area else "",
+    }
+    return render_template(
+        "admin/courses/list.html",
+        form=form,
+        page=page,
+        class_counts=class_counts,
+        filters=filters,
+    )
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+def new_course() -> str | Response:
+    form = CourseForm()
+    form.set_prerequisite_choices(courses.prerequisite_choices())
+    if form.validate_on_submit():
+        try:
+            course = courses.create_course(_actor(), form.course_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(_("Course %(code)s has been created as a draft.", code=course.code), "success")
+            return redirect(url_for("admin.course_detail", course_id=course.id))
+    return render_template("admin/courses/form.html", form=form, course=None)
+
+
+@bp.get("/courses/<int:course_id>")
+def course_detail(course_id: int) -> str:
+    course = db.get_or_404(Course, course_id)
+    return render_template(
+        "admin/courses/detail.html",
+        page=courses.course_admin_page(course),
+        course=course,
+        entries=audit.entries_for("courses", course.id),
+        CourseStatus=CourseStatus,
+    )
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+def edit_course(course_id: int) -> str | Response:
+    course = db.get_or_404(Course, course_id)
+    form = CourseForm(data=course_form_data(course))
+    form.set_prerequisite_choices(courses.prerequisite_choices(course))
+    if form.validate_on_submit():
+        try:
+            courses.update_course(_actor(), course, form.course_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(_("The changes to %(code)s have been saved.", code=course.code), "success")
+            return redirect(url_for("admin.course_detail", course_id=course.id))
+    return render_template("admin/courses/form.html", form=form, course=course)
+
+
+@bp.post("/courses/<int:course_id>/publish")
+def publish_course(course_id: int) -> Response:
+    return _change_status(
+        course_id,
+        courses.publish_course,
+        lambda course: _("%(code)s is now in the public catalogue.", code=course.code),
+    )
+
+
+@bp.post("/courses/<int:course_id>/unpublish")
+def unpublish_course(course_id: int) -> Response:
+    return _change_status(
+        course_id,
+        courses.unpublish_course,
+        lambda course: _("%(code)s is a draft again.", code=course.code),
+    )
+
+
+@bp.post("/courses/<int:course_id>/archive")
+def archive_course(course_id: int) -> Response:
+    return _change_status(
+        course_id,
+        courses.archive_course,
+        lambda course: _("%(code)s has been archived.", code=course.code),
+    )
+
+
+def _change_status(
+    course_id: int,
+    change: Callable[[User, Course], Any],
+    success_message: Callable[[Course], str],
+) -> Response:
+    course = db.get_or_404(Course, course_id)
+    form = CourseActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change(_actor(), course)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        flash(success_message(course), "success")
+    return redirect(url_for("admin.course_detail", course_id=course.id))

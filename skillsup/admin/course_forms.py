@@ -1,0 +1,256 @@
+"""Forms for the programme administration of courses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..labels import LABELS
+from ..models import Course, CourseStatus, DeliveryMode, SkillArea, TeachingLanguage
+from ..services.courses import (
+    CODE_PATTERN,
+    MAX_CONTACT_HOURS,
+    MAX_FEE,
+    MAX_QF_CREDITS,
+    TITLE_MAX_LENGTH,
+    CourseData,
+)
+
+CHINESE = {"lang": "zh-Hant-HK"}
+CODE_MESSAGE = _l(
+    "Use 3 to 30 capital letters, digits and hyphens, starting with a letter or digit."
+)
+QF_LEVEL_MESSAGE = _l("The QF level is a whole number from 1 to 7.")
+QF_CREDITS_MESSAGE = _l("QF credits are a whole number from 0 to %(max)d.", max=MAX_QF_CREDITS)
+CONTACT_HOURS_MESSAGE = _l(
+    "Enter the contact hours: more than zero, with at most one decimal place."
+)
+FEE_MESSAGE = _l("Enter the fee in Hong Kong dollars: zero or more, with at most two decimals.")
+
+
+def _choices(enum_class: Any) -> list[SelectChoice]:
+    return [SelectChoice(member.value, LABELS[member]) for member in enum_class]
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class DecimalPlaces:
+    """At most ``places`` digits after the decimal point."""
+
+    def __init__(self, places: int, message: Any) -> None:
+        self.step = Decimal(1).scaleb(-places)
+        self.message = message
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        value = field.data
+        if isinstance(value, Decimal) and value.is_finite() and value != value.quantize(self.step):
+            raise ValidationError(self.message)
+
+
+class PositiveNumber:
+    """Strictly more than zero (``NumberRange`` only has inclusive bounds)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        value = field.data
+        if value is None:
+            return
+        # Ordering comparisons with a Decimal NaN raise instead of answering False.
+        if (isinstance(value, Decimal) and not value.is_finite()) or not value > 0:
+            raise ValidationError(self.message)
+
+
+def _text_area(label: Any, *, chinese: bool = False, **kwargs: Any) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=20000)],
+        filters=[_strip],
+        render_kw={**CHINESE, "rows": 5} if chinese else {"rows": 5},
+        **kwargs,
+    )
+
+
+class CourseForm(FlaskForm):
+    code = StringField(
+        _l("Course code"),
+        validators=[DataRequired(), Length(max=30), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
+        filters=[_upper],
+        description=_l("For example SU-CLD-101. Stored in capital letters."),
+    )
+    title_en = StringField(
+        _l("Title in English"),
+        validators=[DataRequired(), Length(max=TITLE_MAX_LENGTH)],
+        filters=[_strip],
+    )
+    title_zh = StringField(
+        _l("Title in Traditional Chinese"),
+        validators=[Optional(), Length(max=TITLE_MAX_LENGTH)],
+        filters=[_strip],
+        render_kw=CHINESE,
+    )
+    summary_en = _text_area(
+        _l("Summary in English"),
+        description=_l("One or two sentences for the catalogue. Needed to publish."),
+    )
+    summary_zh = _text_area(_l("Summary in Traditional Chinese"), chinese=True)
+    description_en = _text_area(_l("Description in English"))
+    description_zh = _text_area(_l("Description in Traditional Chinese"), chinese=True)
+    outcomes_en = _text_area(
+        _l("Learning outcomes in English"), description=_l("One outcome per line.")
+    )
+    outcomes_zh = _text_area(
+        _l("Learning outcomes in Traditional Chinese"),
+        chinese=True,
+        description=_l("One outcome per line."),
+    )
+    audience_en = _text_area(_l("Who should attend, in English"))
+    audience_zh = _text_area(_l("Who should attend, in Traditional Chinese"), chinese=True)
+    skills = StringField(
+        _l("Skills keywords"),
+        validators=[Optional(), Length(max=1000)],
+        filters=[_strip],
+        description=_l("Separated by commas. The catalogue search looks at them too."),
+    )
+    skill_area = SelectField(_l("Skill area"), choices=_choices(SkillArea))
+    qf_level = IntegerField(
+        _l("QF level"),
+        validators=[InputRequired(), NumberRange(min=1, max=7, message=QF_LEVEL_MESSAGE)],
+        description=_l("Hong Kong Qualifications Framework level, 1 to 7."),
+        render_kw={"min": 1, "max": 7},
+    )
+    qf_credits = IntegerField(
+        _l("QF credits"),
+        validators=[
+            InputRequired(),
+            NumberRange(min=0, max=MAX_QF_CREDITS, message=QF_CREDITS_MESSAGE),
+        ],
+        render_kw={"min": 0},
+    )
+    contact_hours = DecimalField(
+        _l("Contact hours"),
+        places=None,
+        validators=[
+            InputRequired(),
+            PositiveNumber(CONTACT_HOURS_MESSAGE),
+            NumberRange(max=MAX_CONTACT_HOURS, message=CONTACT_HOURS_MESSAGE),
+            DecimalPlaces(1, CONTACT_HOURS_MESSAGE),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    delivery_mode = SelectField(_l("Delivery mode"), choices=_choices(DeliveryMode))
+    teaching_language = SelectField(_l("Teaching language"), choices=_choices(TeachingLanguage))
+    fee = DecimalField(
+        _l("Fee (HKD)"),
+        places=None,
+        validators=[
+            InputRequired(),
+            NumberRange(min=0, max=MAX_FEE, message=FEE_MESSAGE),
+            DecimalPlaces(2, FEE_MESSAGE),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    cef_reimbursable = BooleanField(_l("Reimbursable under the Continuing Education Fund"))
+    # The choices are checked by the service, which can say what is wrong with a choice
+    # (a course as its own prerequisite, a loop) better than "not a valid choice".
+    prerequisites = SelectMultipleField(
+        _l("Prerequisites"),
+        coerce=int,
+        validate_choice=False,
+        description=_l(
+            "Courses a learner should have completed first. "
+            "Hold Ctrl (Cmd on a Mac) to choose more than one."
+        ),
+        render_kw={"size": 10},
+    )
+
+    def set_prerequisite_choices(self, choices: list[tuple[int, str, CourseStatus]]) -> None:
+        self.prerequisites.choices = [
+            SelectChoice(
+                str(course_id),
+                text if status != CourseStatus.ARCHIVED else f"{text} ({LABELS[status]})",
+            )
+            for course_id, text, status in choices
+        ]
+
+    def course_data(self) -> CourseData:
+        return CourseData(
+            code=self.code.data or "",
+            title_en=self.title_en.data or "",
+            title_zh=self.title_zh.data,
+            summary_en=self.summary_en.data or "",
+            summary_zh=self.summary_zh.data,
+            description_en=self.description_en.data or "",
+            description_zh=self.description_zh.data,
+            outcomes_en=self.outcomes_en.data or "",
+            outcomes_zh=self.outcomes_zh.data,
+            audience_en=self.audience_en.data or "",
+            audience_zh=self.audience_zh.data,
+            skills=self.skills.data or "",
+            skill_area=self.skill_area.data,
+            qf_level=self.qf_level.data,
+            qf_credits=self.qf_credits.data,
+            contact_hours=self.contact_hours.data,
+            delivery_mode=self.delivery_mode.data,
+            teaching_language=self.teaching_language.data,
+            fee=self.fee.data,
+            cef_reimbursable=bool(self.cef_reimbursable.data),
+            prerequisite_ids=list(self.prerequisites.data or []),
+        )
+
+
+def course_form_data(course: Course) -> dict[str, Any]:
+    """The values of ``course`` as the form shows them, for its edit page."""
+    data = CourseData.from_course(course)
+    values: dict[str, Any] = {name: getattr(data, name) for name in CourseData.__dataclass_fields__}
+    for name in ("skill_area", "delivery_mode", "teaching_language"):
+        values[name] = getattr(values[name], "value", values[name])
+    values["prerequisites"] = values.pop("prerequisite_ids")
+    return values
+
+
+class CourseFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Code, English or Chinese title, or skill."),
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("All statuses")), *_choices(CourseStatus)],
+        validators=[Optional()],
+    )
+    skill_area = SelectField(
+        _l("Skill area"),
+        choices=[SelectChoice("", _l("All skill areas")), *_choices(SkillArea)],
+        validators=[Optional()],
+    )
+
+
+class CourseActionForm(FlaskForm):
+    """The publish, unpublish and archive buttons: a CSRF token and nothing else."""
