@@ -2,4 +2,357 @@
 
 from __future__ import annotations
 
-from .views import bp  # noqa: F401
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_sqlalchemy.pagination import SelectPagination
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ..extensions import db
+from ..models import ClassSession, ClassStatus, CourseClass, SkillArea, User
+from ..services import audit
+from ..services import classes as class_service
+from ..services.classes import ClassListRow, ScheduleChange, StatusAction
+from ..services.errors import DomainError
+from ..web import apply_domain_error
+from .class_forms import (
+    ActionForm,
+    CancelClassForm,
+    ClassFilterForm,
+    ClassForm,
+    SeriesForm,
+    SessionForm,
+)
+from .views import bp
+
+PER_PAGE = 25
+
+
+class _RowPagination(SelectPagination):
+    """A page of the class list: each item a class with its enrolment counts."""
+
+    def _query_items(self) -> list[Any]:
+        statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return [ClassListRow(*row) for row in self._query_args["session"].execute(statement)]
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _class_or_404(class_id: int) -> CourseClass:
+    return db.get_or_404(CourseClass, class_id)
+
+
+def _session_or_404(course_class: CourseClass, session_id: int) -> ClassSession:
+    session = db.get_or_404(ClassSession, session_id)
+    if session.class_id != course_class.id:
+        abort(404)
+    return session
+
+
+def _session_form() -> SessionForm:
+    return SessionForm(prefix="session")
+
+
+def _series_form() -> SeriesForm:
+    return SeriesForm(prefix="series")
+
+
+def _cancel_form() -> CancelClassForm:
+    return CancelClassForm(prefix="cancel")
+
+
+# The class list ----------------------------------------------------------------------------
+
+
+@bp.get("/classes")
+def class_list() -> str:
+    form = ClassFilterForm(request.args)
+    form.validate()
+    filters = class_service.ClassFilters(
+        query=form.q.data if not form.q.errors else None,
+        status=ClassStatus(form.status.data)
+        if form.status.data and not form.status.errors
+        else None,
+        skill_area=SkillArea(form.skill_area.data)
+        if form.skill_area.data and not form.skill_area.errors
+        else None,
+        start_month=form.month.data if not form.month.errors else None,
+    )
+    page = _RowPagination(
+        select=class_service.class_list(filters),
+        session=db.session,
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+    )
+    args = {
+        "q": form.q.data or "",
+        "status": form.status.data or "",
+        "skill_area": form.skill_area.data or "",
+        "month": request.args.get("month", ""),
+    }
+    return render_template("admin/classes/list.html", form=form, page=page, args=args)
+
+
+# Creating and editing a class --------------------------------------------------------------
+
+
+def _class_form_choices(form: ClassForm, course_class: CourseClass | None = None) -> None:
+    zh = str(get_locale()).startswith("zh")
+    course_id = course_class.course_id if course_class else None
+    form.course_id.choices = [SelectChoice("0", _("Choose a course"))] + [
+        SelectChoice(str(cid), f"{code} · {title_zh if zh and title_zh else title_en}")
+        for cid, code, title_en, title_zh in db.session.execute(
+            class_service.course_choices(include_id=course_id)
+        )
+    ]
+    assigned = [t.id for t in course_class.trainers] if course_class else []
+    form.trainer_ids.choices = [
+        SelectChoice(str(uid), name if active else _("%(name)s (deactivated)", name=name))
+        for uid, name, _email, active in db.session.execute(
+            class_service.trainer_choices(include_ids=assigned)
+        )
+    ]
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+def class_create() -> str | Response:
+    form = ClassForm()
+    _class_form_choices(form)
+    if request.method == "GET":
+        form.course_id.data = request.args.get("course_id", 0, type=int)
+    if form.validate_on_submit():
+        try:
+            course_class = class_service.create_class(_actor(), form.to_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Class %(code)s has been created as a draft. Add its sessions, then open "
+                    "enrolment.",
+                    code=course_class.code,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.class_detail", class_id=course_class.id))
+    return render_template("admin/classes/form.html", form=form, course_class=None)
+
+
+@bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
+def class_edit(class_id: int) -> str | Response:
+    course_class = _class_or_404(class_id)
+    form = ClassForm()
+    _class_form_choices(form, course_class)
+    if request.method == "GET":
+        form.fill_from(course_class)
+    if form.validate_on_submit():
+        try:
+            update = class_service.update_class(_actor(), course_class, form.to_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            if update.changes:
+                flash(_("Class %(code)s has been updated.", code=course_class.code), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            if update.promoted:
+                flash(
+                    ngettext(
+                        "%(num)d learner has moved from the waitlist into the class.",
+                        "%(num)d learners have moved from the waitlist into the class.",
+                        len(update.promoted),
+                    ),
+                    "info",
+                )
+            return redirect(url_for("admin.class_detail", class_id=course_class.id))
+    return render_template("admin/classes/form.html", form=form, course_class=course_class)
+
+
+# A class's page ----------------------------------------------------------------------------
+
+
+def _render_detail(
+    course_class: CourseClass,
+    *,
+    session_form: SessionForm | None = None,
+    series_form: SeriesForm | None = None,
+    cancel_form: CancelClassForm | None = None,
+) -> str:
+    return render_template(
+        "admin/classes/detail.html",
+        course_class=course_class,
+        counts=class_service.enrolment_counts(course_class),
+        actions=class_service.allowed_actions(course_class),
+        StatusAction=StatusAction,
+        session_form=session_form or _session_form(),
+        series_form=series_form or _series_form(),
+        cancel_form=cancel_form or _cancel_form(),
+        entries=audit.entries_for("classes", course_class.id),
+    )
+
+
+@bp.get("/classes/<int:class_id>")
+def class_detail(class_id: int) -> str:
+    return _render_detail(_class_or_404(class_id))
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+def _flash_schedule_change(change: ScheduleChange, done: str) -> None:
+    flash(done, "success")
+    if change.needs_announcement:
+        flash(
+            ngettext(
+                "%(num)d learner is confirmed in this class: make sure they hear of the change.",
+                "%(num)d learners are confirmed in this class: make sure they hear of the change.",
+                change.confirmed_learners,
+            ),
+            "info",
+        )
+
+
+@bp.post("/classes/<int:class_id>/sessions")
+def session_add(class_id: int) -> str | Response:
+    course_class = _class_or_404(class_id)
+    form = _session_form()
+    if form.validate_on_submit():
+        try:
+            change = class_service.add_session(_actor(), course_class, form.to_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            _flash_schedule_change(change, _("The session has been added."))
+            return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
+    return _render_detail(course_class, session_form=form)
+
+
+@bp.route("/classes/<int:class_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def session_edit(class_id: int, session_id: int) -> str | Response:
+    course_class = _class_or_404(class_id)
+    session = _session_or_404(course_class, session_id)
+    form = _session_form()
+    if request.method == "GET":
+        form.fill_from(session)
+    if form.validate_on_submit():
+        try:
+            change = class_service.update_session(_actor(), session, form.to_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            if change.before == change.after:
+                flash(_("Nothing was changed."), "info")
+            else:
+                _flash_schedule_change(change, _("The session has been changed."))
+            return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
+    return render_template(
+        "admin/classes/session_form.html",
+        form=form,
+        course_class=course_class,
+        session=session,
+    )
+
+
+@bp.post("/classes/<int:class_id>/sessions/<int:session_id>/delete")
+def session_delete(class_id: int, session_id: int) -> Response:
+    course_class = _class_or_404(class_id)
+    session = _session_or_404(course_class, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        change = class_service.remove_session(_actor(), session)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        _flash_schedule_change(change, _("The session has been removed."))
+    return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
+
+
+@bp.post("/classes/<int:class_id>/sessions/generate")
+def sessions_generate(class_id: int) -> str | Response:
+    course_class = _class_or_404(class_id)
+    form = _series_form()
+    if form.validate_on_submit():
+        try:
+            change = class_service.generate_sessions(_actor(), course_class, form.to_spec())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            _flash_schedule_change(
+                change,
+                ngettext(
+                    "%(num)d session has been added.",
+                    "%(num)d sessions have been added.",
+                    len(change.after),
+                ),
+            )
+            return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
+    return _render_detail(course_class, series_form=form)
+
+
+# Status ------------------------------------------------------------------------------------
+
+_STATUS_DONE = {
+    StatusAction.OPEN_ENROLMENT: lambda code: _("Enrolment in %(code)s is open.", code=code),
+    StatusAction.CLOSE_ENROLMENT: lambda code: _("Enrolment in %(code)s is closed.", code=code),
+    StatusAction.START: lambda code: _("Class %(code)s is running.", code=code),
+    StatusAction.COMPLETE: lambda code: _("Class %(code)s is completed.", code=code),
+    StatusAction.CANCEL: lambda code: _("Class %(code)s has been cancelled.", code=code),
+}
+
+
+@bp.post("/classes/<int:class_id>/status/<action>")
+def class_status(class_id: int, action: str) -> str | Response:
+    course_class = _class_or_404(class_id)
+    try:
+        status_action = StatusAction(action)
+    except ValueError:
+        abort(404)
+    cancel_form = _cancel_form()
+    reason = None
+    if status_action is StatusAction.CANCEL:
+        if not cancel_form.validate_on_submit():
+            flash(_("Say why the class is cancelled: the learners will be told."), "error")
+            return _render_detail(course_class, cancel_form=cancel_form)
+        reason = cancel_form.reason.data
+    elif not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        change = class_service.change_status(_actor(), course_class, status_action, reason)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error, cancel_form)
+        if error.field in cancel_form:
+            return _render_detail(course_class, cancel_form=cancel_form)
+    else:
+        db.session.commit()
+        flash(_STATUS_DONE[status_action](course_class.code), "success")
+        if change.cancelled_enrolments:
+            flash(
+                ngettext(
+                    "%(num)d enrolment has been cancelled and the learner told.",
+                    "%(num)d enrolments have been cancelled and the learners told.",
+                    len(change.cancelled_enrolments),
+                ),
+                "info",
+            )
+    return redirect(url_for("admin.class_detail", class_id=class_id))
