@@ -108,3 +108,7 @@ def withdraw(enrolment_id: int) -> Response:
             db.session.commit()
             flash(_("The enrolment has been withdrawn."), "success")
     return redirect_to_next(url_for("hr.dashboard"))
+
+
+# The staff, import and report pages register on this blueprint too.
+from . import imports, reports, staff  # noqa: E402, F401

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import permissions
 from ..extensions import db
 from ..models import CompanyDomain, PartnerCompany, Role, User, normalise_email, utcnow
+from ..validators import is_valid_email
 from . import audit, mail, passwords
 from .errors import (
     AccountUnavailable,
@@ -28,7 +29,9 @@ def find_user_by_email(email: str) -> User | None:
 
 def company_for_email(email: str) -> PartnerCompany | None:
     """The active partner company whose staff use the address's domain, if any."""
-    domain = normalise_email(email).rsplit("@", 1)[-1]
+    local, at, domain = normalise_email(email).rpartition("@")
+    if not at or not local or not domain:
+        return None
     return db.session.scalar(
         select(PartnerCompany)
         .join(CompanyDomain)
@@ -79,6 +82,8 @@ def register_learner(email: str, name: str, password: str) -> User | None:
     its owner is told by e-mail instead, so that the form reveals nothing; returns ``None``.
     """
     email = normalise_email(email)
+    if not is_valid_email(email):
+        raise ValidationFailed(_l("Enter a valid e-mail address."), field="email")
     company = company_for_email(email)
     if company is None:
         raise UnknownCompanyDomain(
@@ -143,6 +148,8 @@ def invite_user(
     if not permissions.can_invite(actor, role, company):
         raise PermissionDenied()
     email = normalise_email(email)
+    if not is_valid_email(email):
+        raise ValidationFailed(_l("Enter a valid e-mail address."), field="email")
     if role in (Role.LEARNER, Role.HR):
         if company is None:
             raise ValidationFailed(_l("Choose the person's company."), field="company")

@@ -54,26 +54,27 @@ def render_message(to: str, subject: str, template: str, **context: Any) -> Mess
 
 
 def queue(session: Session, message: Message) -> None:
-    """Queue ``message`` for delivery once ``session`` commits."""
-    session.info.setdefault(_QUEUE_KEY, []).append(message)
+    """Queue ``message`` for delivery once ``session`` commits.
+
+    The message remembers the (nested) transaction it was queued in, so that rolling back a
+    savepoint also drops what was queued inside it.
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_QUEUE_KEY, []).append((transaction, message))
 
 
 def queued(session: Session) -> list[Message]:
-    return list(session.info.get(_QUEUE_KEY, []))
+    return [message for _transaction, message in session.info.get(_QUEUE_KEY, [])]
 
 
 def _after_commit(session: Session) -> None:
-    messages = session.info.pop(_QUEUE_KEY, [])
+    messages = [message for _transaction, message in session.info.pop(_QUEUE_KEY, [])]
     for message in messages:
         try:
             deliver(message)
         except Exception:
             # The change is committed; a mail failure must not turn it into an error page.
             log.exception("could not deliver e-mail %r to %s", message.subject, message.to)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUE_KEY, None)
 
 
 def install(app: Flask, session_factory: Any) -> None:
@@ -84,8 +85,23 @@ def install(app: Flask, session_factory: Any) -> None:
 
 
 def _after_rollback_soft(session: Session, previous_transaction: Any) -> None:
+    """Drop the mail queued inside the transaction that was rolled back (or its savepoints)."""
     if previous_transaction.parent is None:
-        _after_rollback(session)
+        session.info.pop(_QUEUE_KEY, None)
+        return
+
+    def inside(transaction: Any) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_QUEUE_KEY] = [
+        (transaction, message)
+        for transaction, message in session.info.get(_QUEUE_KEY, [])
+        if not inside(transaction)
+    ]
 
 
 def build_email(message: Message, sender: str) -> EmailMessage:
