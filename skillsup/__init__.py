@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from . import permissions
@@ -32,6 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     load_configuration(app, config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
+    proxies = int(app.config["PROXY_FIX_X_FOR"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _configure_logging(app)
 
     db.init_app(app)

@@ -82,6 +82,9 @@ class DefaultConfig:
     LANGUAGES = ("en", "zh_Hant_HK")
 
     HSTS_MAX_AGE = 31_536_000
+    # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
+    # this, rate limits and logs would see every visitor as the proxy's address.
+    PROXY_FIX_X_FOR = 0
 
 
 # Environment variables that are not strings: how to read them.
@@ -97,6 +100,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "SESSION_COOKIE_SECURE": bool,
     "REMEMBER_COOKIE_SECURE": bool,
     "MAX_CONTENT_LENGTH": int,
+    "PROXY_FIX_X_FOR": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.

@@ -149,3 +149,28 @@ def test_navigation_matches_the_role(client, login_as, hr_officer):
     assert 'href="/hr/"' in body
     assert 'href="/admin/"' not in body
     assert 'href="/my-learning"' not in body
+
+
+def test_behind_a_proxy_the_visitors_address_is_used(tmp_path):
+    app = create_app(
+        {
+            **BASE_TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/proxy.sqlite3",
+            "PROXY_FIX_X_FOR": 1,
+        }
+    )
+    seen: list[str | None] = []
+
+    @app.get("/address-for-test")
+    def address():
+        from flask import request
+
+        seen.append(request.remote_addr)
+        return "ok"
+
+    app.test_client().get(
+        "/address-for-test",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    assert seen == ["203.0.113.9"]

@@ -90,6 +90,8 @@ def register_learner(email: str, name: str, password: str) -> User | None:
             _l("Use your work e-mail address at one of our partner companies."), field="email"
         )
     passwords.check_password_policy(password, email=email, name=name)
+    # Hash before looking the address up, so that a taken address answers no faster.
+    password_hash = passwords.hash_password(password)
     existing = find_user_by_email(email)
     if existing is not None:
         _send(
@@ -104,7 +106,7 @@ def register_learner(email: str, name: str, password: str) -> User | None:
         name=name.strip(),
         role=Role.LEARNER,
         company=company,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
     )
     db.session.add(user)
     db.session.flush()
