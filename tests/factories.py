@@ -138,7 +138,7 @@ class Factory:
             "venue": "Tsing Yi campus, room 301",
             "starts_on": start.date(),
             "ends_on": (start + timedelta(days=7 * max(sessions - 1, 0))).date(),
-            "enrolment_opens_at": now - timedelta(days=10),
+            "enrolment_opens_at": min(now, start) - timedelta(days=30),
             "enrolment_closes_at": start - timedelta(days=2),
             "withdrawal_deadline_at": start - timedelta(days=5),
             "status": ClassStatus.OPEN,

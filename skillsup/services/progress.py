@@ -1,0 +1,131 @@
+"""Attendance standing: the rate so far, and whether the class's minimum can still be reached.
+
+Attendance is counted in contact hours. Present and late count as attended, absent does not,
+and excused sessions are left out of the total. A session not yet marked (a future one, or a
+past one the trainer has not marked yet) still counts as possible.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attendance, AttendanceStatus, ClassSession, CourseClass, Enrolment
+
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+@dataclass
+class AttendanceStanding:
+    minimum_pct: int = 80
+    total_hours: float = 0.0
+    attended_hours: float = 0.0
+    absent_hours: float = 0.0
+    excused_hours: float = 0.0
+    unmarked_hours: float = 0.0
+    attended_sessions: int = 0
+    marked_sessions: int = 0
+    total_sessions: int = 0
+
+    @property
+    def counted_hours(self) -> float:
+        """Hours that count towards the rate: everything but excused sessions."""
+        return self.total_hours - self.excused_hours
+
+    @property
+    def rate_so_far(self) -> float | None:
+        """Share of the marked, non-excused hours attended; ``None`` before any is marked."""
+        marked = self.attended_hours + self.absent_hours
+        return None if marked == 0 else self.attended_hours / marked
+
+    @property
+    def rate(self) -> float | None:
+        """Share of all the class's countable hours attended: the figure completion uses."""
+        return None if self.counted_hours <= 0 else self.attended_hours / self.counted_hours
+
+    @property
+    def best_possible_rate(self) -> float | None:
+        """The rate if every session not yet marked is attended."""
+        if self.counted_hours <= 0:
+            return None
+        return (self.attended_hours + self.unmarked_hours) / self.counted_hours
+
+    @property
+    def meets_minimum(self) -> bool:
+        rate = self.rate
+        return rate is not None and rate * 100 + 1e-9 >= self.minimum_pct
+
+    @property
+    def at_risk(self) -> bool:
+        """The minimum can no longer be reached, whatever happens in the sessions left."""
+        best = self.best_possible_rate
+        return best is not None and best * 100 + 1e-9 < self.minimum_pct
+
+    @property
+    def falling_behind(self) -> bool:
+        """Below the minimum so far, though it can still be reached."""
+        rate = self.rate_so_far
+        return not self.at_risk and rate is not None and rate * 100 + 1e-9 < self.minimum_pct
+
+
+def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
+    """The attendance standing of each enrolment, in three queries whatever their number."""
+    result: dict[int, AttendanceStanding] = {}
+    if not enrolment_ids:
+        return result
+    rows = db.session.execute(
+        select(Enrolment.id, Enrolment.class_id, CourseClass.min_attendance_pct)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .where(Enrolment.id.in_(enrolment_ids))
+    ).all()
+    class_of = {enrolment_id: class_id for enrolment_id, class_id, _ in rows}
+    minimum_of = {enrolment_id: int(pct) for enrolment_id, _, pct in rows}
+
+    sessions_by_class: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for session_id, class_id, starts_at, ends_at in db.session.execute(
+        select(
+            ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at
+        ).where(
+            ClassSession.class_id.in_(set(class_of.values())), ClassSession.is_cancelled.is_(False)
+        )
+    ):
+        sessions_by_class[class_id].append(
+            (session_id, (ends_at - starts_at).total_seconds() / 3600)
+        )
+
+    marks: dict[int, dict[int, AttendanceStatus]] = defaultdict(dict)
+    for enrolment_id, session_id, status in db.session.execute(
+        select(Attendance.enrolment_id, Attendance.session_id, Attendance.status).where(
+            Attendance.enrolment_id.in_(list(class_of))
+        )
+    ):
+        marks[enrolment_id][session_id] = status
+
+    for enrolment_id, class_id in class_of.items():
+        standing = AttendanceStanding(minimum_pct=minimum_of[enrolment_id])
+        mine = marks.get(enrolment_id, {})
+        for session_id, hours in sessions_by_class.get(class_id, []):
+            standing.total_hours += hours
+            standing.total_sessions += 1
+            status = mine.get(session_id)
+            if status is None:
+                standing.unmarked_hours += hours
+                continue
+            standing.marked_sessions += 1
+            if status in ATTENDED:
+                standing.attended_hours += hours
+                standing.attended_sessions += 1
+            elif status == AttendanceStatus.EXCUSED:
+                standing.excused_hours += hours
+            else:
+                standing.absent_hours += hours
+        result[enrolment_id] = standing
+    return result
+
+
+def as_percent(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(round(value * 100, 1))

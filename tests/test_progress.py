@@ -1,0 +1,76 @@
+"""Attendance standing in contact hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from skillsup.extensions import db
+from skillsup.models import Attendance, AttendanceStatus
+from skillsup.services.progress import standings
+
+
+def _mark(enrolment, sessions, statuses) -> None:
+    for session, status in zip(sessions, statuses, strict=False):
+        db.session.add(Attendance(enrolment=enrolment, session=session, status=status))
+    db.session.commit()
+
+
+def test_present_and_late_count_absent_does_not_excused_is_left_out(make, learner):
+    start = datetime(2030, 1, 7, 11, 0, tzinfo=UTC)
+    course_class = make.course_class(sessions=5, first_session=start)
+    enrolment = make.enrolment(course_class, learner)
+    present, late, absent, excused = (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+    )
+    _mark(enrolment, course_class.sessions, [present, late, absent, excused])
+    standing = standings([enrolment.id])[enrolment.id]
+    assert standing.total_hours == 15
+    assert standing.counted_hours == 12  # the excused session is left out
+    assert standing.attended_hours == 6
+    assert standing.rate_so_far == 6 / 9
+    assert standing.rate == 0.5
+    assert standing.best_possible_rate == 9 / 12  # if the last session is attended
+    assert standing.at_risk  # 75 % < 80 %
+    assert not standing.meets_minimum
+
+
+def test_at_risk_only_when_the_minimum_is_out_of_reach(make, learner):
+    course_class = make.course_class(
+        sessions=10, first_session=datetime(2030, 1, 7, 11, tzinfo=UTC)
+    )
+    enrolment = make.enrolment(course_class, learner)
+    _mark(enrolment, course_class.sessions, [AttendanceStatus.ABSENT] * 2)
+    standing = standings([enrolment.id])[enrolment.id]
+    assert not standing.at_risk  # 8 of 10 still possible: exactly 80 %
+    assert standing.falling_behind
+    db.session.add(
+        Attendance(
+            enrolment=enrolment, session=course_class.sessions[2], status=AttendanceStatus.ABSENT
+        )
+    )
+    db.session.commit()
+    assert standings([enrolment.id])[enrolment.id].at_risk
+
+
+def test_cancelled_sessions_do_not_count(make, learner):
+    course_class = make.course_class(
+        sessions=2, first_session=datetime.now(UTC) - timedelta(days=14)
+    )
+    course_class.sessions[1].is_cancelled = True
+    enrolment = make.enrolment(course_class, learner)
+    _mark(enrolment, course_class.sessions[:1], [AttendanceStatus.PRESENT])
+    standing = standings([enrolment.id])[enrolment.id]
+    assert standing.total_sessions == 1
+    assert standing.rate == 1.0
+    assert standing.meets_minimum
+
+
+def test_no_sessions_means_no_rate(make, learner):
+    enrolment = make.enrolment(make.course_class(), learner)
+    standing = standings([enrolment.id])[enrolment.id]
+    assert standing.rate is None
+    assert not standing.at_risk
+    assert standings([]) == {}
