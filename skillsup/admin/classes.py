@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..models import ClassSession, ClassStatus, CourseClass, SkillArea, User
+from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, User
 from ..services import audit
 from ..services import classes as class_service
+from ..services import enrolment as enrolment_service
 from ..services.classes import ClassListRow, ScheduleChange, StatusAction
 from ..services.errors import DomainError
 from ..web import apply_domain_error
@@ -27,6 +28,7 @@ from .class_forms import (
     SeriesForm,
     SessionForm,
 )
+from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 from .views import bp
 
 PER_PAGE = 25
@@ -189,6 +191,7 @@ def _render_detail(
     series_form: SeriesForm | None = None,
     cancel_form: CancelClassForm | None = None,
 ) -> str:
+    class_enrolments = enrolment_service.class_enrolments(course_class.id)
     return render_template(
         "admin/classes/detail.html",
         course_class=course_class,
@@ -199,6 +202,12 @@ def _render_detail(
         series_form=series_form or _series_form(),
         cancel_form=cancel_form or _cancel_form(),
         entries=audit.entries_for("classes", course_class.id),
+        enrolments=class_enrolments,
+        waitlist_positions=enrolment_service.waitlist_positions(
+            [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
+        ),
+        enrol_form=AdminEnrolForm(),
+        withdraw_form=AdminWithdrawForm(),
     )
 
 

@@ -101,4 +101,4 @@ def _set_active(user_id: int, *, active: bool) -> Response:
 
 
 # The course and class pages register on this blueprint too.
-from . import classes, companies, courses  # noqa: E402, F401
+from . import classes, companies, courses, enrolments  # noqa: E402, F401

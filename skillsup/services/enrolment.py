@@ -25,7 +25,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import permissions
 from ..extensions import db
@@ -656,3 +656,22 @@ def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
         if for_self
         else _l("The request is waiting for HR approval.")
     )
+
+
+def class_enrolments(class_id: int) -> list[Enrolment]:
+    """Every enrolment of a class, active ones first in waitlist order, with learners loaded."""
+    order = {
+        status: rank
+        for rank, status in enumerate(
+            (EnrolmentStatus.CONFIRMED, EnrolmentStatus.PENDING, EnrolmentStatus.WAITLISTED)
+        )
+    }
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.class_id == class_id)
+            .options(joinedload(Enrolment.learner).joinedload(User.company))
+            .order_by(Enrolment.waitlisted_at, Enrolment.requested_at, Enrolment.id)
+        )
+    )
+    return sorted(enrolments, key=lambda e: order.get(e.status, len(order)))

@@ -1,0 +1,21 @@
+"""Forms for admins acting on enrolments."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..validators import EmailAddress
+
+
+class AdminEnrolForm(FlaskForm):
+    email = EmailField(
+        _l("Learner's e-mail address"),
+        validators=[DataRequired(), Length(max=254), EmailAddress()],
+    )
+
+
+class AdminWithdrawForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

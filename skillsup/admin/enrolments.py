@@ -1,0 +1,85 @@
+"""Programme administration: admins enrol learners and withdraw them, under the same rules."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import CourseClass, Enrolment, EnrolmentSource
+from ..services import enrolment as enrolments
+from ..services.accounts import find_user_by_email
+from ..services.errors import DomainError
+from ..web import apply_domain_error
+from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
+from .views import bp
+
+
+@bp.post("/classes/<int:class_id>/enrolments")
+def class_enrol(class_id: int) -> Response:
+    course_class = db.get_or_404(CourseClass, class_id)
+    form = AdminEnrolForm()
+    back = url_for("admin.class_detail", class_id=class_id) + "#enrolments"
+    if not form.validate_on_submit():
+        flash(_("Enter the e-mail address of a learner."), "error")
+        return redirect(back)
+    learner = find_user_by_email(form.email.data or "")
+    if learner is None:
+        flash(_("No one has the e-mail address %(email)s.", email=form.email.data), "error")
+        return redirect(back)
+    try:
+        outcome = enrolments.request_enrolment(
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+            learner,
+            course_class,
+            EnrolmentSource.ADMIN,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+        return redirect(back)
+    message = f"{learner.name}: {enrolments.describe(outcome, for_self=False)}"
+    db.session.commit()
+    flash(message, "success")
+    return redirect(back)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/withdraw")
+def enrolment_withdraw(enrolment_id: int) -> Response:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
+    form = AdminWithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the withdrawal."), "error")
+        return redirect(back)
+    try:
+        enrolments.withdraw(
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+            enrolment,
+            form.reason.data or "",
+        )
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name), "success")
+    return redirect(back)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/approve")
+def enrolment_approve(enrolment_id: int) -> Response:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
+    try:
+        outcome = enrolments.approve(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        message = f"{enrolment.learner.name}: {enrolments.describe(outcome, for_self=False)}"
+        db.session.commit()
+        flash(message, "success")
+    return redirect(back)
