@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(enrol_command)
+    app.cli.add_command(send_mail_command)
 
 
 @click.command("seed-demo")
@@ -86,3 +87,13 @@ def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None
     message = str(enrolment.describe(outcome, for_self=False))
     db.session.commit()
     click.echo(f"{learner.email}: {message}")
+
+
+@click.command("send-mail")
+@click.option("--limit", default=500, show_default=True, help="Most messages to send in one run.")
+def send_mail_command(limit: int) -> None:
+    """Deliver the e-mail waiting in the outbox (run it from cron or a worker every minute)."""
+    from .services import mail
+
+    report = mail.deliver_pending(limit=limit)
+    click.echo(report.summary())

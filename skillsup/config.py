@@ -71,6 +71,8 @@ class DefaultConfig:
     MAIL_USE_SSL = False
     MAIL_TIMEOUT = 10
     MAIL_DEFAULT_SENDER = "SkillsUp <no-reply@skillsup.test>"
+    # Deliver right after the commit, in the request; otherwise `flask send-mail` does it.
+    MAIL_DELIVER_IN_REQUEST = False
 
     # The address users see in e-mailed links when no request is at hand (CLI, workers)
     SERVER_NAME: str | None = None
@@ -94,6 +96,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "MAIL_USE_TLS": bool,
     "MAIL_USE_SSL": bool,
     "MAIL_TIMEOUT": int,
+    "MAIL_DELIVER_IN_REQUEST": bool,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "POSTGRES_LOCK_TIMEOUT_MS": int,
     "POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS": int,
@@ -177,6 +180,9 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
         for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
             if name not in explicit:
                 app.config[name] = False
+
+    if relaxed and "MAIL_DELIVER_IN_REQUEST" not in explicit:
+        app.config["MAIL_DELIVER_IN_REQUEST"] = True
 
     if environment == "testing":
         # Cheap hashing keeps the suite fast; never used outside tests.

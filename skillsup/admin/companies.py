@@ -2,4 +2,295 @@
 
 from __future__ import annotations
 
-from .views import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import PartnerCompany, Role, SeatQuota, User
+from ..services import audit
+from ..services import companies as company_service
+from ..services.companies import CompanyFilter
+from ..services.enrolment import seats_used
+from ..services.errors import DomainError
+from ..web import apply_domain_error
+from .company_forms import (
+    CompanyActionForm,
+    CompanyFilterForm,
+    CompanyForm,
+    InviteHrOfficerForm,
+    QuotaForm,
+    company_form_data,
+)
+from .views import bp
+
+PER_PAGE = 25
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _company_or_404(company_id: int) -> PartnerCompany:
+    return db.get_or_404(PartnerCompany, company_id)
+
+
+def _quota_or_404(company: PartnerCompany, quota_id: int) -> SeatQuota:
+    quota = db.get_or_404(SeatQuota, quota_id)
+    if quota.company_id != company.id:
+        abort(404)
+    return quota
+
+
+def _hr_officer_or_404(company: PartnerCompany, user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    if user.company_id != company.id or user.role != Role.HR:
+        abort(404)
+    return user
+
+
+def _quota_form() -> QuotaForm:
+    form = QuotaForm(prefix="quota")
+    form.set_course_choices(db.session.execute(company_service.course_choices()))
+    return form
+
+
+def _hr_form() -> InviteHrOfficerForm:
+    return InviteHrOfficerForm(prefix="hr")
+
+
+def _detail_url(company: PartnerCompany, anchor: str = "") -> str:
+    url = url_for("admin.company_detail", company_id=company.id)
+    return f"{url}#{anchor}" if anchor else url
+
+
+# The list ----------------------------------------------------------------------------------
+
+
+@bp.get("/companies")
+def company_list() -> str:
+    form = CompanyFilterForm(request.args)
+    form.validate()
+    q = form.q.data if not form.q.errors else None
+    status = form.status.data if form.status.data and not form.status.errors else None
+    page = db.paginate(
+        company_service.company_admin_list(q, status), per_page=PER_PAGE, max_per_page=100
+    )
+    counts = company_service.people_counts(company.id for company in page.items)
+    filters = {"q": q or "", "status": status or ""}
+    return render_template(
+        "admin/companies/list.html",
+        form=form,
+        page=page,
+        counts=counts,
+        filters=filters,
+        CompanyFilter=CompanyFilter,
+    )
+
+
+# Creating and editing ----------------------------------------------------------------------
+
+
+@bp.route("/companies/new", methods=["GET", "POST"])
+def company_new() -> str | Response:
+    form = CompanyForm()
+    if form.validate_on_submit():
+        try:
+            company = company_service.create_company(_actor(), form.company_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(_("%(name)s has been added.", name=company.name), "success")
+            return redirect(_detail_url(company))
+    return render_template("admin/companies/form.html", form=form, company=None)
+
+
+@bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
+def company_edit(company_id: int) -> str | Response:
+    company = _company_or_404(company_id)
+    form = CompanyForm(data=company_form_data(company))
+    if form.validate_on_submit():
+        was_active = company.is_active
+        try:
+            changes = company_service.update_company(_actor(), company, form.company_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            if not changes:
+                flash(_("Nothing was changed."), "info")
+            else:
+                flash(_("The changes to %(name)s have been saved.", name=company.name), "success")
+            if was_active and not company.is_active:
+                flash(
+                    _(
+                        "%(name)s is inactive: its learners and HR officers can no longer log in.",
+                        name=company.name,
+                    ),
+                    "warning",
+                )
+            elif company.is_active and not was_active:
+                flash(
+                    _("%(name)s is active again: its people can log in.", name=company.name),
+                    "info",
+                )
+            return redirect(_detail_url(company))
+    return render_template("admin/companies/form.html", form=form, company=company)
+
+
+# A company's page --------------------------------------------------------------------------
+
+
+def _render_detail(
+    company: PartnerCompany,
+    *,
+    quota_form: QuotaForm | None = None,
+    hr_form: InviteHrOfficerForm | None = None,
+) -> str:
+    return render_template(
+        "admin/companies/detail.html",
+        company=company,
+        page=company_service.company_admin_page(company),
+        quota_form=quota_form or _quota_form(),
+        hr_form=hr_form or _hr_form(),
+        entries=audit.entries_for("partner_companies", company.id),
+    )
+
+
+@bp.get("/companies/<int:company_id>")
+def company_detail(company_id: int) -> str:
+    return _render_detail(_company_or_404(company_id))
+
+
+# Seat quotas -------------------------------------------------------------------------------
+
+
+@bp.post("/companies/<int:company_id>/quotas")
+def company_quota_add(company_id: int) -> str | Response:
+    company = _company_or_404(company_id)
+    form = _quota_form()
+    if form.validate_on_submit():
+        try:
+            quota = company_service.add_quota(_actor(), company, form.quota_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(_("The quota for %(label)s has been added.", label=quota.label), "success")
+            return redirect(_detail_url(company, "quotas"))
+    return _render_detail(company, quota_form=form)
+
+
+@bp.route("/companies/<int:company_id>/quotas/<int:quota_id>/edit", methods=["GET", "POST"])
+def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
+    company = _company_or_404(company_id)
+    quota = _quota_or_404(company, quota_id)
+    form = _quota_form()
+    if request.method == "GET":
+        form.fill_from(quota)
+    if form.validate_on_submit():
+        try:
+            changes = company_service.update_quota(_actor(), quota, form.quota_data())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("The quota for %(label)s has been saved.", label=quota.label), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(_detail_url(company, "quotas"))
+    return render_template(
+        "admin/companies/quota_form.html",
+        form=form,
+        company=company,
+        quota=quota,
+        used=seats_used(quota),
+    )
+
+
+@bp.post("/companies/<int:company_id>/quotas/<int:quota_id>/delete")
+def company_quota_remove(company_id: int, quota_id: int) -> Response:
+    company = _company_or_404(company_id)
+    quota = _quota_or_404(company, quota_id)
+    if not CompanyActionForm().validate_on_submit():
+        abort(400)
+    label = quota.label
+    try:
+        company_service.remove_quota(_actor(), quota)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        flash(_("The quota for %(label)s has been removed.", label=label), "success")
+    return redirect(_detail_url(company, "quotas"))
+
+
+# HR officers -------------------------------------------------------------------------------
+
+
+@bp.post("/companies/<int:company_id>/hr-officers")
+def company_hr_invite(company_id: int) -> str | Response:
+    company = _company_or_404(company_id)
+    form = _hr_form()
+    if form.validate_on_submit():
+        try:
+            officer = company_service.invite_hr_officer(
+                _actor(), company, name=form.name.data or "", email=form.email.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error, form)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "We have sent %(email)s an invitation to be an HR officer of %(name)s.",
+                    email=officer.email,
+                    name=company.name,
+                ),
+                "success",
+            )
+            return redirect(_detail_url(company, "hr-officers"))
+    return _render_detail(company, hr_form=form)
+
+
+@bp.post("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate")
+def company_hr_deactivate(company_id: int, user_id: int) -> Response:
+    return _set_hr_active(company_id, user_id, active=False)
+
+
+@bp.post("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate")
+def company_hr_reactivate(company_id: int, user_id: int) -> Response:
+    return _set_hr_active(company_id, user_id, active=True)
+
+
+def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
+    company = _company_or_404(company_id)
+    user = _hr_officer_or_404(company, user_id)
+    if not CompanyActionForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = company_service.set_hr_officer_active(_actor(), company, user, active)
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(error)
+    else:
+        db.session.commit()
+        if not changed:
+            flash(_("Nothing was changed."), "info")
+        elif active:
+            flash(_("%(name)s can log in again.", name=user.name), "success")
+        else:
+            flash(
+                _("%(name)s has been deactivated and logged out everywhere.", name=user.name),
+                "success",
+            )
+    return redirect(_detail_url(company, "hr-officers"))

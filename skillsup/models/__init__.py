@@ -21,6 +21,7 @@ from .enrolments import (
     EnrolmentStatus,
     EnrolmentStatusChange,
 )
+from .outbox import OutboxMessage, OutboxStatus
 from .types import UTCDateTime, utcnow
 from .users import COMPANY_ROLES, Role, User, normalise_email
 
@@ -43,6 +44,8 @@ __all__ = [
     "EnrolmentStatus",
     "EnrolmentStatusChange",
     "PartnerCompany",
+    "OutboxMessage",
+    "OutboxStatus",
     "Role",
     "SeatQuota",
     "SkillArea",

@@ -1,24 +1,33 @@
-"""E-mail: queued during a transaction, delivered only after it commits.
+"""E-mail through a transactional outbox.
 
-Services call :func:`queue`; nothing leaves the portal until the session commits, and a
-rollback discards what was queued. With ``MAIL_SERVER`` set, mail goes through SMTP;
-without it, mail is written to the log (development).
+Services call :func:`queue`, which writes the message to the outbox table in the caller's
+transaction: a rollback (or a rolled-back savepoint) takes the message with it, and a commit
+makes it certain to leave. Delivery happens after the commit: at once in the request where
+``MAIL_DELIVER_IN_REQUEST`` is set (development and tests), and always by ``flask send-mail``
+(a cron job or worker), which retries with back-off while the SMTP server is down or refuses,
+and records what was sent. With ``MAIL_SERVER`` unset, mail is written to the log instead.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
 from blinker import Namespace
 from flask import Flask, current_app, render_template
-from sqlalchemy import event
+from sqlalchemy import event, inspect, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from ..models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +35,11 @@ _signals = Namespace()
 #: Sent after a message has been handed to the SMTP server or the log.
 message_sent = _signals.signal("message-sent")
 
-_QUEUE_KEY = "skillsup.mail_queue"
+_TRACK_KEY = "skillsup.outbox"
+#: Minutes to wait after the first, second, ... failed attempt.
+BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+CLAIM_MINUTES = 10
 
 
 @dataclass
@@ -46,6 +59,10 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
 
 
+class PermanentFailure(Exception):
+    """The server refused the message for good (a 5xx answer): retrying will not help."""
+
+
 def render_message(to: str, subject: str, template: str, **context: Any) -> Message:
     """Render ``emails/<template>.txt`` and ``.html`` into a message."""
     text = render_template(f"emails/{template}.txt", subject=subject, **context)
@@ -53,55 +70,217 @@ def render_message(to: str, subject: str, template: str, **context: Any) -> Mess
     return Message(to=to, subject=subject, text=text, html=html)
 
 
-def queue(session: Session, message: Message) -> None:
-    """Queue ``message`` for delivery once ``session`` commits.
+# ---------------------------------------------------------------------------------------------
+# Writing to the outbox
 
-    The message remembers the (nested) transaction it was queued in, so that rolling back a
-    savepoint also drops what was queued inside it.
-    """
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_QUEUE_KEY, []).append((transaction, message))
+
+def queue(session: Session, message: Message) -> OutboxMessage:
+    """Write ``message`` to the outbox in ``session``'s transaction."""
+    row = OutboxMessage(
+        recipient=message.to,
+        subject=message.subject[:300],
+        text=message.text,
+        html=message.html,
+        attachments=[
+            {
+                "filename": a.filename,
+                "maintype": a.maintype,
+                "subtype": a.subtype,
+                "content": base64.b64encode(a.content).decode("ascii"),
+            }
+            for a in message.attachments
+        ],
+    )
+    session.add(row)
+    session.info.setdefault(_TRACK_KEY, []).append(row)
+    return row
 
 
 def queued(session: Session) -> list[Message]:
-    return [message for _transaction, message in session.info.get(_QUEUE_KEY, [])]
-
-
-def _after_commit(session: Session) -> None:
-    messages = [message for _transaction, message in session.info.pop(_QUEUE_KEY, [])]
-    for message in messages:
-        try:
-            deliver(message)
-        except Exception:
-            # The change is committed; a mail failure must not turn it into an error page.
-            log.exception("could not deliver e-mail %r to %s", message.subject, message.to)
+    """Messages written in the session's current transaction and not rolled back."""
+    return [_as_message(row) for row in session.info.get(_TRACK_KEY, []) if row in session]
 
 
 def install(app: Flask, session_factory: Any) -> None:
-    """Deliver queued mail after every commit of the application's sessions."""
+    """Deliver what a commit wrote to the outbox right after it, where so configured."""
     if not event.contains(session_factory, "after_commit", _after_commit):
         event.listen(session_factory, "after_commit", _after_commit)
-        event.listen(session_factory, "after_soft_rollback", _after_rollback_soft)
+        event.listen(session_factory, "after_soft_rollback", _after_soft_rollback)
 
 
-def _after_rollback_soft(session: Session, previous_transaction: Any) -> None:
-    """Drop the mail queued inside the transaction that was rolled back (or its savepoints)."""
+def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
-        session.info.pop(_QUEUE_KEY, None)
+        session.info.pop(_TRACK_KEY, None)
+
+
+def _after_commit(session: Session) -> None:
+    # Releasing a savepoint counts as a commit too; only the outermost commit is final.
+    if session.get_nested_transaction() is not None:
         return
+    rows = session.info.pop(_TRACK_KEY, [])
+    if not rows or not current_app.config.get("MAIL_DELIVER_IN_REQUEST"):
+        return
+    # The rows are expired by the commit: read their keys without loading them again,
+    # which would open a new transaction (and on SQLite take the write lock) in this session.
+    ids = [key[0] for key in (inspect(row).identity for row in rows) if key is not None]
+    try:
+        deliver_pending(ids=ids)
+    except Exception:
+        # The change is committed and the mail is safe in the outbox: `flask send-mail`
+        # will deliver it. A failure here must not turn the request into an error page.
+        log.exception("could not deliver e-mail right after the commit")
 
-    def inside(transaction: Any) -> bool:
-        while transaction is not None:
-            if transaction is previous_transaction:
-                return True
-            transaction = transaction.parent
-        return False
 
-    session.info[_QUEUE_KEY] = [
-        (transaction, message)
-        for transaction, message in session.info.get(_QUEUE_KEY, [])
-        if not inside(transaction)
-    ]
+# ---------------------------------------------------------------------------------------------
+# Delivering
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def summary(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+
+
+def deliver_pending(
+    *, ids: Iterable[int] | None = None, limit: int = 500, now: datetime | None = None
+) -> DeliveryReport:
+    """Deliver due outbox messages (or just ``ids``), each at most once.
+
+    Every message is claimed by a conditional UPDATE before it is sent, so two senders
+    running at once never send the same message. A message the server refuses for good, or
+    that has failed ``MAX_ATTEMPTS`` times, is marked failed; any other failure is retried
+    later with back-off. Each message's outcome is committed on its own.
+    """
+    from ..extensions import db
+
+    now = now or utcnow()
+    report = DeliveryReport()
+    with db.engine.connect() as connection:
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                or_(
+                    (OutboxMessage.status == OutboxStatus.PENDING)
+                    & (OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == OutboxStatus.SENDING)
+                    & (OutboxMessage.claimed_until < now),
+                )
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if ids is not None:
+            due = due.where(OutboxMessage.id.in_(list(ids)))
+        candidates = list(connection.execute(due).scalars())
+        connection.commit()
+        for message_id in candidates:
+            row = _claim(connection, message_id, now)
+            if row is None:
+                continue
+            message = _as_message(row)
+            try:
+                deliver(message)
+            except PermanentFailure as error:
+                _finish(connection, message_id, OutboxStatus.FAILED, str(error), now)
+                report.failed += 1
+            except Exception as error:
+                attempts = row.attempts
+                if attempts >= MAX_ATTEMPTS:
+                    _finish(connection, message_id, OutboxStatus.FAILED, repr(error), now)
+                    report.failed += 1
+                else:
+                    delay = timedelta(minutes=BACKOFF_MINUTES[attempts - 1])
+                    _retry_later(connection, message_id, repr(error), now + delay)
+                    report.retrying += 1
+                log.warning(
+                    "e-mail %s to %s not delivered (attempt %s): %s",
+                    message_id,
+                    row.recipient,
+                    attempts,
+                    error,
+                )
+            else:
+                _finish(connection, message_id, OutboxStatus.SENT, None, utcnow())
+                report.sent += 1
+    return report
+
+
+def _claim(connection: Connection, message_id: int, now: datetime) -> Any:
+    claimed = connection.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING)
+                & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.claimed_until < now),
+            ),
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            claimed_until=now + timedelta(minutes=CLAIM_MINUTES),
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.text,
+            OutboxMessage.html,
+            OutboxMessage.attachments,
+            OutboxMessage.attempts,
+        )
+    ).first()
+    connection.commit()
+    return claimed
+
+
+def _finish(
+    connection: Connection,
+    message_id: int,
+    status: OutboxStatus,
+    error: str | None,
+    at: datetime,
+) -> None:
+    values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
+    if status == OutboxStatus.SENT:
+        values["sent_at"] = at
+    connection.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    connection.commit()
+
+
+def _retry_later(connection: Connection, message_id: int, error: str, at: datetime) -> None:
+    connection.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=OutboxStatus.PENDING, claimed_until=None, last_error=error, next_attempt_at=at
+        )
+    )
+    connection.commit()
+
+
+def _as_message(row: Any) -> Message:
+    return Message(
+        to=row.recipient,
+        subject=row.subject,
+        text=row.text,
+        html=row.html,
+        attachments=[
+            Attachment(
+                filename=a["filename"],
+                content=base64.b64decode(a["content"]),
+                maintype=a["maintype"],
+                subtype=a["subtype"],
+            )
+            for a in (row.attachments or [])
+        ],
+    )
 
 
 def build_email(message: Message, sender: str) -> EmailMessage:
@@ -125,7 +304,11 @@ def build_email(message: Message, sender: str) -> EmailMessage:
 
 
 def deliver(message: Message) -> None:
-    """Send one message now, through SMTP when configured, else to the log."""
+    """Send one message now, through SMTP when configured, else to the log.
+
+    Raises :class:`PermanentFailure` when the server refuses it for good, and any other
+    exception for a failure worth retrying.
+    """
     config = current_app.config
     email = build_email(message, config["MAIL_DEFAULT_SENDER"])
     server = config.get("MAIL_SERVER")
@@ -146,5 +329,15 @@ def deliver(message: Message) -> None:
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            smtp.send_message(email)
+            try:
+                smtp.send_message(email)
+            except smtplib.SMTPRecipientsRefused as error:
+                codes = [code for code, _text in error.recipients.values()]
+                if codes and all(500 <= code < 600 for code in codes):
+                    raise PermanentFailure(f"recipient refused: {error.recipients}") from error
+                raise
+            except smtplib.SMTPResponseException as error:
+                if 500 <= error.smtp_code < 600:
+                    raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+                raise
     message_sent.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]

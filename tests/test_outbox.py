@@ -1,0 +1,233 @@
+"""The e-mail outbox: written with the change, delivered after it, once, through real SMTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from skillsup.extensions import db
+from skillsup.models import OutboxMessage, OutboxStatus, utcnow
+from skillsup.services import mail
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Recorder:
+    """An aiosmtpd handler that keeps what it receives and refuses some recipients."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], bytes]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.handler = Recorder()
+        self.controller: Any = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def recipients(self) -> list[str]:
+        return [to for tos, _content in self.handler.received for to in tos]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(smtp: SmtpServer) -> dict[str, Any]:
+    # As in production: the request only writes to the outbox; `flask send-mail` delivers.
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT": 3,
+        "MAIL_DELIVER_IN_REQUEST": False,
+    }
+
+
+def _queue(to: str, subject: str = "Hello") -> None:
+    mail.queue(db.session(), mail.Message(to=to, subject=subject, text="Body"))
+
+
+def _statuses() -> dict[str, OutboxStatus]:
+    db.session.expire_all()
+    statuses = dict(db.session.execute(select(OutboxMessage.recipient, OutboxMessage.status)).all())
+    db.session.commit()  # hold no lock while a sender works (SQLite)
+    return statuses
+
+
+def test_mail_is_written_with_the_change_and_rolled_back_with_it(app):
+    _queue("kept@example.test")
+    db.session.commit()
+    _queue("dropped@example.test")
+    db.session.rollback()
+    assert list(_statuses()) == ["kept@example.test"]
+
+
+def test_send_mail_delivers_once_and_records_it(app, smtp):
+    smtp.start()
+    _queue("ada@example.test", "Welcome")
+    db.session.commit()
+    assert _statuses() == {"ada@example.test": OutboxStatus.PENDING}
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0
+    assert "1 sent" in result.output
+    assert smtp.recipients() == ["ada@example.test"]
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.status == OutboxStatus.SENT
+    assert row.sent_at is not None and row.attempts == 1
+    db.session.commit()
+    app.test_cli_runner().invoke(args=["send-mail"])
+    assert smtp.recipients() == ["ada@example.test"]
+
+
+def test_nothing_is_lost_while_the_server_is_down(app, smtp):
+    for n in range(3):
+        _queue(f"person{n}@example.test")
+    db.session.commit()
+    report = mail.deliver_pending()  # the server is not running
+    assert (report.sent, report.retrying) == (0, 3)
+    row = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
+    assert row.status == OutboxStatus.PENDING
+    assert row.last_error
+    assert row.next_attempt_at > utcnow()
+    db.session.commit()
+
+    smtp.start()
+    assert mail.deliver_pending().sent == 0  # not due yet: back-off
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert mail.deliver_pending().sent == 3
+    assert sorted(smtp.recipients()) == [f"person{n}@example.test" for n in range(3)]
+    assert set(_statuses().values()) == {OutboxStatus.SENT}
+
+
+def test_a_refused_recipient_fails_without_blocking_others(app, smtp):
+    smtp.handler.refuse.add("nobody@example.test")
+    smtp.start()
+    _queue("nobody@example.test")
+    _queue("somebody@example.test")
+    db.session.commit()
+    report = mail.deliver_pending()
+    assert (report.sent, report.failed) == (1, 1)
+    assert _statuses() == {
+        "nobody@example.test": OutboxStatus.FAILED,
+        "somebody@example.test": OutboxStatus.SENT,
+    }
+
+
+def test_a_message_failing_every_time_ends_as_failed(app):
+    _queue("unlucky@example.test")
+    db.session.commit()
+    moment = utcnow()
+    for _ in range(mail.MAX_ATTEMPTS):
+        with time_machine.travel(moment):
+            mail.deliver_pending()
+        moment += timedelta(hours=13)
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.status == OutboxStatus.FAILED
+    assert row.attempts == mail.MAX_ATTEMPTS
+
+
+def test_two_senders_at_once_send_each_message_once(app, smtp):
+    smtp.start()
+    for n in range(20):
+        _queue(f"p{n}@example.test")
+    db.session.commit()
+
+    def run() -> None:
+        with app.app_context():
+            mail.deliver_pending()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(smtp.recipients()) == sorted(f"p{n}@example.test" for n in range(20))
+    assert (
+        db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT))
+        == 20
+    )
+
+
+def test_attachments_survive_the_outbox(app, smtp):
+    smtp.start()
+    message = mail.Message(to="cal@example.test", subject="Calendar", text="See attached")
+    message.attachments.append(
+        mail.Attachment("class.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text", "calendar")
+    )
+    mail.queue(db.session(), message)
+    db.session.commit()
+    mail.deliver_pending()
+    [(_tos, content)] = smtp.handler.received
+    assert b"class.ics" in content
+    assert b"text/calendar" in content
+
+
+class TestDeliveredInTheRequest:
+    @pytest.fixture
+    def app_config(self, smtp: SmtpServer) -> dict[str, Any]:
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "MAIL_TIMEOUT": 3,
+            "MAIL_DELIVER_IN_REQUEST": True,
+        }
+
+    def test_development_delivers_right_after_the_commit(self, app, smtp):
+        smtp.start()
+        _queue("now@example.test")
+        db.session.commit()
+        assert smtp.recipients() == ["now@example.test"]
+        assert _statuses() == {"now@example.test": OutboxStatus.SENT}
+
+    def test_nothing_leaves_before_the_outer_commit(self, app, smtp):
+        smtp.start()
+        _queue("early@example.test")
+        savepoint = db.session.begin_nested()
+        savepoint.commit()  # releasing a savepoint is not the final commit
+        assert smtp.recipients() == []
+        db.session.rollback()
+        assert smtp.recipients() == []
+        assert _statuses() == {}
+
+    def test_a_server_that_is_down_leaves_the_mail_for_send_mail(self, app, smtp):
+        _queue("later@example.test")
+        db.session.commit()  # no error although the server is down
+        assert _statuses() == {"later@example.test": OutboxStatus.PENDING}
