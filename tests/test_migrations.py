@@ -61,3 +61,30 @@ def test_flask_db_check_finds_nothing_to_migrate(tmp_path):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_upgrading_keeps_existing_rows_and_fills_new_columns(empty_database_url):
+    from sqlalchemy import text
+
+    app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0206560c7804")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, name, role, is_active, session_version, created_at)"
+                    " VALUES ('old@skillsup.test', 'Old Timer', 'admin', :yes, 1, :now)"
+                ),
+                {"yes": True, "now": "2026-01-01 00:00:00"},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT wants_reminders, wants_attendance_warnings, calendar_token"
+                    " FROM users WHERE email = 'old@skillsup.test'"
+                )
+            ).one()
+        assert bool(row[0]) is True and bool(row[1]) is True and row[2] is None
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -22,6 +22,7 @@ from .enrolments import (
     EnrolmentStatusChange,
 )
 from .outbox import OutboxMessage, OutboxStatus
+from .reminders import SentReminder
 from .types import UTCDateTime, utcnow
 from .users import COMPANY_ROLES, Role, User, normalise_email
 
@@ -48,6 +49,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "SeatQuota",
+    "SentReminder",
     "SkillArea",
     "TeachingLanguage",
     "UTCDateTime",

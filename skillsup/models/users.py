@@ -60,6 +60,13 @@ class User(db.Model):
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret in the user's private calendar feed URL; resetting it kills the old URL.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    # Optional e-mail; decisions (confirmations, rejections, cancellations, resets) always go.
+    wants_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    wants_attendance_warnings: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[PartnerCompany | None] = relationship(back_populates="staff")
