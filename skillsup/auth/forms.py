@@ -82,6 +82,10 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    wants_reminders = BooleanField(_l("E-mail me a reminder the day before each session"))
+    wants_attendance_warnings = BooleanField(
+        _l("E-mail me when my attendance puts completion at risk")
+    )
     preferred_language = SelectField(
         _l("Language"),
         choices=[

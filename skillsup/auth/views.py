@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..models import normalise_email
-from ..services import accounts
+from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
 from ..web import apply_domain_error, home_url_for, redirect_to_next
@@ -215,9 +216,7 @@ def reset_password(token: str) -> str | Response:
 def account() -> str:
     profile_form = ProfileForm(obj=current_user)
     profile_form.preferred_language.data = current_user.preferred_language or ""
-    return render_template(
-        "auth/account.html", profile_form=profile_form, password_form=ChangePasswordForm()
-    )
+    return _account_page(profile_form, ChangePasswordForm())
 
 
 @bp.post("/account/profile")
@@ -229,13 +228,13 @@ def update_profile() -> str | Response:
             current_user._get_current_object(),  # type: ignore[attr-defined]
             name=profile_form.name.data or "",
             preferred_language=profile_form.preferred_language.data,
+            wants_reminders=bool(profile_form.wants_reminders.data),
+            wants_attendance_warnings=bool(profile_form.wants_attendance_warnings.data),
         )
         db.session.commit()
         flash(_("Your details have been saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", profile_form=profile_form, password_form=ChangePasswordForm()
-    ), 400
+    return _account_page(profile_form, ChangePasswordForm()), 400
 
 
 @bp.post("/account/password")
@@ -260,7 +259,35 @@ def change_password() -> str | Response:
                 "success",
             )
             return redirect(url_for("auth.account"))
-    profile_form = ProfileForm(obj=current_user)
+    return _account_page(ProfileForm(obj=current_user), password_form), 400
+
+
+@bp.post("/account/calendar")
+@login_required
+def calendar_feed() -> Response:
+    """Create the private calendar feed address, or replace it with a new one."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    had_one = bool(user.calendar_token)
+    calendar.reset_token(user)
+    db.session.commit()
+    if had_one:
+        flash(_("Your calendar feed has a new address. The old one no longer works."), "success")
+    else:
+        flash(_("Your calendar feed is ready. Copy its address into your calendar app."), "success")
+    return redirect(url_for("auth.account") + "#calendar")
+
+
+def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) -> str:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    feed_url = None
+    if user.calendar_token:
+        feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True)
     return render_template(
-        "auth/account.html", profile_form=profile_form, password_form=password_form
-    ), 400
+        "auth/account.html",
+        profile_form=profile_form,
+        password_form=password_form,
+        feed_url=feed_url,
+        calendar_form=ConfirmForm(),
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
-from ..services import catalogue
+from ..services import calendar, catalogue, enrolment
 from ..timeutil import today_hk
 from .forms import CatalogueFilterForm
 
@@ -83,6 +83,19 @@ def course_list() -> str:
     return render_template(
         "catalogue/list.html", form=form, page=page, filtered=filtered, args=args
     )
+
+
+@bp.get("/classes/<class_code>/calendar.ics")
+def class_calendar(class_code: str) -> Response:
+    course_class = enrolment.find_class_by_code(class_code)
+    if (
+        course_class is None
+        or catalogue.find_course(course_class.course.code, current_user) is None
+    ):
+        abort(404)
+    response = Response(calendar.class_calendar(course_class), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{course_class.code}.ics"'
+    return response
 
 
 @bp.get("/courses/<code>")

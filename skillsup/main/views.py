@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..services import calendar
 from ..web import home_url_for, is_safe_next
 
 bp = Blueprint("main", __name__)
@@ -32,6 +42,18 @@ def set_language() -> Response:
             db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else home_url_for(current_user))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str) -> Response:
+    """A person's private calendar feed: the token in the URL is the only key."""
+    user = calendar.user_for_token(token)
+    if user is None:
+        abort(404)
+    response = Response(calendar.feed_for(user), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="skillsup.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @bp.get("/healthz")

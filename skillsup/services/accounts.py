@@ -290,9 +290,23 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> None:
     )
 
 
-def update_preferences(user: User, *, name: str, preferred_language: str | None) -> None:
+def update_preferences(
+    user: User,
+    *,
+    name: str,
+    preferred_language: str | None,
+    wants_reminders: bool = True,
+    wants_attendance_warnings: bool = True,
+) -> None:
+    """Save a user's own details and choices of optional e-mail.
+
+    Decisions (confirmations, rejections, cancellations, password resets) are always sent;
+    only reminders and attendance warnings can be turned off.
+    """
     user.name = name.strip()
     user.preferred_language = preferred_language or None
+    user.wants_reminders = wants_reminders
+    user.wants_attendance_warnings = wants_attendance_warnings
     audit.record(user, "account.updated", user, "updated own profile")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Enrolment, EnrolmentStatus, Role, User
-from . import mail
+from . import calendar, mail
 
 _SUBJECTS: dict[EnrolmentStatus, Callable[[str], str]] = {
     EnrolmentStatus.CONFIRMED: lambda code: _("You are confirmed in %(code)s", code=code),
@@ -26,17 +26,23 @@ _SUBJECTS: dict[EnrolmentStatus, Callable[[str], str]] = {
     EnrolmentStatus.REJECTED: lambda code: _(
         "Your request for %(code)s was not approved", code=code
     ),
-    EnrolmentStatus.WITHDRAWN: lambda code: _(
-        "You have been withdrawn from %(code)s", code=code
-    ),
+    EnrolmentStatus.WITHDRAWN: lambda code: _("You have been withdrawn from %(code)s", code=code),
     EnrolmentStatus.CANCELLED: lambda code: _("Class %(code)s has been cancelled", code=code),
 }
 
 
-def send(user: User, subject: Any, template: str, **context: Any) -> None:
+def send(
+    user: User,
+    subject: Any,
+    template: str,
+    *,
+    attachments: list[mail.Attachment] | None = None,
+    **context: Any,
+) -> None:
     """Queue one templated e-mail to ``user`` in their language."""
     with force_locale(user.preferred_language or "en"):
         message = mail.render_message(user.email, str(subject), template, user=user, **context)
+    message.attachments.extend(attachments or [])
     mail.queue(db.session(), message)
 
 
@@ -58,8 +64,25 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         "promoted": promoted,
         "link": url_for("learning.my_learning", _external=True),
     }
+    attachments = []
+    if enrolment.status == EnrolmentStatus.CONFIRMED:
+        # The class's sessions, so that they can go straight into the learner's calendar.
+        attachments.append(
+            mail.Attachment(
+                f"{course_class.code}.ics",
+                calendar.class_calendar(course_class),
+                "text",
+                "calendar",
+            )
+        )
     with force_locale(learner.preferred_language or "en"):
-        send(learner, subject(course_class.code), "enrolment_status", **context)
+        send(
+            learner,
+            subject(course_class.code),
+            "enrolment_status",
+            attachments=attachments,
+            **context,
+        )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
         for officer in db.session.scalars(
             select(User).where(

@@ -1,0 +1,132 @@
+"""Calendar feeds and downloads, read back with the icalendar library."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from icalendar import Calendar
+
+from skillsup.extensions import db
+from skillsup.models import ClassStatus, CourseStatus, EnrolmentStatus, User
+from skillsup.services import calendar
+from skillsup.services import enrolment as enrolments
+
+START = datetime(2031, 3, 4, 11, 0, tzinfo=UTC)  # Tuesday 19:00 in Hong Kong
+
+
+def _events(payload: bytes) -> list:
+    parsed = Calendar.from_ical(payload)
+    return [c for c in parsed.walk() if c.name == "VEVENT"]
+
+
+def _feed_url(client, user) -> str:
+    client.post("/account/calendar")
+    page = client.get("/account").get_data(as_text=True)
+    return re.search(r'value="http://skillsup\.test(/calendar/[^"]+\.ics)"', page).group(1)
+
+
+def test_learner_feed_has_confirmed_sessions_in_hong_kong_time(client, make, login_as, learner):
+    confirmed = make.course_class(sessions=2, first_session=START, venue="Room 3.12")
+    waitlisted = make.course_class(sessions=1, first_session=START)
+    make.enrolment(confirmed, learner)
+    make.enrolment(waitlisted, learner, EnrolmentStatus.WAITLISTED)
+    login_as(learner)
+    url = _feed_url(client, learner)
+    client.post("/logout")  # the feed needs no session: the token is the key
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    parsed = Calendar.from_ical(response.data)
+    assert any(c.name == "VTIMEZONE" and str(c["TZID"]) == "Asia/Hong_Kong" for c in parsed.walk())
+    events = _events(response.data)
+    assert len(events) == 2
+    first = events[0]
+    assert first.decoded("dtstart").hour == 19
+    assert str(first.decoded("dtstart").tzinfo) == "Asia/Hong_Kong"
+    assert first["location"] == "Room 3.12"
+    assert confirmed.code in str(first["summary"])
+
+
+def test_a_changed_session_keeps_its_uid_and_a_cancelled_one_is_marked(make, learner, app):
+    course_class = make.course_class(sessions=2, first_session=START)
+    make.enrolment(course_class, learner)
+    before = {str(e["uid"]): e for e in _events(calendar.feed_for(learner))}
+    moved, dropped = course_class.sessions
+    moved.starts_at = moved.starts_at.replace(hour=12)
+    moved.sequence += 1
+    dropped.is_cancelled = True
+    db.session.commit()
+    after = {str(e["uid"]): e for e in _events(calendar.feed_for(learner))}
+    assert set(after) == set(before)
+    assert int(after[calendar.session_uid(moved)]["sequence"]) == 1
+    assert str(after[calendar.session_uid(dropped)]["status"]) == "CANCELLED"
+
+
+def test_cancelled_class_sessions_are_cancelled_in_the_feed(make, learner):
+    course_class = make.course_class(sessions=1, first_session=START)
+    make.enrolment(course_class, learner)
+    course_class.status = ClassStatus.CANCELLED
+    db.session.commit()
+    [event] = _events(calendar.feed_for(learner))
+    assert str(event["status"]) == "CANCELLED"
+
+
+def test_trainer_feed_has_the_classes_they_teach(make, trainer):
+    mine = make.course_class(sessions=3, first_session=START, trainers=[trainer])
+    make.course_class(sessions=2, first_session=START)
+    events = _events(calendar.feed_for(trainer))
+    assert len(events) == 3
+    assert all(mine.code in str(e["summary"]) for e in events)
+
+
+def test_unknown_and_reset_tokens_are_404(client, login_as, learner):
+    assert client.get("/calendar/not-a-token.ics").status_code == 404
+    assert client.get("/calendar/" + "x" * 200 + ".ics").status_code == 404
+    login_as(learner)
+    old = _feed_url(client, learner)
+    new = _feed_url(client, learner)
+    assert old != new
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+
+
+def test_deactivated_users_feed_stops(client, make, login_as, learner):
+    login_as(learner)
+    url = _feed_url(client, learner)
+    db.session.get(User, learner.id).is_active = False
+    db.session.commit()
+    assert client.get(url).status_code == 404
+
+
+def test_class_download_is_public_for_published_courses_only(client, make):
+    visible = make.course_class(sessions=2, first_session=START)
+    response = client.get(f"/classes/{visible.code}/calendar.ics")
+    assert response.status_code == 200
+    assert len(_events(response.data)) == 2
+    assert "attachment" in response.headers["Content-Disposition"]
+    hidden = make.course_class(course=make.course(status=CourseStatus.DRAFT), sessions=1)
+    assert client.get(f"/classes/{hidden.code}/calendar.ics").status_code == 404
+    assert client.get("/classes/NOPE/calendar.ics").status_code == 404
+
+
+def test_confirmation_email_carries_the_class_calendar(make, learner, outbox):
+    course_class = make.course_class(sessions=2, first_session=START)
+    enrolments.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    [message] = outbox
+    [attachment] = message.attachments
+    assert attachment.filename == f"{course_class.code}.ics"
+    assert len(_events(attachment.content)) == 2
+
+
+def test_preferences_for_optional_email_are_saved(client, login_as, learner):
+    login_as(learner)
+    client.post(
+        "/account/profile",
+        data={"name": learner.name, "preferred_language": "", "wants_reminders": "y"},
+    )
+    saved = db.session.get(User, learner.id)
+    assert saved.wants_reminders is True
+    assert saved.wants_attendance_warnings is False
