@@ -18,6 +18,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(enrol_command)
     app.cli.add_command(send_mail_command)
+    app.cli.add_command(send_reminders_command)
 
 
 @click.command("seed-demo")
@@ -96,4 +97,20 @@ def send_mail_command(limit: int) -> None:
     from .services import mail
 
     report = mail.deliver_pending(limit=limit)
+    click.echo(report.summary())
+
+
+@click.command("send-reminders")
+def send_reminders_command() -> None:
+    """Send the reminders that are due (safe to run every few minutes, even twice at once)."""
+    from .services import reminders
+
+    report = reminders.ReminderReport()
+    for reminder in reminders.due_reminders():
+        if reminders.claim_and_send(reminder):
+            report.sent[reminder.kind] += 1
+        else:
+            report.skipped += 1
+        # One commit per reminder: its claim and its e-mail are saved together.
+        db.session.commit()
     click.echo(report.summary())

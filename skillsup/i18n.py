@@ -62,7 +62,8 @@ def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
     return "" if value is None else format_date(value, style)
 
 
-def fmt_time(value: datetime | None, style: str = "short") -> str:
+def fmt_time(value: datetime | None, style: str = "HH:mm") -> str:
+    """Times of day on the 24-hour clock, as timetables in Hong Kong show them."""
     return "" if value is None else babel_format_time(value, style)
 
 

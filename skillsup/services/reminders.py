@@ -1,0 +1,296 @@
+"""Reminders: the day before a session, approvals waiting too long, attendance at risk.
+
+``flask send-reminders`` may run every few minutes, and two runs may overlap: each reminder
+is claimed by a row in ``sent_reminders`` (unique per kind, subject and recipient) written in
+the same transaction as its e-mail, so it goes out once whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import holidays
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import (
+    ClassSession,
+    ClassStatus,
+    CourseClass,
+    Enrolment,
+    EnrolmentStatus,
+    Role,
+    SentReminder,
+    User,
+    utcnow,
+)
+from ..timeutil import hk_date, start_of_hk_day_utc
+from . import notify, progress
+
+APPROVAL_WAIT_WORKING_DAYS = 2
+
+
+@dataclass
+class Reminder:
+    """One e-mail to one person, claimed under ``kind`` and ``keys`` before it is sent."""
+
+    kind: str
+    recipient: User
+    keys: list[str]
+    send: Callable[[], None]
+
+
+@dataclass
+class ReminderReport:
+    sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    skipped: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{count} {kind}" for kind, count in sorted(self.sent.items())]
+        return (", ".join(parts) or "no reminders") + f" sent; {self.skipped} already sent"
+
+
+def due_reminders(now: datetime | None = None) -> Iterator[Reminder]:
+    """Every reminder due now that has not been sent yet."""
+    now = now or utcnow()
+    yield from _session_reminders(now)
+    yield from _approval_reminders(now)
+    yield from _attendance_warnings(now)
+
+
+def claim_and_send(reminder: Reminder) -> bool:
+    """Claim the reminder and queue its e-mail in one savepoint; ``False`` if another run
+    already has it. The caller commits."""
+    savepoint = db.session.begin_nested()
+    try:
+        for key in reminder.keys:
+            db.session.add(
+                SentReminder(
+                    kind=reminder.kind, subject_key=key, recipient_id=reminder.recipient.id
+                )
+            )
+        db.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    reminder.send()
+    savepoint.commit()
+    return True
+
+
+def _already_sent(kind: str) -> set[tuple[str, int]]:
+    return {
+        (key, recipient_id)
+        for key, recipient_id in db.session.execute(
+            select(SentReminder.subject_key, SentReminder.recipient_id).where(
+                SentReminder.kind == kind
+            )
+        )
+    }
+
+
+# The day before a session -------------------------------------------------------------------
+
+
+def _session_reminders(now: datetime) -> Iterator[Reminder]:
+    tomorrow = hk_date(now) + timedelta(days=1)
+    rows = db.session.execute(
+        select(ClassSession, Enrolment)
+        .join(CourseClass, ClassSession.class_id == CourseClass.id)
+        .join(Enrolment, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(
+            ClassSession.starts_at >= start_of_hk_day_utc(tomorrow),
+            ClassSession.starts_at < start_of_hk_day_utc(tomorrow + timedelta(days=1)),
+            ClassSession.is_cancelled.is_(False),
+            CourseClass.status.in_((ClassStatus.OPEN, ClassStatus.CLOSED, ClassStatus.RUNNING)),
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            User.is_active.is_(True),
+            User.wants_reminders.is_(True),
+        )
+        .options(
+            joinedload(Enrolment.learner),
+            joinedload(ClassSession.course_class).joinedload(CourseClass.course),
+        )
+    ).all()
+    sent = _already_sent("session")
+    for session, enrolment in rows:
+        key = f"session:{session.id}"
+        if (key, enrolment.learner_id) in sent:
+            continue
+        learner = enrolment.learner
+
+        def send(session: ClassSession = session, learner: User = learner) -> None:
+            course_class = session.course_class
+            with force_locale(learner.preferred_language or "en"):
+                notify.send(
+                    learner,
+                    _("Reminder: %(code)s tomorrow", code=course_class.code),
+                    "session_reminder",
+                    session=session,
+                    course_class=course_class,
+                    course=course_class.course,
+                    link=url_for("learning.my_learning", _external=True),
+                )
+
+        yield Reminder("session", learner, [key], send)
+
+
+# Approvals waiting too long -----------------------------------------------------------------
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (Hong Kong holidays off)."""
+    if end <= start:
+        return 0
+    public_holidays = holidays.HK(years=range(start.year, end.year + 1))
+    days = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in public_holidays:
+            days += 1
+    return days
+
+
+def _approval_reminders(now: datetime) -> Iterator[Reminder]:
+    today = hk_date(now)
+    pending = db.session.scalars(
+        select(Enrolment)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(Enrolment.status == EnrolmentStatus.PENDING, User.company_id.is_not(None))
+        .options(
+            joinedload(Enrolment.learner),
+            joinedload(Enrolment.course_class).joinedload(CourseClass.course),
+        )
+        .order_by(Enrolment.requested_at)
+    ).all()
+    overdue_by_company: dict[int, list[Enrolment]] = defaultdict(list)
+    for enrolment in pending:
+        waited = working_days_between(hk_date(enrolment.requested_at), today)
+        if waited >= APPROVAL_WAIT_WORKING_DAYS:
+            overdue_by_company[enrolment.learner.company_id].append(enrolment)  # type: ignore[index]
+    if not overdue_by_company:
+        return
+    officers = db.session.scalars(
+        select(User).where(
+            User.role == Role.HR,
+            User.is_active.is_(True),
+            User.wants_reminders.is_(True),
+            User.company_id.in_(list(overdue_by_company)),
+        )
+    ).all()
+    sent = _already_sent("approval")
+    for officer in officers:
+        waiting = [
+            e
+            for e in overdue_by_company[officer.company_id]  # type: ignore[index]
+            if (f"enrolment:{e.id}", officer.id) not in sent
+        ]
+        if not waiting:
+            continue
+
+        def send(officer: User = officer, waiting: list[Enrolment] = waiting) -> None:
+            with force_locale(officer.preferred_language or "en"):
+                notify.send(
+                    officer,
+                    _("%(num)d requests are waiting for your approval", num=len(waiting)),
+                    "approval_reminder",
+                    waiting=waiting,
+                    link=url_for("hr.approvals", _external=True),
+                )
+
+        yield Reminder("approval", officer, [f"enrolment:{e.id}" for e in waiting], send)
+
+
+# Attendance ---------------------------------------------------------------------------------
+
+
+def _attendance_warnings(now: datetime) -> Iterator[Reminder]:
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .where(
+            CourseClass.status == ClassStatus.RUNNING,
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+        )
+        .options(
+            joinedload(Enrolment.learner),
+            joinedload(Enrolment.course_class).joinedload(CourseClass.course),
+        )
+    ).all()
+    if not enrolments:
+        return
+    standings = progress.standings([e.id for e in enrolments])
+    flagged = []
+    for enrolment in enrolments:
+        standing = standings[enrolment.id]
+        if standing.at_risk:
+            flagged.append((enrolment, standing, "cannot_reach"))
+        elif standing.falling_behind:
+            flagged.append((enrolment, standing, "at_risk"))
+    if not flagged:
+        return
+    companies = {e.learner.company_id for e, _s, _l in flagged if e.learner.company_id}
+    officers_by_company: dict[int, list[User]] = defaultdict(list)
+    for officer in db.session.scalars(
+        select(User).where(
+            User.role == Role.HR,
+            User.is_active.is_(True),
+            User.wants_attendance_warnings.is_(True),
+            User.company_id.in_(companies),
+        )
+    ):
+        officers_by_company[officer.company_id].append(officer)  # type: ignore[index]
+    sent = _already_sent("attendance")
+    for enrolment, standing, level in flagged:
+        key = f"enrolment:{enrolment.id}:{level}"
+        learner = enrolment.learner
+        recipients = [learner] if learner.wants_attendance_warnings and learner.is_active else []
+        recipients += officers_by_company.get(learner.company_id or 0, [])
+        for recipient in recipients:
+            if (key, recipient.id) in sent:
+                continue
+
+            def send(
+                recipient: User = recipient,
+                enrolment: Enrolment = enrolment,
+                standing: progress.AttendanceStanding = standing,
+                level: str = level,
+            ) -> None:
+                course_class = enrolment.course_class
+                with force_locale(recipient.preferred_language or "en"):
+                    if level == "cannot_reach":
+                        subject = _(
+                            "Attendance: %(name)s can no longer complete %(code)s",
+                            name=enrolment.learner.name,
+                            code=course_class.code,
+                        )
+                    else:
+                        subject = _(
+                            "Attendance: %(name)s is below the minimum in %(code)s",
+                            name=enrolment.learner.name,
+                            code=course_class.code,
+                        )
+                    notify.send(
+                        recipient,
+                        subject,
+                        "attendance_warning",
+                        enrolment=enrolment,
+                        learner=enrolment.learner,
+                        course_class=course_class,
+                        course=course_class.course,
+                        standing=standing,
+                        level=level,
+                        for_learner=recipient.id == enrolment.learner_id,
+                    )
+
+            yield Reminder("attendance", recipient, [key], send)
