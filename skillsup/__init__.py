@@ -111,12 +111,22 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .catalogue.views import bp as catalogue_bp
+    from .certificates.views import bp as certificates_bp
     from .hr.views import bp as hr_bp
     from .learning.views import bp as learning_bp
     from .main.views import bp as main_bp
     from .trainer.views import bp as trainer_bp
 
-    for blueprint in (main_bp, auth_bp, catalogue_bp, learning_bp, hr_bp, trainer_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        catalogue_bp,
+        learning_bp,
+        hr_bp,
+        trainer_bp,
+        admin_bp,
+        certificates_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -1,5 +1,370 @@
-"""HR pages: staff."""
+"""HR pages: the staff directory, an employee's page, deactivation and nominations.
+
+Every page is limited to the HR officer's own company by the staff service, which finds
+nothing (404 here) outside it.
+"""
 
 from __future__ import annotations
 
-from .views import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import Field, SelectChoice
+
+from .. import i18n
+from ..extensions import db
+from ..models import CourseClass, EnrolmentStatus, User
+from ..services import staff
+from ..services.enrolment import EnrolmentRefused
+from ..services.errors import DomainError
+from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
+from ..web import apply_domain_error
+from .staff_forms import (
+    CandidateFilterForm,
+    ClassSearchForm,
+    DeactivateForm,
+    NominateEmployeeForm,
+    NominateStaffForm,
+    ReactivateForm,
+    StaffFilterForm,
+)
+from .views import bp
+
+PER_PAGE = staff.PER_PAGE
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _page_number() -> int:
+    """The ``page`` query argument: a whole number from 1, else the first page."""
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
+def _clean(field: Field) -> str:
+    """A filter field's value, or empty when it did not validate."""
+    return "" if field.errors or not field.data else str(field.data)
+
+
+def _employee_or_404(user_id: int) -> User:
+    employee = staff.find_employee(_actor(), user_id)
+    if employee is None:
+        abort(404)
+    return employee
+
+
+def _class_or_404(class_code: str) -> CourseClass:
+    course_class = staff.find_class(class_code)
+    if course_class is None:
+        abort(404)
+    return course_class
+
+
+# ---------------------------------------------------------------------------------------------
+# The directory
+
+
+@bp.get("/staff")
+def staff_list() -> str:
+    me = _actor()
+    form = StaffFilterForm(request.args)
+    form.set_departments(staff.departments(me))
+    form.validate()
+    status = _clean(form.status)
+    sort = _clean(form.sort) or StaffSort.NAME.value
+    filters = StaffFilters(
+        q=_clean(form.q),
+        department=_clean(form.department) or None,
+        status=StaffStatus(status) if status else None,
+        sort=StaffSort(sort),
+    )
+    page = db.paginate(
+        staff.directory(me, filters),
+        page=_page_number(),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+        error_out=False,
+    )
+    counts = staff.enrolment_counts(me, (employee.id for employee in page.items))
+    args = {
+        "q": filters.q,
+        "department": filters.department or "",
+        "status": status,
+        "sort": sort,
+    }
+    return render_template(
+        "hr/staff/list.html",
+        form=form,
+        page=page,
+        counts=counts,
+        args={name: value for name, value in args.items() if value},
+        staff_status=staff.staff_status,
+        status_labels=staff.STATUS_LABELS,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# An employee's page
+
+
+def _employee_page(
+    employee: User,
+    *,
+    deactivate_form: DeactivateForm | None = None,
+    reactivate_form: ReactivateForm | None = None,
+    nominate_form: NominateEmployeeForm | None = None,
+) -> str:
+    me = _actor()
+    record = staff.employee_record(me, employee)
+    if nominate_form is None:
+        nominate_form = NominateEmployeeForm(formdata=None)
+    nominate_form.set_classes(_class_choices(staff.class_choices(me, employee)))
+    return render_template(
+        "hr/staff/detail.html",
+        employee=employee,
+        record=record,
+        status_labels=staff.STATUS_LABELS,
+        StaffStatus=StaffStatus,
+        SessionState=staff.SessionState,
+        deactivate_form=deactivate_form or DeactivateForm(formdata=None),
+        reactivate_form=reactivate_form or ReactivateForm(formdata=None),
+        nominate_form=nominate_form,
+    )
+
+
+def _class_choices(classes: list[CourseClass]) -> list[SelectChoice]:
+    locale = str(get_locale() or "en")
+    return [
+        SelectChoice(
+            str(c.id),
+            f"{c.code} · {c.course.title(locale)} · {i18n.fmt_date(c.starts_on)}",
+        )
+        for c in classes
+    ]
+
+
+@bp.get("/staff/<int:user_id>")
+def employee_detail(user_id: int) -> str:
+    return _employee_page(_employee_or_404(user_id))
+
+
+@bp.post("/staff/<int:user_id>/deactivate")
+def deactivate_employee(user_id: int) -> str | Response:
+    employee = _employee_or_404(user_id)
+    form = DeactivateForm()
+    if not form.validate_on_submit():
+        return _employee_page(employee, deactivate_form=form)
+    try:
+        withdrawn = staff.deactivate_employee(_actor(), employee, form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 404:
+            abort(404)
+        apply_domain_error(error, form)
+        if error.field:
+            return _employee_page(employee, deactivate_form=form)
+        return redirect(url_for("hr.employee_detail", user_id=user_id))
+    codes = ", ".join(enrolment.course_class.code for enrolment in withdrawn)
+    db.session.commit()
+    flash(
+        _("%(name)s has been deactivated and logged out everywhere.", name=employee.name),
+        "success",
+    )
+    if withdrawn:
+        flash(
+            ngettext(
+                "%(num)d enrolment in a class that has not started was withdrawn, and its "
+                "seat offered to the waitlist: %(codes)s.",
+                "%(num)d enrolments in classes that have not started were withdrawn, and "
+                "their seats offered to the waitlists: %(codes)s.",
+                len(withdrawn),
+                codes=codes,
+            ),
+            "success",
+        )
+    else:
+        flash(_("They had no enrolment in a class that has not started."), "success")
+    return redirect(url_for("hr.employee_detail", user_id=user_id))
+
+
+@bp.post("/staff/<int:user_id>/reactivate")
+def reactivate_employee(user_id: int) -> str | Response:
+    employee = _employee_or_404(user_id)
+    form = ReactivateForm()
+    if not form.validate_on_submit():
+        return _employee_page(employee, reactivate_form=form)
+    try:
+        staff.reactivate_employee(_actor(), employee, form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 404:
+            abort(404)
+        apply_domain_error(error, form)
+        if error.field:
+            return _employee_page(employee, reactivate_form=form)
+        return redirect(url_for("hr.employee_detail", user_id=user_id))
+    db.session.commit()
+    flash(_("%(name)s's account is active again.", name=employee.name), "success")
+    flash(
+        _(
+            "Enrolments withdrawn when the account was deactivated stay withdrawn: nominate "
+            "them again where needed."
+        ),
+        "info",
+    )
+    return redirect(url_for("hr.employee_detail", user_id=user_id))
+
+
+@bp.post("/staff/<int:user_id>/nominate")
+def nominate_employee(user_id: int) -> str | Response:
+    employee = _employee_or_404(user_id)
+    form = NominateEmployeeForm()
+    if not form.validate_on_submit():
+        return _employee_page(employee, nominate_form=form)
+    if form.chosen_class_id is not None:
+        course_class = staff.find_class_by_id(form.chosen_class_id)
+        field = form.class_id
+        missing = _("That class is no longer offered: choose another one.")
+    else:
+        course_class = staff.find_class(form.class_code.data or "")
+        field = form.class_code
+        missing = _("No class has the code %(code)s.", code=(form.class_code.data or "").upper())
+    if course_class is None:
+        field.errors = [*field.errors, missing]
+        return _employee_page(employee, nominate_form=form)
+    try:
+        outcome = staff.nominate_employee(_actor(), employee, course_class)
+    except EnrolmentRefused as error:
+        db.session.rollback()
+        field.errors = [*field.errors, str(error.message)]
+        return _employee_page(employee, nominate_form=form)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 404:
+            abort(404)
+        apply_domain_error(error, form)
+        return _employee_page(employee, nominate_form=form)
+    message = _describe(employee.name, outcome.status, outcome.waitlist_position)
+    code = course_class.code
+    db.session.commit()
+    flash(_("%(message)s (%(code)s)", message=message, code=code), "success")
+    return redirect(url_for("hr.employee_detail", user_id=user_id))
+
+
+def _describe(name: str, status: EnrolmentStatus | None, position: int | None) -> str:
+    if status == EnrolmentStatus.WAITLISTED:
+        return _(
+            "%(name)s: the class is full, %(position)s on the waitlist.",
+            name=name,
+            position=i18n.ordinal(position or 0),
+        )
+    if status == EnrolmentStatus.PENDING:
+        return _("%(name)s: waiting for HR approval.", name=name)
+    return _("%(name)s: confirmed.", name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Classes
+
+
+@bp.get("/classes")
+def class_list() -> str:
+    me = _actor()
+    form = ClassSearchForm(request.args)
+    form.validate()
+    q = _clean(form.q)
+    page = db.paginate(
+        staff.open_classes(q),
+        page=_page_number(),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "hr/staff/classes.html",
+        form=form,
+        page=page,
+        staff_counts=staff.staff_counts_in_classes(me, (c.id for c in page.items)),
+        args={"q": q} if q else {},
+    )
+
+
+def _class_page(
+    course_class: CourseClass,
+    *,
+    refused: NominationsRefused | None = None,
+) -> str:
+    me = _actor()
+    filter_form = CandidateFilterForm(request.args)
+    filter_form.set_departments(staff.departments(me))
+    filter_form.validate()
+    q = _clean(filter_form.q)
+    department = _clean(filter_form.department)
+    taking = staff.is_taking_enrolments(course_class)
+    candidates = None
+    if taking:
+        candidates = db.paginate(
+            staff.nomination_candidates(me, course_class, q, department or None),
+            page=_page_number(),
+            per_page=PER_PAGE,
+            max_per_page=PER_PAGE,
+            error_out=False,
+        )
+    args = {"class_code": course_class.code, "q": q, "department": department}
+    return render_template(
+        "hr/staff/class_detail.html",
+        course_class=course_class,
+        taking=taking,
+        rows=staff.class_staff(me, course_class),
+        quotas=staff.quota_uses(me, course_class),
+        filter_form=filter_form,
+        candidates=candidates,
+        args={name: value for name, value in args.items() if value},
+        form=NominateStaffForm(formdata=None),
+        refused=refused,
+    )
+
+
+@bp.get("/classes/<class_code>")
+def class_detail(class_code: str) -> str:
+    return _class_page(_class_or_404(class_code))
+
+
+@bp.post("/classes/<class_code>/nominate")
+def nominate_staff(class_code: str) -> str | Response:
+    """Nominate the ticked employees: all of them, or none if any is refused."""
+    course_class = _class_or_404(class_code)
+    back = url_for("hr.class_detail", class_code=course_class.code)
+    form = NominateStaffForm()
+    if not form.validate_on_submit() or not form.employee_ids.data:
+        flash(_("Choose at least one employee from the list."), "error")
+        return redirect(back)
+    try:
+        results = staff.nominate_employees(_actor(), course_class, form.employee_ids.data)
+    except NominationsRefused as error:
+        db.session.rollback()
+        return _class_page(course_class, refused=error)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 404:
+            abort(404)
+        apply_domain_error(error)
+        return redirect(back)
+    messages = [_describe(r.name, r.status, r.waitlist_position) for r in results]
+    db.session.commit()
+    flash(
+        ngettext(
+            "%(num)d employee nominated into %(code)s.",
+            "%(num)d employees nominated into %(code)s.",
+            len(results),
+            code=course_class.code,
+        ),
+        "success",
+    )
+    for message in messages:
+        flash(message, "success")
+    return redirect(back)

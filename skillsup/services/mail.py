@@ -36,6 +36,7 @@ _signals = Namespace()
 message_sent = _signals.signal("message-sent")
 
 _TRACK_KEY = "skillsup.outbox"
+_DELIVER_KEY = "skillsup.outbox_deliver"
 #: Minutes to wait after the first, second, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
@@ -106,6 +107,7 @@ def install(app: Flask, session_factory: Any) -> None:
     if not event.contains(session_factory, "after_commit", _after_commit):
         event.listen(session_factory, "after_commit", _after_commit)
         event.listen(session_factory, "after_soft_rollback", _after_soft_rollback)
+        event.listen(session_factory, "after_transaction_end", _after_transaction_end)
 
 
 def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
@@ -118,11 +120,21 @@ def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return
     rows = session.info.pop(_TRACK_KEY, [])
-    if not rows or not current_app.config.get("MAIL_DELIVER_IN_REQUEST"):
-        return
     # The rows are expired by the commit: read their keys without loading them again,
     # which would open a new transaction (and on SQLite take the write lock) in this session.
     ids = [key[0] for key in (inspect(row).identity for row in rows) if key is not None]
+    if ids and current_app.config.get("MAIL_DELIVER_IN_REQUEST"):
+        session.info[_DELIVER_KEY] = ids
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # By now the session has given its connection back, so delivering (which needs one of
+    # its own) cannot starve the pool when many requests commit at once.
+    if transaction.parent is not None:
+        return
+    ids = session.info.pop(_DELIVER_KEY, None)
+    if not ids:
+        return
     try:
         deliver_pending(ids=ids)
     except Exception:

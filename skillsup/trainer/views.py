@@ -1,20 +1,294 @@
-"""The trainer's pages."""
+"""The trainer's pages: their classes, rosters, attendance, results and closing a class.
+
+Trainers see the classes they are assigned to (another trainer's class is a 404); admins see
+every class.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+from typing import Any
 
-from ..models import Role
-from ..services import dashboards
-from ..web import require_roles
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..labels import label
+from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role, User
+from ..services import rosters
+from ..services.errors import DomainError, NotFound
+from ..web import apply_domain_error, require_roles
+from .forms import ActionForm
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
 
+MARK_PREFIX = "mark-"
+SCORE_PREFIX = "score-"
+PASSED_PREFIX = "passed-"
+PASSED_VALUES = {"pass": True, "fail": False, "": None}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _class_or_404(class_code: str) -> CourseClass:
+    try:
+        return rosters.load_class(_actor(), class_code)
+    except NotFound:
+        abort(404)
+
+
+def _session_or_404(course_class: CourseClass, session_id: int) -> ClassSession:
+    try:
+        return rosters.load_session(course_class, session_id)
+    except NotFound:
+        abort(404)
+
+
+def _bad_request(reason: str) -> BadRequest:
+    error = BadRequest(description=reason)
+    error.skillsup_reason = True  # type: ignore[attr-defined]
+    return error
+
+
+def _enrolment_id(key: str, prefix: str) -> int:
+    suffix = key[len(prefix) :]
+    if not (suffix.isascii() and suffix.isdigit()) or len(suffix) > 18:
+        raise _bad_request(_("The form names a learner that is not in this class."))
+    return int(suffix)
+
+
+def _single_value(key: str) -> str:
+    values = request.form.getlist(key)
+    if len(values) != 1:
+        raise _bad_request(_("The form gives more than one answer for a learner."))
+    return values[0]
+
+
+# Home --------------------------------------------------------------------------------------
+
 
 @bp.get("/")
 def home() -> str:
-    classes = dashboards.trainer_classes(current_user)
-    upcoming = dashboards.trainer_upcoming_sessions(current_user)
-    return render_template("trainer/home.html", classes=classes, upcoming=upcoming)
+    return render_template("trainer/home.html", home=rosters.trainer_home(_actor()))
+
+
+# Roster ------------------------------------------------------------------------------------
+
+
+@bp.get("/classes/<class_code>")
+def roster(class_code: str) -> str:
+    course_class = _class_or_404(class_code)
+    return render_template(
+        "trainer/roster.html", course_class=course_class, roster=rosters.roster(course_class)
+    )
+
+
+@bp.get("/classes/<class_code>/roster.csv")
+def roster_csv(class_code: str) -> Response:
+    course_class = _class_or_404(class_code)
+    headings = {
+        "name": _("Name"),
+        "email": _("E-mail"),
+        "staff_number": _("Staff number"),
+        "company": _("Company"),
+        "department": _("Department"),
+        "status": _("Status"),
+        "attended_sessions": _("Sessions attended"),
+        "marked_sessions": _("Sessions marked"),
+        "attended_hours": _("Hours attended"),
+        "marked_hours": _("Hours marked"),
+        "rate": _("Attendance so far (%)"),
+        "at_risk": _("At risk"),
+        "score": _("Score"),
+        "passed": _("Passed"),
+        "certificate": _("Certificate"),
+    }
+    labels: dict[Any, Any] = {status: label(status) for status in EnrolmentStatus}
+    labels.update({True: _("Yes"), False: _("No")})
+    text = rosters.roster_csv(rosters.roster(course_class), headings, labels)
+    response = Response(text, mimetype="text/csv")
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=f"{course_class.code}-roster.csv"
+    )
+    return response
+
+
+@bp.get("/classes/<class_code>/sessions/<int:session_id>/sign-in")
+def sign_in_sheet(class_code: str, session_id: int) -> str:
+    course_class = _class_or_404(class_code)
+    session = _session_or_404(course_class, session_id)
+    sheet = rosters.attendance_sheet(course_class, session)
+    return render_template("trainer/sign_in.html", course_class=course_class, sheet=sheet)
+
+
+# Attendance --------------------------------------------------------------------------------
+
+
+def _submitted_marks() -> dict[int, str]:
+    marks: dict[int, str] = {}
+    for key in request.form:
+        if key.startswith(MARK_PREFIX):
+            marks[_enrolment_id(key, MARK_PREFIX)] = _single_value(key)
+    return marks
+
+
+@bp.route("/classes/<class_code>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, int]:
+    course_class = _class_or_404(class_code)
+    session = _session_or_404(course_class, session_id)
+    form = ActionForm()
+    chosen: dict[int, str] = {}
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        chosen = _submitted_marks()
+        try:
+            changes = rosters.record_attendance(_actor(), session, chosen)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error)
+            status_code = error.status_code
+        else:
+            db.session.commit()
+            if changes:
+                flash(
+                    ngettext(
+                        "Attendance saved: %(num)d change.",
+                        "Attendance saved: %(num)d changes.",
+                        len(changes),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Nothing has changed: these marks were already saved."), "info")
+            return redirect(
+                url_for(".attendance", class_code=course_class.code, session_id=session_id)
+            )
+    sheet = rosters.attendance_sheet(course_class, session)
+    prefill = request.method == "GET" and request.args.get("prefill") == "present"
+    if prefill and sheet.can_mark:
+        chosen = {row.enrolment.id: AttendanceStatus.PRESENT.value for row in sheet.rows}
+    return render_template(
+        "trainer/attendance.html",
+        course_class=course_class,
+        sheet=sheet,
+        form=form,
+        chosen=chosen,
+        prefilled=prefill and sheet.can_mark,
+        statuses=list(AttendanceStatus),
+    ), status_code
+
+
+# Results -----------------------------------------------------------------------------------
+
+
+def _submitted_results() -> tuple[dict[int, rosters.ResultEntry], dict[str, str]]:
+    scores: dict[int, str] = {}
+    verdicts: dict[int, str] = {}
+    raw: dict[str, str] = {}
+    for key in request.form:
+        if key.startswith(SCORE_PREFIX):
+            scores[_enrolment_id(key, SCORE_PREFIX)] = raw[key] = _single_value(key)
+        elif key.startswith(PASSED_PREFIX):
+            verdicts[_enrolment_id(key, PASSED_PREFIX)] = raw[key] = _single_value(key)
+    entries = {
+        enrolment_id: rosters.ResultEntry(
+            score=scores.get(enrolment_id),
+            passed=PASSED_VALUES.get(verdicts.get(enrolment_id, ""), verdicts.get(enrolment_id)),
+        )
+        for enrolment_id in scores.keys() | verdicts.keys()
+    }
+    return entries, raw
+
+
+@bp.route("/classes/<class_code>/results", methods=["GET", "POST"])
+def results(class_code: str) -> str | Response | tuple[str, int]:
+    course_class = _class_or_404(class_code)
+    form = ActionForm()
+    errors: dict[str, Any] = {}
+    submitted: dict[str, str] = {}
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        entries, submitted = _submitted_results()
+        try:
+            changes = rosters.record_results(_actor(), course_class, entries)
+        except rosters.InvalidResults as error:
+            db.session.rollback()
+            errors = error.errors
+            status_code = 400
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error)
+            status_code = error.status_code
+        else:
+            db.session.commit()
+            if changes:
+                flash(
+                    ngettext(
+                        "Results saved: %(num)d change.",
+                        "Results saved: %(num)d changes.",
+                        len(changes),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Nothing has changed: these results were already saved."), "info")
+            return redirect(url_for(".results", class_code=course_class.code))
+    return render_template(
+        "trainer/results.html",
+        course_class=course_class,
+        refusal=rosters.result_refusal(course_class),
+        enrolments=rosters.result_rows(course_class),
+        form=form,
+        errors=errors,
+        submitted=submitted,
+        score_field=rosters.score_field,
+        passed_field=rosters.passed_field,
+    ), status_code
+
+
+# Closing -----------------------------------------------------------------------------------
+
+
+@bp.route("/classes/<class_code>/close", methods=["GET", "POST"])
+def close(class_code: str) -> str | Response:
+    course_class = _class_or_404(class_code)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        code = course_class.code
+        try:
+            result = rosters.close_class(_actor(), course_class)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(error)
+            return redirect(url_for(".close", class_code=code))
+        db.session.commit()
+        flash(
+            _(
+                "%(code)s is closed: %(completed)d completed, %(not_completed)d did not "
+                "complete, %(certificates)d certificates issued.",
+                code=code,
+                completed=len(result.completed),
+                not_completed=len(result.not_completed),
+                certificates=len(result.certificates),
+            ),
+            "success",
+        )
+        return redirect(url_for(".roster", class_code=code))
+    return render_template(
+        "trainer/close.html",
+        course_class=course_class,
+        preview=rosters.closing_preview(course_class),
+        form=form,
+    )
