@@ -1131,7 +1131,7 @@ def test_class_page_shows_details_counts_sessions_in_hong_kong_time_and_history(
     assert "SU-PAGE-1" in body
     assert trainer.name in body
     assert "9:00" in body and "12:00" in body  # 01:00 UTC shown as 09:00 Hong Kong time
-    assert "7:00" in body and "10:00" in body
+    assert "19:00" in body and "22:00" in body
     assert "Change history" in body
     assert "session.added" in body
     assert 'name="series-weekdays"' in body
@@ -1220,7 +1220,7 @@ def test_admin_edits_a_session_through_the_form(admin, make, login_as):
         data=session_form(**{"session-day": "2027-01-04", "session-start_time": "14:00"}),
     )
     assert "The session has been changed." in text(response)
-    assert "1 learner is confirmed in this class" in text(response)
+    assert "1 confirmed learner has been told of the change by e-mail." in text(response)
     session = db.session.get(ClassSession, session.id)
     assert session.starts_at == hk_datetime(2027, 1, 4, 14)
     assert session.sequence == 1

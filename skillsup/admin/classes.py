@@ -224,8 +224,8 @@ def _flash_schedule_change(change: ScheduleChange, done: str) -> None:
     if change.needs_announcement:
         flash(
             ngettext(
-                "%(num)d learner is confirmed in this class: make sure they hear of the change.",
-                "%(num)d learners are confirmed in this class: make sure they hear of the change.",
+                "%(num)d confirmed learner has been told of the change by e-mail.",
+                "%(num)d confirmed learners have been told of the change by e-mail.",
                 change.confirmed_learners,
             ),
             "info",

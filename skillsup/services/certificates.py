@@ -34,7 +34,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
 from ..timeutil import hk_date
-from . import audit
+from . import audit, notify
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .progress import standings
 
@@ -148,6 +148,7 @@ def issue_certificates(
                 "class_id": course_class.id,
             },
         )
+        notify.certificate_issued(certificate, enrolment)
     return issued
 
 

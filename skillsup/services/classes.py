@@ -158,8 +158,7 @@ class SessionTimes:
 
 @dataclass(frozen=True)
 class ScheduleChange:
-    """A change to a class's timetable, returned so that the caller can announce it to the
-    class's confirmed learners after the commit (not done yet: no e-mail is sent)."""
+    """A change to a class's timetable; its confirmed learners are told by e-mail."""
 
     action: str
     course_class: CourseClass
@@ -170,6 +169,17 @@ class ScheduleChange:
     @property
     def needs_announcement(self) -> bool:
         return self.confirmed_learners > 0 and self.before != self.after
+
+
+def _announced_change(*args: Any) -> ScheduleChange:
+    """The change, after telling the class's confirmed learners about it by e-mail (written to
+    the outbox in the same transaction)."""
+    change = ScheduleChange(*args)
+    if change.needs_announcement:
+        from . import notify
+
+        notify.schedule_changed(change)
+    return change
 
 
 class StatusAction(enum.StrEnum):
@@ -772,7 +782,7 @@ def add_session(actor: User, course_class: CourseClass, data: SessionData) -> Sc
             "confirmed_learners": _confirmed(course_class),
         },
     )
-    return ScheduleChange("session.added", course_class, (), (after,), _confirmed(course_class))
+    return _announced_change("session.added", course_class, (), (after,), _confirmed(course_class))
 
 
 def update_session(actor: User, session: ClassSession, data: SessionData) -> ScheduleChange:
@@ -791,7 +801,7 @@ def update_session(actor: User, session: ClassSession, data: SessionData) -> Sch
     before = SessionTimes.of(session)
     room = _clean_room(data.room)
     if (starts_at, ends_at, room) == (session.starts_at, session.ends_at, session.room):
-        return ScheduleChange(
+        return _announced_change(
             "session.updated", course_class, (before,), (before,), _confirmed(course_class)
         )
     session.starts_at, session.ends_at, session.room = starts_at, ends_at, room
@@ -810,7 +820,7 @@ def update_session(actor: User, session: ClassSession, data: SessionData) -> Sch
             "confirmed_learners": _confirmed(course_class),
         },
     )
-    return ScheduleChange(
+    return _announced_change(
         "session.updated", course_class, (before,), (after,), _confirmed(course_class)
     )
 
@@ -841,7 +851,9 @@ def remove_session(actor: User, session: ClassSession) -> ScheduleChange:
             "confirmed_learners": _confirmed(course_class),
         },
     )
-    return ScheduleChange("session.removed", course_class, (before,), (), _confirmed(course_class))
+    return _announced_change(
+        "session.removed", course_class, (before,), (), _confirmed(course_class)
+    )
 
 
 def series_dates(
@@ -939,7 +951,9 @@ def generate_sessions(actor: User, course_class: CourseClass, spec: SeriesSpec) 
             "confirmed_learners": _confirmed(course_class),
         },
     )
-    return ScheduleChange("sessions.generated", course_class, (), after, _confirmed(course_class))
+    return _announced_change(
+        "sessions.generated", course_class, (), after, _confirmed(course_class)
+    )
 
 
 def _clean_room(room: str | None) -> str | None:

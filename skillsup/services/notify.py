@@ -101,3 +101,53 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                     course=course_class.course,
                     link=url_for("hr.approvals", _external=True),
                 )
+
+
+def schedule_changed(change: Any) -> None:
+    """Tell every confirmed learner of the class what changed in its timetable."""
+    course_class = change.course_class
+    learners = db.session.scalars(
+        select(User)
+        .join(Enrolment, Enrolment.learner_id == User.id)
+        .where(
+            Enrolment.class_id == course_class.id,
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            User.is_active.is_(True),
+        )
+    ).all()
+    if not learners:
+        return
+    ics = calendar.class_calendar(course_class)
+    for learner in learners:
+        with force_locale(learner.preferred_language or "en"):
+            send(
+                learner,
+                _("Timetable change: %(code)s", code=course_class.code),
+                "schedule_changed",
+                attachments=[mail.Attachment(f"{course_class.code}.ics", ics, "text", "calendar")],
+                change=change,
+                course_class=course_class,
+                course=course_class.course,
+                link=url_for("learning.my_learning", _external=True),
+            )
+
+
+def certificate_issued(certificate: Any, enrolment: Enrolment) -> None:
+    """Tell the learner their certificate is ready, with the links to download and check it."""
+    learner = enrolment.learner
+    course_class = enrolment.course_class
+    with force_locale(learner.preferred_language or "en"):
+        send(
+            learner,
+            _("Your certificate for %(code)s", code=course_class.course.code),
+            "certificate_issued",
+            certificate=certificate,
+            course_class=course_class,
+            course=course_class.course,
+            download_link=url_for(
+                "certificates.download", certificate_id=certificate.id, _external=True
+            ),
+            verify_link=url_for(
+                "certificates.verify", code=certificate.verification_code, _external=True
+            ),
+        )
