@@ -270,3 +270,35 @@ def test_hr_withdraws_own_staff_with_a_reason_after_the_deadline(
     assert db.session.get(Enrolment, held.id).status == EnrolmentStatus.CONFIRMED
     client.post(f"/hr/enrolments/{held.id}/withdraw", data={"reason": "Reassigned"})
     assert db.session.get(Enrolment, held.id).status == EnrolmentStatus.WITHDRAWN
+
+
+def test_my_learning_lists_certificates_with_download_and_check_links(
+    client, make, login_as, learner
+):
+    from skillsup.models import Certificate
+
+    past = make.course_class(status=ClassStatus.COMPLETED)
+    enrolment = make.enrolment(past, learner, EnrolmentStatus.COMPLETED)
+    certificate = Certificate(
+        enrolment=enrolment, serial_number="SU-2026-000777", verification_code="c" * 32
+    )
+    db.session.add(certificate)
+    db.session.commit()
+    login_as(learner)
+    body = client.get("/my-learning").get_data(as_text=True)
+    assert "SU-2026-000777" in body
+    assert f"/certificates/{certificate.id}.pdf" in body
+    assert "/verify/" + "c" * 32 in body
+
+
+def test_approval_mail_says_hr_approved(make, outbox):
+    from skillsup.services import enrolment as service
+
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company)
+    learner = make.user(company=company)
+    pending = make.enrolment(make.course_class(sessions=1), learner, EnrolmentStatus.PENDING)
+    service.approve(officer, pending)
+    db.session.commit()
+    [message] = [m for m in outbox if m.to == learner.email]
+    assert "Your HR officer has approved your request." in message.text

@@ -14,6 +14,7 @@ from ..models import (
     ACTIVE_STATUSES,
     Attendance,
     AttendanceStatus,
+    Certificate,
     ClassSession,
     CourseClass,
     Enrolment,
@@ -22,7 +23,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import dashboards
+from . import certificates, dashboards
 from .enrolment import waitlist_positions
 
 
@@ -48,8 +49,9 @@ def attendance_summaries(enrolment_ids: list[int]) -> dict[int, AttendanceSoFar]
     if not enrolment_ids:
         return summaries
     rows = db.session.execute(
-        select(Attendance.enrolment_id, Attendance.status, ClassSession.starts_at,
-               ClassSession.ends_at)
+        select(
+            Attendance.enrolment_id, Attendance.status, ClassSession.starts_at, ClassSession.ends_at
+        )
         .join(ClassSession, Attendance.session_id == ClassSession.id)
         .where(Attendance.enrolment_id.in_(enrolment_ids), ClassSession.is_cancelled.is_(False))
     ).all()
@@ -81,6 +83,7 @@ class LearningOverview:
     current: list[EnrolmentRow]
     past: list[EnrolmentRow]
     requests: list[EnrolmentRow]
+    certificates: list[Certificate] = field(default_factory=list)
 
 
 PAST_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
@@ -135,4 +138,5 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
         current=current,
         past=past,
         requests=rows,
+        certificates=certificates.for_learner(learner.id),
     )
