@@ -545,6 +545,24 @@ def _transition(
     reason: str | None,
     now: datetime,
 ) -> None:
+    record_transition(enrolment, to, actor, reason, now)
+
+
+def record_transition(
+    enrolment: Enrolment,
+    to: EnrolmentStatus,
+    actor: User | None,
+    reason: str | None,
+    now: datetime,
+    *,
+    tell_learner: bool = True,
+) -> None:
+    """Move an enrolment to ``to`` and record it: in its history, in the audit log and,
+    unless ``tell_learner`` is false, by e-mail to the learner.
+
+    This records; it checks no rule. Callers hold the class row lock and have decided that
+    the transition is allowed.
+    """
     previous = enrolment.status
     enrolment.status = to
     enrolment.status_reason = reason
@@ -554,7 +572,8 @@ def _transition(
         enrolment.waitlisted_at = now
     db.session.flush()
     _record(enrolment, previous, to, actor, reason, now)
-    notify.enrolment_changed(enrolment, previous)
+    if tell_learner:
+        notify.enrolment_changed(enrolment, previous)
 
 
 def _record(

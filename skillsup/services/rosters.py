@@ -50,7 +50,6 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
-    EnrolmentStatusChange,
     PartnerCompany,
     User,
     class_trainers,
@@ -58,6 +57,7 @@ from ..models import (
 )
 from ..timeutil import hk_date
 from . import audit, certificates
+from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied
 from .progress import AttendanceStanding, standings
 
@@ -1119,35 +1119,7 @@ def _finish(
     reason: str | None,
     now: datetime,
 ) -> None:
-    """End an enrolment with ``to``, recorded as every enrolment transition is: in its
-    history and in the audit log."""
-    previous = enrolment.status
-    enrolment.status = to
-    enrolment.status_reason = reason
-    enrolment.acted_by_id = actor.id
-    enrolment.decided_at = now
+    """End an enrolment with ``to``, recorded as every enrolment transition is. The learner
+    hears of the outcome through the certificate e-mail, not a status e-mail."""
     enrolment.ended_at = now
-    db.session.flush()
-    db.session.add(
-        EnrolmentStatusChange(
-            enrolment_id=enrolment.id,
-            from_status=previous,
-            to_status=to,
-            actor_id=actor.id,
-            reason=reason,
-            changed_at=now,
-        )
-    )
-    audit.record(
-        actor,
-        "enrolment.status_changed",
-        enrolment,
-        f"{previous.value} -> {to.value}",
-        {
-            "class_id": enrolment.class_id,
-            "learner_id": enrolment.learner_id,
-            "from": previous.value,
-            "to": to.value,
-            "reason": reason,
-        },
-    )
+    enrolment_service.record_transition(enrolment, to, actor, reason, now, tell_learner=False)
