@@ -59,8 +59,10 @@ test: $(VENV)/.installed-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o skillsup/translations/messages.pot .
-	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o skillsup/translations/messages.pot .
+	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations \
+		--no-fuzzy-matching --no-location
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

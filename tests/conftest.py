@@ -45,6 +45,26 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """Compile the .po catalogues when their .mo is missing or older, as `make` does."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in Path(__file__).resolve().parent.parent.glob(
+        "skillsup/translations/*/LC_MESSAGES/messages.po"
+    ):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with open(po_path, "rb") as po:
+            catalog = read_po(po)
+        with open(mo_path, "wb") as mo:
+            write_mo(mo, catalog)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
