@@ -349,4 +349,5 @@ def schedule_summary(course_class: CourseClass) -> str:
     ).most_common(1)[0][0]
     hours = f"{usual[0]:%H:%M}–{usual[1]:%H:%M}"
     count = ngettext("%(num)d session", "%(num)d sessions", len(sessions))
-    return f"{days} {hours}, {count}"
+    separator = "，" if str(locale).startswith("zh") else ", "
+    return f"{days} {hours}{separator}{count}"
