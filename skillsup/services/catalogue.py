@@ -33,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
+from .search import contains_pattern
 
 UPCOMING_STATUSES = (ClassStatus.OPEN, ClassStatus.CLOSED)
 SORTS = ("start", "title", "level")
@@ -106,13 +107,11 @@ def _seats_open(now: datetime) -> list:
     ]
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def search_courses(
-    query: CatalogueQuery, *, locale: str = "en", today: date | None = None,
+    query: CatalogueQuery,
+    *,
+    locale: str = "en",
+    today: date | None = None,
     now: datetime | None = None,
 ) -> CataloguePage:
     """Published courses matching the query, one page of them, with their next class."""
@@ -120,13 +119,19 @@ def search_courses(
     now = now or utcnow()
     conditions = [Course.status == CourseStatus.PUBLISHED]
     if query.q.strip():
-        pattern = _like(query.q.strip())
+        pattern = contains_pattern(query.q.lower())
         conditions.append(
             or_(
                 *(
                     func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
-                    for column in (Course.code, Course.title_en, Course.title_zh,
-                                   Course.summary_en, Course.summary_zh, Course.skills)
+                    for column in (
+                        Course.code,
+                        Course.title_en,
+                        Course.title_zh,
+                        Course.summary_en,
+                        Course.summary_zh,
+                        Course.skills,
+                    )
                 )
             )
         )
@@ -141,7 +146,8 @@ def search_courses(
     if query.start_month is not None:
         month_start = query.start_month.replace(day=1)
         month_end = (
-            date(month_start.year + 1, 1, 1) if month_start.month == 12
+            date(month_start.year + 1, 1, 1)
+            if month_start.month == 12
             else date(month_start.year, month_start.month + 1, 1)
         )
         conditions.append(
@@ -172,7 +178,8 @@ def search_courses(
     statement: Select = select(Course).where(*conditions)
     if query.sort == "title":
         title = (
-            func.coalesce(Course.title_zh, Course.title_en) if locale.startswith("zh")
+            func.coalesce(Course.title_zh, Course.title_en)
+            if locale.startswith("zh")
             else Course.title_en
         )
         statement = statement.order_by(func.lower(title), Course.code)
@@ -210,7 +217,8 @@ def search_courses(
 def availability(classes: list[CourseClass], now: datetime) -> Availability:
     """Open if some class takes enrolments and has a seat; waitlist if all such are full."""
     taking = [
-        c for c in classes
+        c
+        for c in classes
         if c.status == ClassStatus.OPEN and c.enrolment_opens_at <= now <= c.enrolment_closes_at
     ]
     if any(c.seats_taken < c.capacity for c in taking):
@@ -269,8 +277,9 @@ def find_course(code: str, viewer: object) -> Course | None:
     return course
 
 
-def course_page(course: Course, viewer: object, *, now: datetime | None = None,
-                today: date | None = None) -> CoursePage:
+def course_page(
+    course: Course, viewer: object, *, now: datetime | None = None, today: date | None = None
+) -> CoursePage:
     """The course's upcoming and running classes with what the viewer may do in each."""
     now = now or utcnow()
     today = today or today_hk()
@@ -317,9 +326,7 @@ def course_page(course: Course, viewer: object, *, now: datetime | None = None,
     return CoursePage(course=course, offers=offers)
 
 
-def viewer_action(
-    viewer: object, state: Availability, enrolment: Enrolment | None
-) -> ViewerAction:
+def viewer_action(viewer: object, state: Availability, enrolment: Enrolment | None) -> ViewerAction:
     if not getattr(viewer, "is_authenticated", False):
         return ViewerAction.LOG_IN if state != Availability.CLOSED else ViewerAction.CLOSED
     if not permissions.is_learner(viewer):

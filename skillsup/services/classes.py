@@ -8,6 +8,7 @@ log, and refuses with a :class:`DomainError` whose ``field`` names the form fiel
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,6 +41,7 @@ from ..models import (
 from ..timeutil import hk_date, hk_to_utc, now_utc, start_of_hk_day_utc, to_hk
 from . import audit
 from .errors import DomainError, PermissionDenied, ValidationFailed
+from .search import contains_pattern
 
 MAX_SERIES_WEEKS = 52
 
@@ -271,7 +273,7 @@ def class_list(filters: ClassFilters) -> Select[tuple[CourseClass, int, int, int
         .order_by(CourseClass.starts_on.desc(), CourseClass.code)
     )
     if filters.query and filters.query.strip():
-        pattern = f"%{_escape_like(filters.query.strip())}%"
+        pattern = contains_pattern(filters.query.strip())
         statement = statement.where(
             or_(
                 CourseClass.code.ilike(pattern, escape="\\"),
@@ -291,10 +293,6 @@ def class_list(filters: ClassFilters) -> Select[tuple[CourseClass, int, int, int
             CourseClass.starts_on >= first, CourseClass.starts_on < following
         )
     return statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def enrolment_counts(course_class: CourseClass) -> dict[EnrolmentStatus, int]:
@@ -534,12 +532,21 @@ def _course(course_id: int | None) -> Course:
     return course
 
 
+CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]*")
+
+
 def _clean_code(code: str | None) -> str:
     cleaned = (code or "").strip().upper()
     if not cleaned:
         raise ValidationFailed(_l("Enter a class code."), field="code")
     if len(cleaned) > 40:
         raise ValidationFailed(_l("A class code has at most 40 characters."), field="code")
+    if not CLASS_CODE.fullmatch(cleaned):
+        # The code is part of the class's addresses: no slashes, spaces or other oddities.
+        raise ValidationFailed(
+            _l("Use only letters, digits and hyphens in a class code, e.g. SU-CLD-101-2701."),
+            field="code",
+        )
     return cleaned
 
 

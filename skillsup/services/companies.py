@@ -42,6 +42,7 @@ from ..models import (
 from . import accounts, audit
 from .enrolment import QUOTA_STATUSES, QuotaUse, seats_used
 from .errors import NotFound, PermissionDenied, ValidationFailed
+from .search import contains_pattern
 
 #: Two to twenty capital letters and digits, for example HBIT.
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -143,7 +144,7 @@ def company_admin_list(
         .order_by(PartnerCompany.name, PartnerCompany.id)
     )
     if q and q.strip():
-        pattern = f"%{_escape_like(q.strip())}%"
+        pattern = contains_pattern(q.strip())
         statement = statement.where(
             or_(
                 PartnerCompany.name.ilike(pattern, escape="\\"),
@@ -159,10 +160,6 @@ def company_admin_list(
     elif status == CompanyFilter.INACTIVE:
         statement = statement.where(PartnerCompany.is_active.is_(False))
     return statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)

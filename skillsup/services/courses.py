@@ -30,6 +30,7 @@ from ..models import (
 )
 from . import audit
 from .errors import PermissionDenied, ValidationFailed
+from .search import contains_pattern
 
 #: Upper-case letters, digits and hyphens, 3 to 30 characters, not starting with a hyphen.
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,29}$")
@@ -121,7 +122,7 @@ def course_admin_list(
     """
     statement = select(Course).order_by(Course.code, Course.id)
     if q and q.strip():
-        pattern = f"%{_escape_like(q.strip())}%"
+        pattern = contains_pattern(q.strip())
         statement = statement.where(
             or_(
                 Course.code.ilike(pattern, escape="\\"),
@@ -135,10 +136,6 @@ def course_admin_list(
     if skill_area is not None:
         statement = statement.where(Course.skill_area == skill_area)
     return statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def class_counts(course_ids: Iterable[int]) -> dict[int, int]:

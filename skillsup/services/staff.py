@@ -49,6 +49,7 @@ from . import enrolment as enrolments
 from .enrolment import EnrolmentOutcome, QuotaUse
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from .progress import AttendanceStanding, standings
+from .search import contains_pattern
 
 PER_PAGE = 25
 #: The most classes offered in the employee page's list; any other is reached by its code.
@@ -99,11 +100,6 @@ def _company_staff(actor: User) -> Select[tuple[User]]:
     return select(User).where(User.company_id == company_id, User.role == Role.LEARNER)
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # ---------------------------------------------------------------------------------------------
 # The directory
 
@@ -126,7 +122,7 @@ def directory(actor: User, filters: StaffFilters) -> Select[tuple[User]]:
     statement = _company_staff(actor)
     q = filters.q.strip()
     if q:
-        pattern = _like(q)
+        pattern = contains_pattern(q)
         statement = statement.where(
             or_(
                 User.name.ilike(pattern, escape="\\"),
@@ -561,7 +557,7 @@ def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[Co
     statement = _visible_classes().where(*_open_conditions(now))
     q = (q or "").strip()
     if q:
-        pattern = _like(q)
+        pattern = contains_pattern(q)
         statement = statement.where(
             or_(
                 CourseClass.code.ilike(pattern, escape="\\"),
