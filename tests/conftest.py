@@ -61,8 +61,11 @@ def compiled_translations() -> None:
             continue
         with open(po_path, "rb") as po:
             catalog = read_po(po)
-        with open(mo_path, "wb") as mo:
+        # Written aside and moved into place: parallel test workers may do this at once.
+        partial = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with open(partial, "wb") as mo:
             write_mo(mo, catalog)
+        os.replace(partial, mo_path)
 
 
 def _worker() -> str:
