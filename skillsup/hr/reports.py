@@ -1,5 +1,167 @@
-"""HR pages: reports."""
+"""HR pages: the staff progress table, and reports to download as CSV or Excel."""
 
 from __future__ import annotations
 
-from .views import bp  # noqa: F401
+from typing import Any
+
+from flask import Response, abort, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from werkzeug.exceptions import BadRequest
+
+from ..extensions import db
+from ..models import User
+from ..services import reports as report_service
+from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
+from .report_forms import ExportForm, ProgressFilterForm
+from .views import bp
+
+PROGRESS_PER_PAGE = 25
+CSV_MIMETYPE = "text/csv"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _bad_request(reason: str) -> BadRequest:
+    error = BadRequest(description=reason)
+    error.skillsup_reason = True  # type: ignore[attr-defined]
+    return error
+
+
+class RowPage(Pagination):
+    """A page of rows already in memory, for the ``pagination`` macro.
+
+    The staff progress table is sorted in Python (by "at risk" too, which the database cannot
+    compute), so it is paginated here rather than by ``LIMIT``.
+    """
+
+    def __init__(self, rows: list[Any], per_page: int) -> None:
+        self._rows = rows
+        super().__init__(page=None, per_page=per_page, max_per_page=per_page)
+
+    def _query_items(self) -> list[Any]:
+        start = (self.page - 1) * self.per_page
+        return self._rows[start : start + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._rows)
+
+
+@bp.get("/progress")
+def progress() -> tuple[str, int]:
+    """One row per employee, sortable by each column and filterable by department."""
+    me = _actor()
+    sort = request.args.get("sort", "name")
+    if sort not in PROGRESS_SORTS:
+        raise _bad_request(_("The table cannot be sorted that way: choose a column heading."))
+    direction = request.args.get("dir", PROGRESS_SORTS[sort])
+    if direction not in ("asc", "desc"):
+        raise _bad_request(_("Sort in the order asc (ascending) or desc (descending)."))
+
+    form = ProgressFilterForm(request.args)
+    form.set_departments(report_service.company_departments(me))
+    status = 200
+    department = None
+    if form.validate():
+        department = form.department.data or None
+    else:
+        status = 400
+
+    rows: list[StaffProgress] = report_service.sort_staff_progress(
+        report_service.staff_progress(me, department=department),
+        sort,
+        descending=direction == "desc",
+    )
+    page = RowPage(rows, PROGRESS_PER_PAGE)
+    filters = {"department": department, "sort": sort, "dir": direction}
+    columns = {}
+    for column, first_direction in PROGRESS_SORTS.items():
+        current = column == sort
+        next_direction = ("asc" if direction == "desc" else "desc") if current else first_direction
+        columns[column] = {
+            "url": url_for("hr.progress", department=department, sort=column, dir=next_direction),
+            "aria_sort": ("ascending" if direction == "asc" else "descending") if current else None,
+        }
+    return render_template(
+        "hr/reports/progress.html",
+        form=form,
+        page=page,
+        filters=filters,
+        columns=columns,
+    ), status
+
+
+def _export_form(me: User) -> ExportForm:
+    """The download form, filled from the query string, else with the current period."""
+    period = report_service.default_period(report_service.company_periods(me))
+    form = ExportForm(
+        request.args,
+        data={"starts_on": period.starts_on, "ends_on": period.ends_on, "department": ""},
+    )
+    form.set_departments(report_service.company_departments(me))
+    return form
+
+
+@bp.get("/reports")
+def reports_index() -> str:
+    """Choose a date range and a department, then a report and a format to download."""
+    return render_template("hr/reports/index.html", form=_export_form(_actor()))
+
+
+@bp.get("/reports/progress.csv")
+def progress_csv() -> Response | tuple[str, int]:
+    return _export("progress", "csv")
+
+
+@bp.get("/reports/progress.xlsx")
+def progress_xlsx() -> Response | tuple[str, int]:
+    return _export("progress", "xlsx")
+
+
+@bp.get("/reports/enrolments.csv")
+def enrolments_csv() -> Response | tuple[str, int]:
+    return _export("enrolments", "csv")
+
+
+@bp.get("/reports/enrolments.xlsx")
+def enrolments_xlsx() -> Response | tuple[str, int]:
+    return _export("enrolments", "xlsx")
+
+
+def _export(report: str, file_format: str) -> Response | tuple[str, int]:
+    """Stream a report: CSV row batch by row batch; Excel from a temporary file, in chunks."""
+    me = _actor()
+    form = _export_form(me)
+    if not form.validate():
+        return render_template("hr/reports/index.html", form=form), 400
+    criteria = ExportCriteria(
+        starts_on=form.starts_on.data,  # type: ignore[arg-type]
+        ends_on=form.ends_on.data,  # type: ignore[arg-type]
+        department=form.department.data or None,
+    )
+    if report == "progress":
+        export = report_service.progress_export(me, criteria)
+    elif report == "enrolments":
+        export = report_service.enrolments_export(me, criteria)
+    else:  # pragma: no cover - the routes above name every report
+        abort(404)
+    filename = report_service.export_filename(export, file_format)
+    report_service.record_export(me, export, file_format)
+    db.session.commit()
+
+    if file_format == "csv":
+        response = Response(
+            stream_with_context(report_service.csv_chunks(export)), mimetype=CSV_MIMETYPE
+        )
+    else:
+        file = report_service.xlsx_file(export)
+        size = file.seek(0, 2)
+        file.seek(0)
+        response = Response(report_service.file_chunks(file), mimetype=XLSX_MIMETYPE)
+        response.content_length = size
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response

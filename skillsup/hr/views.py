@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -10,21 +10,43 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Role
-from ..services import accounts, dashboards
+from ..services import accounts
 from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
+from ..services import reports as report_service
 from ..services.errors import DomainError
 from ..web import apply_domain_error, redirect_to_next, require_roles
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
+from .report_forms import PeriodForm
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(require_roles(Role.HR))
 
 
 @bp.get("/")
-def dashboard() -> str:
-    summary = dashboards.company_summary(current_user.company_id)
-    return render_template("hr/dashboard.html", company=current_user.company, summary=summary)
+def dashboard() -> tuple[str, int]:
+    """The company's training in a period: figures, charts and quotas."""
+    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    periods = report_service.company_periods(me)
+    form = PeriodForm(request.args)
+    form.set_periods(periods)
+    period = report_service.default_period(periods)
+    status = 200
+    if "period" in request.args:
+        if form.validate():
+            period = report_service.find_period(periods, form.period.data) or period
+        else:
+            status = 400
+    else:
+        form.period.data = period.key
+    figures = report_service.company_dashboard(me, period)
+    return render_template(
+        "hr/dashboard.html",
+        company=me.company,
+        form=form,
+        figures=figures,
+        charts=report_service.dashboard_charts(figures),
+    ), status
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])

@@ -70,52 +70,6 @@ def learner_upcoming_sessions(
 
 
 @dataclass(frozen=True)
-class CompanySummary:
-    active_staff: int
-    inactive_staff: int
-    by_status: dict[EnrolmentStatus, int]
-    recent: list[Enrolment]
-
-
-def company_summary(company_id: int, *, recent_limit: int = 10) -> CompanySummary:
-    """Headline figures for one partner company's HR officers; never crosses companies."""
-    staff_counts = dict(
-        db.session.execute(
-            select(User.is_active, func.count())
-            .where(User.company_id == company_id, User.role == Role.LEARNER)
-            .group_by(User.is_active)
-        ).all()
-    )
-    status_counts = dict(
-        db.session.execute(
-            select(Enrolment.status, func.count())
-            .join(User, Enrolment.learner_id == User.id)
-            .where(User.company_id == company_id)
-            .group_by(Enrolment.status)
-        ).all()
-    )
-    recent = list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(User.company_id == company_id)
-            .options(
-                joinedload(Enrolment.learner),
-                joinedload(Enrolment.course_class).joinedload(CourseClass.course),
-            )
-            .order_by(Enrolment.updated_at.desc(), Enrolment.id.desc())
-            .limit(recent_limit)
-        )
-    )
-    return CompanySummary(
-        active_staff=staff_counts.get(True, 0),
-        inactive_staff=staff_counts.get(False, 0),
-        by_status={status: status_counts.get(status, 0) for status in EnrolmentStatus},
-        recent=recent,
-    )
-
-
-@dataclass(frozen=True)
 class TrainerClassRow:
     course_class: CourseClass
     confirmed: int
