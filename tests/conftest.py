@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from skillsup import create_app
 from skillsup.extensions import db
@@ -144,8 +143,9 @@ def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # DELETE is much quicker than TRUNCATE for the few rows a test leaves behind.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 
