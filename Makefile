@@ -64,7 +64,7 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o skillsup/translations/messages.pot .
 	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations \
-		--no-fuzzy-matching --no-location
+		--no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
