@@ -1,0 +1,123 @@
+"""On a phone, no main page scrolls sideways: wide tables scroll inside their own box.
+
+The pages are surveyed once per module with a phone-sized screen (see test_accessibility);
+each page is then a test of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .support import skip_without_playwright
+
+skip_without_playwright()
+
+from . import scenes  # noqa: E402
+from .pages import PAGES, PageSpec, upload_csv  # noqa: E402
+from .scenes import DemoPages  # noqa: E402
+from .support import Browsing, Finding, LiveServer, survey  # noqa: E402
+
+# A browser and a live server: seconds, not milliseconds.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+_ESCAPING_HIDDEN_TEXT = (
+    "Visually hidden text in a table (.visually-hidden, position: absolute) escapes its "
+    ".table-wrap, which scrolls (overflow-x: auto) but is not positioned, so the hidden "
+    "text widens the whole page and it scrolls sideways on a phone. Fix in "
+    "static/css/skillsup.css: `.table-wrap { overflow-x: auto; position: relative; }`."
+)
+_LONG_LINK = (
+    "A long web address in a .facts list (the class's online link) does not wrap: the "
+    "grid's 1fr column cannot shrink below it. Fix in static/css/skillsup.css: "
+    "`.facts dd { min-width: 0; overflow-wrap: anywhere; }`."
+)
+#: Pages known to scroll sideways on a phone -> what is wrong and the fix.
+# Pages with a known layout problem on a phone, each with its reason; none at present.
+KNOWN_PROBLEMS: dict[str, str] = {}
+
+# What is wider than the screen, and what is positioned inside a table's scrolling box
+# (.table-wrap) but placed relative to something outside it, so that the box cannot hold it:
+# such an element widens the page whenever it sits in the part of the table scrolled away.
+MEASURE = """() => {
+  const width = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap')) {
+      wide.push(name(el));
+    }
+  }
+  const escaping = [];
+  for (const wrap of document.querySelectorAll('.table-wrap')) {
+    for (const el of wrap.querySelectorAll('td *, th *')) {
+      if (!['absolute', 'fixed'].includes(getComputedStyle(el).position)) continue;
+      let holder = el.parentElement;
+      while (holder && getComputedStyle(holder).position === 'static') {
+        holder = holder.parentElement;
+      }
+      if (!holder || !wrap.contains(holder)) {
+        escaping.push(`${name(el)} "${el.textContent.trim().slice(0, 40)}"`);
+      }
+    }
+  }
+  return {
+    page: document.documentElement.scrollWidth,
+    screen: width,
+    wide: wide.slice(0, 5),
+    escaping: escaping.slice(0, 3),
+    escapingCount: escaping.length,
+  };
+}"""
+
+
+def _cases() -> Iterator[Any]:
+    for spec in PAGES:
+        reason = KNOWN_PROBLEMS.get(spec.key)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        yield pytest.param(spec, id=spec.key, marks=marks)
+
+
+def _visit(page: Any, spec: PageSpec, demo: DemoPages) -> None:
+    response = page.goto(spec.url(demo))
+    assert response is not None and response.ok, f"{spec.url(demo)} answered {response}"
+    if spec.upload:
+        upload_csv(page, demo, spec.upload)
+
+
+@pytest.fixture(scope="module")
+def findings(live_server: LiveServer, browsing: Browsing) -> dict[str, Finding]:
+    with live_server.app_context():
+        demo = scenes.demo_pages()
+    return survey(
+        browsing,
+        [(spec.key, spec.account, spec) for spec in PAGES],
+        lambda page, spec: _visit(page, spec, demo),
+        lambda page, _spec: page.evaluate(MEASURE),
+        **PHONE,
+    )
+
+
+@pytest.mark.parametrize("spec", list(_cases()))
+def test_page_fits_a_phone_screen(spec: PageSpec, findings: dict[str, Finding]) -> None:
+    finding = findings[spec.key]
+    assert finding.error is None, f"{spec.path}: {finding.error}"
+    assert not finding.problems, f"{finding.url}: " + "; ".join(finding.problems)
+    found = finding.result
+    assert not found["escaping"], (
+        f"{finding.url}: {found['escapingCount']} elements positioned inside a table's "
+        f"scrolling box escape it, for example {', '.join(found['escaping'])}"
+    )
+    assert found["page"] <= found["screen"], (
+        f"{finding.url} is {found['page']}px wide on a {found['screen']}px screen; "
+        f"too wide: {found['wide']}"
+    )
