@@ -10,13 +10,14 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev translations db demo run test lint format messages clean
+.PHONY: help install install-dev translations db demo run test lint format messages bench clean
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test tools and run ruff and the whole test suite"
 	@echo "make format  format the code with ruff"
 	@echo "make messages  extract translatable text into the catalogues"
+	@echo "make bench   load-test the portal on PostgreSQL (results in bench/results/latest.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,13 @@ messages: $(VENV)/.installed
 		-o skillsup/translations/messages.pot .
 	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations \
 		--no-fuzzy-matching
+
+# Load tests against PostgreSQL (SKILLSUP_BENCH_DATABASE_URL, else the local server);
+# BENCH_SCALE=0.1 for a quick run. Results: bench/results/latest.md.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk (Debian package wrk)"; exit 1; }
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -20,6 +20,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(send_reminders_command)
 
+    from .benchdata import seed_bench_command
+
+    app.cli.add_command(seed_bench_command)
+
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:

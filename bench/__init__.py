@@ -1,0 +1,1 @@
+"""Load benchmarks of the SkillsUp portal: ``make bench`` (see bench/README.md)."""
