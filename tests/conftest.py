@@ -52,8 +52,10 @@ def compiled_translations() -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po_path in Path(__file__).resolve().parent.parent.glob(
-        "skillsup/translations/*/LC_MESSAGES/messages.po"
+    for po_path in (
+        Path(__file__)
+        .resolve()
+        .parent.parent.glob("skillsup/translations/*/LC_MESSAGES/messages.po")
     ):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:

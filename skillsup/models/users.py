@@ -64,9 +64,7 @@ class User(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     # Optional e-mail; decisions (confirmations, rejections, cancellations, resets) always go.
     wants_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    wants_attendance_warnings: Mapped[bool] = mapped_column(
-        default=True, server_default=sa.true()
-    )
+    wants_attendance_warnings: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[PartnerCompany | None] = relationship(back_populates="staff")

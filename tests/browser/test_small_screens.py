@@ -30,19 +30,7 @@ PHONE = {
     "has_touch": True,
 }
 
-_ESCAPING_HIDDEN_TEXT = (
-    "Visually hidden text in a table (.visually-hidden, position: absolute) escapes its "
-    ".table-wrap, which scrolls (overflow-x: auto) but is not positioned, so the hidden "
-    "text widens the whole page and it scrolls sideways on a phone. Fix in "
-    "static/css/skillsup.css: `.table-wrap { overflow-x: auto; position: relative; }`."
-)
-_LONG_LINK = (
-    "A long web address in a .facts list (the class's online link) does not wrap: the "
-    "grid's 1fr column cannot shrink below it. Fix in static/css/skillsup.css: "
-    "`.facts dd { min-width: 0; overflow-wrap: anywhere; }`."
-)
-#: Pages known to scroll sideways on a phone -> what is wrong and the fix.
-# Pages with a known layout problem on a phone, each with its reason; none at present.
+#: Pages known not to fit a phone -> what is wrong and the fix (strict xfail); none now.
 KNOWN_PROBLEMS: dict[str, str] = {}
 
 # What is wider than the screen, and what is positioned inside a table's scrolling box
