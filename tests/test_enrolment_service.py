@@ -16,6 +16,7 @@ from skillsup.models import (
     EnrolmentSource,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    utcnow,
 )
 from skillsup.services import enrolment as service
 from skillsup.services.errors import NotFound, PermissionDenied
@@ -316,3 +317,40 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(make, learner, outbox):
     service.request_enrolment(learner, learner, _class(make))
     db.session.rollback()
     assert outbox == []
+
+
+def test_waitlist_positions_follow_request_time_then_arrival_when_times_tie(make, company):
+    course_class = _class(make, capacity=1)
+    people = [make.user(company=company) for _ in range(4)]
+    same_moment = utcnow()
+    outcomes = [service.request_enrolment(p, p, course_class, now=same_moment) for p in people]
+    db.session.commit()
+    assert [o.waitlist_position for o in outcomes] == [None, 1, 2, 3]
+    assert [service.waitlist_position(o.enrolment) for o in outcomes] == [None, 1, 2, 3]
+    service.withdraw(people[1], outcomes[1].enrolment)
+    db.session.commit()
+    assert [service.waitlist_position(o.enrolment) for o in outcomes[2:]] == [1, 2]
+    ranked = service.waitlist_positions([o.enrolment.id for o in outcomes[2:]])
+    assert list(ranked.values()) == [1, 2]
+
+
+def test_a_learner_refused_by_their_own_records_never_waits_for_the_class_lock(
+    make, company, monkeypatch
+):
+    """The class row lock serialises every request for the class; a learner's own rules
+    (account, duplicate, prerequisites, timetable) are checked before it is taken."""
+    locked: list[int] = []
+    lock_class = service._lock_class
+    monkeypatch.setattr(
+        service, "_lock_class", lambda class_id: locked.append(class_id) or lock_class(class_id)
+    )
+    course_class = _class(make, capacity=5)
+    learner = make.user(company=company)
+    service.request_enrolment(learner, learner, course_class)
+    assert locked == [course_class.id]
+    with pytest.raises(service.AlreadyEnrolled):
+        service.request_enrolment(learner, learner, course_class)
+    inactive = make.user(company=company, is_active=False)
+    with pytest.raises(service.AccountInactive):
+        service.request_enrolment(inactive, inactive, course_class)
+    assert locked == [course_class.id]

@@ -126,8 +126,16 @@ def request_enrolment(
     """
     now = now or utcnow()
     _check_actor(actor, learner, source)
+    # Everything that can be checked without the class lock is checked before taking it:
+    # concurrent requests for the class wait on that lock, so the shorter it is held the
+    # faster a rush of requests goes through. The learner's own records change only by their
+    # own requests (a duplicate that slips through is caught by the unique index below);
+    # the class and the quota are checked again under their locks.
+    _check_class_open(course_class, now)
+    _check_learner(learner, course_class)
     locked = _lock_class(course_class.id)
-    check_eligibility(learner, locked, now=now)
+    _check_class_open(locked, now)
+    _check_quota(learner, locked)
 
     needs_approval = (
         source == EnrolmentSource.SELF
@@ -170,6 +178,12 @@ def request_enrolment(
 
 def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime) -> None:
     """Raise the first rule a request by ``learner`` for ``course_class`` would break."""
+    _check_class_open(course_class, now)
+    _check_learner(learner, course_class)
+    _check_quota(learner, course_class)
+
+
+def _check_class_open(course_class: CourseClass, now: datetime) -> None:
     if course_class.status != ClassStatus.OPEN or course_class.course.status != (
         CourseStatus.PUBLISHED
     ):
@@ -178,6 +192,9 @@ def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime
         raise EnrolmentClosed(_l("Enrolment for this class has not opened yet."))
     if now > course_class.enrolment_closes_at:
         raise EnrolmentClosed(_l("Enrolment for this class has closed."))
+
+
+def _check_learner(learner: User, course_class: CourseClass) -> None:
     if not learner.is_active or learner.company is None or not learner.company.is_active:
         raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
     if active_enrolment(learner.id, course_class.id) is not None:
@@ -190,7 +207,6 @@ def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime
     clash = clashing_class(learner.id, course_class.id)
     if clash is not None:
         raise TimetableClash(_l("Its sessions clash with your class %(code)s.", code=clash))
-    _check_quota(learner, course_class)
 
 
 def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
@@ -267,10 +283,15 @@ def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
     )
 
 
+# Named once, so that the statement below has the same cache key on every call and is
+# compiled only once (anonymous aliases made per call would be compiled again every time).
+_THEIR_SESSIONS = aliased(ClassSession, name="their_sessions")
+_OUR_SESSIONS = aliased(ClassSession, name="our_sessions")
+
+
 def clashing_class(learner_id: int, class_id: int) -> str | None:
     """The code of a class the learner is confirmed in whose sessions overlap this class's."""
-    theirs = aliased(ClassSession)
-    ours = aliased(ClassSession)
+    theirs, ours = _THEIR_SESSIONS, _OUR_SESSIONS
     return db.session.scalar(
         select(CourseClass.code)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
@@ -617,8 +638,21 @@ def waitlist_position(enrolment: Enrolment) -> int | None:
     """1 for the first in line, or ``None`` when the enrolment is not waitlisted."""
     if enrolment.status != EnrolmentStatus.WAITLISTED:
         return None
-    positions = waitlist_positions([enrolment.id])
-    return positions.get(enrolment.id)
+    if enrolment.waitlisted_at is None:
+        return waitlist_positions([enrolment.id]).get(enrolment.id)
+    # A count of those ahead in line rather than a ranking of the whole waitlist.
+    ahead = db.session.scalar(
+        select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == enrolment.class_id,
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            (Enrolment.waitlisted_at < enrolment.waitlisted_at)
+            | and_(
+                Enrolment.waitlisted_at == enrolment.waitlisted_at,
+                Enrolment.id < enrolment.id,
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
 
 
 def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
