@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, EnrolmentStatus, User
 from skillsup.services import calendar
 from skillsup.services import enrolment as enrolments
+from skillsup.timeutil import HONG_KONG
 
 START = datetime(2031, 3, 4, 11, 0, tzinfo=UTC)  # Tuesday 19:00 in Hong Kong
 
@@ -130,3 +131,20 @@ def test_preferences_for_optional_email_are_saved(client, login_as, learner):
     saved = db.session.get(User, learner.id)
     assert saved.wants_reminders is True
     assert saved.wants_attendance_warnings is False
+
+
+def test_every_calendar_carries_the_same_hong_kong_zone_as_icalendar_works_out(make):
+    first = make.course_class(sessions=2, first_session=START)
+    second = make.course_class(sessions=1, first_session=START)
+    zones = [
+        [c for c in Calendar.from_ical(calendar.class_calendar(k)).walk() if c.name == "VTIMEZONE"]
+        for k in (first, second)
+    ]
+    event = Event()
+    event.add("dtstart", START.astimezone(HONG_KONG))
+    expected = Calendar()
+    expected.add_component(event)
+    expected.add_missing_timezones()
+    assert [[z.to_ical() for z in found] for found in zones] == [
+        [expected.timezones[0].to_ical()]
+    ] * 2
