@@ -30,7 +30,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import csvfiles, imports
+from skillsup.services import csvfiles, imports, mail
 from skillsup.services.csvfiles import CsvUnreadable
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.imports import (
@@ -514,6 +514,23 @@ def test_nomination_preview_confirms_then_waitlists_and_saves_nothing(
     assert preview.results[1].course_title == course_class.course.title_en
     assert nomination_state() == before
     assert outbox == []
+
+
+def test_nomination_preview_renders_no_mail_and_the_import_renders_each(
+    hr_officer, make, people, monkeypatch
+):
+    rendered: list[str] = []
+    render = mail.render_message
+    monkeypatch.setattr(
+        mail, "render_message", lambda to, *a, **k: rendered.append(to) or render(to, *a, **k)
+    )
+    course_class = make.course_class(capacity=1, sessions=1)
+    rows = nominations([(p.email, "", course_class.code) for p in people[:2]])
+    preview = imports.preview_nominations(hr_officer, rows)
+    assert rendered == []
+    assert not mail.in_dry_run(db.session())
+    imports.import_nominations(hr_officer, rows, expected=preview.expected)
+    assert rendered == [people[0].email, people[1].email]
 
 
 def test_nomination_preview_counts_the_quota_used_by_rows_above(hr_officer, make, company, people):

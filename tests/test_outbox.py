@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import OutboxMessage, OutboxStatus, utcnow
-from skillsup.services import mail
+from skillsup.services import mail, notify
 
 
 def _free_port() -> int:
@@ -231,3 +231,16 @@ class TestDeliveredInTheRequest:
         _queue("later@example.test")
         db.session.commit()  # no error although the server is down
         assert _statuses() == {"later@example.test": OutboxStatus.PENDING}
+
+
+def test_a_dry_run_queues_no_mail_and_may_nest(app, learner):
+    session = db.session()
+    with mail.dry_run(session):
+        notify.send(learner, "Not sent", "account_exists", reset_url="http://skillsup.test/reset")
+        with mail.dry_run(session):
+            assert mail.in_dry_run(session)
+        assert mail.in_dry_run(session)
+    assert not mail.in_dry_run(session)
+    assert mail.queued(session) == []
+    notify.send(learner, "Sent", "account_exists", reset_url="http://skillsup.test/reset")
+    assert [m.subject for m in mail.queued(session)] == ["Sent"]

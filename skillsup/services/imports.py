@@ -53,7 +53,7 @@ from ..models import (
     utcnow,
 )
 from ..validators import is_valid_email
-from . import accounts, audit, enrolment
+from . import accounts, audit, enrolment, mail
 from .csvfiles import Column, CsvTable
 from .errors import DomainError, PermissionDenied
 
@@ -468,7 +468,7 @@ def preview_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPre
 
     Every row that passes the checks of this module's description is put to
     :func:`enrolment.request_enrolment` inside a savepoint that is rolled back at the end
-    (mail it queued is dropped with it), so each outcome is the service's own answer:
+    (no mail is rendered for it), so each outcome is the service's own answer:
     *confirmed*, *waitlisted* with its position, or *error* with the rule it breaks,
     counting the rows above it (seats, quota, waitlist, timetable). Employees and classes
     are looked up in a few queries for the whole file; the service queries per row.
@@ -478,7 +478,8 @@ def preview_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPre
     _hr_company(actor)
     savepoint = db.session.begin_nested()
     try:
-        return _run_nominations(actor, rows)
+        with mail.dry_run(db.session()):
+            return _run_nominations(actor, rows)
     finally:
         savepoint.rollback()
 

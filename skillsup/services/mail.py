@@ -14,7 +14,8 @@ import base64
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -37,6 +38,7 @@ message_sent = _signals.signal("message-sent")
 
 _TRACK_KEY = "skillsup.outbox"
 _DELIVER_KEY = "skillsup.outbox_deliver"
+_DRY_RUN_KEY = "skillsup.outbox_dry_run"
 #: Minutes to wait after the first, second, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
@@ -95,6 +97,24 @@ def queue(session: Session, message: Message) -> OutboxMessage:
     session.add(row)
     session.info.setdefault(_TRACK_KEY, []).append(row)
     return row
+
+
+@contextmanager
+def dry_run(session: Session) -> Iterator[None]:
+    """Within the block, services queue no mail in ``session``.
+
+    For work that will be rolled back whatever happens (a preview that runs the real rules
+    in a savepoint): rendering its messages would only be thrown away.
+    """
+    session.info[_DRY_RUN_KEY] = session.info.get(_DRY_RUN_KEY, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_DRY_RUN_KEY] -= 1
+
+
+def in_dry_run(session: Session) -> bool:
+    return bool(session.info.get(_DRY_RUN_KEY))
 
 
 def queued(session: Session) -> list[Message]:

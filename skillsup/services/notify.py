@@ -39,7 +39,9 @@ def send(
     attachments: list[mail.Attachment] | None = None,
     **context: Any,
 ) -> None:
-    """Queue one templated e-mail to ``user`` in their language."""
+    """Queue one templated e-mail to ``user`` in their language (none in a dry run)."""
+    if mail.in_dry_run(db.session()):
+        return
     with force_locale(user.preferred_language or "en"):
         message = mail.render_message(user.email, str(subject), template, user=user, **context)
     message.attachments.extend(attachments or [])
@@ -49,7 +51,7 @@ def send(
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
     """Tell the learner (and, for a new approval request, their HR officers) what happened."""
     subject = _SUBJECTS.get(enrolment.status)
-    if subject is None:
+    if subject is None or mail.in_dry_run(db.session()):
         return
     course_class = enrolment.course_class
     learner = enrolment.learner
