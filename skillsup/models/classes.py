@@ -46,10 +46,13 @@ class CourseClass(db.Model):
         sa.CheckConstraint(
             "enrolment_closes_at > enrolment_opens_at", name="enrolment_window_in_order"
         ),
+        # The catalogue orders courses by their next upcoming class: one probe per course.
+        # Its first column serves every lookup of a course's classes.
+        sa.Index("ix_classes_course_status_starts_on", "course_id", "status", "starts_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"))
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     venue: Mapped[str | None] = mapped_column(sa.String(200))
     online_url: Mapped[str | None] = mapped_column(sa.String(500))
