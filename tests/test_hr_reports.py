@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import flask_babel
@@ -320,6 +323,86 @@ def test_the_other_company_sees_only_its_own_figures(scene):
     assert [use.quota.label for use in figures.quotas] == ["Kowloon 2025"]
 
 
+def test_dashboard_counts_each_status_in_each_of_two_periods(make, company, hr_officer):
+    """Places, statuses and completions of the same learners over two periods that split a
+    month: each period counts the classes running in it, and completions in the period their
+    class ends in."""
+    first = Period("first", "First half", date(2025, 1, 15), date(2025, 6, 14))
+    second = Period("second", "Second half", date(2025, 6, 15), date(2025, 12, 31))
+
+    def course_class(starts_on: date, ends_on: date, credits: int) -> Any:
+        course = make.course(qf_credits=credits)
+        return make.course_class(course=course, starts_on=starts_on, ends_on=ends_on)
+
+    early = course_class(date(2025, 1, 20), date(2025, 2, 10), 4)
+    split = course_class(date(2025, 6, 10), date(2025, 6, 20), 2)  # in both, ends in the second
+    autumn = course_class(date(2025, 9, 1), date(2025, 9, 30), 1)
+    before = course_class(date(2025, 1, 1), date(2025, 1, 14), 8)  # ends the day before
+    pat, quinn, rita = (make.user(company=company, name=name) for name in ("Pat", "Quinn", "Rita"))
+    for course_class_, learner, status in [
+        (early, pat, EnrolmentStatus.COMPLETED),
+        (split, pat, EnrolmentStatus.COMPLETED),
+        (autumn, pat, EnrolmentStatus.WITHDRAWN),
+        (early, quinn, EnrolmentStatus.NOT_COMPLETED),
+        (split, quinn, EnrolmentStatus.CONFIRMED),
+        (autumn, quinn, EnrolmentStatus.REJECTED),
+        (early, rita, EnrolmentStatus.PENDING),
+        (split, rita, EnrolmentStatus.WAITLISTED),
+        (autumn, rita, EnrolmentStatus.COMPLETED),
+        (before, rita, EnrolmentStatus.COMPLETED),
+        (early, make.user(), EnrolmentStatus.COMPLETED),  # of another company
+    ]:
+        make.enrolment(course_class_, learner, status)
+    db.session.commit()
+
+    figures = reports.company_dashboard(hr_officer, first)
+    assert figures.by_status == {
+        **dict.fromkeys(EnrolmentStatus, 0),
+        EnrolmentStatus.COMPLETED: 2,
+        EnrolmentStatus.NOT_COMPLETED: 1,
+        EnrolmentStatus.CONFIRMED: 1,
+        EnrolmentStatus.PENDING: 1,
+        EnrolmentStatus.WAITLISTED: 1,
+    }
+    assert figures.staff_in_training == 2  # Pat (two places) and Quinn; Rita has none
+    assert (figures.completions, figures.qf_credits) == (1, 4)  # the split class ends later
+    assert [m.completions for m in figures.months] == [0, 1, 0, 0, 0, 0]  # January to June
+
+    figures = reports.company_dashboard(hr_officer, second)
+    assert figures.by_status == {
+        **dict.fromkeys(EnrolmentStatus, 0),
+        EnrolmentStatus.COMPLETED: 2,
+        EnrolmentStatus.CONFIRMED: 1,
+        EnrolmentStatus.WAITLISTED: 1,
+        EnrolmentStatus.WITHDRAWN: 1,
+        EnrolmentStatus.REJECTED: 1,
+    }
+    assert figures.staff_in_training == 3
+    assert (figures.completions, figures.qf_credits) == (2, 3)
+    assert {m.month.month: m.completions for m in figures.months if m.completions} == {6: 1, 9: 1}
+
+
+def test_the_dashboard_runs_three_queries_whatever_the_company_size(make, company, hr_officer):
+    classes = [
+        make.course_class(sessions=2, first_session=hk_datetime(2025, 5, 5, 19), capacity=100),
+        make.course_class(sessions=2, first_session=hk_datetime(2025, 2, 3, 19), capacity=100),
+    ]
+    make.quota(company, 200, date(2025, 1, 1), date(2025, 12, 31))
+
+    def dashboard_queries() -> list[str]:
+        assert hr_officer.company_id is not None  # loaded before counting
+        with recorded_statements() as statements:
+            figures = reports.company_dashboard(hr_officer, year(2025))
+        assert figures.staff_in_training == figures.completions
+        return statements
+
+    add_staff_with_training(make, company, classes, 2)
+    few = dashboard_queries()
+    add_staff_with_training(make, company, classes, 30)
+    many = dashboard_queries()
+    assert len(few) == len(many) <= 3, many
+
+
 @pytest.mark.parametrize("role", ["learner", "trainer", "admin"])
 def test_only_hr_officers_get_reports(make, company, role):
     user = make.user(role=role, company=company if role == "learner" else None)
@@ -581,6 +664,83 @@ def test_xlsx_has_the_header_rows_and_no_formulas(scene):
     assert by_email[(scene.cat.email, "SU-SEC-101-2505")][1] == "'@cmd"
     assert by_email[(scene.dan.email, "SU-SEC-101-2505")][1] == "'-2"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_xlsx_cells_keep_their_types(scene):
+    scene.amy_security.confirmed_at = datetime(2025, 4, 30, 16, 30, 45, 123456, tzinfo=UTC)
+    scene.amy_security.result_score = Decimal("85.50")
+    scene.amy_security.result_passed = True
+    scene.cat.name = "=cmd()"
+    scene.dan.name = "陳大文"
+    scene.dan.department = "資訊科技部"
+    db.session.commit()
+    file = reports.xlsx_file(reports.enrolments_export(scene.hr, YEAR_2025))
+    sheet = open_xlsx(b"".join(reports.file_chunks(file)))
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["Staff number", "Name", "E-mail address"]
+    assert all(cell.font.b for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    rows = sheet.iter_rows(min_row=4, max_row=6)
+    cells = {row[1].value: dict(zip(header, row, strict=True)) for row in rows}
+    amy = cells["Amy Chan"]
+    # Hong Kong time, without a time zone, shown to the minute.
+    assert amy["Confirmed at"].value == datetime(2025, 5, 1, 0, 30, 45)  # noqa: DTZ001
+    assert amy["Confirmed at"].value.tzinfo is None
+    assert amy["Confirmed at"].number_format == "yyyy-mm-dd hh:mm"
+    assert amy["Class starts"].is_date
+    assert amy["Class starts"].value == datetime(2025, 5, 5)  # noqa: DTZ001
+    assert amy["Class starts"].number_format == "yyyy-mm-dd"
+    assert (amy["Result"].data_type, amy["Result"].value) == ("n", 85.5)
+    assert (amy["Training hours"].data_type, amy["Training hours"].value) == ("n", 0)
+    assert amy["Passed"].value == "Yes"
+    assert amy["Certificate"].value is None
+    cat = cells["'=cmd()"]
+    assert cat["Name"].data_type == "s"
+    dan = cells["陳大文"]
+    assert dan["Department"].value == "資訊科技部"
+
+
+def test_xlsx_text_is_never_read_as_a_formula_a_link_or_a_number(app):
+    # Not caught by escape_cell: an array formula, a link and a number written as text.
+    export = reports.Export(
+        report="enrolments",
+        sheet_title="Odd: [names]?",
+        header=["A", "B", "C", "D"],
+        rows=iter([["{=1+1}", "https://evil.example", "0123", "line\x0bbreak"]]),
+        company_code="HBIT",
+        criteria=YEAR_2025,
+    )
+    sheet = open_xlsx(b"".join(reports.file_chunks(reports.xlsx_file(export))))
+    assert sheet.title == "Odd   names  "
+    (row,) = sheet.iter_rows(min_row=2)
+    assert [cell.value for cell in row] == ["{=1+1}", "https://evil.example", "0123", "linebreak"]
+    assert {cell.data_type for cell in row} == {"s"}
+    assert all(cell.hyperlink is None for cell in row)
+
+
+def test_exports_translate_each_name_and_yes_or_no_once_per_file(scene, monkeypatch):
+    names: Counter[Any] = Counter()
+    files = Counter()
+    real_label, real_yes_no = reports.label, reports._yes_no
+
+    def label(value: Any) -> str:
+        names[value] += 1
+        return real_label(value)
+
+    def yes_no() -> dict[bool, str]:
+        files["yes_no"] += 1
+        return real_yes_no()
+
+    monkeypatch.setattr(reports, "label", label)
+    monkeypatch.setattr(reports, "_yes_no", yes_no)
+    text = "".join(reports.csv_chunks(reports.enrolments_export(scene.hr, YEAR_2025)))
+    # Five rows: one completed, three in the security course.
+    assert text.count(",Completed,") == 1 and text.count(",Cybersecurity,") == 3
+    assert names[EnrolmentStatus.COMPLETED] == names[SkillArea.CYBERSECURITY] == 1
+    assert max(names.values()) == 1
+    assert files["yes_no"] == 1
+    reports.xlsx_file(reports.progress_export(scene.hr, YEAR_2025)).close()
+    assert files["yes_no"] == 2
 
 
 def test_export_file_names_carry_the_company_code_and_dates(scene):
@@ -876,7 +1036,9 @@ def test_no_export_of_company_a_holds_anything_of_company_b(client, login_as, sc
 # A fixed number of queries -----------------------------------------------------------------
 
 
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (not transaction control), as they run."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -885,9 +1047,14 @@ def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        response = client.get(url, buffered=True)
+        yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
+    with recorded_statements() as statements:
+        response = client.get(url, buffered=True)
     return response, statements
 
 

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
+from unicodedata import east_asian_width
 
+import xlsxwriter
 from babel.dates import format_skeleton
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -241,7 +241,7 @@ class Dashboard:
 
 
 def company_dashboard(actor: User, period: Period) -> Dashboard:
-    """The actor's company's training in ``period``, in six queries whatever its size:
+    """The actor's company's training in ``period``, in three queries whatever its size:
 
     - *staff in training*: learners with a place in a class running in the period;
     - *enrolments by status*: enrolments in classes running in the period;
@@ -252,54 +252,61 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
     - *quotas*: the company's quotas whose periods overlap it, with seats used counted as the
       enrolment rules count them (see :data:`~skillsup.services.enrolment.QUOTA_STATUSES`).
 
+    The enrolment figures come from one pass over the company's enrolments in classes running
+    in the period, the attendance figures from the attendance of those enrolments.
+
     Raises :class:`PermissionDenied` unless the actor is an HR officer.
     """
     company_id = _company_id(actor)
     staff = _staff(company_id)
+    # A class ends on or after its first day, so one that ends in the period runs in it: the
+    # completions are among these enrolments too. And its sessions fall within its dates, so
+    # the sessions held in the period are all of classes running in it.
     running = and_(CourseClass.starts_on <= period.ends_on, CourseClass.ends_on >= period.starts_on)
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
 
-    def enrolments_of_staff(*columns: Any) -> Any:
-        return (
-            select(*columns)
-            .select_from(Enrolment)
-            .join(CourseClass, Enrolment.class_id == CourseClass.id)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(*staff)
-        )
+    def completed_between(first: date, last: date) -> ColumnElement[bool]:
+        return and_(completed, CourseClass.ends_on >= first, CourseClass.ends_on <= last)
 
-    status_counts = dict(
-        db.session.execute(
-            enrolments_of_staff(Enrolment.status, func.count(Enrolment.id))
-            .where(running)
-            .group_by(Enrolment.status)
-        ).all()
-    )
-    staff_in_training = db.session.scalar(
-        enrolments_of_staff(func.count(func.distinct(Enrolment.learner_id))).where(
-            running, Enrolment.status.in_(PLACE_STATUSES)
+    by_status_columns = {
+        status: func.count(Enrolment.id).filter(Enrolment.status == status)
+        for status in EnrolmentStatus
+    }
+    completions_columns = {
+        month: func.count(Enrolment.id).filter(
+            completed_between(
+                max(month, period.starts_on),
+                min(_last_day_of_month(month), period.ends_on),
+            )
         )
-    )
-
-    completions_by_month: Counter[date] = Counter()
-    qf_credits = 0
-    for ends_on, count, credits in db.session.execute(
-        enrolments_of_staff(
-            CourseClass.ends_on, func.count(Enrolment.id), func.sum(Course.qf_credits)
+        for month in period.months
+    }
+    staff_in_training, qf_credits, *counts = db.session.execute(
+        select(
+            func.count(func.distinct(Enrolment.learner_id)).filter(
+                Enrolment.status.in_(PLACE_STATUSES)
+            ),
+            func.sum(Course.qf_credits).filter(completed_between(period.starts_on, period.ends_on)),
+            *by_status_columns.values(),
+            *completions_columns.values(),
         )
+        .select_from(Enrolment)
+        .join(User, Enrolment.learner_id == User.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
-        .where(
-            Enrolment.status == EnrolmentStatus.COMPLETED,
-            CourseClass.ends_on >= period.starts_on,
-            CourseClass.ends_on <= period.ends_on,
-        )
-        .group_by(CourseClass.ends_on)
-    ):
-        completions_by_month[date.fromisoformat(str(ends_on)[:10]).replace(day=1)] += int(count)
-        qf_credits += int(credits or 0)
+        .where(*staff, running)
+    ).one()
+    by_status = dict(zip(by_status_columns, counts[: len(by_status_columns)], strict=True))
+    completions_by_month = dict(
+        zip(completions_columns, counts[len(by_status_columns) :], strict=True)
+    )
 
     hours_by_month: defaultdict[date, float] = defaultdict(float)
     hours_by_area: defaultdict[SkillArea, float] = defaultdict(float)
     attended_hours = counted_hours = 0.0
+    # From the company's enrolments in running classes to their attendance (by its unique
+    # index on enrolment and session), rather than from every session of the period. A
+    # session's class is its attendees' class: attendance is taken for a class's own learners.
     for starts_at, ends_at, skill_area, status, count in db.session.execute(
         select(
             ClassSession.starts_at,
@@ -308,14 +315,16 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
             Attendance.status,
             func.count(Attendance.id),
         )
-        .select_from(Attendance)
-        .join(ClassSession, Attendance.session_id == ClassSession.id)
-        .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
+        .select_from(Enrolment)
         .join(User, Enrolment.learner_id == User.id)
-        .join(CourseClass, ClassSession.class_id == CourseClass.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
+        .join(Attendance, Attendance.enrolment_id == Enrolment.id)
+        .join(ClassSession, Attendance.session_id == ClassSession.id)
         .where(
             *staff,
+            running,
+            Attendance.status != AttendanceStatus.EXCUSED,
             ClassSession.is_cancelled.is_(False),
             ClassSession.starts_at >= start_of_hk_day_utc(period.starts_on),
             ClassSession.starts_at < start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
@@ -328,8 +337,6 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
             Attendance.status,
         )
     ):
-        if status == AttendanceStatus.EXCUSED:
-            continue
         hours = (ends_at - starts_at).total_seconds() / 3600 * count
         counted_hours += hours
         if status in ATTENDED:
@@ -340,13 +347,13 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
     return Dashboard(
         period=period,
         staff_in_training=int(staff_in_training or 0),
-        by_status={status: int(status_counts.get(status, 0)) for status in EnrolmentStatus},
-        completions=sum(completions_by_month.values()),
-        qf_credits=qf_credits,
+        by_status={status: int(count) for status, count in by_status.items()},
+        completions=sum(int(count) for count in completions_by_month.values()),
+        qf_credits=int(qf_credits or 0),
         training_hours=attended_hours,
         attendance_rate=_rate(attended_hours, counted_hours),
         months=[
-            MonthFigures(month, completions_by_month[month], hours_by_month[month])
+            MonthFigures(month, int(completions_by_month[month]), hours_by_month[month])
             for month in period.months
         ],
         hours_by_skill_area=sorted(
@@ -355,6 +362,10 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
         ),
         quotas=quota_uses_in_period(company_id, period),
     )
+
+
+def _last_day_of_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def quota_uses_in_period(company_id: int, period: Period) -> list[QuotaUse]:
@@ -737,6 +748,10 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+#: The control characters that an XLSX file cannot hold (XML 1.0 allows tab and line breaks).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def _clean_text(value: str) -> str:
     """Text without the control characters a spreadsheet file cannot hold, escaped."""
     return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
@@ -916,6 +931,15 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
             .order_by(CourseClass.starts_on, CourseClass.code, User.name, Enrolment.id)
             .execution_options(yield_per=1000)
         )
+        # Each value's name is looked up once per export, not once per row.
+        names: dict[Any, str] = {}
+
+        def name(value: Any) -> str:
+            text = names.get(value)
+            if text is None:
+                text = names[value] = label(value)
+            return text
+
         for row in db.session.execute(statement):
             attended = float(row.attended or 0)
             completed = row.status == EnrolmentStatus.COMPLETED
@@ -926,12 +950,12 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
                 row.department,
                 row.course_code,
                 row.title_zh if chinese and row.title_zh else row.title_en,
-                label(row.skill_area),
+                name(row.skill_area),
                 row.class_code,
                 row.starts_on,
                 row.ends_on,
-                label(row.status),
-                label(row.source),
+                name(row.status),
+                name(row.source),
                 row.requested_at,
                 row.confirmed_at,
                 round(attended, 1),
@@ -982,15 +1006,16 @@ def record_export(actor: User, export: Export, file_format: str) -> AuditEntry:
     )
 
 
-def _yes_no(value: bool) -> str:
-    return str(_l("Yes")) if value else str(_l("No"))
+def _yes_no() -> dict[bool, str]:
+    """The words for true and false in the reader's language, looked up once per file."""
+    return {True: str(_l("Yes")), False: str(_l("No"))}
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, yes_no: dict[bool, str]) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _yes_no(value)
+        return yes_no[value]
     if isinstance(value, datetime):
         return to_hk(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -1000,9 +1025,9 @@ def _csv_cell(value: Any) -> Any:
     return _clean_text(str(value))
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(value: Any, yes_no: dict[bool, str]) -> Any:
     if isinstance(value, bool):
-        return _yes_no(value)
+        return yes_no[value]
     if isinstance(value, datetime):
         # Spreadsheets keep no time zone: Hong Kong time, as the portal shows it.
         return to_hk(value).replace(tzinfo=None, microsecond=0)
@@ -1018,12 +1043,13 @@ FILE_CHUNK_BYTES = 64 * 1024
 def csv_chunks(export: Export) -> Iterator[str]:
     """The export as CSV text in chunks of about 64 kB, starting with a byte order mark so that
     Excel reads it as UTF-8 (Chinese names included)."""
+    yes_no = _yes_no()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow([_csv_cell(heading) for heading in export.header])
+    writer.writerow([_csv_cell(heading, yes_no) for heading in export.header])
     for row in export.rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow([_csv_cell(value, yes_no) for value in row])
         if buffer.tell() >= CSV_CHUNK_CHARACTERS:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -1031,19 +1057,60 @@ def csv_chunks(export: Export) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
+#: Columns are at least wide enough for a date and time: Excel shows "####" in a narrower one.
+XLSX_MIN_COLUMN_WIDTH = 17
+
+
+def _column_width(heading: str) -> int:
+    # Chinese characters take two character widths.
+    width = sum(2 if east_asian_width(char) in "WF" else 1 for char in heading)
+    return max(width + 2, XLSX_MIN_COLUMN_WIDTH)
+
+
 def xlsx_file(export: Export) -> IO[bytes]:
     """The export as an Excel workbook in a temporary file, rewound; the caller closes it.
 
-    The workbook is written in openpyxl's write-only mode, row by row, so memory stays flat.
+    The workbook is written row by row in XlsxWriter's constant memory mode, through temporary
+    files, so memory stays flat. Text is always written as text (never as a formula, a link or
+    a number), dates and times as dates that Excel formats, numbers as numbers; the header row
+    is bold and stays in view.
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", export.sheet_title)[:31])
-    sheet.append([_xlsx_cell(heading) for heading in export.header])
-    for row in export.rows:
-        sheet.append([_xlsx_cell(value) for value in row])
+    yes_no = _yes_no()
     file = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
     try:
-        workbook.save(file)
+        workbook = xlsxwriter.Workbook(
+            file,
+            {
+                "constant_memory": True,
+                "in_memory": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        # XlsxWriter refuses these characters, and apostrophes at either end.
+        title = re.sub(r"[\[\]:*?/\\]", " ", export.sheet_title)[:31].strip("'")
+        sheet = workbook.add_worksheet(title or None)
+
+        def dated(num_format: str) -> Any:
+            cell_format = workbook.add_format({"num_format": num_format})
+            return lambda worksheet, row, col, value, *_: worksheet.write_datetime(
+                row, col, value, cell_format
+            )
+
+        # ``write_row`` looks handlers up by exact type, so datetimes and dates differ.
+        sheet.add_write_handler(datetime, dated(XLSX_DATETIME_FORMAT))
+        sheet.add_write_handler(date, dated(XLSX_DATE_FORMAT))
+        header = [_xlsx_cell(heading, yes_no) for heading in export.header]
+        for col, heading in enumerate(header):
+            sheet.set_column(col, col, _column_width(heading))
+        sheet.freeze_panes(1, 0)
+        sheet.write_row(0, 0, header, workbook.add_format({"bold": True}))
+        for number, row in enumerate(export.rows, start=1):
+            sheet.write_row(number, 0, [_xlsx_cell(value, yes_no) for value in row])
+        workbook.close()
     except BaseException:
         file.close()
         raise
