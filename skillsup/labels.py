@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .models import (
@@ -66,7 +67,25 @@ LABELS: dict[enum.Enum, Any] = {
 }
 
 
+# The labels as text, per locale, translated at first use: a lazy string looks the request's
+# translations up again each time it is shown, hundreds of times on a long table, and the
+# catalogues do not change while the process runs. Keyed by the locale in force, so that
+# force_locale (e-mails, exports) and every application in the process read the right one.
+_TRANSLATED: dict[str, dict[enum.Enum, str]] = {}
+
+
+def translated_labels() -> dict[enum.Enum, str]:
+    """LABELS in the current locale (English outside an application context)."""
+    locale = str(get_locale())
+    labels = _TRANSLATED.get(locale)
+    if labels is None:
+        labels = {member: str(text) for member, text in LABELS.items()}
+        _TRANSLATED[locale] = labels
+    return labels
+
+
 def label(value: enum.Enum | None) -> str:
     if value is None:
         return ""
-    return str(LABELS.get(value, value.value))
+    text = translated_labels().get(value)
+    return str(value.value) if text is None else text

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
+from wtforms import SelectChoice
 
+from skillsup.catalogue import forms as catalogue_forms
 from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, DeliveryMode, EnrolmentStatus, SkillArea
 from skillsup.services import catalogue
@@ -275,3 +277,38 @@ def test_schedule_summary_in_chinese(app, make):
         summary = catalogue.schedule_summary(course_class)
     assert "19:00–22:00" in summary
     assert "週二" in summary
+
+
+@pytest.mark.parametrize("order", [("en", "zh-HK"), ("zh-HK", "en")])
+def test_filter_options_are_in_each_readers_language_in_either_order(client, monkeypatch, order):
+    # An empty cache, so that the first language asked for is also the first one built.
+    monkeypatch.setattr(catalogue_forms, "_CHOICES", {})
+    expected = {
+        "en": ("Any", "Cloud computing", "Title", "Any time"),
+        "zh-HK": ("不限", "雲端運算", "名稱", "不限時間"),
+    }
+    for _ in range(2):
+        for language in order:
+            any_, cloud, title, any_time = expected[language]
+            body = client.get(
+                "/courses?skill_area=cloud&sort=title", headers={"Accept-Language": language}
+            ).get_data(as_text=True)
+            assert f'<option value="">{any_}</option>' in body
+            assert f'<option selected value="cloud">{cloud}</option>' in body
+            assert f'<option selected value="title">{title}</option>' in body
+            assert f'<option value="">{any_time}</option>' in body
+            # The options are shared between requests, what is selected is not.
+            plain = client.get("/courses", headers={"Accept-Language": language})
+            assert f'<option value="cloud">{cloud}</option>' in plain.get_data(as_text=True)
+
+
+def test_a_filter_forms_choices_are_its_own(app, monkeypatch):
+    monkeypatch.setattr(catalogue_forms, "_CHOICES", {})
+    with app.test_request_context("/courses"):
+        changed = catalogue_forms.CatalogueFilterForm()
+        changed.skill_area.choices.append(SelectChoice("mine", "Mine"))
+        changed.set_month_choices([], [])
+        other = catalogue_forms.CatalogueFilterForm()
+        other.set_month_choices([], [])
+        assert "mine" not in [choice.value for choice in other.skill_area.choices]
+        assert [choice.value for choice in other.start_month.choices] == [""]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 from datetime import UTC, datetime
 
+import pytest
+from flask_babel import force_locale
+
+from skillsup import labels
 from skillsup.extensions import db
-from skillsup.models import User
+from skillsup.labels import label
+from skillsup.models import AttendanceStatus, EnrolmentStatus, SkillArea, User
 
 
 def test_saved_preference_beats_session_and_browser(client, login_as, learner):
@@ -56,3 +62,39 @@ def test_dates_times_and_money_follow_the_language_in_hong_kong_time(client, mak
     assert "19:00–22:00" in english_body and "19:00–22:00" in chinese_body
     assert "HK$4,800.00" in english_body
     assert "HK$" in chinese_body
+
+
+@pytest.mark.parametrize("order", [("en", "zh_Hant_HK"), ("zh_Hant_HK", "en")])
+def test_enum_labels_follow_the_forced_locale_in_either_order(app, monkeypatch, order):
+    # An empty cache, so that the first locale asked for is also the first one translated.
+    monkeypatch.setattr(labels, "_TRANSLATED", {})
+    expected = {
+        "en": ("Confirmed", "Cloud computing"),
+        "zh_Hant_HK": ("已確認", "雲端運算"),
+    }
+    for _ in range(2):
+        for locale in order:
+            with force_locale(locale):
+                assert (label(EnrolmentStatus.CONFIRMED), label(SkillArea.CLOUD)) == expected[
+                    locale
+                ]
+    # Outside any application (a script): English.
+    assert contextvars.Context().run(label, EnrolmentStatus.CONFIRMED) == "Confirmed"
+    assert label(None) == ""
+
+
+def test_enum_labels_follow_each_request_and_force_locale_within_it(app, monkeypatch):
+    monkeypatch.setattr(labels, "_TRANSLATED", {})
+
+    def excused(language: str) -> tuple[str, str, str]:
+        with app.test_request_context(headers={"Accept-Language": language}):
+            before = label(AttendanceStatus.EXCUSED)
+            with force_locale("en" if language == "zh-HK" else "zh_Hant_HK"):
+                forced = label(AttendanceStatus.EXCUSED)
+            return before, forced, label(AttendanceStatus.EXCUSED)
+
+    # Each request in a context of its own, as a server runs it (Flask-Babel keeps the
+    # request's locale on g).
+    for _ in range(2):
+        assert contextvars.Context().run(excused, "zh-HK") == ("已請假", "Excused", "已請假")
+        assert contextvars.Context().run(excused, "en") == ("Excused", "已請假", "Excused")

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
+from skillsup import labels
 from skillsup.extensions import db
 from skillsup.models import (
     Attendance,
@@ -1065,6 +1066,29 @@ def test_attendance_for_a_learner_not_on_the_roster_is_refused_through_the_page(
     assert response.status_code == 400
     assert "not confirmed in this class" in text(response)
     assert count(Attendance) == 0
+
+
+@pytest.mark.parametrize("order", [("en", "zh_Hant_HK"), ("zh_Hant_HK", "en")])
+def test_attendance_and_roster_name_statuses_in_each_readers_language(
+    client, make, trainer, company, login_as, monkeypatch, order
+):
+    # An empty cache of labels, so that the first language asked for is the first one built.
+    monkeypatch.setattr(labels, "_TRANSLATED", {})
+    scene = a_class(make, trainer, company, learners=1)
+    login_as(trainer)
+    expected = {
+        "en": ("Present", "Excused", "Confirmed"),
+        "zh_Hant_HK": ("出席", "已請假", "已確認"),
+    }
+    for _ in range(2):
+        for language in order:
+            db.session.get(User, trainer.id).preferred_language = language
+            present, excused, confirmed = expected[language]
+            attendance = squash(text(client.get(attendance_url(scene))))
+            assert f"<span>{present}</span>" in attendance
+            assert f"<span>{excused}</span>" in attendance
+            roster = text(client.get(f"/trainer/classes/{scene.code}"))
+            assert f'<span class="badge badge-confirmed">{confirmed}</span>' in roster
 
 
 # Pages: results ----------------------------------------------------------------------------
