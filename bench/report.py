@@ -1,7 +1,14 @@
-"""The benchmark's results as a readable Markdown report."""
+"""The benchmark's results as a readable Markdown report, and the small helpers of ``make bench``
+that need neither the database nor the load tools (so that tests can import them).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -11,6 +18,75 @@ RATIO_TARGET = 0.15
 P95_TARGET_MS = 100.0
 EXPORT_TARGET_MS = 2000.0
 BURST_TARGET_S = 3.0
+REFERENCE_KEYS = ("plaintext", "plaintext_end")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run reads and records besides its measurements
+
+
+def index_statements(sql: str) -> list[str]:
+    """The statements of a file such as bench/proposed_indexes.sql, comment lines left out:
+    ``[]`` for a file of comments only."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [statement.strip() for statement in "\n".join(lines).split(";") if statement.strip()]
+
+
+def index_names(sql: str) -> list[str]:
+    """The names of the indexes that the statements of ``sql`` create."""
+    return re.findall(
+        r"CREATE INDEX (?:CONCURRENTLY )?IF NOT EXISTS (\w+)", "\n".join(index_statements(sql))
+    )
+
+
+def choose_baseline(value: str | None, default: Path, output_json: Path) -> Path | None:
+    """The earlier run to compare with, from ``BENCH_BASELINE``: its path when set; when unset,
+    ``default`` if that file exists and is not the JSON this run is about to write; when set
+    empty, none."""
+    if value is None:
+        if default.is_file() and default.resolve() != output_json.resolve():
+            return default
+        return None
+    value = value.strip()
+    return Path(value) if value else None
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    """An earlier run's JSON. Raises OSError if it cannot be read and ValueError if it is not
+    the results of ``make bench``."""
+    results = json.loads(path.read_text())
+    if not isinstance(results, dict) or not {"started_at", "scales"} <= results.keys():
+        raise ValueError(f"{path} does not hold the results of make bench")
+    return results
+
+
+def git_commit(root: Path) -> str | None:
+    """The commit of the measured tree (``abc1234``, with ``+ changes`` when files differ from
+    it), or None without git or outside a repository. Earlier results do not count as changes:
+    every run rewrites them."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        head = subprocess.run(  # noqa: S603 - a fixed command
+            [git, "rev-parse", "--short", "HEAD"],
+            cwd=root, capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()  # fmt: skip
+        # --no-optional-locks: others may be using the repository at the same time.
+        changes = subprocess.run(  # noqa: S603 - a fixed command
+            [git, "--no-optional-locks", "status", "--porcelain", "--", ".",
+             ":(exclude)bench/results"],
+            cwd=root, capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not head:
+        return None
+    return f"{head} + changes" if changes else head
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
 
 
 def _ok(passed: bool) -> str:
@@ -19,8 +95,14 @@ def _ok(passed: bool) -> str:
 
 def _reference(pages: dict[str, Any]) -> float:
     """The plaintext throughput: the mean of the runs at the start and at the end."""
-    values = [pages[key]["throughput"] for key in ("plaintext", "plaintext_end") if key in pages]
+    values = [pages[key]["throughput"] for key in REFERENCE_KEYS if key in pages]
     return sum(values) / len(values) if values else 0.0
+
+
+def _ratio(result: dict[str, Any], pages: dict[str, Any]) -> float:
+    """A page's throughput against the plaintext measured just before it (or the pass's)."""
+    reference = result.get("extra", {}).get("reference") or _reference(pages)
+    return result["throughput"] / reference if reference else 0.0
 
 
 def _ms(value: float) -> str:
@@ -33,12 +115,44 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _change(before: float, after: float, floor: float = 0.5) -> str:
+    """The relative change, left out below ``floor`` where it would be noise."""
+    if before < floor or before <= 0:
+        return ""
+    return f" ({round((after / before - 1) * 100):+d} %)"
+
+
+def _before_after(
+    before: float | None,
+    after: float | None,
+    fmt: Callable[[float], str] = _ms,
+    *,
+    unit: str = "",
+    floor: float | None = 0.5,
+) -> str:
+    """``before → after`` with the relative change (none when ``floor`` is None); a dash
+    for a figure that one of the runs lacks."""
+    if before is None and after is None:
+        return ""
+    cell = f"{'–' if before is None else fmt(before)} → {'–' if after is None else fmt(after)}"
+    cell += unit
+    if floor is not None and before is not None and after is not None:
+        cell += _change(before, after, floor)
+    return cell
+
+
 def _largest(results: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    loaded = [(float(k), k, v) for k, v in results["scales"].items() if "load" in v]
+    loaded = [(float(k), k, v) for k, v in results.get("scales", {}).items() if "load" in v]
     if not loaded:
         return None
     _, key, value = max(loaded)
     return key, value
+
+
+def largest_scale(results: dict[str, Any]) -> str | None:
+    """The largest scale the run load tested (as the key of ``results["scales"]``)."""
+    largest = _largest(results)
+    return largest[0] if largest else None
 
 
 def _query_cell(results: dict[str, Any], key: str) -> str:
@@ -56,10 +170,10 @@ def _page_rows(
     overall = _reference(pages)
     rows = []
     for key, result in pages.items():
-        if key in ("plaintext", "plaintext_end"):
+        if key in REFERENCE_KEYS:
             continue
         reference = result.get("extra", {}).get("reference") or overall
-        ratio = result["throughput"] / reference if reference else 0.0
+        ratio = _ratio(result, pages)
         is_page = scale["scenarios"].get(key, {}).get("kind") == "page"
         met = ratio >= RATIO_TARGET and result["p95_ms"] < P95_TARGET_MS
         flawless = result["not_200"] == 0 and result["errors"] == 0
@@ -136,28 +250,21 @@ def _comparison(scale: dict[str, Any]) -> list[str]:
     before, after = scale["load"], scale["with_indexes"]["load"]
     sql = scale["with_indexes"]["sql"]
     rows = []
-    ref_before, ref_after = _reference(before["pages"]), _reference(after["pages"])
 
     def sql_cell(key: str) -> str:
         if key not in sql:
             return ""
-        without, with_ = sql[key]["without"], sql[key]["with"]
-        change = f" ({(with_ / without - 1) * 100:+.0f} %)" if without >= 0.5 else ""
-        return f"{without} → {with_}{change}"
+        return _before_after(sql[key]["without"], sql[key]["with"], str)
 
     for key, result in before["pages"].items():
-        if key not in after["pages"] or key in ("plaintext", "plaintext_end"):
+        if key not in after["pages"] or key in REFERENCE_KEYS:
             continue
         new = after["pages"][key]
-        base_before = result.get("extra", {}).get("reference") or ref_before
-        base_after = new.get("extra", {}).get("reference") or ref_after
-        ratio_before = result["throughput"] / base_before if base_before else 0
-        ratio_after = new["throughput"] / base_after if base_after else 0
         rows.append(
             [
                 scale["scenarios"].get(key, {}).get("title", key),
                 sql_cell(key),
-                f"{ratio_before:.3f} → {ratio_after:.3f}",
+                f"{_ratio(result, before['pages']):.3f} → {_ratio(new, after['pages']):.3f}",
                 f"{_ms(result['p95_ms'])} → {_ms(new['p95_ms'])}",
             ]
         )
@@ -183,7 +290,126 @@ def _comparison(scale: dict[str, Any]) -> list[str]:
     )
 
 
-def render(results: dict[str, Any]) -> str:
+def _sql_ms(found: dict[str, Any]) -> float | None:
+    """A request's SQL time: the best of five runs where the run measured it."""
+    return found.get("sql_best_ms", found.get("sql_ms"))
+
+
+def _run_details(results: dict[str, Any]) -> str:
+    """The commit and the machine's load of a run, as recorded (earlier runs lack the commit)."""
+    machine = results.get("machine", {})
+    commit, load = machine.get("commit"), machine.get("load_average")
+    return (f"commit `{commit}`" if commit else "commit not recorded") + (
+        f"; load average {_load(load)} at its start" if load else ""
+    )
+
+
+def _load(load_average: list[float]) -> str:
+    return ", ".join(str(value) for value in load_average)
+
+
+def _baseline_lines(results: dict[str, Any], baseline: dict[str, Any], scale_key: str) -> list[str]:
+    """The largest scale of this run against the same scale of an earlier one."""
+    scale = results["scales"][scale_key]
+    old_scale = baseline["scales"][scale_key]
+    load, old_load = scale["load"], old_scale["load"]
+    pages, old_pages = load["pages"], old_load["pages"]
+    queries, old_queries = scale.get("queries", {}), old_scale.get("queries", {})
+
+    def title(key: str) -> str:
+        return scale["scenarios"].get(key, {}).get("title", key)
+
+    def in_process(key: str) -> list[str]:
+        new, old = queries.get(key, {}), old_queries.get(key, {})
+        return [
+            _before_after(old.get("queries"), new.get("queries"), str, floor=None),
+            _before_after(old.get("request_cpu_ms"), new.get("request_cpu_ms")),
+            _before_after(_sql_ms(old), _sql_ms(new)),
+        ]
+
+    rows = []
+    for key, result in pages.items():
+        if key in REFERENCE_KEYS:
+            continue
+        old = old_pages.get(key)
+        rows.append(
+            [
+                title(key),
+                *in_process(key),
+                _before_after(
+                    _ratio(old, old_pages) if old else None,
+                    _ratio(result, pages),
+                    lambda value: f"{value:.3f}",
+                    floor=0,
+                ),
+                _before_after(old["p95_ms"] if old else None, result["p95_ms"]),
+            ]
+        )
+    for key, result in load.get("exports", {}).items():
+        old = old_load.get("exports", {}).get(key)
+        rows.append(
+            [
+                title(key),
+                *in_process(key),
+                "p50 "
+                + _before_after(old["p50_ms"] if old else None, result["p50_ms"], unit=" ms"),
+                "peak RSS "
+                + _before_after(
+                    old["extra"]["rss_peak_mb"] if old else None,
+                    result["extra"]["rss_peak_mb"],
+                    str,
+                    unit=" MB",
+                    floor=None,
+                ),
+            ]
+        )
+    burst, old_burst = load.get("burst"), old_load.get("burst")
+    if burst:
+        rows.append(
+            [
+                "Enrolment burst",
+                "",
+                "",
+                "",
+                "all answered in "
+                + _before_after(
+                    old_burst["seconds"] if old_burst else None, burst["seconds"], str, unit=" s"
+                ),
+                f"{burst['confirmed']} confirmed / {burst['waitlisted']} waitlisted"
+                + ("" if burst["correct"] else " (**rules broken**)"),
+            ]
+        )
+    recorded = results.get("baseline") or {}
+    return [
+        "## Before and after the changes",
+        "",
+        f"Before: the run started at {baseline.get('started_at', '?')} ({_run_details(baseline)})"
+        + (f", read from `{recorded['path']}`" if recorded.get("path") else "")
+        + f". After: this run ({_run_details(results)}). "
+        f"Both at scale {scale_key}. The queries and the CPU and SQL ms are measured in process "
+        "and hardly move with the machine's load; the figures under load (ratio, p95, the "
+        "exports' and the burst's times) move with it. For the exports the last two columns "
+        "give the median download time and the largest worker's peak memory; for the burst, "
+        "the time until every learner had an answer and the outcome after the changes.",
+        "",
+        *_table(
+            [
+                "scenario",
+                "queries per page: before → after",
+                "CPU ms per request (in process): before → after",
+                "SQL ms: before → after",
+                "ratio to plaintext: before → after",
+                "p95 ms: before → after",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def render(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """The report of ``results``; with ``baseline`` (an earlier run's results loaded at the
+    same largest scale) also a comparison of the two at that scale."""
     machine = results["machine"]
     settings = results["settings"]
     lines = [
@@ -195,8 +421,9 @@ def render(results: dict[str, Any]) -> str:
         "figure stands next to a bare reference measured in the same run, and the **ratio to "
         "the plaintext reference** is the headline.",
         "",
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB; load "
-        f"average {machine['load_average']} at the start and "
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB"
+        + (f"; code at commit `{machine['commit']}`" if machine.get("commit") else "")
+        + f"; load average {machine['load_average']} at the start and "
         f"{machine.get('load_average_end', '?')} at the end. Under such load a light request "
         "(plaintext) keeps more of its share of the processors than a heavy one, so the ratios "
         "of heavy pages come out lower than on an idle machine; the CPU time per request in "
@@ -265,6 +492,8 @@ def render(results: dict[str, Any]) -> str:
             *_burst_lines(load["burst"]),
             "",
         ]
+        if baseline is not None and largest_scale(baseline) == scale_key:
+            lines += _baseline_lines(results, baseline, scale_key)
         if "with_indexes_error" in scale:
             lines += [
                 "## With the proposed indexes",
@@ -403,6 +632,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"- CPU: {machine['cpu']}, {machine['cores']} cores; memory {machine['memory_gb']} GB; "
         f"{machine['os']}",
+        *([f"- Code: commit `{machine['commit']}`"] if machine.get("commit") else []),
         f"- Python {machine['python']}; "
         + ", ".join(f"{name} {version}" for name, version in machine["versions"].items()),
         "- PostgreSQL "

@@ -2,8 +2,10 @@
 
 Settings come from the environment (see bench/README.md): ``SKILLSUP_BENCH_DATABASE_URL``
 (default: the machine's own PostgreSQL, database ``skillsup_bench``), ``BENCH_SCALE`` (the scales
-to load test, default ``0.1 1``), ``BENCH_DURATION`` (seconds per page, default 10) and more.
-Queries per page are always counted at scale 0.1 as well as at the largest scale.
+to load test, default ``0.1 1``), ``BENCH_DURATION`` (seconds per page, default 10),
+``BENCH_BASELINE`` (an earlier run's JSON to compare with, default bench/results/before.json when
+it exists) and more. Queries per page are always counted at scale 0.1 as well as at the largest
+scale.
 
 Run as ``python -m bench.run`` from the project folder.
 """
@@ -46,6 +48,7 @@ from .wsgi import add_reference_routes
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/skillsup_bench"
 PROPOSED_INDEXES = ROOT / "bench" / "proposed_indexes.sql"
+DEFAULT_BASELINE = ROOT / "bench" / "results" / "before.json"
 QUERY_SCALE = 0.1
 POSTGRES_SETTINGS = (
     "server_version",
@@ -64,6 +67,7 @@ def _env(name: str, default: str) -> str:
 
 def settings() -> dict[str, Any]:
     scales = sorted({float(s) for s in re.split(r"[,\s]+", _env("BENCH_SCALE", "0.1 1")) if s})
+    output = Path(_env("BENCH_OUTPUT", str(ROOT / "bench" / "results" / "latest.md")))
     return {
         "database_url": _env("SKILLSUP_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         "scales": scales,
@@ -79,8 +83,39 @@ def settings() -> dict[str, Any]:
         "burst_capacity": int(_env("BENCH_BURST_CAPACITY", str(BURST_CAPACITY))),
         "try_indexes": _env("BENCH_TRY_INDEXES", "1") not in {"0", "no", "false"},
         "reseed": _env("BENCH_RESEED", "1") not in {"0", "no", "false"},
-        "output": Path(_env("BENCH_OUTPUT", str(ROOT / "bench" / "results" / "latest.md"))),
+        "output": output,
+        # Unlike the others, set empty it means "none" rather than the default.
+        "baseline": report.choose_baseline(
+            os.environ.get("BENCH_BASELINE"), DEFAULT_BASELINE, output.with_suffix(".json")
+        ),
     }
+
+
+def shown_path(path: Path) -> str:
+    """A path as the report shows it: from the project folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def baseline_run(path: Path | None, largest: float) -> dict[str, Any] | None:
+    """The earlier run to compare with, read before anything is measured so that a wrong path
+    stops the run at once. Raises SystemExit if it cannot be read."""
+    if path is None:
+        log("no baseline: the report compares with no earlier run")
+        return None
+    try:
+        baseline = report.read_baseline(path)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"BENCH_BASELINE: cannot read {path}: {error}") from error
+    log(f"baseline: {shown_path(path)}, the run of {baseline['started_at']}")
+    if report.largest_scale(baseline) != f"{largest:g}":
+        log(
+            f"the baseline was load tested at scale {report.largest_scale(baseline)}, this run "
+            f"at {largest:g}: the report will not compare them"
+        )
+    return baseline
 
 
 def log(message: str) -> None:
@@ -366,19 +401,12 @@ def run_burst(app: Flask, server: load.Server, conf: dict[str, Any]) -> dict[str
 
 
 def proposed_index_names() -> list[str]:
-    return re.findall(
-        r"CREATE INDEX (?:CONCURRENTLY )?IF NOT EXISTS (\w+)", PROPOSED_INDEXES.read_text()
-    )
+    return report.index_names(PROPOSED_INDEXES.read_text())
 
 
 def proposed_index_statements() -> list[str]:
     """The statements of bench/proposed_indexes.sql, comments left out."""
-    lines = [
-        line
-        for line in PROPOSED_INDEXES.read_text().splitlines()
-        if not line.strip().startswith("--")
-    ]
-    return [statement.strip() for statement in "\n".join(lines).split(";") if statement.strip()]
+    return report.index_statements(PROPOSED_INDEXES.read_text())
 
 
 def apply_proposed_indexes() -> float:
@@ -426,6 +454,22 @@ def with_proposed_indexes(
     finally:
         drop_proposed_indexes()
     return outcome
+
+
+def index_pass(app: Flask, plan: Plan, conf: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The pass with the proposed indexes as the results record it: none when
+    bench/proposed_indexes.sql holds no statements, its error if it fails (the report still
+    gets the rest)."""
+    if not proposed_index_statements():
+        log("bench/proposed_indexes.sql holds no statements: no pass with proposed indexes")
+        return {}
+    try:
+        return {"with_indexes": with_proposed_indexes(app, plan, conf, env)}
+    except Exception as error:
+        db.session.rollback()
+        drop_proposed_indexes()
+        log(f"the pass with the proposed indexes failed: {error!r}")
+        return {"with_indexes_error": repr(error)}
 
 
 def load_test(
@@ -482,6 +526,7 @@ def machine() -> dict[str, Any]:
         "versions": versions,
         "postgres": postgres,
         "wrk": load.wrk_version(),
+        "commit": report.git_commit(ROOT),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -491,6 +536,8 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     conf = settings()
+    load_scales = conf["scales"]
+    baseline = baseline_run(conf["baseline"], max(load_scales))
     url = conf["database_url"]
     ensure_database(url)
     secret_key = secrets.token_hex(32)
@@ -504,7 +551,14 @@ def main() -> int:
     }
     output: Path = conf["output"]
     output.parent.mkdir(parents=True, exist_ok=True)
-    load_scales = conf["scales"]
+    if baseline is not None:
+        results["settings"]["baseline"] = shown_path(conf["baseline"])
+        results["baseline"] = {
+            "path": shown_path(conf["baseline"]),
+            "started_at": baseline["started_at"],
+            "commit": baseline.get("machine", {}).get("commit"),
+            "load_average": baseline.get("machine", {}).get("load_average"),
+        }
     all_scales = sorted({QUERY_SCALE, *load_scales})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
@@ -526,13 +580,7 @@ def main() -> int:
             if scale in load_scales:
                 outcome["load"] = load_test(app, plan, conf, env)
                 if conf["try_indexes"] and scale == max(load_scales):
-                    try:
-                        outcome["with_indexes"] = with_proposed_indexes(app, plan, conf, env)
-                    except Exception as error:  # the report still gets the rest
-                        db.session.rollback()
-                        drop_proposed_indexes()
-                        outcome["with_indexes_error"] = repr(error)
-                        log(f"the pass with the proposed indexes failed: {error!r}")
+                    outcome.update(index_pass(app, plan, conf, env))
             results["scales"][f"{scale:g}"] = outcome
             # Kept as it goes, so that a failure later loses nothing measured so far.
             output.with_suffix(".json").write_text(
@@ -541,7 +589,7 @@ def main() -> int:
         results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started)
     output.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    output.write_text(report.render(results))
+    output.write_text(report.render(results, baseline))
     log(f"report written to {output} ({results['seconds']} s in all)")
     return 0
 
