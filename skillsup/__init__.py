@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from . import permissions
 from .config import load_configuration
 from .database import configure_engines, engine_options
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    _init_cache(app)
     _init_babel(app)
     _init_login(app)
 
@@ -73,6 +74,17 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+
+
+def _init_cache(app: Flask) -> None:
+    url = app.config.get("CACHE_URL")
+    if url:
+        # Short timeouts: when Redis is away, pages compute their figures instead of waiting.
+        options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_OPTIONS": options}
+    else:
+        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 1000}
+    cache.init_app(app, config={**config, "CACHE_KEY_PREFIX": "skillsup:"})
 
 
 def _init_babel(app: Flask) -> None:

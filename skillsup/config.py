@@ -83,6 +83,12 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
     LANGUAGES = ("en", "zh_Hant_HK")
 
+    # Cache for figures that may be a little old: Redis (shared by every worker) when set,
+    # else memory in each process.
+    CACHE_URL: str | None = None
+    # How long the HR dashboard's figures are reused, in seconds; 0 computes them every time.
+    HR_DASHBOARD_CACHE_SECONDS = 120
+
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
     # this, rate limits and logs would see every visitor as the proxy's address.
@@ -104,6 +110,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "REMEMBER_COOKIE_SECURE": bool,
     "MAX_CONTENT_LENGTH": int,
     "PROXY_FIX_X_FOR": int,
+    "HR_DASHBOARD_CACHE_SECONDS": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.
@@ -190,6 +197,8 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
             ("ARGON2_TIME_COST", 1),
             ("ARGON2_MEMORY_COST", 8),
             ("ARGON2_PARALLELISM", 1),
+            # Tests see every change at once; the cache's own tests turn it on.
+            ("HR_DASHBOARD_CACHE_SECONDS", 0),
         ):
             if name not in explicit:
                 app.config[name] = value

@@ -14,8 +14,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -837,6 +837,61 @@ def test_dashboard_refuses_another_companys_quota_period(client, login_as, scene
     response = client.get(f"/hr/?period=q{scene.other_quota.id}")
     assert response.status_code == 400
     assert "Kowloon 2025" not in body(response)
+
+
+CACHED = {"HR_DASHBOARD_CACHE_SECONDS": 120}
+
+
+@pytest.mark.parametrize("app_config", [CACHED])
+def test_dashboard_figures_are_reused_for_a_while_and_say_when_they_were_worked_out(
+    client, login_as, scene, make
+):
+    staff_in_training = '<span class="stat-value">{}</span> <span class="stat-label">staff in'
+    with time_machine.travel(datetime(2025, 6, 1, 4, tzinfo=UTC), tick=False) as traveller:
+        login_as(scene.hr)
+        first = body(client.get("/hr/?period=y2025"))
+        assert "Figures as of 6/1/25, 12:00" in first
+        assert staff_in_training.format(2) in first
+        newcomer = make.user(company=scene.company, name="Nina Ng")
+        make.enrolment(scene.cloud_class, newcomer)
+        assert staff_in_training.format(2) in body(client.get("/hr/?period=y2025"))
+        traveller.shift(timedelta(minutes=3))
+        later = body(client.get("/hr/?period=y2025"))
+    assert staff_in_training.format(3) in later
+    assert "Figures as of 6/1/25, 12:03" in later
+
+
+@pytest.mark.parametrize("app_config", [CACHED])
+def test_cached_figures_keep_each_company_to_itself_and_quotas_current(app, scene):
+    with app.test_request_context():
+        ours = reports.company_dashboard(scene.hr, year(2025), max_age=120)
+        theirs = reports.company_dashboard(scene.other_hr, year(2025), max_age=120)
+        assert ours.staff_in_training == 2
+        assert theirs.staff_in_training != ours.staff_in_training
+        assert reports.company_dashboard(scene.hr, year(2025), max_age=120) == replace(
+            ours, quotas=reports.quota_uses_in_period(scene.hr.company_id, year(2025))
+        )
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{**CACHED, "CACHE_URL": "redis://127.0.0.1:1/0"}],  # nothing listens there
+)
+def test_dashboard_works_out_its_figures_when_the_cache_is_unreachable(
+    client, login_as, scene, caplog
+):
+    login_as(scene.hr)
+    response = client.get("/hr/?period=y2025")
+    assert response.status_code == 200
+    assert '<span class="stat-value">2</span> <span class="stat-label">staff in training' in (
+        body(response)
+    )
+    assert "cache unavailable" in caplog.text
+
+
+def test_without_a_cache_the_dashboard_says_nothing_of_its_age(client, login_as, scene):
+    login_as(scene.hr)
+    assert "Figures as of" not in body(client.get("/hr/?period=y2025"))
 
 
 def test_progress_page_lists_sorts_and_filters(client, login_as, scene):

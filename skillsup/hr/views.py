@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -39,12 +48,14 @@ def dashboard() -> tuple[str, int]:
             status = 400
     else:
         form.period.data = period.key
-    figures = report_service.company_dashboard(me, period)
+    cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
+    figures = report_service.company_dashboard(me, period, max_age=cache_seconds)
     return render_template(
         "hr/dashboard.html",
         company=me.company,
         form=form,
         figures=figures,
+        figures_may_be_old=cache_seconds > 0,
         charts=report_service.dashboard_charts(figures),
     ), status
 

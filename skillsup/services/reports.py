@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
@@ -40,7 +41,7 @@ from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from .. import permissions
-from ..extensions import db
+from ..extensions import cache, db
 from ..labels import label
 from ..models import (
     ACTIVE_STATUSES,
@@ -58,12 +59,15 @@ from ..models import (
     SeatQuota,
     SkillArea,
     User,
+    utcnow,
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
 from . import audit
 from .enrolment import QUOTA_STATUSES, QuotaUse
 from .errors import PermissionDenied
 from .progress import ATTENDED, standings
+
+log = logging.getLogger(__name__)
 
 #: Enrolments that hold or held a seat in their class.
 PLACE_STATUSES = (
@@ -234,14 +238,54 @@ class Dashboard:
     months: list[MonthFigures]
     hours_by_skill_area: list[tuple[SkillArea, float]]
     quotas: list[QuotaUse]
+    #: When the figures (all but the quotas) were worked out.
+    computed_at: datetime = field(default_factory=utcnow)
 
     @property
     def enrolments(self) -> int:
         return sum(self.by_status.values())
 
 
-def company_dashboard(actor: User, period: Period) -> Dashboard:
-    """The actor's company's training in ``period``, in three queries whatever its size:
+def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashboard:
+    """The actor's company's training in ``period`` (see :func:`company_figures`).
+
+    With ``max_age`` (seconds) the figures may be ones worked out at most that long ago, from
+    the cache (``computed_at`` says when): on a large company they take a few hundred
+    milliseconds of the database, and they are report figures. The quotas are always current.
+    A cache that cannot be reached is passed over.
+
+    Raises :class:`PermissionDenied` unless the actor is an HR officer.
+    """
+    company_id = _company_id(actor)
+    if max_age <= 0:
+        figures = company_figures(company_id, period)
+    else:
+        key = f"hr-dashboard:{company_id}:{period.starts_on}:{period.ends_on}"
+        figures = _cached(key)
+        if figures is None:
+            figures = company_figures(company_id, period)
+            _keep(key, figures, max_age)
+    return replace(figures, period=period, quotas=quota_uses_in_period(company_id, period))
+
+
+def _cached(key: str) -> Dashboard | None:
+    try:
+        value = cache.get(key)
+    except Exception:  # the cache is a convenience: never fail a page for it
+        log.warning("cache unavailable, reading %s from the database", key, exc_info=True)
+        return None
+    return value if isinstance(value, Dashboard) else None
+
+
+def _keep(key: str, figures: Dashboard, seconds: int) -> None:
+    try:
+        cache.set(key, replace(figures, quotas=[]), timeout=seconds)
+    except Exception:
+        log.warning("cache unavailable, %s not kept", key, exc_info=True)
+
+
+def company_figures(company_id: int, period: Period) -> Dashboard:
+    """The company's training in ``period``, in three queries whatever its size:
 
     - *staff in training*: learners with a place in a class running in the period;
     - *enrolments by status*: enrolments in classes running in the period;
@@ -254,10 +298,7 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
 
     The enrolment figures come from one pass over the company's enrolments in classes running
     in the period, the attendance figures from the attendance of those enrolments.
-
-    Raises :class:`PermissionDenied` unless the actor is an HR officer.
     """
-    company_id = _company_id(actor)
     staff = _staff(company_id)
     # A class ends on or after its first day, so one that ends in the period runs in it: the
     # completions are among these enrolments too. And its sessions fall within its dates, so
@@ -360,7 +401,7 @@ def company_dashboard(actor: User, period: Period) -> Dashboard:
             ((area, hours) for area, hours in hours_by_area.items() if hours > 0),
             key=lambda item: (-item[1], item[0].value),
         ),
-        quotas=quota_uses_in_period(company_id, period),
+        quotas=[],
     )
 
 
