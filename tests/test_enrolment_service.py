@@ -354,3 +354,16 @@ def test_a_learner_refused_by_their_own_records_never_waits_for_the_class_lock(
     with pytest.raises(service.AccountInactive):
         service.request_enrolment(inactive, inactive, course_class)
     assert locked == [course_class.id]
+
+
+def test_the_class_in_hand_counts_the_seats_taken_before_the_commit(make, company):
+    course_class = _class(make, capacity=2)
+    first, second, third = (make.user(company=company) for _ in range(3))
+    service.request_enrolment(first, first, course_class)
+    assert course_class.seats_taken == 1
+    service.request_enrolment(second, second, course_class)
+    assert course_class.seats_taken == 2
+    assert service.request_enrolment(third, third, course_class).waitlist_position == 1
+    assert course_class.seats_taken == 2
+    db.session.commit()
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 2

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
 from ..extensions import db
@@ -145,9 +146,10 @@ def request_enrolment(
     # A savepoint, so that a duplicate caught by the unique index gives back the seat.
     savepoint = db.session.begin_nested()
     try:
+        seats_taken = None if needs_approval else _take_seat(locked.id)
         if needs_approval:
             status = EnrolmentStatus.PENDING
-        elif _take_seat(locked.id):
+        elif seats_taken is not None:
             status = EnrolmentStatus.CONFIRMED
         else:
             status = EnrolmentStatus.WAITLISTED
@@ -170,7 +172,9 @@ def request_enrolment(
         raise AlreadyEnrolled(_l("You already have a place or a request in this class.")) from error
 
     _record(enrolment, None, status, actor, reason, now)
-    db.session.refresh(locked)
+    if seats_taken is not None:
+        # The row is locked, so the count the UPDATE returned is current: no need to reload.
+        set_committed_value(locked, "seats_taken", seats_taken)
     notify.enrolment_changed(enrolment, None)
     position = waitlist_position(enrolment) if status == EnrolmentStatus.WAITLISTED else None
     return EnrolmentOutcome(enrolment, position)
@@ -232,8 +236,9 @@ def _lock_class(class_id: int) -> CourseClass:
     return course_class
 
 
-def _take_seat(class_id: int) -> bool:
-    """Take one seat if one is free: the only way ``seats_taken`` grows."""
+def _take_seat(class_id: int) -> int | None:
+    """Take one seat if one is free: the only way ``seats_taken`` grows. Returns the seats
+    now taken, or ``None`` when the class is full."""
     taken = db.session.execute(
         update(CourseClass)
         .where(CourseClass.id == class_id, CourseClass.seats_taken < CourseClass.capacity)
@@ -241,7 +246,7 @@ def _take_seat(class_id: int) -> bool:
         .returning(CourseClass.seats_taken)
         .execution_options(synchronize_session=False)
     ).first()
-    return taken is not None
+    return None if taken is None else int(taken[0])
 
 
 def _give_back_seat(class_id: int) -> None:
