@@ -862,6 +862,21 @@ def test_dashboard_figures_are_reused_for_a_while_and_say_when_they_were_worked_
 
 
 @pytest.mark.parametrize("app_config", [CACHED])
+def test_the_years_on_offer_come_from_the_cache_for_a_while(app, scene, make):
+    def years(**kwargs: Any) -> list[str]:
+        with app.test_request_context():
+            periods = reports.company_periods(scene.hr, today=date(2025, 6, 1), **kwargs)
+            return [p.key for p in periods if not p.is_quota_period]
+
+    assert years(max_age=120) == ["y2025", "y2024"]
+    make.enrolment(
+        make.course_class(starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 2)), scene.amy
+    )
+    assert years(max_age=120) == ["y2025", "y2024"]
+    assert years() == ["y2027", "y2026", "y2025", "y2024"]
+
+
+@pytest.mark.parametrize("app_config", [CACHED])
 def test_cached_figures_keep_each_company_to_itself_and_quotas_current(app, scene):
     with app.test_request_context():
         ours = reports.company_dashboard(scene.hr, year(2025), max_age=120)

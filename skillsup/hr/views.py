@@ -36,7 +36,8 @@ bp.before_request(require_roles(Role.HR))
 def dashboard() -> tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
     me = current_user._get_current_object()  # type: ignore[attr-defined]
-    periods = report_service.company_periods(me)
+    cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
+    periods = report_service.company_periods(me, max_age=cache_seconds)
     form = PeriodForm(request.args)
     form.set_periods(periods)
     period = report_service.default_period(periods)
@@ -48,7 +49,6 @@ def dashboard() -> tuple[str, int]:
             status = 400
     else:
         form.period.data = period.key
-    cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
     figures = report_service.company_dashboard(me, period, max_age=cache_seconds)
     return render_template(
         "hr/dashboard.html",

@@ -153,12 +153,14 @@ def year_period(year: int) -> Period:
     )
 
 
-def company_periods(actor: User, *, today: date | None = None) -> list[Period]:
+def company_periods(actor: User, *, today: date | None = None, max_age: int = 0) -> list[Period]:
     """The periods the actor's company can report on: its quota periods, newest first, then
     every calendar year from its first class to its last (and always the current year).
 
     Quotas over the same dates are one period, named after the quota for all courses if there
-    is one. Raises :class:`PermissionDenied` unless the actor is an HR officer. Two queries.
+    is one. With ``max_age`` the span of the company's classes (which reads all its
+    enrolments) may come from the cache, as the dashboard's figures do. Raises
+    :class:`PermissionDenied` unless the actor is an HR officer. Two queries.
     """
     company_id = _company_id(actor)
     today = today or today_hk()
@@ -172,13 +174,7 @@ def company_periods(actor: User, *, today: date | None = None) -> list[Period]:
             SeatQuota.id,
         )
     ).all()
-    first, last = db.session.execute(
-        select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
-        .select_from(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(*_staff(company_id))
-    ).one()
+    first, last = _class_span(company_id, max_age)
     periods: list[Period] = []
     seen: set[tuple[date, date]] = set()
     years = {today.year}
@@ -193,6 +189,26 @@ def company_periods(actor: User, *, today: date | None = None) -> list[Period]:
             years.add(value.year)
     periods.extend(year_period(year) for year in range(max(years), min(years) - 1, -1))
     return periods
+
+
+def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None]:
+    """The first and last day of the classes the company's staff are or were enrolled in."""
+    key = f"hr-class-span:{company_id}"
+    if max_age > 0:
+        cached = _cached(key)
+        if isinstance(cached, tuple):
+            return cached
+    first, last = db.session.execute(
+        select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(*_staff(company_id))
+    ).one()
+    span = (_as_date(first), _as_date(last))
+    if max_age > 0:
+        _keep(key, span, max_age)
+    return span
 
 
 def default_period(periods: Sequence[Period], *, today: date | None = None) -> Period:
@@ -262,24 +278,23 @@ def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashb
     else:
         key = f"hr-dashboard:{company_id}:{period.starts_on}:{period.ends_on}"
         figures = _cached(key)
-        if figures is None:
+        if not isinstance(figures, Dashboard):
             figures = company_figures(company_id, period)
             _keep(key, figures, max_age)
     return replace(figures, period=period, quotas=quota_uses_in_period(company_id, period))
 
 
-def _cached(key: str) -> Dashboard | None:
+def _cached(key: str) -> Any:
     try:
-        value = cache.get(key)
+        return cache.get(key)
     except Exception:  # the cache is a convenience: never fail a page for it
         log.warning("cache unavailable, reading %s from the database", key, exc_info=True)
         return None
-    return value if isinstance(value, Dashboard) else None
 
 
-def _keep(key: str, figures: Dashboard, seconds: int) -> None:
+def _keep(key: str, value: Any, seconds: int) -> None:
     try:
-        cache.set(key, replace(figures, quotas=[]), timeout=seconds)
+        cache.set(key, value, timeout=seconds)
     except Exception:
         log.warning("cache unavailable, %s not kept", key, exc_info=True)
 
