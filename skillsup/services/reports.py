@@ -300,19 +300,18 @@ def _keep(key: str, value: Any, seconds: int) -> None:
 
 
 def company_figures(company_id: int, period: Period) -> Dashboard:
-    """The company's training in ``period``, in three queries whatever its size:
+    """The company's training in ``period``, in two queries whatever its size:
 
     - *staff in training*: learners with a place in a class running in the period;
     - *enrolments by status*: enrolments in classes running in the period;
     - *completions* and *QF credits*: completed enrolments in classes that end in the period,
       and the credits of their courses; counted per month by the class's last day;
     - *training hours* and *attendance rate*: attendance at the sessions held in the period
-      (Hong Kong dates); hours per month and per skill area;
-    - *quotas*: the company's quotas whose periods overlap it, with seats used counted as the
-      enrolment rules count them (see :data:`~skillsup.services.enrolment.QUOTA_STATUSES`).
+      (Hong Kong dates); hours per month and per skill area.
 
     The enrolment figures come from one pass over the company's enrolments in classes running
-    in the period, the attendance figures from the attendance of those enrolments.
+    in the period, the attendance figures from the attendance of those enrolments. The quotas
+    are :func:`quota_uses_in_period`'s.
     """
     staff = _staff(company_id)
     # A class ends on or after its first day, so one that ends in the period runs in it: the
