@@ -872,6 +872,16 @@ def test_course_list_pages_keep_the_filters(admin, make, login_as):
     assert "SU-CLD-025" in second and "SU-CLD-029" in second and "SU-SEC-999" not in second
 
 
+@pytest.mark.parametrize("url", ["/admin/courses", "/admin/companies", "/admin/users"])
+@pytest.mark.parametrize("page", ["abc", "-3", "0", "9999"])
+def test_admin_lists_answer_a_bad_page_number_with_a_page_not_an_error(
+    admin, make, login_as, url, page
+):
+    make.course(code="SU-CLD-101")
+    response = login_as(admin).get(f"{url}?page={page}")
+    assert response.status_code == 200
+
+
 def test_course_page_shows_details_classes_and_prerequisites(admin, make, login_as):
     basics = make.course(code="SU-CLD-101", title_en="Cloud basics")
     course = make.course(

@@ -75,7 +75,10 @@ def company_list() -> str:
     q = form.q.data if not form.q.errors else None
     status = form.status.data if form.status.data and not form.status.errors else None
     page = db.paginate(
-        company_service.company_admin_list(q, status), per_page=PER_PAGE, max_per_page=100
+        company_service.company_admin_list(q, status),
+        per_page=PER_PAGE,
+        max_per_page=100,
+        error_out=False,
     )
     counts = company_service.people_counts(company.id for company in page.items)
     filters = {"q": q or "", "status": status or ""}

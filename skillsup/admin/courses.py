@@ -41,7 +41,10 @@ def course_list() -> str:
     skill_area = _enum_or_none(SkillArea, form.skill_area)
     q = form.q.data if not form.q.errors else None
     page = db.paginate(
-        courses.course_admin_list(q, status, skill_area), per_page=25, max_per_page=100
+        courses.course_admin_list(q, status, skill_area),
+        per_page=25,
+        max_per_page=100,
+        error_out=False,
     )
     class_counts = courses.class_counts(course.id for course in page.items)
     filters = {

@@ -29,7 +29,9 @@ def user_list() -> str:
     form = UserFilterForm(request.args)
     form.validate()
     role = Role(form.role.data) if form.role.data and not form.role.errors else None
-    page = db.paginate(users.user_search(form.q.data, role), per_page=25, max_per_page=100)
+    page = db.paginate(
+        users.user_search(form.q.data, role), per_page=25, max_per_page=100, error_out=False
+    )
     return render_template("admin/users.html", form=form, page=page, reason_form=ReasonForm())
 
 

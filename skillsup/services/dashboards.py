@@ -34,18 +34,6 @@ class UpcomingSession:
     course: Course
 
 
-def learner_enrolments(learner: User) -> list[Enrolment]:
-    """Every enrolment of the learner, newest first, with class and course loaded."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.learner_id == learner.id)
-            .options(joinedload(Enrolment.course_class).joinedload(CourseClass.course))
-            .order_by(Enrolment.requested_at.desc(), Enrolment.id.desc())
-        )
-    )
-
-
 def learner_upcoming_sessions(
     learner: User, *, now: datetime | None = None, limit: int = 10
 ) -> list[UpcomingSession]:
