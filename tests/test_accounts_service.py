@@ -417,6 +417,40 @@ class TestInvitations:
         assert invitee.invited_by_id == hr_officer.id
         assert len(outbox) == 1
 
+    def test_hr_invites_only_addresses_at_the_company_domains(
+        self, make: Any, outbox: list[mail.Message]
+    ) -> None:
+        company = make.company(domains=["harbour-it.test", "hbit.test"])
+        officer = make.user(role="hr", company=company)
+        with pytest.raises(accounts.ValidationFailed) as refused:
+            accounts.invite_user(
+                officer, email="frank@gmail.test", name="Frank", role=Role.LEARNER, company=company
+            )
+        assert refused.value.field == "email"
+        assert "harbour-it.test, hbit.test" in str(refused.value)
+        db.session.rollback()
+        assert accounts.find_user_by_email("frank@gmail.test") is None
+        accounts.invite_user(
+            officer, email="Frank@HBIT.test", name="Frank", role=Role.LEARNER, company=company
+        )
+        # Admins may invite anyone, say a contractor with an address of their own.
+        admin = make.user(role="admin")
+        accounts.invite_user(
+            admin, email="gina@gmail.test", name="Gina", role=Role.LEARNER, company=company
+        )
+        db.session.commit()
+        assert len(outbox) == 2
+
+    def test_hr_of_a_company_without_domains_invites_any_address(self, make: Any) -> None:
+        company = make.company()
+        officer = make.user(role="hr", company=company)
+        company.domains.clear()
+        db.session.commit()
+        invitee = accounts.invite_user(
+            officer, email="hana@example.test", name="Hana", role=Role.LEARNER, company=company
+        )
+        assert invitee.company_id == company.id
+
     def test_only_admins_and_hr_for_their_own_learners_may_invite(
         self, make: Any, hr_officer: User, company: Any, outbox: list[mail.Message], subtests: Any
     ) -> None:

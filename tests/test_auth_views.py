@@ -821,6 +821,21 @@ class TestInvitations:
         assert location(response) == "/my-learning"
         assert learner_client.get("/my-learning").status_code == 200
 
+    def test_hr_invitation_outside_the_company_domains_is_refused_on_the_form(
+        self, app: Flask, hr_officer: User, outbox: list[mail.Message]
+    ) -> None:
+        before = user_count()
+        client = logged_in(app.test_client(), hr_officer)
+        response = client.post(
+            "/hr/staff/invite", data={"name": "Frank Lam", "email": "frank@gmail.test"}
+        )
+        assert response.status_code == 200
+        assert "The address is not at your company's e-mail domain (harbour-it.test)." in page(
+            response
+        )
+        assert user_count() == before
+        assert outbox == []
+
     def test_others_cannot_invite(
         self, app: Flask, hr_officer: User, learner: User, outbox: list[mail.Message]
     ) -> None:

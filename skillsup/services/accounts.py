@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -130,6 +132,17 @@ def confirm_email(token: str) -> User:
     return user
 
 
+def not_at_company_domains(domains: Iterable[str]) -> str:
+    """The message for an address outside the company's e-mail domains."""
+    names = sorted(domains)
+    return ngettext(
+        "The address is not at your company's e-mail domain (%(domains)s).",
+        "The address is not at one of your company's e-mail domains (%(domains)s).",
+        len(names),
+        domains=", ".join(names),
+    )
+
+
 def invite_user(
     actor: User,
     *,
@@ -144,7 +157,8 @@ def invite_user(
     """Create an account for someone and e-mail them a link to set their password.
 
     Admins invite anyone (learners and HR officers need a company; trainers and admins have
-    none); HR officers invite learners of their own company only. Raises
+    none); HR officers invite learners of their own company only, at one of its e-mail
+    domains when it has any (as a staff CSV import requires). Raises
     :class:`PermissionDenied`, :class:`EmailTaken` or :class:`ValidationFailed`.
     """
     if not permissions.can_invite(actor, role, company):
@@ -157,6 +171,10 @@ def invite_user(
             raise ValidationFailed(_l("Choose the person's company."), field="company")
     else:
         company = None
+    if permissions.is_hr(actor) and company is not None:
+        domains = sorted(company.domain_names)
+        if domains and email.rpartition("@")[2] not in domains:
+            raise ValidationFailed(not_at_company_domains(domains), field="email")
     if find_user_by_email(email) is not None:
         raise EmailTaken(
             _l("Someone with this e-mail address already has an account."), field="email"

@@ -341,7 +341,7 @@ def preview_staff_import(actor: User, rows: Sequence[StaffRow]) -> ImportPreview
                 )
             )
         elif email.rpartition("@")[2] not in domains:
-            problems.append(_not_at_domains(domains))
+            problems.append(accounts.not_at_company_domains(domains))
         elif email in taken_emails:
             problems.append(_l("Someone with this e-mail address already has an account."))
         if email and (others := _others(rows_by_email[email], row.number)):
@@ -383,16 +383,6 @@ def preview_staff_import(actor: User, rows: Sequence[StaffRow]) -> ImportPreview
             )
         )
     return ImportPreview(STAFF, list(rows), results)
-
-
-def _not_at_domains(domains: Iterable[str]) -> Any:
-    names = sorted(domains)
-    return ngettext(
-        "The address is not at your company's e-mail domain (%(domains)s).",
-        "The address is not at one of your company's e-mail domains (%(domains)s).",
-        len(names),
-        domains=", ".join(names),
-    )
 
 
 def import_staff(
