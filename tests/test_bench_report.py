@@ -1,7 +1,7 @@
 """The benchmark's report (bench/report.py): the comparison with an earlier run, the commit
 measured, the pass with proposed indexes, and the small helpers that ``make bench`` reads its
-inputs with. Pure functions on the sample results in bench/results/latest.json: no database,
-no application, no load.
+inputs with. Pure functions on a sample of results (tests/data/bench/sample-results.json): no
+database, no application, no load.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pytest
 
 from bench import report
 
-SAMPLE = Path(__file__).resolve().parent.parent / "bench" / "results" / "latest.json"
+# A run recorded once and kept here: the results in bench/results change with every run.
+SAMPLE = Path(__file__).resolve().parent / "data" / "bench" / "sample-results.json"
 SECTION = "## Before and after the changes"
 
 
