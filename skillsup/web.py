@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from .extensions import db
 from .models import Role
 from .services.errors import DomainError
 
@@ -64,8 +65,10 @@ def redirect_to_next(default: str) -> Response:
     return redirect(target if is_safe_next(target) else default)
 
 
-def apply_domain_error(error: DomainError, form: FlaskForm | None = None) -> None:
-    """Show a refusal from a service: on the form field it names, else as a flash."""
+def refuse(error: DomainError, form: FlaskForm | None = None) -> None:
+    """A service refused the request: undo whatever it changed, so that nothing is half-saved,
+    and show why, on the form field the error names, else as a flash."""
+    db.session.rollback()
     if form is not None and error.field and error.field in form:
         form[error.field].errors = [*form[error.field].errors, str(error.message)]
     else:

@@ -19,7 +19,7 @@ from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
 from ..services.classes import ClassListRow, ScheduleChange, StatusAction
 from ..services.errors import DomainError
-from ..web import apply_domain_error
+from ..web import refuse
 from .class_forms import (
     ActionForm,
     CancelClassForm,
@@ -133,8 +133,7 @@ def class_create() -> str | Response:
         try:
             course_class = class_service.create_class(_actor(), form.to_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(
@@ -160,8 +159,7 @@ def class_edit(class_id: int) -> str | Response:
         try:
             update = class_service.update_class(_actor(), course_class, form.to_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             if update.changes:
@@ -240,8 +238,7 @@ def session_add(class_id: int) -> str | Response:
         try:
             change = class_service.add_session(_actor(), course_class, form.to_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             _flash_schedule_change(change, _("The session has been added."))
@@ -260,8 +257,7 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         try:
             change = class_service.update_session(_actor(), session, form.to_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             if change.before == change.after:
@@ -286,8 +282,7 @@ def session_delete(class_id: int, session_id: int) -> Response:
     try:
         change = class_service.remove_session(_actor(), session)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         _flash_schedule_change(change, _("The session has been removed."))
@@ -302,8 +297,7 @@ def sessions_generate(class_id: int) -> str | Response:
         try:
             change = class_service.generate_sessions(_actor(), course_class, form.to_spec())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             _flash_schedule_change(
@@ -348,8 +342,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     try:
         change = class_service.change_status(_actor(), course_class, status_action, reason)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error, cancel_form)
+        refuse(error, cancel_form)
         if error.field in cancel_form:
             return _render_detail(course_class, cancel_form=cancel_form)
     else:

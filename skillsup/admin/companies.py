@@ -14,7 +14,7 @@ from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.enrolment import seats_used
 from ..services.errors import DomainError
-from ..web import apply_domain_error
+from ..web import refuse
 from .company_forms import (
     CompanyActionForm,
     CompanyFilterForm,
@@ -102,8 +102,7 @@ def company_new() -> str | Response:
         try:
             company = company_service.create_company(_actor(), form.company_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("%(name)s has been added.", name=company.name), "success")
@@ -120,8 +119,7 @@ def company_edit(company_id: int) -> str | Response:
         try:
             changes = company_service.update_company(_actor(), company, form.company_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             if not changes:
@@ -180,8 +178,7 @@ def company_quota_add(company_id: int) -> str | Response:
         try:
             quota = company_service.add_quota(_actor(), company, form.quota_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("The quota for %(label)s has been added.", label=quota.label), "success")
@@ -200,8 +197,7 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
         try:
             changes = company_service.update_quota(_actor(), quota, form.quota_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             if changes:
@@ -228,8 +224,7 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
     try:
         company_service.remove_quota(_actor(), quota)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(_("The quota for %(label)s has been removed.", label=label), "success")
@@ -249,8 +244,7 @@ def company_hr_invite(company_id: int) -> str | Response:
                 _actor(), company, name=form.name.data or "", email=form.email.data or ""
             )
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(
@@ -283,8 +277,7 @@ def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
     try:
         changed = company_service.set_hr_officer_active(_actor(), company, user, active)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         if not changed:

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Course, CourseStatus, SkillArea, User
 from ..services import audit, courses
 from ..services.errors import DomainError
-from ..web import apply_domain_error
+from ..web import refuse
 from .course_forms import CourseActionForm, CourseFilterForm, CourseForm, course_form_data
 from .views import bp
 
@@ -69,8 +69,7 @@ def new_course() -> str | Response:
         try:
             course = courses.create_course(_actor(), form.course_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("Course %(code)s has been created as a draft.", code=course.code), "success")
@@ -99,8 +98,7 @@ def edit_course(course_id: int) -> str | Response:
         try:
             courses.update_course(_actor(), course, form.course_data())
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("The changes to %(code)s have been saved.", code=course.code), "success")
@@ -147,8 +145,7 @@ def _change_status(
     try:
         change(_actor(), course)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(success_message(course), "success")

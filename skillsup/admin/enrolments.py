@@ -12,7 +12,7 @@ from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment as enrolments
 from ..services.accounts import find_user_by_email
 from ..services.errors import DomainError
-from ..web import apply_domain_error
+from ..web import refuse
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 from .views import bp
 
@@ -37,8 +37,7 @@ def class_enrol(class_id: int) -> Response:
             EnrolmentSource.ADMIN,
         )
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
         return redirect(back)
     message = f"{learner.name}: {enrolments.describe(outcome, for_self=False)}"
     db.session.commit()
@@ -61,8 +60,7 @@ def enrolment_withdraw(enrolment_id: int) -> Response:
             form.reason.data or "",
         )
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name), "success")
@@ -76,8 +74,7 @@ def enrolment_approve(enrolment_id: int) -> Response:
     try:
         outcome = enrolments.approve(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         message = f"{enrolment.learner.name}: {enrolments.describe(outcome, for_self=False)}"
         db.session.commit()

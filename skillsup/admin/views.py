@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..services.errors import DomainError
-from ..web import apply_domain_error, redirect_to_next, require_roles
+from ..web import redirect_to_next, refuse, require_roles
 from .forms import InviteUserForm, ReasonForm, UserFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -56,8 +56,7 @@ def invite_user() -> str | Response:
                 job_title=form.job_title.data,
             )
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
@@ -88,8 +87,7 @@ def _set_active(user_id: int, *, active: bool) -> Response:
             form.reason.data or "",
         )
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         if active:

@@ -22,7 +22,7 @@ from ..models import normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
-from ..web import apply_domain_error, home_url_for, redirect_to_next
+from ..web import home_url_for, redirect_to_next, refuse
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -124,8 +124,7 @@ def register() -> str | Response:
                 form.email.data or "", form.name.data or "", form.password.data or ""
             )
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(
@@ -161,8 +160,7 @@ def accept_invitation(token: str) -> str | Response:
         try:
             user = accounts.accept_invitation(token, form.password.data or "")
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             _start_session(user)
@@ -200,8 +198,7 @@ def reset_password(token: str) -> str | Response:
         try:
             accounts.reset_password(token, form.password.data or "")
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             logout_user()
@@ -248,8 +245,7 @@ def change_password() -> str | Response:
                 user, password_form.current_password.data or "", password_form.password.data or ""
             )
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, password_form)
+            refuse(error, password_form)
         else:
             db.session.commit()
             # Every other session has ended; this one goes on under the new version.

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Certificate, User
 from ..services import certificates
 from ..services.errors import DomainError
-from ..web import apply_domain_error
+from ..web import refuse
 
 bp = Blueprint("certificates", __name__)
 
@@ -99,8 +99,7 @@ def revoke(certificate_id: int) -> Response:
     try:
         certificates.revoke(_actor(), certificate, form.reason.data or "")
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(

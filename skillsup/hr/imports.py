@@ -26,7 +26,7 @@ from ..services import csvfiles, imports
 from ..services.csvfiles import Column, CsvTable
 from ..services.errors import DomainError
 from ..services.imports import ImportPreview, Outcome
-from ..web import apply_domain_error
+from ..web import refuse
 from .import_forms import CsvUploadForm, ImportConfirmForm
 from .views import bp
 
@@ -123,8 +123,7 @@ def _upload(spec: _Import) -> str | Response:
             preview = spec.preview(me, spec.rows(table))
             token = imports.sign(me, preview, filename=filename) if preview.can_confirm else None
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             # A preview saves nothing: end its transaction, and its locks, before rendering.
             db.session.rollback()
@@ -153,8 +152,7 @@ def _confirm(spec: _Import) -> str | Response:
         db.session.rollback()
         return _preview_page(spec, fresh, signed.filename, token, notice=str(error.message))
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
         return redirect(url_for(spec.upload_endpoint))
     db.session.commit()
     flash(_done_message(done), "success")

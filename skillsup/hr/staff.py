@@ -20,7 +20,7 @@ from ..services import staff
 from ..services.enrolment import EnrolmentRefused
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
-from ..web import apply_domain_error
+from ..web import refuse
 from .staff_forms import (
     CandidateFilterForm,
     ClassSearchForm,
@@ -161,10 +161,9 @@ def deactivate_employee(user_id: int) -> str | Response:
     try:
         withdrawn = staff.deactivate_employee(_actor(), employee, form.reason.data or "")
     except DomainError as error:
-        db.session.rollback()
         if error.status_code == 404:
             abort(404)
-        apply_domain_error(error, form)
+        refuse(error, form)
         if error.field:
             return _employee_page(employee, deactivate_form=form)
         return redirect(url_for("hr.employee_detail", user_id=user_id))
@@ -200,10 +199,9 @@ def reactivate_employee(user_id: int) -> str | Response:
     try:
         staff.reactivate_employee(_actor(), employee, form.reason.data or "")
     except DomainError as error:
-        db.session.rollback()
         if error.status_code == 404:
             abort(404)
-        apply_domain_error(error, form)
+        refuse(error, form)
         if error.field:
             return _employee_page(employee, reactivate_form=form)
         return redirect(url_for("hr.employee_detail", user_id=user_id))
@@ -243,10 +241,9 @@ def nominate_employee(user_id: int) -> str | Response:
         field.errors = [*field.errors, str(error.message)]
         return _employee_page(employee, nominate_form=form)
     except DomainError as error:
-        db.session.rollback()
         if error.status_code == 404:
             abort(404)
-        apply_domain_error(error, form)
+        refuse(error, form)
         return _employee_page(employee, nominate_form=form)
     message = _describe(employee.name, outcome.status, outcome.waitlist_position)
     code = course_class.code
@@ -349,10 +346,9 @@ def nominate_staff(class_code: str) -> str | Response:
         db.session.rollback()
         return _class_page(course_class, refused=error)
     except DomainError as error:
-        db.session.rollback()
         if error.status_code == 404:
             abort(404)
-        apply_domain_error(error)
+        refuse(error)
         return redirect(back)
     messages = [_describe(r.name, r.status, r.waitlist_position) for r in results]
     db.session.commit()

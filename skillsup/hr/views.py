@@ -24,7 +24,7 @@ from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
 from ..services.errors import DomainError
-from ..web import apply_domain_error, redirect_to_next, require_roles
+from ..web import redirect_to_next, refuse, require_roles
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
@@ -76,8 +76,7 @@ def invite_employee() -> str | Response:
                 job_title=form.job_title.data,
             )
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error, form)
+            refuse(error, form)
         else:
             db.session.commit()
             flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
@@ -111,8 +110,7 @@ def decide() -> Response:
                 enrolments.reject(me, enrolment, form.reason.data or "")
             done += 1
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
         return redirect(url_for("hr.approvals"))
     db.session.commit()
     if form.decision.data == "approve":
@@ -135,8 +133,7 @@ def withdraw(enrolment_id: int) -> Response:
         try:
             enrolments.withdraw(me, enrolment, form.reason.data or "")
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error)
+            refuse(error)
         else:
             db.session.commit()
             flash(_("The enrolment has been withdrawn."), "success")

@@ -12,7 +12,7 @@ from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
 from ..services.errors import DomainError
-from ..web import apply_domain_error, require_roles
+from ..web import refuse, require_roles
 from .forms import ActionForm
 
 bp = Blueprint("learning", __name__)
@@ -41,8 +41,7 @@ def enrol(class_code: str) -> Response:
     try:
         outcome = enrolments.request_enrolment(me, me, course_class, EnrolmentSource.SELF)
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         message = str(enrolments.describe(outcome))
         db.session.commit()
@@ -62,8 +61,7 @@ def withdraw(enrolment_id: int) -> Response:
     try:
         enrolments.withdraw(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
     except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(_("You have withdrawn from %(code)s.", code=code), "success")

@@ -20,7 +20,7 @@ from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role, User
 from ..services import rosters
 from ..services.errors import DomainError, NotFound
-from ..web import apply_domain_error, require_roles
+from ..web import refuse, require_roles
 from .forms import ActionForm
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
@@ -152,8 +152,7 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
         try:
             changes = rosters.record_attendance(_actor(), session, chosen)
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error)
+            refuse(error)
             status_code = error.status_code
         else:
             db.session.commit()
@@ -226,8 +225,7 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
             errors = error.errors
             status_code = 400
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error)
+            refuse(error)
             status_code = error.status_code
         else:
             db.session.commit()
@@ -270,8 +268,7 @@ def close(class_code: str) -> str | Response:
         try:
             result = rosters.close_class(_actor(), course_class)
         except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(error)
+            refuse(error)
             return redirect(url_for(".close", class_code=code))
         db.session.commit()
         flash(
