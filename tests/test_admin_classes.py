@@ -1403,3 +1403,17 @@ def test_class_admin_pages_send_anonymous_visitors_to_log_in(client, make, metho
     assert response.status_code == 302
     assert urlsplit(response.location).path == "/login"
     assert session_count(course_class) == 1
+
+
+def test_completing_a_class_closes_it_with_every_learners_outcome(admin, trainer, make, frozen):
+    course_class = winter_class(
+        make, status=ClassStatus.RUNNING, sessions=1, trainers=[trainer], capacity=1
+    )
+    confirmed = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.CONFIRMED)
+    waiting = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
+    service.change_status(admin, course_class, StatusAction.COMPLETE)
+    db.session.commit()
+    assert db.session.get(CourseClass, course_class.id).status == ClassStatus.COMPLETED
+    # No attendance was marked: the confirmed learner did not complete; nobody stays waiting.
+    assert db.session.get(Enrolment, confirmed.id).status == EnrolmentStatus.NOT_COMPLETED
+    assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.CANCELLED

@@ -699,8 +699,9 @@ def change_status(
     now: datetime | None = None,
 ) -> StatusChange:
     """Move a class along its life: open enrolment (from draft or closed), close enrolment
-    (from open), start (from open or closed), complete (from running) or cancel (from
-    anything but completed or cancelled).
+    (from open), start (from open or closed), complete (from running, by
+    :func:`skillsup.services.rosters.close_class`, which records every learner's outcome) or
+    cancel (from anything but completed or cancelled).
 
     Opening enrolment needs at least one session, a trainer and an enrolment closing time
     still ahead. Cancelling needs a reason, which is kept on the class; every active
@@ -723,6 +724,13 @@ def change_status(
         raise ValidationFailed(
             _l("Say why the class is cancelled: the learners will be told."), field="reason"
         )
+    if action is StatusAction.COMPLETE:
+        # Completing is closing: outcomes, the waitlist let go, certificates, as a trainer's
+        # closing does it, never the status alone.
+        from . import rosters
+
+        rosters.close_class(actor, course_class, now=now)
+        return StatusChange(course_class, old, target)
     course_class.status = target
     if action is StatusAction.CANCEL:
         course_class.status_reason = reason
