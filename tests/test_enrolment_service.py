@@ -367,3 +367,39 @@ def test_the_class_in_hand_counts_the_seats_taken_before_the_commit(make, compan
     assert course_class.seats_taken == 2
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).seats_taken == 2
+
+
+def test_the_waitlist_passes_over_staff_of_an_inactive_company(make, admin):
+    course_class = _class(make, capacity=1)
+    closed_company, open_company = make.company(), make.company()
+    first = make.user(company=open_company)
+    gone, next_in_line = make.user(company=closed_company), make.user(company=open_company)
+    holder = service.request_enrolment(first, first, course_class).enrolment
+    passed = service.request_enrolment(gone, gone, course_class).enrolment
+    waiting = service.request_enrolment(next_in_line, next_in_line, course_class).enrolment
+    closed_company.is_active = False
+    service.withdraw(first, holder)
+    db.session.commit()
+    assert passed.status == EnrolmentStatus.WAITLISTED
+    assert waiting.status == EnrolmentStatus.CONFIRMED
+
+
+def test_approval_refuses_an_inactive_company_and_a_timetable_clash(make):
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company)
+    learner = make.user(company=company)
+    start = datetime(2031, 5, 5, 1, tzinfo=UTC)
+    wanted = _class(make, capacity=5, sessions=1, first_session=start)
+    pending = service.request_enrolment(learner, learner, wanted).enrolment
+    clashing = _class(make, capacity=5, sessions=1, first_session=start)
+    make.enrolment(clashing, learner, EnrolmentStatus.CONFIRMED)
+    with pytest.raises(service.TimetableClash) as refused:
+        service.approve(officer, pending)
+    assert clashing.code in str(refused.value) and learner.name in str(refused.value)
+    db.session.rollback()
+    company.is_active = False
+    db.session.commit()
+    with pytest.raises(service.AccountInactive):
+        service.approve(officer, pending)
+    db.session.rollback()
+    assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING

@@ -198,8 +198,13 @@ def _check_class_open(course_class: CourseClass, now: datetime) -> None:
         raise EnrolmentClosed(_l("Enrolment for this class has closed."))
 
 
+def _can_hold_a_place(learner: User) -> bool:
+    """A learner holds a place only while their account and their company are active."""
+    return learner.is_active and learner.company is not None and learner.company.is_active
+
+
 def _check_learner(learner: User, course_class: CourseClass) -> None:
-    if not learner.is_active or learner.company is None or not learner.company.is_active:
+    if not _can_hold_a_place(learner):
         raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
     if active_enrolment(learner.id, course_class.id) is not None:
         raise AlreadyEnrolled(_l("You already have a place or a request in this class."))
@@ -408,8 +413,11 @@ def _quota_allows(learner: User, course_class: CourseClass) -> bool:
 def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -> EnrolmentOutcome:
     """Approve a pending request: it takes a free seat, or a waitlist place when full.
 
-    HR officers approve their own company's staff; admins anyone. Raises
-    :class:`PermissionDenied` or :class:`InvalidTransition` when it is not pending.
+    HR officers approve their own company's staff; admins anyone. The learner's account and
+    company must still be active, and a seat is never given across a timetable clash with a
+    class the learner has been confirmed in since asking. Raises :class:`PermissionDenied`,
+    :class:`InvalidTransition` when it is not pending, :class:`AccountInactive` or
+    :class:`TimetableClash`.
     """
     now = now or utcnow()
     _check_decider(actor, enrolment)
@@ -417,6 +425,18 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status != EnrolmentStatus.PENDING:
         raise InvalidTransition(_l("Only a request waiting for approval can be approved."))
+    learner = enrolment.learner
+    if not _can_hold_a_place(learner):
+        raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
+    clash = clashing_class(learner.id, locked.id)
+    if clash is not None:
+        raise TimetableClash(
+            _l(
+                "%(name)s is confirmed in %(code)s, whose sessions clash with this class.",
+                name=learner.name,
+                code=clash,
+            )
+        )
     if _take_seat(locked.id):
         to = EnrolmentStatus.CONFIRMED
         enrolment.confirmed_at = now
@@ -491,8 +511,9 @@ def promote_waitlist(
 ) -> list[Enrolment]:
     """Fill the class's free seats from its waitlist, first come, first served.
 
-    A waitlisted learner whose account is inactive or whose company has no quota left is
-    passed over and keeps their place. Returns the promoted enrolments, each told by e-mail.
+    A waitlisted learner whose account or company is inactive, whose company has no quota
+    left, or whose timetable would clash is passed over and keeps their place. Returns the
+    promoted enrolments, each told by e-mail.
     """
     now = now or utcnow()
     locked = _lock_class(course_class.id)
@@ -511,7 +532,7 @@ def promote_waitlist(
         if len(promoted) >= free:
             break
         learner = candidate.learner
-        if not learner.is_active or not _quota_allows(learner, locked):
+        if not _can_hold_a_place(learner) or not _quota_allows(learner, locked):
             continue
         if clashing_class(learner.id, locked.id) is not None:
             continue
