@@ -1417,3 +1417,12 @@ def test_completing_a_class_closes_it_with_every_learners_outcome(admin, trainer
     # No attendance was marked: the confirmed learner did not complete; nobody stays waiting.
     assert db.session.get(Enrolment, confirmed.id).status == EnrolmentStatus.NOT_COMPLETED
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.CANCELLED
+
+
+def test_a_refused_session_leaves_the_series_form_as_new(admin, make, login_as):
+    course_class = winter_class(make)
+    response = login_as(admin).post(
+        f"/admin/classes/{course_class.id}/sessions", data=session_form(**{"session-day": ""})
+    )
+    [holidays] = re.findall(r'<input[^>]*name="series-skip_public_holidays"[^>]*>', text(response))
+    assert "checked" in holidays

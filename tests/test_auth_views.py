@@ -979,6 +979,16 @@ def change_password(client: FlaskClient, current: str, new: str, confirm: str | 
 
 
 class TestChangePassword:
+    def test_a_refused_change_shows_the_saved_preferences_as_they_are(
+        self, app: Flask, learner: User
+    ) -> None:
+        client = logged_in(app.test_client(), learner)
+        response = change_password(client, "not my password", NEW_PASSWORD)
+        assert response.status_code == 400
+        boxes = re.findall(r"<input[^>]*type=\"checkbox\"[^>]*>", page(response))
+        assert len(boxes) == 2
+        assert all("checked" in box for box in boxes), boxes
+
     def test_change_ends_other_sessions_but_not_this_one(self, app: Flask, learner: User) -> None:
         laptop = logged_in(app.test_client(), learner)
         phone = logged_in(app.test_client(), learner)

@@ -57,16 +57,18 @@ def _session_or_404(course_class: CourseClass, session_id: int) -> ClassSession:
     return session
 
 
-def _session_form() -> SessionForm:
-    return SessionForm(prefix="session")
+# The page holds several forms. The one posted reads the request; the others are shown
+# as new (``posted=False``), so that a checkbox on by default is not read as left unticked.
+def _session_form(*, posted: bool = True) -> SessionForm:
+    return SessionForm(prefix="session", **({} if posted else {"formdata": None}))
 
 
-def _series_form() -> SeriesForm:
-    return SeriesForm(prefix="series")
+def _series_form(*, posted: bool = True) -> SeriesForm:
+    return SeriesForm(prefix="series", **({} if posted else {"formdata": None}))
 
 
-def _cancel_form() -> CancelClassForm:
-    return CancelClassForm(prefix="cancel")
+def _cancel_form(*, posted: bool = True) -> CancelClassForm:
+    return CancelClassForm(prefix="cancel", **({} if posted else {"formdata": None}))
 
 
 # The class list ----------------------------------------------------------------------------
@@ -196,9 +198,9 @@ def _render_detail(
         counts=class_service.enrolment_counts(course_class),
         actions=class_service.allowed_actions(course_class),
         StatusAction=StatusAction,
-        session_form=session_form or _session_form(),
-        series_form=series_form or _series_form(),
-        cancel_form=cancel_form or _cancel_form(),
+        session_form=session_form or _session_form(posted=False),
+        series_form=series_form or _series_form(posted=False),
+        cancel_form=cancel_form or _cancel_form(posted=False),
         entries=audit.entries_for("classes", course_class.id),
         enrolments=class_enrolments,
         waitlist_positions=enrolment_service.waitlist_positions(

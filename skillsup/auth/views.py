@@ -208,12 +208,18 @@ def reset_password(token: str) -> str | Response:
     return render_template("auth/reset_password.html", form=form)
 
 
+def _saved_profile_form() -> ProfileForm:
+    """The profile form as saved, whatever this request posted: a checkbox a POST for another
+    form leaves out must not show as unticked."""
+    form = ProfileForm(formdata=None, obj=current_user)
+    form.preferred_language.data = current_user.preferred_language or ""
+    return form
+
+
 @bp.route("/account", methods=["GET"])
 @login_required
 def account() -> str:
-    profile_form = ProfileForm(obj=current_user)
-    profile_form.preferred_language.data = current_user.preferred_language or ""
-    return _account_page(profile_form, ChangePasswordForm())
+    return _account_page(_saved_profile_form(), ChangePasswordForm())
 
 
 @bp.post("/account/profile")
@@ -255,7 +261,7 @@ def change_password() -> str | Response:
                 "success",
             )
             return redirect(url_for("auth.account"))
-    return _account_page(ProfileForm(obj=current_user), password_form), 400
+    return _account_page(_saved_profile_form(), password_form), 400
 
 
 @bp.post("/account/calendar")
