@@ -417,6 +417,19 @@ class TestInvitations:
         assert invitee.invited_by_id == hr_officer.id
         assert len(outbox) == 1
 
+    def test_nobody_is_invited_into_an_inactive_company(self, make: Any) -> None:
+        company = make.company(name="Closed Ltd", is_active=False)
+        admin = make.user(role="admin")
+        for role in (Role.LEARNER, Role.HR):
+            with pytest.raises(accounts.ValidationFailed) as refused:
+                accounts.invite_user(
+                    admin, email="ivy@closed.test", name="Ivy", role=role, company=company
+                )
+            assert refused.value.field == "company"
+            assert "Closed Ltd is inactive" in str(refused.value)
+            db.session.rollback()
+        assert accounts.find_user_by_email("ivy@closed.test") is None
+
     def test_hr_invites_only_addresses_at_the_company_domains(
         self, make: Any, outbox: list[mail.Message]
     ) -> None:

@@ -157,8 +157,8 @@ def invite_user(
     """Create an account for someone and e-mail them a link to set their password.
 
     Admins invite anyone (learners and HR officers need a company; trainers and admins have
-    none); HR officers invite learners of their own company only, at one of its e-mail
-    domains when it has any (as a staff CSV import requires). Raises
+    none), never into an inactive company; HR officers invite learners of their own company
+    only, at one of its e-mail domains when it has any (as a staff CSV import requires). Raises
     :class:`PermissionDenied`, :class:`EmailTaken` or :class:`ValidationFailed`.
     """
     if not permissions.can_invite(actor, role, company):
@@ -169,6 +169,14 @@ def invite_user(
     if role in (Role.LEARNER, Role.HR):
         if company is None:
             raise ValidationFailed(_l("Choose the person's company."), field="company")
+        if not company.is_active:
+            raise ValidationFailed(
+                _l(
+                    "%(name)s is inactive: reactivate it before inviting its staff.",
+                    name=company.name,
+                ),
+                field="company",
+            )
     else:
         company = None
     if permissions.is_hr(actor) and company is not None:
