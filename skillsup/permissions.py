@@ -32,10 +32,6 @@ def is_learner(user: Any) -> bool:
     return _is(user, Role.LEARNER)
 
 
-def has_role(user: Any, *roles: Role) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.role in roles
-
-
 def can_invite(actor: Any, role: Role, company: PartnerCompany | None) -> bool:
     """Admins invite anyone; HR officers invite learners of their own company."""
     if is_admin(actor):
@@ -79,10 +75,6 @@ def can_manage_class(actor: Any, course_class: CourseClass) -> bool:
     return is_trainer(actor) and any(t.id == actor.id for t in course_class.trainers)
 
 
-def can_enrol_self(actor: Any) -> bool:
-    return is_learner(actor) and actor.is_active
-
-
 def template_predicates() -> dict[str, Any]:
     """The predicates templates may call."""
     return {
@@ -95,5 +87,4 @@ def template_predicates() -> dict[str, Any]:
         "can_view_employee": can_view_employee,
         "can_manage_catalogue": can_manage_catalogue,
         "can_manage_class": can_manage_class,
-        "can_enrol_self": can_enrol_self,
     }

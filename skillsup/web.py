@@ -73,8 +73,3 @@ def refuse(error: DomainError, form: FlaskForm | None = None) -> None:
         form[error.field].errors = [*form[error.field].errors, str(error.message)]
     else:
         flash(str(error.message), "error")
-
-
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -95,10 +95,6 @@ class User(db.Model):
             and (self.company is None or self.company.is_active)
         )
 
-    @property
-    def display_role(self) -> str:
-        return self.role.value
-
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
 

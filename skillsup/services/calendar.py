@@ -11,7 +11,7 @@ import functools
 import secrets
 from collections.abc import Iterable
 
-from flask import current_app, url_for
+from flask import current_app
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -32,13 +32,6 @@ from ..timeutil import HONG_KONG, to_hk
 from . import audit
 
 PRODUCT_ID = "-//SkillsUp//Portal//EN"
-
-
-def ensure_token(user: User) -> str:
-    """The user's feed token, made on first use."""
-    if not user.calendar_token:
-        user.calendar_token = secrets.token_urlsafe(32)
-    return user.calendar_token
 
 
 def reset_token(user: User) -> str:
@@ -148,7 +141,3 @@ def class_calendar(course_class: CourseClass) -> bytes:
         .order_by(ClassSession.starts_at)
     ).all()
     return _build(f"SkillsUp: {course_class.code}", [(s, course_class) for s in rows])
-
-
-def feed_url(user: User) -> str:
-    return url_for("main.calendar_feed", token=ensure_token(user), _external=True)

@@ -203,16 +203,7 @@ def for_learner(learner_id: int) -> list[Certificate]:
 
 def can_download(user: Any, certificate: Certificate) -> bool:
     """The learner it was issued to, an HR officer of the learner's company, and admins."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if permissions.is_admin(user):
-        return True
-    learner = certificate.enrolment.learner
-    if permissions.is_learner(user):
-        return user.id == learner.id
-    if permissions.is_hr(user):
-        return user.company_id is not None and user.company_id == learner.company_id
-    return False
+    return permissions.can_view_employee(user, certificate.enrolment.learner)
 
 
 def can_revoke(user: Any) -> bool:

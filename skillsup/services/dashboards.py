@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -22,7 +22,6 @@ from ..models import (
     PartnerCompany,
     Role,
     User,
-    class_trainers,
     utcnow,
 )
 
@@ -47,81 +46,6 @@ def learner_upcoming_sessions(
         .where(
             Enrolment.learner_id == learner.id,
             Enrolment.status == EnrolmentStatus.CONFIRMED,
-            ClassSession.ends_at >= now,
-            ClassSession.is_cancelled.is_(False),
-            CourseClass.status != ClassStatus.CANCELLED,
-        )
-        .order_by(ClassSession.starts_at)
-        .limit(limit)
-    ).all()
-    return [UpcomingSession(s, c, course) for s, c, course in rows]
-
-
-@dataclass(frozen=True)
-class TrainerClassRow:
-    course_class: CourseClass
-    confirmed: int
-    waitlisted: int
-    next_session: datetime | None
-
-
-def trainer_classes(trainer: User, *, now: datetime | None = None) -> list[TrainerClassRow]:
-    """The trainer's classes with their counts and next session, soonest first."""
-    now = now or utcnow()
-    confirmed = (
-        select(func.count())
-        .where(Enrolment.class_id == CourseClass.id, Enrolment.status == EnrolmentStatus.CONFIRMED)
-        .scalar_subquery()
-    )
-    waitlisted = (
-        select(func.count())
-        .where(Enrolment.class_id == CourseClass.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
-        .scalar_subquery()
-    )
-    next_session = (
-        select(func.min(ClassSession.starts_at))
-        .where(
-            ClassSession.class_id == CourseClass.id,
-            ClassSession.starts_at >= now,
-            ClassSession.is_cancelled.is_(False),
-        )
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(CourseClass, confirmed, waitlisted, next_session)
-        .join(class_trainers, class_trainers.c.class_id == CourseClass.id)
-        .where(class_trainers.c.trainer_id == trainer.id)
-        .options(joinedload(CourseClass.course))
-        .order_by(CourseClass.starts_on, CourseClass.code)
-    ).all()
-    return [
-        TrainerClassRow(c, n_confirmed, n_waitlisted, _aware(next_at))
-        for c, n_confirmed, n_waitlisted, next_at in rows
-    ]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # An aggregate over a UTC column comes back without the column's type on SQLite.
-    from datetime import UTC
-
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def trainer_upcoming_sessions(
-    trainer: User, *, now: datetime | None = None, limit: int = 10
-) -> list[UpcomingSession]:
-    now = now or utcnow()
-    rows = db.session.execute(
-        select(ClassSession, CourseClass, Course)
-        .join(CourseClass, ClassSession.class_id == CourseClass.id)
-        .join(Course, CourseClass.course_id == Course.id)
-        .join(class_trainers, class_trainers.c.class_id == CourseClass.id)
-        .where(
-            class_trainers.c.trainer_id == trainer.id,
             ClassSession.ends_at >= now,
             ClassSession.is_cancelled.is_(False),
             CourseClass.status != ClassStatus.CANCELLED,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -125,7 +124,3 @@ def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
                 standing.absent_hours += hours
         result[enrolment_id] = standing
     return result
-
-
-def as_percent(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(round(value * 100, 1))
