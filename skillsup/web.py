@@ -67,8 +67,11 @@ def redirect_to_next(default: str) -> Response:
 
 def refuse(error: DomainError, form: FlaskForm | None = None) -> None:
     """A service refused the request: undo whatever it changed, so that nothing is half-saved,
-    and show why, on the form field the error names, else as a flash."""
+    and show why, on the form field the error names, else as a flash. Something the actor
+    may not see is simply not there: a 404."""
     db.session.rollback()
+    if error.status_code == 404:
+        abort(404)
     if form is not None and error.field and error.field in form:
         form[error.field].errors = [*form[error.field].errors, str(error.message)]
     else:

@@ -161,8 +161,6 @@ def deactivate_employee(user_id: int) -> str | Response:
     try:
         withdrawn = staff.deactivate_employee(_actor(), employee, form.reason.data or "")
     except DomainError as error:
-        if error.status_code == 404:
-            abort(404)
         refuse(error, form)
         if error.field:
             return _employee_page(employee, deactivate_form=form)
@@ -199,8 +197,6 @@ def reactivate_employee(user_id: int) -> str | Response:
     try:
         staff.reactivate_employee(_actor(), employee, form.reason.data or "")
     except DomainError as error:
-        if error.status_code == 404:
-            abort(404)
         refuse(error, form)
         if error.field:
             return _employee_page(employee, reactivate_form=form)
@@ -241,8 +237,6 @@ def nominate_employee(user_id: int) -> str | Response:
         field.errors = [*field.errors, str(error.message)]
         return _employee_page(employee, nominate_form=form)
     except DomainError as error:
-        if error.status_code == 404:
-            abort(404)
         refuse(error, form)
         return _employee_page(employee, nominate_form=form)
     message = _describe(employee.name, outcome.status, outcome.waitlist_position)
@@ -346,8 +340,6 @@ def nominate_staff(class_code: str) -> str | Response:
         db.session.rollback()
         return _class_page(course_class, refused=error)
     except DomainError as error:
-        if error.status_code == 404:
-            abort(404)
         refuse(error)
         return redirect(back)
     messages = [_describe(r.name, r.status, r.waitlist_position) for r in results]
