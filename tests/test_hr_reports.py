@@ -41,7 +41,7 @@ from skillsup.models import (
     SkillArea,
     User,
 )
-from skillsup.services import reports
+from skillsup.services import reports, staff
 from skillsup.services.enrolment import seats_used
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.reports import (
@@ -413,7 +413,7 @@ def test_only_hr_officers_get_reports(make, company, role):
     with pytest.raises(PermissionDenied):
         reports.staff_progress(user)
     with pytest.raises(PermissionDenied):
-        reports.company_departments(user)
+        staff.departments(user)
     with pytest.raises(PermissionDenied):
         reports.enrolments_export(user, YEAR_2025)
     with pytest.raises(PermissionDenied):
@@ -512,8 +512,8 @@ def test_staff_progress_by_department_and_by_class_start(scene):
 
 
 def test_departments_are_the_companys_own(scene):
-    assert reports.company_departments(scene.hr) == ["Cloud team", "Security"]
-    assert reports.company_departments(scene.other_hr) == ["Kowloon only"]
+    assert staff.departments(scene.hr) == ["Cloud team", "Security"]
+    assert staff.departments(scene.other_hr) == ["Kowloon only"]
 
 
 def test_sorting_staff_progress_keeps_rows_without_a_value_last(scene):

@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 from ..extensions import db
 from ..models import User
 from ..services import reports as report_service
+from ..services import staff as staff_service
 from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
 from .report_forms import ExportForm, ProgressFilterForm
 from .views import bp
@@ -63,7 +64,7 @@ def progress() -> tuple[str, int]:
         raise _bad_request(_("Sort in the order asc (ascending) or desc (descending)."))
 
     form = ProgressFilterForm(request.args)
-    form.set_departments(report_service.company_departments(me))
+    form.set_departments(staff_service.departments(me))
     status = 200
     department = None
     if form.validate():
@@ -102,7 +103,7 @@ def _export_form(me: User) -> ExportForm:
         request.args,
         data={"starts_on": period.starts_on, "ends_on": period.ends_on, "department": ""},
     )
-    form.set_departments(report_service.company_departments(me))
+    form.set_departments(staff_service.departments(me))
     return form
 
 

@@ -627,19 +627,6 @@ class StaffProgress:
         return self.at_risk_classes > 0
 
 
-def company_departments(actor: User) -> list[str]:
-    """The departments the actor's company's learners belong to, in order. One query."""
-    company_id = _company_id(actor)
-    return list(
-        db.session.scalars(
-            select(User.department)
-            .where(*_staff(company_id), User.department.is_not(None), User.department != "")
-            .distinct()
-            .order_by(User.department)
-        )
-    )
-
-
 def staff_progress(
     actor: User,
     *,
