@@ -31,16 +31,14 @@ from ..extensions import db
 from ..models import (
     CompanyDomain,
     Course,
-    CourseClass,
     CourseStatus,
-    Enrolment,
     PartnerCompany,
     Role,
     SeatQuota,
     User,
 )
 from . import accounts, audit
-from .enrolment import QUOTA_STATUSES, QuotaUse, seats_used
+from .enrolment import QuotaUse, seats_used, seats_used_by_quota
 from .errors import NotFound, PermissionDenied, ValidationFailed
 from .search import contains_pattern
 
@@ -203,20 +201,7 @@ def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
     company's staff's enrolments in :data:`~skillsup.services.enrolment.QUOTA_STATUSES` in
     classes that start within the period (and are of the quota's course, if it has one).
     """
-    used = (
-        select(func.count(Enrolment.id))
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(
-            User.company_id == SeatQuota.company_id,
-            Enrolment.status.in_(QUOTA_STATUSES),
-            CourseClass.starts_on >= SeatQuota.starts_on,
-            CourseClass.starts_on <= SeatQuota.ends_on,
-            or_(SeatQuota.course_id.is_(None), CourseClass.course_id == SeatQuota.course_id),
-        )
-        .correlate(SeatQuota)
-        .scalar_subquery()
-    )
+    used = seats_used_by_quota()
     rows = db.session.execute(
         select(SeatQuota, used)
         .where(SeatQuota.company_id == company.id)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ScalarSelect, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -340,9 +340,9 @@ class QuotaUse:
 
 
 def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False) -> list[QuotaUse]:
-    """The company's quotas that cover the class, with the seats each has used."""
+    """The company's quotas that cover the class, with the seats each has used, in one query."""
     statement = (
-        select(SeatQuota)
+        select(SeatQuota, seats_used_by_quota())
         .where(
             SeatQuota.company_id == company_id,
             SeatQuota.starts_on <= course_class.starts_on,
@@ -352,8 +352,10 @@ def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False
         .order_by(SeatQuota.id)
     )
     if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return [QuotaUse(quota, seats_used(quota)) for quota in db.session.scalars(statement)]
+        statement = statement.with_for_update(of=SeatQuota).execution_options(
+            populate_existing=True
+        )
+    return [QuotaUse(quota, int(used or 0)) for quota, used in db.session.execute(statement)]
 
 
 # A seat counts against the quota from the request (pending) to the end of the class: a
@@ -366,9 +368,32 @@ QUOTA_STATUSES = (
 )
 
 
+def seats_used_by_quota() -> ScalarSelect[int]:
+    """The seats a quota has used, as a subquery to select beside ``SeatQuota``: pending,
+    confirmed and finished enrolments of the company's staff in classes that start within
+    the quota's period (of the quota's course, if it has one). Waitlist places, withdrawals,
+    rejections and cancellations take no seat. :func:`seats_used` counts the same for one
+    quota."""
+    return (
+        select(func.count(Enrolment.id))
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(
+            User.company_id == SeatQuota.company_id,
+            Enrolment.status.in_(QUOTA_STATUSES),
+            CourseClass.starts_on >= SeatQuota.starts_on,
+            CourseClass.starts_on <= SeatQuota.ends_on,
+            (SeatQuota.course_id.is_(None)) | (CourseClass.course_id == SeatQuota.course_id),
+        )
+        .correlate(SeatQuota)
+        .scalar_subquery()
+    )
+
+
 def seats_used(quota: SeatQuota) -> int:
-    """Pending, confirmed and finished enrolments of the company's staff that the quota
-    covers; waitlist places, withdrawals, rejections and cancellations take no seat."""
+    """The seats ``quota`` has used, counted as :func:`seats_used_by_quota` counts them, for a
+    quota that may not be saved yet (a proposed change)."""
     statement = (
         select(func.count(Enrolment.id))
         .join(CourseClass, Enrolment.class_id == CourseClass.id)

@@ -37,7 +37,7 @@ from babel.dates import format_skeleton
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, extract, func, select
 from sqlalchemy.orm import contains_eager
 
 from .. import permissions
@@ -63,7 +63,7 @@ from ..models import (
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
 from . import audit
-from .enrolment import QUOTA_STATUSES, QuotaUse
+from .enrolment import QuotaUse, seats_used_by_quota
 from .errors import PermissionDenied
 from .progress import ATTENDED, standings
 
@@ -426,21 +426,7 @@ def _last_day_of_month(day: date) -> date:
 def quota_uses_in_period(company_id: int, period: Period) -> list[QuotaUse]:
     """The company's quotas whose periods overlap ``period``, each with its seats used, in one
     query. Seats are counted as :func:`skillsup.services.enrolment.seats_used` counts them."""
-    used = (
-        select(func.count(Enrolment.id))
-        .select_from(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(
-            User.company_id == SeatQuota.company_id,
-            Enrolment.status.in_(QUOTA_STATUSES),
-            CourseClass.starts_on >= SeatQuota.starts_on,
-            CourseClass.starts_on <= SeatQuota.ends_on,
-            or_(SeatQuota.course_id.is_(None), CourseClass.course_id == SeatQuota.course_id),
-        )
-        .correlate(SeatQuota)
-        .scalar_subquery()
-    )
+    used = seats_used_by_quota()
     rows = db.session.execute(
         select(SeatQuota, used)
         .outerjoin(Course, SeatQuota.course_id == Course.id)
