@@ -8,8 +8,6 @@ import click
 from flask import Flask
 
 from .extensions import db
-from .models import Role, User, utcnow
-from .services import passwords
 from .services.errors import DomainError
 
 
@@ -40,25 +38,17 @@ def seed_demo_command() -> None:
 @click.option("--name", prompt=True, help="The admin's full name.")
 def create_admin_command(email: str, name: str) -> None:
     """Create an institute admin account, asking for its password."""
-    from .services.accounts import find_user_by_email
+    from .services import accounts
 
-    if find_user_by_email(email) is not None:
+    if accounts.find_user_by_email(email) is not None:
         raise click.ClickException(f"{email} already has an account.")
     password = getpass.getpass("Password: ")
     if password != getpass.getpass("Repeat the password: "):
         raise click.ClickException("The passwords do not match.")
     try:
-        passwords.check_password_policy(password, email=email, name=name)
+        user = accounts.create_admin(email, name, password)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
-    user = User(
-        email=email,
-        name=name,
-        role=Role.ADMIN,
-        password_hash=passwords.hash_password(password),
-        email_confirmed_at=utcnow(),
-    )
-    db.session.add(user)
     db.session.commit()
     click.echo(f"Created admin {user.email}.")
 

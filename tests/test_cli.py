@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from skillsup.extensions import db
-from skillsup.models import Enrolment, EnrolmentSource, EnrolmentStatus
+from skillsup.models import Enrolment, EnrolmentSource, EnrolmentStatus, Role, User
+from skillsup.services import audit
 
 
 def test_enrol_command_goes_through_the_enrolment_rules(app, make, admin, learner):
@@ -39,3 +41,40 @@ def test_enrol_command_refuses_a_non_admin(app, make, learner, hr_officer):
     )
     assert result.exit_code == 1
     assert db.session.scalar(select(Enrolment)) is None
+
+
+def _typed_passwords(monkeypatch: pytest.MonkeyPatch, *typed: str) -> None:
+    answers = iter(typed)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+
+
+def test_create_admin_command_makes_a_confirmed_admin_under_the_rules(app, monkeypatch):
+    _typed_passwords(monkeypatch, "harbour-lights-2031", "harbour-lights-2031")
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", " Ada.Admin@SkillsUp.test ", "--name", " Ada Admin "]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    assert (admin.email, admin.name) == ("ada.admin@skillsup.test", "Ada Admin")
+    assert admin.email_confirmed_at is not None
+    assert [e.action for e in audit.entries_for("users", admin.id)] == ["account.created"]
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "password", "message"),
+    [
+        ("not-an-address", "Ada", "harbour-lights-2031", "Enter a valid e-mail address."),
+        ("ada@skillsup.test", "  ", "harbour-lights-2031", "Enter the person's full name."),
+        ("ada@skillsup.test", "Ada", "password", "password"),
+    ],
+)
+def test_create_admin_command_refuses_bad_input_and_creates_nothing(
+    app, monkeypatch, email, name, password, message
+):
+    _typed_passwords(monkeypatch, password, password)
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", email, "--name", name])
+    assert result.exit_code == 1
+    assert message in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.role == Role.ADMIN)) is None

@@ -124,6 +124,37 @@ def register_learner(email: str, name: str, password: str) -> User | None:
     return user
 
 
+def create_admin(email: str, name: str, password: str) -> User:
+    """Create an institute admin with a password, from the command line of the server (the
+    first admin cannot be invited by anyone). The address is taken as confirmed.
+
+    Raises :class:`ValidationFailed` for an invalid address or a missing name,
+    :class:`EmailTaken` when the address has an account, :class:`WeakPassword`.
+    """
+    email = normalise_email(email)
+    name = name.strip()
+    if not is_valid_email(email):
+        raise ValidationFailed(_l("Enter a valid e-mail address."), field="email")
+    if not name:
+        raise ValidationFailed(_l("Enter the person's full name."), field="name")
+    if find_user_by_email(email) is not None:
+        raise EmailTaken(
+            _l("Someone with this e-mail address already has an account."), field="email"
+        )
+    passwords.check_password_policy(password, email=email, name=name)
+    user = User(
+        email=email,
+        name=name,
+        role=Role.ADMIN,
+        password_hash=passwords.hash_password(password),
+        email_confirmed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(None, "account.created", user, f"created admin {email} from the command line")
+    return user
+
+
 def confirm_email(token: str) -> User:
     """Mark the address of the token's user confirmed. Raises :class:`InvalidToken`."""
     user = user_for_token(token, Purpose.CONFIRM_EMAIL)
