@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from .extensions import db
-from .models import Role
+from .models import Role, User
 from .services.errors import DomainError
 
 HOME_ENDPOINTS = {
@@ -63,6 +64,18 @@ def is_safe_next(target: str | None) -> bool:
 def redirect_to_next(default: str) -> Response:
     target = request.values.get("next")
     return redirect(target if is_safe_next(target) else default)
+
+
+def current_actor() -> User:
+    """The signed-in user as the services take them (the model, not Flask-Login's proxy)."""
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def bad_request(reason: str) -> NoReturn:
+    """Answer 400 with ``reason`` shown on the error page (for input no form of ours sends)."""
+    error = BadRequest(description=reason)
+    error.skillsup_reason = True  # type: ignore[attr-defined]
+    raise error
 
 
 def refuse(error: DomainError, form: FlaskForm | None = None) -> None:

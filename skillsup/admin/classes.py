@@ -7,19 +7,18 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, User
+from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
 from ..services import audit
 from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
 from ..services.classes import ClassListRow, ScheduleChange, StatusAction
 from ..services.errors import DomainError
-from ..web import refuse
+from ..web import current_actor, refuse
 from .class_forms import (
     ActionForm,
     CancelClassForm,
@@ -40,10 +39,6 @@ class _RowPagination(SelectPagination):
     def _query_items(self) -> list[Any]:
         statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
         return [ClassListRow(*row) for row in self._query_args["session"].execute(statement)]
-
-
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _class_or_404(class_id: int) -> CourseClass:
@@ -133,7 +128,7 @@ def class_create() -> str | Response:
         form.course_id.data = request.args.get("course_id", 0, type=int)
     if form.validate_on_submit():
         try:
-            course_class = class_service.create_class(_actor(), form.to_data())
+            course_class = class_service.create_class(current_actor(), form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -159,7 +154,7 @@ def class_edit(class_id: int) -> str | Response:
         form.fill_from(course_class)
     if form.validate_on_submit():
         try:
-            update = class_service.update_class(_actor(), course_class, form.to_data())
+            update = class_service.update_class(current_actor(), course_class, form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -238,7 +233,7 @@ def session_add(class_id: int) -> str | Response:
     form = _session_form()
     if form.validate_on_submit():
         try:
-            change = class_service.add_session(_actor(), course_class, form.to_data())
+            change = class_service.add_session(current_actor(), course_class, form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -257,7 +252,7 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         form.fill_from(session)
     if form.validate_on_submit():
         try:
-            change = class_service.update_session(_actor(), session, form.to_data())
+            change = class_service.update_session(current_actor(), session, form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -282,7 +277,7 @@ def session_delete(class_id: int, session_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        change = class_service.remove_session(_actor(), session)
+        change = class_service.remove_session(current_actor(), session)
     except DomainError as error:
         refuse(error)
     else:
@@ -297,7 +292,7 @@ def sessions_generate(class_id: int) -> str | Response:
     form = _series_form()
     if form.validate_on_submit():
         try:
-            change = class_service.generate_sessions(_actor(), course_class, form.to_spec())
+            change = class_service.generate_sessions(current_actor(), course_class, form.to_spec())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -342,7 +337,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     elif not ActionForm().validate_on_submit():
         abort(400)
     try:
-        change = class_service.change_status(_actor(), course_class, status_action, reason)
+        change = class_service.change_status(current_actor(), course_class, status_action, reason)
     except DomainError as error:
         refuse(error, cancel_form)
         if error.field in cancel_form:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -14,7 +13,7 @@ from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.enrolment import seats_used
 from ..services.errors import DomainError
-from ..web import refuse
+from ..web import current_actor, refuse
 from .company_forms import (
     CompanyActionForm,
     CompanyFilterForm,
@@ -26,10 +25,6 @@ from .company_forms import (
 from .views import bp
 
 PER_PAGE = 25
-
-
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _company_or_404(company_id: int) -> PartnerCompany:
@@ -100,7 +95,7 @@ def company_new() -> str | Response:
     form = CompanyForm()
     if form.validate_on_submit():
         try:
-            company = company_service.create_company(_actor(), form.company_data())
+            company = company_service.create_company(current_actor(), form.company_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -117,7 +112,7 @@ def company_edit(company_id: int) -> str | Response:
     if form.validate_on_submit():
         was_active = company.is_active
         try:
-            changes = company_service.update_company(_actor(), company, form.company_data())
+            changes = company_service.update_company(current_actor(), company, form.company_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -176,7 +171,7 @@ def company_quota_add(company_id: int) -> str | Response:
     form = _quota_form()
     if form.validate_on_submit():
         try:
-            quota = company_service.add_quota(_actor(), company, form.quota_data())
+            quota = company_service.add_quota(current_actor(), company, form.quota_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -195,7 +190,7 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
         form.fill_from(quota)
     if form.validate_on_submit():
         try:
-            changes = company_service.update_quota(_actor(), quota, form.quota_data())
+            changes = company_service.update_quota(current_actor(), quota, form.quota_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -222,7 +217,7 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
         abort(400)
     label = quota.label
     try:
-        company_service.remove_quota(_actor(), quota)
+        company_service.remove_quota(current_actor(), quota)
     except DomainError as error:
         refuse(error)
     else:
@@ -241,7 +236,7 @@ def company_hr_invite(company_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             officer = company_service.invite_hr_officer(
-                _actor(), company, name=form.name.data or "", email=form.email.data or ""
+                current_actor(), company, name=form.name.data or "", email=form.email.data or ""
             )
         except DomainError as error:
             refuse(error, form)
@@ -275,7 +270,7 @@ def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
     if not CompanyActionForm().validate_on_submit():
         abort(400)
     try:
-        changed = company_service.set_hr_officer_active(_actor(), company, user, active)
+        changed = company_service.set_hr_officer_active(current_actor(), company, user, active)
     except DomainError as error:
         refuse(error)
     else:

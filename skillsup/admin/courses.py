@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Field
 
@@ -16,15 +15,11 @@ from ..extensions import db
 from ..models import Course, CourseStatus, SkillArea, User
 from ..services import audit, courses
 from ..services.errors import DomainError
-from ..web import refuse
+from ..web import current_actor, refuse
 from .course_forms import CourseActionForm, CourseFilterForm, CourseForm, course_form_data
 from .views import bp
 
 E = TypeVar("E", bound=enum.Enum)
-
-
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _enum_or_none(enum_class: type[E], field: Field) -> E | None:
@@ -67,7 +62,7 @@ def new_course() -> str | Response:
     form.set_prerequisite_choices(courses.prerequisite_choices())
     if form.validate_on_submit():
         try:
-            course = courses.create_course(_actor(), form.course_data())
+            course = courses.create_course(current_actor(), form.course_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -96,7 +91,7 @@ def edit_course(course_id: int) -> str | Response:
     form.set_prerequisite_choices(courses.prerequisite_choices(course))
     if form.validate_on_submit():
         try:
-            courses.update_course(_actor(), course, form.course_data())
+            courses.update_course(current_actor(), course, form.course_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -143,7 +138,7 @@ def _change_status(
     if not form.validate_on_submit():
         abort(400)
     try:
-        change(_actor(), course)
+        change(current_actor(), course)
     except DomainError as error:
         refuse(error)
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -12,7 +11,7 @@ from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment as enrolments
 from ..services.accounts import find_user_by_email
 from ..services.errors import DomainError
-from ..web import refuse
+from ..web import current_actor, refuse
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 from .views import bp
 
@@ -31,7 +30,7 @@ def class_enrol(class_id: int) -> Response:
         return redirect(back)
     try:
         outcome = enrolments.request_enrolment(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
+            current_actor(),  # type: ignore[attr-defined]
             learner,
             course_class,
             EnrolmentSource.ADMIN,
@@ -55,7 +54,7 @@ def enrolment_withdraw(enrolment_id: int) -> Response:
         return redirect(back)
     try:
         enrolments.withdraw(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
+            current_actor(),  # type: ignore[attr-defined]
             enrolment,
             form.reason.data or "",
         )
@@ -72,7 +71,7 @@ def enrolment_approve(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
     try:
-        outcome = enrolments.approve(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
+        outcome = enrolments.approve(current_actor(), enrolment)  # type: ignore[attr-defined]
     except DomainError as error:
         refuse(error)
     else:

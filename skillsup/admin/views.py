@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -12,7 +11,7 @@ from ..extensions import db
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..services.errors import DomainError
-from ..web import redirect_to_next, refuse, require_roles
+from ..web import current_actor, redirect_to_next, refuse, require_roles
 from .forms import InviteUserForm, ReasonForm, UserFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,7 +45,7 @@ def invite_user() -> str | Response:
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
         try:
             accounts.invite_user(
-                current_user._get_current_object(),  # type: ignore[attr-defined]
+                current_actor(),  # type: ignore[attr-defined]
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=Role(form.role.data),
@@ -81,7 +80,7 @@ def _set_active(user_id: int, *, active: bool) -> Response:
         abort(400)
     try:
         accounts.set_active(
-            current_user._get_current_object(),
+            current_actor(),
             user,
             active,  # type: ignore[attr-defined]
             form.reason.data or "",

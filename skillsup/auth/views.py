@@ -22,7 +22,7 @@ from ..models import normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
-from ..web import home_url_for, redirect_to_next, refuse
+from ..web import current_actor, home_url_for, redirect_to_next, refuse
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -102,7 +102,7 @@ def login() -> str | Response:
 def logout() -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        user = current_actor()
         accounts.end_all_sessions(user)
         db.session.commit()
         current_app.logger.info("logout: user %s", user.id)
@@ -228,7 +228,7 @@ def update_profile() -> str | Response:
     profile_form = ProfileForm()
     if profile_form.validate_on_submit():
         accounts.update_preferences(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
+            current_actor(),  # type: ignore[attr-defined]
             name=profile_form.name.data or "",
             preferred_language=profile_form.preferred_language.data,
             wants_reminders=bool(profile_form.wants_reminders.data),
@@ -245,7 +245,7 @@ def update_profile() -> str | Response:
 def change_password() -> str | Response:
     password_form = ChangePasswordForm()
     if password_form.validate_on_submit():
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        user = current_actor()
         try:
             accounts.change_password(
                 user, password_form.current_password.data or "", password_form.password.data or ""
@@ -270,7 +270,7 @@ def calendar_feed() -> Response:
     """Create the private calendar feed address, or replace it with a new one."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_actor()
     had_one = bool(user.calendar_token)
     calendar.reset_token(user)
     db.session.commit()
@@ -282,7 +282,7 @@ def calendar_feed() -> Response:
 
 
 def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) -> str:
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_actor()
     feed_url = None
     if user.calendar_token:
         feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True)

@@ -13,10 +13,10 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ..extensions import db
-from ..models import Certificate, User
+from ..models import Certificate
 from ..services import certificates
 from ..services.errors import DomainError
-from ..web import refuse
+from ..web import current_actor, refuse
 
 bp = Blueprint("certificates", __name__)
 
@@ -36,10 +36,6 @@ class RevokeForm(FlaskForm):
         ],
         description=_l("Kept in the audit log; the public page shows only the date."),
     )
-
-
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _not_found() -> tuple[str, int]:
@@ -97,7 +93,7 @@ def revoke(certificate_id: int) -> Response:
             flash(str(error), "error")
         return redirect(url_for(".verify", code=code))
     try:
-        certificates.revoke(_actor(), certificate, form.reason.data or "")
+        certificates.revoke(current_actor(), certificate, form.reason.data or "")
     except DomainError as error:
         refuse(error)
     else:

@@ -11,13 +11,12 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -26,7 +25,7 @@ from ..services import csvfiles, imports
 from ..services.csvfiles import Column, CsvTable
 from ..services.errors import DomainError
 from ..services.imports import ImportPreview, Outcome
-from ..web import refuse
+from ..web import bad_request, current_actor, refuse
 from .import_forms import CsvUploadForm, ImportConfirmForm
 from .views import bp
 
@@ -106,16 +105,12 @@ def nominations_import_sample() -> Response:
 # ---------------------------------------------------------------------------------------------
 
 
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 def _upload(spec: _Import) -> str | Response:
     form = CsvUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
         filename = _display_name(upload.filename)
-        me = _actor()
+        me = current_actor()
         try:
             # One byte more than allowed is enough to tell that the file is too large.
             data = upload.read(csvfiles.MAX_FILE_BYTES + 1)
@@ -134,8 +129,8 @@ def _upload(spec: _Import) -> str | Response:
 def _confirm(spec: _Import) -> str | Response:
     form = ImportConfirmForm()
     if not form.validate_on_submit():
-        _bad_request(_("The form came without the rows to import. Upload the file again."))
-    me = _actor()
+        bad_request(_("The form came without the rows to import. Upload the file again."))
+    me = current_actor()
     try:
         signed = imports.unsign(me, spec.kind, form.payload.data or "")
     except imports.ImportExpired as error:
@@ -143,7 +138,7 @@ def _confirm(spec: _Import) -> str | Response:
         return redirect(url_for(spec.upload_endpoint))
     except imports.ImportTampered as error:
         current_app.logger.warning("rejected %s import data from user %s", spec.kind, me.id)
-        _bad_request(str(error.message))
+        bad_request(str(error.message))
     try:
         done = spec.apply(me, signed.rows, expected=signed.expected, filename=signed.filename)
     except imports.ImportChanged as error:
@@ -217,9 +212,3 @@ def _domains() -> list[str]:
 def _display_name(filename: str | None) -> str:
     """The uploaded file's own name, without any folder, for the page and the audit log."""
     return PurePosixPath((filename or "").replace("\\", "/")).name[:120]
-
-
-def _bad_request(reason: str) -> NoReturn:
-    error = BadRequest(description=reason)
-    error.skillsup_reason = True  # type: ignore[attr-defined]
-    raise error

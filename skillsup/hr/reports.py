@@ -6,31 +6,20 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
-from werkzeug.exceptions import BadRequest
 
 from ..extensions import db
 from ..models import User
 from ..services import reports as report_service
 from ..services import staff as staff_service
 from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
+from ..web import bad_request, current_actor
 from .report_forms import ExportForm, ProgressFilterForm
 from .views import bp
 
 PROGRESS_PER_PAGE = 25
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-def _bad_request(reason: str) -> BadRequest:
-    error = BadRequest(description=reason)
-    error.skillsup_reason = True  # type: ignore[attr-defined]
-    return error
 
 
 class RowPage(Pagination):
@@ -55,13 +44,13 @@ class RowPage(Pagination):
 @bp.get("/progress")
 def progress() -> tuple[str, int]:
     """One row per employee, sortable by each column and filterable by department."""
-    me = _actor()
+    me = current_actor()
     sort = request.args.get("sort", "name")
     if sort not in PROGRESS_SORTS:
-        raise _bad_request(_("The table cannot be sorted that way: choose a column heading."))
+        bad_request(_("The table cannot be sorted that way: choose a column heading."))
     direction = request.args.get("dir", PROGRESS_SORTS[sort])
     if direction not in ("asc", "desc"):
-        raise _bad_request(_("Sort in the order asc (ascending) or desc (descending)."))
+        bad_request(_("Sort in the order asc (ascending) or desc (descending)."))
 
     form = ProgressFilterForm(request.args)
     form.set_departments(staff_service.departments(me))
@@ -110,7 +99,7 @@ def _export_form(me: User) -> ExportForm:
 @bp.get("/reports")
 def reports_index() -> str:
     """Choose a date range and a department, then a report and a format to download."""
-    return render_template("hr/reports/index.html", form=_export_form(_actor()))
+    return render_template("hr/reports/index.html", form=_export_form(current_actor()))
 
 
 @bp.get("/reports/progress.csv")
@@ -135,7 +124,7 @@ def enrolments_xlsx() -> Response | tuple[str, int]:
 
 def _export(report: str, file_format: str) -> Response | tuple[str, int]:
     """Stream a report: CSV row batch by row batch; Excel from a temporary file, in chunks."""
-    me = _actor()
+    me = current_actor()
     form = _export_form(me)
     if not form.validate():
         return render_template("hr/reports/index.html", form=form), 400

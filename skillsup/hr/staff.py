@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
@@ -20,7 +19,7 @@ from ..services import staff
 from ..services.enrolment import EnrolmentRefused
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
-from ..web import refuse
+from ..web import current_actor, refuse
 from .staff_forms import (
     CandidateFilterForm,
     ClassSearchForm,
@@ -35,10 +34,6 @@ from .views import bp
 PER_PAGE = staff.PER_PAGE
 
 
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 def _page_number() -> int:
     """The ``page`` query argument: a whole number from 1, else the first page."""
     value = request.args.get("page", "")
@@ -51,7 +46,7 @@ def _clean(field: Field) -> str:
 
 
 def _employee_or_404(user_id: int) -> User:
-    employee = staff.find_employee(_actor(), user_id)
+    employee = staff.find_employee(current_actor(), user_id)
     if employee is None:
         abort(404)
     return employee
@@ -70,7 +65,7 @@ def _class_or_404(class_code: str) -> CourseClass:
 
 @bp.get("/staff")
 def staff_list() -> str:
-    me = _actor()
+    me = current_actor()
     form = StaffFilterForm(request.args)
     form.set_departments(staff.departments(me))
     form.validate()
@@ -118,7 +113,7 @@ def _employee_page(
     reactivate_form: ReactivateForm | None = None,
     nominate_form: NominateEmployeeForm | None = None,
 ) -> str:
-    me = _actor()
+    me = current_actor()
     record = staff.employee_record(me, employee)
     if nominate_form is None:
         nominate_form = NominateEmployeeForm(formdata=None)
@@ -159,7 +154,7 @@ def deactivate_employee(user_id: int) -> str | Response:
     if not form.validate_on_submit():
         return _employee_page(employee, deactivate_form=form)
     try:
-        withdrawn = staff.deactivate_employee(_actor(), employee, form.reason.data or "")
+        withdrawn = staff.deactivate_employee(current_actor(), employee, form.reason.data or "")
     except DomainError as error:
         refuse(error, form)
         if error.field:
@@ -195,7 +190,7 @@ def reactivate_employee(user_id: int) -> str | Response:
     if not form.validate_on_submit():
         return _employee_page(employee, reactivate_form=form)
     try:
-        staff.reactivate_employee(_actor(), employee, form.reason.data or "")
+        staff.reactivate_employee(current_actor(), employee, form.reason.data or "")
     except DomainError as error:
         refuse(error, form)
         if error.field:
@@ -231,7 +226,7 @@ def nominate_employee(user_id: int) -> str | Response:
         field.errors = [*field.errors, missing]
         return _employee_page(employee, nominate_form=form)
     try:
-        outcome = staff.nominate_employee(_actor(), employee, course_class)
+        outcome = staff.nominate_employee(current_actor(), employee, course_class)
     except EnrolmentRefused as error:
         db.session.rollback()
         field.errors = [*field.errors, str(error.message)]
@@ -264,7 +259,7 @@ def _describe(name: str, status: EnrolmentStatus | None, position: int | None) -
 
 @bp.get("/classes")
 def class_list() -> str:
-    me = _actor()
+    me = current_actor()
     form = ClassSearchForm(request.args)
     form.validate()
     q = _clean(form.q)
@@ -289,7 +284,7 @@ def _class_page(
     *,
     refused: NominationsRefused | None = None,
 ) -> str:
-    me = _actor()
+    me = current_actor()
     filter_form = CandidateFilterForm(request.args)
     filter_form.set_departments(staff.departments(me))
     filter_form.validate()
@@ -335,7 +330,7 @@ def nominate_staff(class_code: str) -> str | Response:
         flash(_("Choose at least one employee from the list."), "error")
         return redirect(back)
     try:
-        results = staff.nominate_employees(_actor(), course_class, form.employee_ids.data)
+        results = staff.nominate_employees(current_actor(), course_class, form.employee_ids.data)
     except NominationsRefused as error:
         db.session.rollback()
         return _class_page(course_class, refused=error)

@@ -24,7 +24,7 @@ from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
 from ..services.errors import DomainError
-from ..web import redirect_to_next, refuse, require_roles
+from ..web import current_actor, redirect_to_next, refuse, require_roles
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
@@ -35,7 +35,7 @@ bp.before_request(require_roles(Role.HR))
 @bp.get("/")
 def dashboard() -> tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
-    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    me = current_actor()
     cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
     periods = report_service.company_periods(me, max_age=cache_seconds)
     form = PeriodForm(request.args)
@@ -66,7 +66,7 @@ def invite_employee() -> str | Response:
     if form.validate_on_submit():
         try:
             accounts.invite_user(
-                current_user._get_current_object(),  # type: ignore[attr-defined]
+                current_actor(),  # type: ignore[attr-defined]
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=Role.LEARNER,
@@ -97,7 +97,7 @@ def decide() -> Response:
     if not form.validate_on_submit() or not form.enrolment_ids.data:
         flash(_("Choose at least one request."), "error")
         return redirect(url_for("hr.approvals"))
-    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    me = current_actor()
     done = 0
     try:
         for enrolment_id in form.enrolment_ids.data:
@@ -122,7 +122,7 @@ def decide() -> Response:
 
 @bp.post("/enrolments/<int:enrolment_id>/withdraw")
 def withdraw(enrolment_id: int) -> Response:
-    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    me = current_actor()
     enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
     if enrolment is None:
         abort(404)

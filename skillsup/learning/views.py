@@ -12,7 +12,7 @@ from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
 from ..services.errors import DomainError
-from ..web import refuse, require_roles
+from ..web import current_actor, refuse, require_roles
 from .forms import ActionForm
 
 bp = Blueprint("learning", __name__)
@@ -37,7 +37,7 @@ def enrol(class_code: str) -> Response:
     course_code = course_class.course.code
     if not ActionForm().validate_on_submit():
         abort(400)
-    me = current_user._get_current_object()  # type: ignore[attr-defined]
+    me = current_actor()
     try:
         outcome = enrolments.request_enrolment(me, me, course_class, EnrolmentSource.SELF)
     except DomainError as error:
@@ -59,7 +59,7 @@ def withdraw(enrolment_id: int) -> Response:
         abort(400)
     code = enrolment.course_class.code
     try:
-        enrolments.withdraw(current_user._get_current_object(), enrolment)  # type: ignore[attr-defined]
+        enrolments.withdraw(current_actor(), enrolment)  # type: ignore[attr-defined]
     except DomainError as error:
         refuse(error)
     else:

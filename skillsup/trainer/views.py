@@ -11,16 +11,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
-from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..labels import label
-from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role, User
+from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role
 from ..services import rosters
 from ..services.errors import DomainError, NotFound
-from ..web import refuse, require_roles
+from ..web import bad_request, current_actor, refuse, require_roles
 from .forms import ActionForm
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
@@ -32,13 +30,9 @@ PASSED_PREFIX = "passed-"
 PASSED_VALUES = {"pass": True, "fail": False, "": None}
 
 
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 def _class_or_404(class_code: str) -> CourseClass:
     try:
-        return rosters.load_class(_actor(), class_code)
+        return rosters.load_class(current_actor(), class_code)
     except NotFound:
         abort(404)
 
@@ -50,23 +44,17 @@ def _session_or_404(course_class: CourseClass, session_id: int) -> ClassSession:
         abort(404)
 
 
-def _bad_request(reason: str) -> BadRequest:
-    error = BadRequest(description=reason)
-    error.skillsup_reason = True  # type: ignore[attr-defined]
-    return error
-
-
 def _enrolment_id(key: str, prefix: str) -> int:
     suffix = key[len(prefix) :]
     if not (suffix.isascii() and suffix.isdigit()) or len(suffix) > 18:
-        raise _bad_request(_("The form names a learner that is not in this class."))
+        bad_request(_("The form names a learner that is not in this class."))
     return int(suffix)
 
 
 def _single_value(key: str) -> str:
     values = request.form.getlist(key)
     if len(values) != 1:
-        raise _bad_request(_("The form gives more than one answer for a learner."))
+        bad_request(_("The form gives more than one answer for a learner."))
     return values[0]
 
 
@@ -75,7 +63,7 @@ def _single_value(key: str) -> str:
 
 @bp.get("/")
 def home() -> str:
-    return render_template("trainer/home.html", home=rosters.trainer_home(_actor()))
+    return render_template("trainer/home.html", home=rosters.trainer_home(current_actor()))
 
 
 # Roster ------------------------------------------------------------------------------------
@@ -150,7 +138,7 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
             abort(400)
         chosen = _submitted_marks()
         try:
-            changes = rosters.record_attendance(_actor(), session, chosen)
+            changes = rosters.record_attendance(current_actor(), session, chosen)
         except DomainError as error:
             refuse(error)
             status_code = error.status_code
@@ -219,7 +207,7 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
             abort(400)
         entries, submitted = _submitted_results()
         try:
-            changes = rosters.record_results(_actor(), course_class, entries)
+            changes = rosters.record_results(current_actor(), course_class, entries)
         except rosters.InvalidResults as error:
             db.session.rollback()
             errors = error.errors
@@ -266,7 +254,7 @@ def close(class_code: str) -> str | Response:
             abort(400)
         code = course_class.code
         try:
-            result = rosters.close_class(_actor(), course_class)
+            result = rosters.close_class(current_actor(), course_class)
         except DomainError as error:
             refuse(error)
             return redirect(url_for(".close", class_code=code))
