@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -113,7 +114,8 @@ def _init_login(app: Flask) -> None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # The company comes in the same query: can_log_in and most pages read it.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.company)])
         if user is None or user.session_version != int(version) or not user.can_log_in:
             return None
         return user

@@ -1166,3 +1166,16 @@ class TestSmtpDown:
         assert outbox == []  # nothing was delivered ...
         user = db.session.scalar(select(User).where(User.email == "bob.lee@harbour-it.test"))
         assert user is not None  # ... but the registration stands
+
+
+def test_a_signed_in_request_loads_the_user_and_their_company_in_one_query(
+    client, login_as, learner
+):
+    from .test_catalogue import count_queries
+
+    login_as(learner)
+    with count_queries() as statements:
+        response = client.get("/")
+    assert response.status_code == 302  # to the learner's home page
+    assert len(statements) == 1, statements
+    assert "FROM users" in statements[0] and "partner_companies" in statements[0]
