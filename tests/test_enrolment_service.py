@@ -342,7 +342,9 @@ def test_a_learner_refused_by_their_own_records_never_waits_for_the_class_lock(
     locked: list[int] = []
     lock_class = service._lock_class
     monkeypatch.setattr(
-        service, "_lock_class", lambda class_id: locked.append(class_id) or lock_class(class_id)
+        service,
+        "_lock_class",
+        lambda class_id, *args: locked.append(class_id) or lock_class(class_id, *args),
     )
     course_class = _class(make, capacity=5)
     learner = make.user(company=company)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -198,6 +199,24 @@ def test_my_learning_runs_a_fixed_number_of_queries(client, make, login_as, lear
     with count_queries() as many:
         client.get("/my-learning")
     assert len(few) == len(many)
+
+
+@pytest.mark.parametrize("capacity", [1, 0], ids=["confirmed", "waitlisted"])
+def test_an_enrolment_request_reads_the_course_and_the_enrolment_no_more_than_once(
+    client, make, login_as, learner, capacity
+):
+    course_class = make.course_class(capacity=capacity, sessions=2)
+    login_as(learner)
+    with count_queries() as statements:
+        response = client.post(f"/classes/{course_class.code}/enrol")
+    assert response.status_code == 302
+    reads = [" ".join(s.split()) for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The class comes with its course; its lock reloads the class alone.
+    assert not [s for s in reads if re.match(r"SELECT courses\.id\b.* FROM courses\b", s)]
+    assert len([s for s in reads if " FROM classes " in s and "JOIN courses" in s]) == 1
+    # Read once to find a duplicate; the outcome is told before the commit, so the
+    # enrolment is not read back after it.
+    assert len([s for s in reads if s.startswith("SELECT enrolments.id, enrolments.")]) == 1
 
 
 # HR approvals -----------------------------------------------------------------------------

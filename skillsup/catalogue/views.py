@@ -88,10 +88,7 @@ def course_list() -> str:
 @bp.get("/classes/<class_code>/calendar.ics")
 def class_calendar(class_code: str) -> Response:
     course_class = enrolment.find_class_by_code(class_code)
-    if (
-        course_class is None
-        or catalogue.find_course(course_class.course.code, current_user) is None
-    ):
+    if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
         abort(404)
     response = Response(calendar.class_calendar(course_class), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{course_class.code}.ics"'

@@ -29,10 +29,7 @@ def my_learning() -> str:
 def enrol(class_code: str) -> Response:
     course_class = enrolments.find_class_by_code(class_code)
     # A class of a course the learner cannot see is as good as missing.
-    if (
-        course_class is None
-        or catalogue.find_course(course_class.course.code, current_user) is None
-    ):
+    if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
         abort(404)
     course_code = course_class.course.code
     if not ActionForm().validate_on_submit():
@@ -44,8 +41,8 @@ def enrol(class_code: str) -> Response:
         refuse(error)
     else:
         message = str(enrolments.describe(outcome))
-        db.session.commit()
         category = "success" if outcome.status == EnrolmentStatus.CONFIRMED else "info"
+        db.session.commit()
         flash(message, category)
     return redirect(url_for("catalogue.course_detail", code=course_code))
 

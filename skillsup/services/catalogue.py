@@ -270,11 +270,14 @@ def find_course(code: str, viewer: object) -> Course | None:
         .where(Course.code == code.strip().upper())
         .options(selectinload(Course.prerequisites))
     )
-    if course is None:
-        return None
-    if course.status != CourseStatus.PUBLISHED and not permissions.is_admin(viewer):
+    if course is None or not can_see_course(course, viewer):
         return None
     return course
+
+
+def can_see_course(course: Course, viewer: object) -> bool:
+    """Published courses are for everyone; drafts and archived courses for admins only."""
+    return course.status == CourseStatus.PUBLISHED or permissions.is_admin(viewer)
 
 
 def course_page(

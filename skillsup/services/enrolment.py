@@ -134,7 +134,7 @@ def request_enrolment(
     # the class and the quota are checked again under their locks.
     _check_class_open(course_class, now)
     _check_learner(learner, course_class)
-    locked = _lock_class(course_class.id)
+    locked = _lock_class(course_class.id, course_class.course)
     _check_class_open(locked, now)
     _check_quota(learner, locked)
 
@@ -229,7 +229,12 @@ def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
         raise PermissionDenied()
 
 
-def _lock_class(class_id: int) -> CourseClass:
+def _lock_class(class_id: int, course: Course | None = None) -> CourseClass:
+    """The class, reloaded under a row lock held until the transaction ends.
+
+    Pass its ``course`` when it is loaded already, so that reading ``locked.course`` needs no
+    query: reloading the class forgets the course it had loaded.
+    """
     course_class = db.session.scalar(
         select(CourseClass)
         .where(CourseClass.id == class_id)
@@ -238,6 +243,8 @@ def _lock_class(class_id: int) -> CourseClass:
     )
     if course_class is None:
         raise NotFound()
+    if course is not None and course.id == course_class.course_id:
+        set_committed_value(course_class, "course", course)
     return course_class
 
 
@@ -734,7 +741,12 @@ def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
 
 
 def find_class_by_code(code: str) -> CourseClass | None:
-    return db.session.scalar(select(CourseClass).where(CourseClass.code == code.strip().upper()))
+    """The class with this code (in any case), its course loaded with it."""
+    return db.session.scalar(
+        select(CourseClass)
+        .where(CourseClass.code == code.strip().upper())
+        .options(joinedload(CourseClass.course))
+    )
 
 
 def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
