@@ -182,9 +182,11 @@ def make_app(url: str, secret_key: str) -> Flask:
                 "RATELIMIT_STORAGE_URI": "memory://",
                 "MAIL_SERVER": None,
                 # Queries are counted for the work a page does: the HR dashboard's figures
-                # are worked out every time here, while the server under load keeps them for
-                # the production default (HR_DASHBOARD_CACHE_SECONDS).
+                # and the catalogue's results are worked out every time here, while the
+                # server under load keeps them for the production defaults
+                # (HR_DASHBOARD_CACHE_SECONDS, CATALOGUE_CACHE_SECONDS).
                 "HR_DASHBOARD_CACHE_SECONDS": 0,
+                "CATALOGUE_CACHE_SECONDS": 0,
             }
         )
     )

@@ -88,6 +88,10 @@ class DefaultConfig:
     CACHE_URL: str | None = None
     # How long the HR dashboard's figures are reused, in seconds; 0 computes them every time.
     HR_DASHBOARD_CACHE_SECONDS = 120
+    # How long a rendered catalogue page is reused, in seconds; 0 renders it every time. A
+    # change to any course or class shows at once; the time-bound parts (whether a class is
+    # still taking enrolments) may lag by up to this long.
+    CATALOGUE_CACHE_SECONDS = 60
 
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
@@ -111,6 +115,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "MAX_CONTENT_LENGTH": int,
     "PROXY_FIX_X_FOR": int,
     "HR_DASHBOARD_CACHE_SECONDS": int,
+    "CATALOGUE_CACHE_SECONDS": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.
@@ -199,6 +204,7 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
             ("ARGON2_PARALLELISM", 1),
             # Tests see every change at once; the cache's own tests turn it on.
             ("HR_DASHBOARD_CACHE_SECONDS", 0),
+            ("CATALOGUE_CACHE_SECONDS", 0),
         ):
             if name not in explicit:
                 app.config[name] = value

@@ -120,3 +120,19 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path
 )
 def test_database_urls_use_psycopg_3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_cache_times_come_from_the_environment_as_numbers(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKILLSUP_ENV", "development")
+    monkeypatch.setenv("SKILLSUP_CATALOGUE_CACHE_SECONDS", "15")
+    monkeypatch.setenv("SKILLSUP_HR_DASHBOARD_CACHE_SECONDS", "0")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)})
+    assert app.config["CATALOGUE_CACHE_SECONDS"] == 15
+    assert app.config["HR_DASHBOARD_CACHE_SECONDS"] == 0
+
+
+def test_the_catalogue_is_kept_for_a_minute_outside_tests(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKILLSUP_ENV", "development")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)}).config[
+        "CATALOGUE_CACHE_SECONDS"
+    ] == 60

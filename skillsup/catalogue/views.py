@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
-from ..services import calendar, catalogue, enrolment
+from ..services import caching, calendar, catalogue, enrolment
 from ..timeutil import today_hk
 from .forms import CatalogueFilterForm
 
@@ -60,6 +62,29 @@ def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
 
 @bp.get("/courses")
 def course_list() -> str:
+    seconds = current_app.config["CATALOGUE_CACHE_SECONDS"]
+    key = _results_key() if seconds > 0 else None
+    results = caching.cached(key) if key else None
+    if not isinstance(results, str):
+        results = _render_results()
+        if key:
+            caching.keep(key, results, seconds)
+    # Our own autoescaped template rendered it: it is HTML already.
+    return render_template(
+        "catalogue/list.html",
+        results=Markup(results),  # noqa: S704
+    )
+
+
+def _results_key() -> str:
+    """What the results of this request depend on: the query string as sent (it comes back
+    in the form and the page links), the language, the Hong Kong day and the catalogue's
+    last change."""
+    args = hashlib.sha256(repr(sorted(request.args.items(multi=True))).encode()).hexdigest()
+    return f"catalogue:{get_locale()}:{today_hk()}:{catalogue.last_change()}:{args}"
+
+
+def _render_results() -> str:
     form = CatalogueFilterForm(request.args)
     months = _months(today_hk())
     form.set_month_choices(months, [format_date(m, "LLLL y") for m in months])
@@ -81,7 +106,7 @@ def course_list() -> str:
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
-        "catalogue/list.html", form=form, page=page, filtered=filtered, args=args
+        "catalogue/_results.html", form=form, page=page, filtered=filtered, args=args
     )
 
 

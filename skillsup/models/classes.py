@@ -71,7 +71,11 @@ class CourseClass(db.Model):
     )
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the latest change of the catalogue's courses and classes is read on every
+    # catalogue page, to know whether a cached page is still current.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     course: Mapped[Course] = relationship(back_populates="classes")
     trainers: Mapped[list[User]] = relationship(secondary=class_trainers, order_by="User.name")

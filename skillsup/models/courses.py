@@ -93,7 +93,11 @@ class Course(db.Model):
         enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the latest change of the catalogue's courses and classes is read on every
+    # catalogue page, to know whether a cached page is still current.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     prerequisites: Mapped[list[Course]] = relationship(
         secondary=course_prerequisites,

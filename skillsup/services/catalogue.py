@@ -214,6 +214,22 @@ def search_courses(
     return CataloguePage(cards=cards, total=total, page=page, per_page=query.per_page)
 
 
+def last_change() -> str:
+    """When the catalogue's courses and classes last changed, as text for a cache key.
+
+    Every write to a course or a class (seats taken included) moves it, so a page kept under it
+    stays current until the next change. A transaction that commits after a later-stamped one
+    may not move it; the pages are kept for a short time only, which bounds that case.
+    """
+    courses, classes = db.session.execute(
+        select(
+            select(func.max(Course.updated_at)).scalar_subquery(),
+            select(func.max(CourseClass.updated_at)).scalar_subquery(),
+        )
+    ).one()
+    return "|".join(stamp.isoformat() if stamp else "-" for stamp in (courses, classes))
+
+
 def availability(classes: list[CourseClass], now: datetime) -> Availability:
     """Open if some class takes enrolments and has a seat; waitlist if all such are full."""
     taking = [

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 import tempfile
 from collections import Counter, defaultdict
@@ -41,7 +40,7 @@ from sqlalchemy import ColumnElement, and_, case, extract, func, select
 from sqlalchemy.orm import contains_eager
 
 from .. import permissions
-from ..extensions import cache, db
+from ..extensions import db
 from ..labels import label
 from ..models import (
     ACTIVE_STATUSES,
@@ -62,12 +61,10 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
-from . import audit
+from . import audit, caching
 from .enrolment import QuotaUse, seats_used_by_quota
 from .errors import PermissionDenied
 from .progress import ATTENDED, standings
-
-log = logging.getLogger(__name__)
 
 #: Enrolments that hold or held a seat in their class.
 PLACE_STATUSES = (
@@ -195,7 +192,7 @@ def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None
     """The first and last day of the classes the company's staff are or were enrolled in."""
     key = f"hr-class-span:{company_id}"
     if max_age > 0:
-        cached = _cached(key)
+        cached = caching.cached(key)
         if isinstance(cached, tuple):
             return cached
     first, last = db.session.execute(
@@ -207,7 +204,7 @@ def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None
     ).one()
     span = (_as_date(first), _as_date(last))
     if max_age > 0:
-        _keep(key, span, max_age)
+        caching.keep(key, span, max_age)
     return span
 
 
@@ -277,26 +274,11 @@ def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashb
         figures = company_figures(company_id, period)
     else:
         key = f"hr-dashboard:{company_id}:{period.starts_on}:{period.ends_on}"
-        figures = _cached(key)
+        figures = caching.cached(key)
         if not isinstance(figures, Dashboard):
             figures = company_figures(company_id, period)
-            _keep(key, figures, max_age)
+            caching.keep(key, figures, max_age)
     return replace(figures, period=period, quotas=quota_uses_in_period(company_id, period))
-
-
-def _cached(key: str) -> Any:
-    try:
-        return cache.get(key)
-    except Exception:  # the cache is a convenience: never fail a page for it
-        log.warning("cache unavailable, reading %s from the database", key, exc_info=True)
-        return None
-
-
-def _keep(key: str, value: Any, seconds: int) -> None:
-    try:
-        cache.set(key, value, timeout=seconds)
-    except Exception:
-        log.warning("cache unavailable, %s not kept", key, exc_info=True)
 
 
 def company_figures(company_id: int, period: Period) -> Dashboard:

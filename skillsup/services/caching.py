@@ -1,0 +1,31 @@
+"""Keeping worked-out results for a while in the shared cache (Redis, or each process's memory).
+
+The cache is a convenience: when it cannot be reached, callers work the result out again and
+the page is served as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..extensions import cache
+
+log = logging.getLogger(__name__)
+
+
+def cached(key: str) -> Any:
+    """The value kept under ``key``, or ``None`` when there is none or the cache is away."""
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is a convenience: never fail a page for it
+        log.warning("cache unavailable, reading %s afresh", key, exc_info=True)
+        return None
+
+
+def keep(key: str, value: Any, seconds: int) -> None:
+    """Keep ``value`` under ``key`` for ``seconds``; a cache that is away is passed over."""
+    try:
+        cache.set(key, value, timeout=seconds)
+    except Exception:
+        log.warning("cache unavailable, %s not kept", key, exc_info=True)
