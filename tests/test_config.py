@@ -133,6 +133,7 @@ def test_cache_times_come_from_the_environment_as_numbers(tmp_path, monkeypatch)
 
 def test_the_catalogue_is_kept_for_a_minute_outside_tests(tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLSUP_ENV", "development")
-    assert create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)}).config[
-        "CATALOGUE_CACHE_SECONDS"
-    ] == 60
+    assert (
+        create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)}).config["CATALOGUE_CACHE_SECONDS"]
+        == 60
+    )
