@@ -193,6 +193,7 @@ def _register_template_helpers(app: Flask) -> None:
     from . import i18n
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
+    from .services import csvfiles
     from .web import home_url_for
 
     app.jinja_env.globals.update(permissions.template_predicates())
@@ -204,6 +205,7 @@ def _register_template_helpers(app: Flask) -> None:
         label=label,
         ordinal=i18n.ordinal,
         percent=i18n.percent,
+        csv_limits=csvfiles.limits,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,
     )

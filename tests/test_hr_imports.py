@@ -799,6 +799,17 @@ def test_staff_upload_page_explains_the_file(client, login_as, hr_officer):
     assert '<label for="file">CSV file</label>' in body
 
 
+@pytest.mark.parametrize("url", [STAFF_URL, "/hr/nominations/import"])
+def test_upload_pages_state_the_limits_the_import_applies(
+    client, login_as, hr_officer, monkeypatch, url
+):
+    login_as(hr_officer)
+    assert "At most 2 MB and 5,000 rows per file." in text(client.get(url))
+    monkeypatch.setattr(csvfiles, "MAX_FILE_BYTES", 3 * 1024 * 1024)
+    monkeypatch.setattr(csvfiles, "MAX_DATA_ROWS", 800)
+    assert "At most 3 MB and 800 rows per file." in text(client.get(url))
+
+
 @pytest.mark.parametrize(
     ("url", "header"),
     [

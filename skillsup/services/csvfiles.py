@@ -147,6 +147,11 @@ def read_csv(
     return CsvTable(columns=tuple(positions), rows=rows, delimiter=delimiter)
 
 
+def limits() -> dict[str, int]:
+    """What one upload may hold, as the upload pages state it: whole megabytes and data rows."""
+    return {"megabytes": MAX_FILE_BYTES // (1024 * 1024), "rows": MAX_DATA_ROWS}
+
+
 def decode(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """The text of an uploaded file, after checking its size and that it is UTF-8 text.
 
