@@ -60,6 +60,7 @@ from . import audit, certificates
 from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied
 from .progress import AttendanceStanding, standings
+from .reports import escape_cell
 
 #: Enrolments that make up a class's roster: confirmed, and after closing their outcome.
 ROSTER_STATUSES = (
@@ -447,10 +448,7 @@ def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
 
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    return str(escape_cell("" if value is None else str(value)))
 
 
 def _number(value: float | Decimal | None, places: int = 1) -> str:
