@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
 from ..models import CompanyDomain, PartnerCompany, Role, User, normalise_email, utcnow
 from ..validators import is_valid_email
-from . import audit, mail, passwords
+from . import audit, notify, passwords
 from .errors import (
     AccountUnavailable,
     EmailTaken,
@@ -96,7 +96,7 @@ def register_learner(email: str, name: str, password: str) -> User | None:
     password_hash = passwords.hash_password(password)
     existing = find_user_by_email(email)
     if existing is not None:
-        _send(
+        notify.send(
             existing,
             _l("You already have a SkillsUp account"),
             "account_exists",
@@ -113,7 +113,7 @@ def register_learner(email: str, name: str, password: str) -> User | None:
     db.session.add(user)
     db.session.flush()
     audit.record(user, "account.registered", user, f"registered as a learner of {company.code}")
-    _send(
+    notify.send(
         user,
         _l("Confirm your e-mail address"),
         "confirm_email",
@@ -248,7 +248,7 @@ def invite_user(
 
 
 def send_invitation(user: User, actor: User) -> None:
-    _send(
+    notify.send(
         user,
         _l("You are invited to the SkillsUp portal"),
         "invitation",
@@ -277,7 +277,7 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    _send(
+    notify.send(
         user,
         _l("Reset your SkillsUp password"),
         "password_reset",
@@ -365,9 +365,3 @@ def update_preferences(
     user.wants_reminders = wants_reminders
     user.wants_attendance_warnings = wants_attendance_warnings
     audit.record(user, "account.updated", user, "updated own profile")
-
-
-def _send(user: User, subject: object, template: str, **context: object) -> None:
-    with force_locale(user.preferred_language or "en"):
-        message = mail.render_message(user.email, str(subject), template, user=user, **context)
-    mail.queue(db.session(), message)
