@@ -354,6 +354,15 @@ class TestRegistration:
 
 
 class TestInvitations:
+    def test_an_invitation_in_a_dry_run_queues_no_e_mail(self, admin: User, company: Any) -> None:
+        with mail.dry_run(db.session()):
+            accounts.invite_user(admin, email="dan@harbour-it.test", name="Dan", role=Role.HR,
+                                 company=company)  # fmt: skip
+        assert mail.queued(db.session()) == []
+        accounts.invite_user(admin, email="eve@harbour-it.test", name="Eve", role=Role.HR,
+                             company=company)  # fmt: skip
+        assert [m.to for m in mail.queued(db.session())] == ["eve@harbour-it.test"]
+
     def test_admin_invites_an_hr_officer(
         self, admin: User, company: Any, outbox: list[mail.Message]
     ) -> None:
