@@ -955,10 +955,20 @@ def test_progress_page_refuses_another_companys_department(client, login_as, sce
     assert "Olivia" not in page
 
 
-def test_progress_page_out_of_range_is_not_found(client, login_as, scene):
+@pytest.mark.parametrize("page", ["x", "-3", "0"])
+def test_progress_page_answers_a_bad_page_number_with_the_first_page(client, login_as, scene, page):
     login_as(scene.hr)
-    assert client.get("/hr/progress?page=2").status_code == 404
-    assert client.get("/hr/progress?page=x").status_code == 404
+    response = client.get(f"/hr/progress?page={page}")
+    assert response.status_code == 200
+    assert "Amy Chan" in body(response) and "Ben Lau" in body(response)
+
+
+def test_progress_page_beyond_the_last_answers_an_empty_page(client, login_as, scene):
+    login_as(scene.hr)
+    response = client.get("/hr/progress?page=99")
+    assert response.status_code == 200
+    assert "Amy Chan" in body(client.get("/hr/progress"))
+    assert "Amy Chan" not in body(response)
 
 
 def test_reports_page_offers_the_current_period(client, login_as, scene, frozen_2025):

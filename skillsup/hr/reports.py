@@ -31,7 +31,8 @@ class RowPage(Pagination):
 
     def __init__(self, rows: list[Any], per_page: int) -> None:
         self._rows = rows
-        super().__init__(page=None, per_page=per_page, max_per_page=per_page)
+        # A bad or out-of-range ``?page=`` shows a page, as the other lists do, not a 404.
+        super().__init__(page=None, per_page=per_page, max_per_page=per_page, error_out=False)
 
     def _query_items(self) -> list[Any]:
         start = (self.page - 1) * self.per_page
