@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
@@ -31,3 +34,10 @@ def hk_date(value: datetime) -> date:
 
 def start_of_hk_day_utc(day: date) -> datetime:
     return hk_to_utc(day, time(0, 0))
+
+
+@lru_cache(maxsize=32)
+def hong_kong_public_holidays(first_year: int, last_year: int) -> frozenset[date]:
+    """Hong Kong's general holidays from ``first_year`` to ``last_year``: worked out once per
+    process for each span, since callers ask for them in loops."""
+    return frozenset(holidays.HK(years=range(first_year, last_year + 1)))

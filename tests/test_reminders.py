@@ -128,3 +128,26 @@ def test_two_runs_at_once_send_each_reminder_once(app, make, company):
     db.session.expire_all()
     assert db.session.scalar(select(func.count(SentReminder.id))) == 15
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 15
+
+
+def test_the_holiday_calendar_is_worked_out_once_for_many_requests(monkeypatch):
+    import holidays
+
+    from skillsup import timeutil
+
+    built: list[object] = []
+    original = holidays.HK
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("years"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(holidays, "HK", counting)
+    timeutil.hong_kong_public_holidays.cache_clear()
+    try:
+        for day in range(1, 28):
+            reminders.working_days_between(date(2032, 2, day), date(2032, 3, 1))
+        assert len(built) == 1
+        assert reminders.working_days_between(date(2032, 9, 30), date(2032, 10, 4)) == 1
+    finally:
+        timeutil.hong_kong_public_holidays.cache_clear()

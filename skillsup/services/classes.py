@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import holidays
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import Select, exists, func, or_, select
@@ -38,7 +37,14 @@ from ..models import (
     SkillArea,
     User,
 )
-from ..timeutil import hk_date, hk_to_utc, now_utc, start_of_hk_day_utc, to_hk
+from ..timeutil import (
+    hk_date,
+    hk_to_utc,
+    hong_kong_public_holidays,
+    now_utc,
+    start_of_hk_day_utc,
+    to_hk,
+)
 from . import audit
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .search import contains_pattern
@@ -886,7 +892,7 @@ def series_dates(
     days = [first_date + timedelta(days=offset) for offset in range(7 * max(weeks, 0))]
     days = [day for day in days if day.weekday() in wanted and day not in skip]
     if skip_public_holidays and days:
-        public_holidays = holidays.HK(years=range(days[0].year, days[-1].year + 1))
+        public_holidays = hong_kong_public_holidays(days[0].year, days[-1].year)
         days = [day for day in days if day not in public_holidays]
     return days
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import holidays
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..timeutil import hk_date, start_of_hk_day_utc
+from ..timeutil import hk_date, hong_kong_public_holidays, start_of_hk_day_utc
 from . import notify, progress
 
 APPROVAL_WAIT_WORKING_DAYS = 2
@@ -151,7 +150,7 @@ def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (Hong Kong holidays off)."""
     if end <= start:
         return 0
-    public_holidays = holidays.HK(years=range(start.year, end.year + 1))
+    public_holidays = hong_kong_public_holidays(start.year, end.year)
     days = 0
     day = start
     while day < end:
