@@ -340,10 +340,10 @@ def test_a_learner_refused_by_their_own_records_never_waits_for_the_class_lock(
     """The class row lock serialises every request for the class; a learner's own rules
     (account, duplicate, prerequisites, timetable) are checked before it is taken."""
     locked: list[int] = []
-    lock_class = service._lock_class
+    lock_class = service.lock_class
     monkeypatch.setattr(
         service,
-        "_lock_class",
+        "lock_class",
         lambda class_id, *args: locked.append(class_id) or lock_class(class_id, *args),
     )
     course_class = _class(make, capacity=5)

@@ -46,6 +46,7 @@ from ..timeutil import (
     to_hk,
 )
 from . import audit
+from .enrolment import lock_class
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .search import contains_pattern
 
@@ -508,20 +509,11 @@ def _require_admin(actor: User | None) -> None:
 
 
 def _lock(course_class: CourseClass) -> None:
-    """Lock the class row for the rest of the transaction and re-read it.
-
-    Enrolments change ``seats_taken`` concurrently; checks against it must see the latest
-    value and keep it until the commit. (SQLite ignores FOR UPDATE, but there every write
-    transaction already holds the database's write lock from its start.)
-    """
-    if course_class.id is None:
-        return
-    db.session.execute(
-        select(CourseClass)
-        .where(CourseClass.id == course_class.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """Lock the class row for the rest of the transaction and re-read it: enrolments change
+    ``seats_taken`` concurrently, and checks against it must see the latest value and keep it
+    until the commit. A class not saved yet has nothing to lock."""
+    if course_class.id is not None:
+        lock_class(course_class.id)
 
 
 def _check_not_frozen(course_class: CourseClass) -> None:

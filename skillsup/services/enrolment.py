@@ -134,7 +134,7 @@ def request_enrolment(
     # the class and the quota are checked again under their locks.
     _check_class_open(course_class, now)
     _check_learner(learner, course_class)
-    locked = _lock_class(course_class.id, course_class.course)
+    locked = lock_class(course_class.id, course_class.course)
     _check_class_open(locked, now)
     _check_quota(learner, locked)
 
@@ -229,8 +229,14 @@ def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
         raise PermissionDenied()
 
 
-def _lock_class(class_id: int, course: Course | None = None) -> CourseClass:
+def lock_class(class_id: int, course: Course | None = None) -> CourseClass:
     """The class, reloaded under a row lock held until the transaction ends.
+
+    Every change to a class's seats, enrolments, roster or timetable takes this lock first,
+    so that they are serialised per class and always locked in the same order (the class,
+    then its enrolments). SQLite ignores FOR UPDATE, but there every write transaction holds
+    the database's write lock from its start. Raises :class:`NotFound` if there is no such
+    class.
 
     Pass its ``course`` when it is loaded already, so that reading ``locked.course`` needs no
     query: reloading the class forgets the course it had loaded.
@@ -453,7 +459,7 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     """
     now = now or utcnow()
     _check_decider(actor, enrolment)
-    locked = _lock_class(enrolment.class_id)
+    locked = lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status != EnrolmentStatus.PENDING:
         raise InvalidTransition(_l("Only a request waiting for approval can be approved."))
@@ -489,7 +495,7 @@ def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | No
     _check_decider(actor, enrolment)
     if not reason.strip():
         raise EnrolmentRefused(_l("Give a reason for the rejection."), field="reason")
-    _lock_class(enrolment.class_id)
+    lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(_l("This enrolment is no longer active."))
@@ -509,7 +515,7 @@ def withdraw(
     is_self = actor.id == enrolment.learner_id
     if not is_self:
         _check_decider(actor, enrolment)
-    locked = _lock_class(enrolment.class_id)
+    locked = lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(_l("This enrolment is no longer active."))
@@ -548,7 +554,7 @@ def promote_waitlist(
     promoted enrolments, each told by e-mail.
     """
     now = now or utcnow()
-    locked = _lock_class(course_class.id)
+    locked = lock_class(course_class.id)
     if locked.status in (ClassStatus.CANCELLED, ClassStatus.COMPLETED):
         return []
     promoted: list[Enrolment] = []
@@ -585,7 +591,7 @@ def cancel_class_enrolments(
     Each learner is told, with the reason. Returns the cancelled enrolments.
     """
     now = now or utcnow()
-    locked = _lock_class(course_class.id)
+    locked = lock_class(course_class.id)
     cancelled = list(
         db.session.scalars(
             select(Enrolment)

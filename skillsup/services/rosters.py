@@ -593,20 +593,6 @@ class AttendanceChange:
     new: AttendanceStatus
 
 
-def _lock_class(class_id: int) -> CourseClass:
-    """Lock the class row until the commit and read it afresh (the enrolment service's
-    lock order: the class first)."""
-    course_class = db.session.scalar(
-        select(CourseClass)
-        .where(CourseClass.id == class_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if course_class is None:
-        raise NotFound()
-    return course_class
-
-
 def _roster_members(
     course_class: CourseClass, enrolment_ids: Iterable[int]
 ) -> dict[int, Enrolment]:
@@ -650,7 +636,7 @@ def record_attendance(
     now = now or utcnow()
     if not permissions.can_manage_class(actor, session.course_class):
         raise PermissionDenied()
-    course_class = _lock_class(session.class_id)
+    course_class = enrolment_service.lock_class(session.class_id)
     refusal = _marking_refusal(course_class, session, now)
     if refusal is not None:
         raise refusal
@@ -801,7 +787,7 @@ def record_results(
     """
     if not permissions.can_manage_class(actor, course_class):
         raise PermissionDenied()
-    locked = _lock_class(course_class.id)
+    locked = enrolment_service.lock_class(course_class.id)
     refusal = result_refusal(locked)
     if refusal is not None:
         raise refusal
@@ -1055,7 +1041,7 @@ def close_class(
     now = now or utcnow()
     if not permissions.can_manage_class(actor, course_class):
         raise PermissionDenied()
-    locked = _lock_class(course_class.id)
+    locked = enrolment_service.lock_class(course_class.id)
     last_end, _ahead, _unmarked = _session_facts(locked, now)
     refusal = closing_refusal(locked, last_end, now)
     if refusal is not None:
