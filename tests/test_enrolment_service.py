@@ -11,7 +11,9 @@ from skillsup.extensions import db
 from skillsup.models import (
     AuditEntry,
     ClassStatus,
+    Course,
     CourseClass,
+    CourseStatus,
     Enrolment,
     EnrolmentSource,
     EnrolmentStatus,
@@ -405,3 +407,28 @@ def test_approval_refuses_an_inactive_company_and_a_timetable_clash(make):
         service.approve(officer, pending)
     db.session.rollback()
     assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING
+
+
+def test_the_rule_for_taking_enrolments_reads_the_same_in_sql_and_in_python(make):
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    taking = _class(make)
+    not_yet = _class(make, enrolment_opens_at=now + hour)
+    closed = _class(make, enrolment_closes_at=now - hour)
+    cancelled = _class(make, status=ClassStatus.CANCELLED)
+    draft_course = _class(make, course=make.course(status=CourseStatus.DRAFT))
+    db.session.commit()
+    classes = [taking, not_yet, closed, cancelled, draft_course]
+    in_python = {c.code for c in classes if service.is_taking_enrolments(c, now)}
+    in_sql = set(
+        db.session.scalars(
+            select(CourseClass.code)
+            .join(Course, CourseClass.course_id == Course.id)
+            .where(
+                CourseClass.id.in_([c.id for c in classes]),
+                Course.status == CourseStatus.PUBLISHED,
+                *service.taking_enrolments(now),
+            )
+        )
+    )
+    assert in_python == in_sql == {taking.code}

@@ -14,9 +14,9 @@ from wtforms import Field, SelectChoice
 
 from .. import i18n
 from ..extensions import db
-from ..models import CourseClass, EnrolmentStatus, User
+from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import staff
-from ..services.enrolment import EnrolmentRefused
+from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
 from ..web import current_actor, refuse
@@ -290,7 +290,7 @@ def _class_page(
     filter_form.validate()
     q = _clean(filter_form.q)
     department = _clean(filter_form.department)
-    taking = staff.is_taking_enrolments(course_class)
+    taking = is_taking_enrolments(course_class, utcnow())
     candidates = None
     if taking:
         candidates = db.paginate(

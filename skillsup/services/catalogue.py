@@ -33,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
+from .enrolment import is_taking_enrolments, taking_enrolments
 from .search import contains_pattern
 
 UPCOMING_STATUSES = (ClassStatus.OPEN, ClassStatus.CLOSED)
@@ -99,14 +100,6 @@ def _upcoming(today: date) -> list:
     return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
 
 
-def _seats_open(now: datetime) -> list:
-    return [
-        CourseClass.status == ClassStatus.OPEN,
-        CourseClass.enrolment_opens_at <= now,
-        CourseClass.enrolment_closes_at >= now,
-    ]
-
-
 def search_courses(
     query: CatalogueQuery,
     *,
@@ -162,7 +155,7 @@ def search_courses(
         conditions.append(
             exists().where(
                 CourseClass.course_id == Course.id,
-                *_seats_open(now),
+                *taking_enrolments(now),
                 CourseClass.seats_taken < CourseClass.capacity,
             )
         )
@@ -232,11 +225,7 @@ def last_change() -> str:
 
 def availability(classes: list[CourseClass], now: datetime) -> Availability:
     """Open if some class takes enrolments and has a seat; waitlist if all such are full."""
-    taking = [
-        c
-        for c in classes
-        if c.status == ClassStatus.OPEN and c.enrolment_opens_at <= now <= c.enrolment_closes_at
-    ]
+    taking = [c for c in classes if is_taking_enrolments(c, now)]
     if any(c.seats_taken < c.capacity for c in taking):
         return Availability.OPEN
     if taking:

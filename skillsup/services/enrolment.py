@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ScalarSelect, and_, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -185,6 +185,26 @@ def check_eligibility(learner: User, course_class: CourseClass, *, now: datetime
     _check_class_open(course_class, now)
     _check_learner(learner, course_class)
     _check_quota(learner, course_class)
+
+
+def taking_enrolments(now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions, in SQL, for a class that takes enrolments at ``now``: open, and its
+    enrolment window current. Its course's status is the caller's to join and check."""
+    return [
+        CourseClass.status == ClassStatus.OPEN,
+        CourseClass.enrolment_opens_at <= now,
+        CourseClass.enrolment_closes_at >= now,
+    ]
+
+
+def is_taking_enrolments(course_class: CourseClass, now: datetime) -> bool:
+    """Whether a request for the class would pass the class's own rules at ``now``: the class
+    open, its course published and its enrolment window current."""
+    try:
+        _check_class_open(course_class, now)
+    except (ClassNotOpen, EnrolmentClosed):
+        return False
+    return True
 
 
 def _check_class_open(course_class: CourseClass, now: datetime) -> None:

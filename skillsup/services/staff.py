@@ -530,22 +530,7 @@ def find_class_by_id(class_id: int) -> CourseClass | None:
 
 
 def _open_conditions(now: datetime) -> list[Any]:
-    return [
-        CourseClass.status == ClassStatus.OPEN,
-        Course.status == CourseStatus.PUBLISHED,
-        CourseClass.enrolment_opens_at <= now,
-        CourseClass.enrolment_closes_at >= now,
-    ]
-
-
-def is_taking_enrolments(course_class: CourseClass, *, now: datetime | None = None) -> bool:
-    """Whether the class is open, its course published, and its enrolment window current."""
-    now = now or utcnow()
-    return (
-        course_class.status == ClassStatus.OPEN
-        and course_class.course.status == CourseStatus.PUBLISHED
-        and course_class.enrolment_opens_at <= now <= course_class.enrolment_closes_at
-    )
+    return [*enrolments.taking_enrolments(now), Course.status == CourseStatus.PUBLISHED]
 
 
 def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[CourseClass]]:
