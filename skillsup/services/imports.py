@@ -41,7 +41,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import permissions
 from ..extensions import db
 from ..models import (
     CourseClass,
@@ -56,6 +55,7 @@ from ..validators import is_valid_email
 from . import accounts, audit, enrolment, mail
 from .csvfiles import Column, CsvTable
 from .errors import DomainError, PermissionDenied
+from .staff import hr_company_id
 
 # Column lengths of the users table: longer values are refused row by row.
 EMAIL_MAX = 254
@@ -761,8 +761,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _hr_company(actor: User) -> Any:
-    if not permissions.is_hr(actor) or actor.company is None:
-        raise PermissionDenied()
+    hr_company_id(actor)
     return actor.company
 
 

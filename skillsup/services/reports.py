@@ -39,7 +39,6 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, and_, case, extract, func, select
 from sqlalchemy.orm import contains_eager
 
-from .. import permissions
 from ..extensions import db
 from ..labels import label
 from ..models import (
@@ -63,8 +62,8 @@ from ..models import (
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
 from . import audit, caching
 from .enrolment import QuotaUse, seats_used_by_quota
-from .errors import PermissionDenied
 from .progress import ATTENDED, standings
+from .staff import hr_company_id
 
 #: Enrolments that hold or held a seat in their class.
 PLACE_STATUSES = (
@@ -72,13 +71,6 @@ PLACE_STATUSES = (
     EnrolmentStatus.COMPLETED,
     EnrolmentStatus.NOT_COMPLETED,
 )
-
-
-def _company_id(actor: User) -> int:
-    """The acting HR officer's company; anyone else is refused."""
-    if not permissions.is_hr(actor) or actor.company_id is None:
-        raise PermissionDenied()
-    return actor.company_id
 
 
 def _staff(company_id: int, department: str | None = None) -> list[ColumnElement[bool]]:
@@ -159,7 +151,7 @@ def company_periods(actor: User, *, today: date | None = None, max_age: int = 0)
     enrolments) may come from the cache, as the dashboard's figures do. Raises
     :class:`PermissionDenied` unless the actor is an HR officer. Two queries.
     """
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     today = today or today_hk()
     quotas = db.session.execute(
         select(SeatQuota.id, SeatQuota.label, SeatQuota.starts_on, SeatQuota.ends_on)
@@ -269,7 +261,7 @@ def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashb
 
     Raises :class:`PermissionDenied` unless the actor is an HR officer.
     """
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     if max_age <= 0:
         figures = company_figures(company_id, period)
     else:
@@ -612,7 +604,7 @@ def staff_progress(
     staff; rows are read in batches. Raises :class:`PermissionDenied` unless the actor is an HR
     officer.
     """
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     staff = _staff(company_id, department)
     in_range: list[ColumnElement[bool]] = []
     if starts_on is not None:
@@ -801,7 +793,7 @@ def progress_export(actor: User, criteria: ExportCriteria) -> Export:
     """Staff progress for classes starting in the range: one row per learner of the company
     (of the department), as :func:`staff_progress` counts it. Raises
     :class:`PermissionDenied` unless the actor is an HR officer."""
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     header = [
         _l("Staff number"),
         _l("Name"),
@@ -856,7 +848,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
     """Every enrolment of the company's learners (of the department) in classes starting in
     the range, by class and name, with its attendance, result and certificate. One query, read
     in batches. Raises :class:`PermissionDenied` unless the actor is an HR officer."""
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     staff = _staff(company_id, criteria.department)
     in_range = (
         CourseClass.starts_on >= criteria.starts_on,
@@ -998,7 +990,7 @@ def export_filename(export: Export, extension: str) -> str:
 
 def record_export(actor: User, export: Export, file_format: str) -> AuditEntry:
     """Note in the audit log who downloaded which staff data: exports hold personal data."""
-    company_id = _company_id(actor)
+    company_id = hr_company_id(actor)
     criteria = export.criteria
     return audit.record(
         actor,

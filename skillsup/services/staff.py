@@ -89,14 +89,18 @@ class StaffActionRefused(DomainError):
     """The employee is not in a state the action applies to; the message says why."""
 
 
-def _require_hr(actor: User) -> int:
+def hr_company_id(actor: User) -> int:
+    """The acting HR officer's company: every HR service works within it.
+
+    Raises :class:`PermissionDenied` for anyone who is not an HR officer of a company.
+    """
     if not permissions.is_hr(actor) or actor.company_id is None:
         raise PermissionDenied()
     return actor.company_id
 
 
 def _company_staff(actor: User) -> Select[tuple[User]]:
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     return select(User).where(User.company_id == company_id, User.role == Role.LEARNER)
 
 
@@ -149,7 +153,7 @@ def directory(actor: User, filters: StaffFilters) -> Select[tuple[User]]:
 
 def departments(actor: User) -> list[str]:
     """The departments of the company's learners, in alphabetical order."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     return list(
         db.session.scalars(
             select(User.department)
@@ -175,7 +179,7 @@ class EnrolmentCounts:
 def enrolment_counts(actor: User, user_ids: Iterable[int]) -> dict[int, EnrolmentCounts]:
     """Current (active) and completed enrolments of each of the company's learners given, in
     one query; another company's learners are left out."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     ids = list(user_ids)
     if not ids:
         return {}
@@ -204,7 +208,7 @@ def find_employee(actor: User, user_id: int, *, lock: bool = False) -> User | No
 
 def _check_employee(actor: User, employee: User) -> None:
     """Raise :class:`NotFound` unless ``employee`` is a learner of the HR officer's company."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     if employee.company_id != company_id or employee.role != Role.LEARNER:
         raise NotFound()
 
@@ -568,7 +572,7 @@ def class_choices(actor: User, employee: User, *, now: datetime | None = None) -
 
 def staff_counts_in_classes(actor: User, class_ids: Iterable[int]) -> dict[int, int]:
     """How many of the company's learners hold an active enrolment in each class, one query."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     ids = list(class_ids)
     if not ids:
         return {}
@@ -603,7 +607,7 @@ _STATUS_ORDER = {
 def class_staff(actor: User, course_class: CourseClass) -> list[ClassStaffRow]:
     """The company's enrolments in the class, whatever their status, with waitlist positions:
     confirmed first, then the waitlist in its order, then pending, finished and ended ones."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     rows = list(
         db.session.scalars(
             select(Enrolment)
@@ -642,7 +646,7 @@ def nomination_candidates(
 
 def quota_uses(actor: User, course_class: CourseClass) -> list[QuotaUse]:
     """The company's seat quotas that cover the class, with the seats used of each."""
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     return enrolments.quota_uses(company_id, course_class)
 
 
@@ -741,7 +745,7 @@ def nominate_employees(
     not a learner of the actor's company or the class is not one HR may see (before trying
     any nomination).
     """
-    company_id = _require_hr(actor)
+    company_id = hr_company_id(actor)
     ids = sorted(set(employee_ids))
     if not ids:
         raise ValidationFailed(_l("Choose at least one employee."), field="employee_ids")
