@@ -33,7 +33,7 @@ def test_admin_enrolment_obeys_the_rules(client, make, login_as, admin, learner)
         data={"email": learner.email},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "already have a place" in page
+    assert f"{learner.name} already has a place or a request in this class." in page
     assert len(db.session.scalars(select(Enrolment)).all()) == 1
 
 

@@ -23,7 +23,7 @@ def test_enrol_command_goes_through_the_enrolment_rules(app, make, admin, learne
 
     again = runner.invoke(args=["enrol", learner.email, course_class.code, "--by", admin.email])
     assert again.exit_code == 1
-    assert "already have a place" in again.output
+    assert f"{learner.name} already has a place or a request in this class." in again.output
 
 
 def test_enrol_command_reports_unknown_names(app, admin):

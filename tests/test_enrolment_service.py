@@ -432,3 +432,43 @@ def test_the_rule_for_taking_enrolments_reads_the_same_in_sql_and_in_python(make
         )
     )
     assert in_python == in_sql == {taking.code}
+
+
+def test_refusals_speak_to_the_learner_or_of_them_to_whoever_acts_for_them(make, learner, admin):
+    """A learner reads "you"; an admin enrolling them reads their name. The refusal carries
+    the codes it names, for callers that word it their own way."""
+    basics = make.course(code="SU-PRE-101")
+    advanced = make.course(code="SU-PRE-201")
+    advanced.prerequisites.append(basics)
+    start = datetime(2030, 3, 5, 11, 0, tzinfo=UTC)
+    held = _class(make, first_session=start, sessions=1)
+    make.enrolment(held, learner, EnrolmentStatus.CONFIRMED)
+    clashing = _class(make, first_session=start, sessions=1)
+    needs_basics = _class(make, course=advanced, first_session=start + timedelta(days=2))
+    db.session.commit()
+
+    for actor, source in ((learner, EnrolmentSource.SELF), (admin, EnrolmentSource.ADMIN)):
+        with pytest.raises(service.TimetableClash) as clash:
+            service.request_enrolment(actor, learner, clashing, source)
+        db.session.rollback()
+        with pytest.raises(service.PrerequisitesMissing) as missing:
+            service.request_enrolment(actor, learner, needs_basics, source)
+        db.session.rollback()
+        with pytest.raises(service.AlreadyEnrolled) as duplicate:
+            service.request_enrolment(actor, learner, held, source)
+        db.session.rollback()
+        assert clash.value.code == held.code
+        assert missing.value.codes == ["SU-PRE-101"]
+        messages = [str(e.value) for e in (clash, missing, duplicate)]
+        if actor is learner:
+            assert messages == [
+                f"Its sessions clash with your class {held.code}.",
+                "Complete these courses first: SU-PRE-101.",
+                "You already have a place or a request in this class.",
+            ]
+        else:
+            assert messages == [
+                f"Its sessions clash with {learner.name}'s class {held.code}.",
+                f"{learner.name} has first to complete these courses: SU-PRE-101.",
+                f"{learner.name} already has a place or a request in this class.",
+            ]

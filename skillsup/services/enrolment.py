@@ -18,6 +18,7 @@ Lock order, to stay free of deadlocks: the class row first, then the company's q
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,7 +68,11 @@ class AccountInactive(EnrolmentRefused):
 
 
 class PrerequisitesMissing(EnrolmentRefused):
-    pass
+    """``codes``: the courses the learner has still to complete."""
+
+    def __init__(self, message: Any = None, *, codes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.codes = list(codes)
 
 
 class AlreadyEnrolled(EnrolmentRefused):
@@ -75,7 +80,11 @@ class AlreadyEnrolled(EnrolmentRefused):
 
 
 class TimetableClash(EnrolmentRefused):
-    pass
+    """``code``: the learner's class whose sessions clash with this one."""
+
+    def __init__(self, message: Any = None, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class QuotaExceeded(EnrolmentRefused):
@@ -133,7 +142,7 @@ def request_enrolment(
     # own requests (a duplicate that slips through is caught by the unique index below);
     # the class and the quota are checked again under their locks.
     _check_class_open(course_class, now)
-    _check_learner(learner, course_class)
+    _check_learner(learner, course_class, for_self=actor.id == learner.id)
     locked = lock_class(course_class.id, course_class.course)
     _check_class_open(locked, now)
     _check_quota(learner, locked)
@@ -169,7 +178,7 @@ def request_enrolment(
         savepoint.commit()
     except IntegrityError as error:
         savepoint.rollback()
-        raise AlreadyEnrolled(_l("You already have a place or a request in this class.")) from error
+        raise _already_enrolled(learner, for_self=actor.id == learner.id) from error
 
     _record(enrolment, None, status, actor, reason, now)
     if seats_taken is not None:
@@ -223,19 +232,44 @@ def _can_hold_a_place(learner: User) -> bool:
     return learner.is_active and learner.company is not None and learner.company.is_active
 
 
-def _check_learner(learner: User, course_class: CourseClass) -> None:
+def _check_learner(learner: User, course_class: CourseClass, *, for_self: bool = True) -> None:
+    """The learner's own rules, worded for the learner (``for_self``) or for whoever acts for
+    them (an HR officer, an admin)."""
     if not _can_hold_a_place(learner):
         raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
     if active_enrolment(learner.id, course_class.id) is not None:
-        raise AlreadyEnrolled(_l("You already have a place or a request in this class."))
+        raise _already_enrolled(learner, for_self=for_self)
     missing = missing_prerequisites(learner.id, course_class.course_id)
     if missing:
+        codes = ", ".join(missing)
         raise PrerequisitesMissing(
-            _l("Complete these courses first: %(codes)s.", codes=", ".join(missing))
+            _l("Complete these courses first: %(codes)s.", codes=codes)
+            if for_self
+            else _l(
+                "%(name)s has first to complete these courses: %(codes)s.",
+                name=learner.name,
+                codes=codes,
+            ),
+            codes=missing,
         )
     clash = clashing_class(learner.id, course_class.id)
     if clash is not None:
-        raise TimetableClash(_l("Its sessions clash with your class %(code)s.", code=clash))
+        raise TimetableClash(
+            _l("Its sessions clash with your class %(code)s.", code=clash)
+            if for_self
+            else _l(
+                "Its sessions clash with %(name)s's class %(code)s.", name=learner.name, code=clash
+            ),
+            code=clash,
+        )
+
+
+def _already_enrolled(learner: User, *, for_self: bool) -> AlreadyEnrolled:
+    return AlreadyEnrolled(
+        _l("You already have a place or a request in this class.")
+        if for_self
+        else _l("%(name)s already has a place or a request in this class.", name=learner.name)
+    )
 
 
 def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:

@@ -560,7 +560,7 @@ def _run_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPrevie
             )
         except DomainError as error:
             savepoint.rollback()
-            result.problems = [str(_explain(error, employee, course_class))]
+            result.problems = [str(_explain(error))]
             continue
         savepoint.commit()
         if outcome.status == EnrolmentStatus.CONFIRMED:
@@ -659,21 +659,19 @@ def _resolve_nominations(actor: User, rows: Sequence[NominationRow]) -> list[_Re
     return resolved
 
 
-def _explain(error: DomainError, employee: User, course_class: CourseClass) -> Any:
-    """The service's refusal, worded for the HR officer rather than the learner."""
+def _explain(error: DomainError) -> Any:
+    """The service's refusal, worded for a row of the HR officer's file: the employee stands
+    for the row, whatever their name in it."""
     if isinstance(error, enrolment.AlreadyEnrolled):
         return _l("This employee already has a place or a request in this class.")
     if isinstance(error, enrolment.TimetableClash):
-        clash = enrolment.clashing_class(employee.id, course_class.id)
         return _l(
-            "The class's sessions clash with this employee's class %(code)s.",
-            code=clash or "",
+            "The class's sessions clash with this employee's class %(code)s.", code=error.code
         )
     if isinstance(error, enrolment.PrerequisitesMissing):
-        missing = enrolment.missing_prerequisites(employee.id, course_class.course_id)
         return _l(
             "This employee has not completed the courses this one requires: %(codes)s.",
-            codes=", ".join(missing),
+            codes=", ".join(error.codes),
         )
     if isinstance(error, enrolment.AccountInactive):
         return _l("This employee's account is deactivated.")

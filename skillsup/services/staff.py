@@ -674,14 +674,9 @@ def nominate_employee(
 def _nominate(
     actor: User, employee: User, course_class: CourseClass, now: datetime | None
 ) -> EnrolmentOutcome:
-    try:
-        return enrolments.request_enrolment(
-            actor, employee, course_class, EnrolmentSource.NOMINATED, now=now
-        )
-    except enrolments.AlreadyEnrolled as error:
-        raise enrolments.AlreadyEnrolled(
-            _l("%(name)s already has a place or a request in this class.", name=employee.name)
-        ) from error
+    return enrolments.request_enrolment(
+        actor, employee, course_class, EnrolmentSource.NOMINATED, now=now
+    )
 
 
 @dataclass(frozen=True)
