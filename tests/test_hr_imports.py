@@ -23,6 +23,7 @@ from skillsup.models import (
     AuditEntry,
     ClassStatus,
     CourseClass,
+    CourseStatus,
     Enrolment,
     EnrolmentSource,
     EnrolmentStatus,
@@ -608,6 +609,21 @@ def test_nomination_preview_explains_every_refusal(hr_officer, make, company, pe
     assert results[16].problems == ["“not an address” is not a valid e-mail address."]
     assert all(r.is_error for r in results.values())
     assert db.session.get(User, outsider.id).name == "Rita Rival"
+
+
+def test_nomination_rows_find_no_draft_class_as_the_nomination_form_finds_none(
+    hr_officer, make, people
+):
+    draft = make.course_class(sessions=1, status=ClassStatus.DRAFT)
+    of_draft_course = make.course_class(
+        course=make.course(status=CourseStatus.DRAFT), sessions=1, status=ClassStatus.OPEN
+    )
+    rows = nominations(
+        [(people[0].email, "", draft.code), (people[0].email, "", of_draft_course.code)]
+    )
+    results = by_number(imports.preview_nominations(hr_officer, rows))
+    assert results[2].problems == [f"There is no class with the code “{draft.code}”."]
+    assert results[3].problems == [f"There is no class with the code “{of_draft_course.code}”."]
 
 
 def test_nomination_preview_counts_clashes_with_rows_above(hr_officer, make, people):

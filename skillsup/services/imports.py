@@ -39,7 +39,6 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -55,7 +54,7 @@ from ..validators import is_valid_email
 from . import accounts, audit, enrolment, mail
 from .csvfiles import Column, CsvTable
 from .errors import DomainError, PermissionDenied
-from .staff import hr_company_id
+from .staff import hr_company_id, visible_classes
 
 # Column lengths of the users table: longer values are refused row by row.
 EMAIL_MAX = 254
@@ -592,7 +591,8 @@ def _resolve_nominations(actor: User, rows: Sequence[NominationRow]) -> list[_Re
     classes = {
         course_class.code.upper(): course_class
         for course_class in _scalars_in(
-            select(CourseClass).options(joinedload(CourseClass.course)),
+            # As the nomination form: drafts are no business of HR's, so not found.
+            visible_classes(),
             CourseClass.code,
             {code for code in codes if code and len(code) <= CLASS_CODE_MAX},
         )

@@ -507,7 +507,7 @@ def reactivate_employee(actor: User, employee: User, reason: str = "") -> None:
 # Classes HR can nominate into
 
 
-def _visible_classes() -> Select[tuple[CourseClass]]:
+def visible_classes() -> Select[tuple[CourseClass]]:
     """Classes an HR officer may look at: not drafts, of courses that are not drafts."""
     return (
         select(CourseClass)
@@ -525,12 +525,12 @@ def find_class(code: str) -> CourseClass | None:
     cleaned = (code or "").strip().upper()
     if not cleaned or len(cleaned) > 40:
         return None
-    return db.session.scalar(_visible_classes().where(CourseClass.code == cleaned))
+    return db.session.scalar(visible_classes().where(CourseClass.code == cleaned))
 
 
 def find_class_by_id(class_id: int) -> CourseClass | None:
     """The class with this id if HR may see it (as :func:`find_class`), else ``None``."""
-    return db.session.scalar(_visible_classes().where(CourseClass.id == class_id))
+    return db.session.scalar(visible_classes().where(CourseClass.id == class_id))
 
 
 def _open_conditions(now: datetime) -> list[Any]:
@@ -543,7 +543,7 @@ def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[Co
     ``q`` matches part of the class code, the course code or either title.
     """
     now = now or utcnow()
-    statement = _visible_classes().where(*_open_conditions(now))
+    statement = visible_classes().where(*_open_conditions(now))
     q = (q or "").strip()
     if q:
         pattern = contains_pattern(q)
