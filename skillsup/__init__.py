@@ -193,7 +193,7 @@ def _register_template_helpers(app: Flask) -> None:
     from . import i18n
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
-    from .services import csvfiles
+    from .services import csvfiles, staff
     from .web import home_url_for
 
     app.jinja_env.globals.update(permissions.template_predicates())
@@ -206,6 +206,10 @@ def _register_template_helpers(app: Flask) -> None:
         ordinal=i18n.ordinal,
         percent=i18n.percent,
         csv_limits=csvfiles.limits,
+        # An account's state (active, invited, deactivated) and its label, for every list
+        # of people.
+        staff_status=staff.staff_status,
+        status_labels=staff.STATUS_LABELS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,
     )

@@ -7,6 +7,7 @@ context and commit where a view would; view tests go through the client as a log
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -961,3 +962,22 @@ def test_the_course_pages_run_the_same_number_of_queries_for_3_and_30_courses(
     assert len(many) <= 8
     assert len(few_detail) == len(many_detail)
     assert len(few_edit) == len(many_edit)
+
+
+def test_the_user_list_shows_each_account_as_active_invited_or_deactivated(
+    admin, make, login_as, company
+):
+    make.user(company=company, name="Ada Active")
+    make.user(company=company, name="Ivy Invited", password=None)
+    make.user(company=company, name="Dee Deactivated", is_active=False)
+    page = login_as(admin).get("/admin/users").get_data(as_text=True)
+
+    def status_of(name: str) -> str:
+        row = page.split(f"<td>{name}</td>")[1].split("</tr>")[0]
+        return re.findall(r"<td>(Active|Invited|Deactivated)</td>", row)[0]
+
+    assert [status_of(n) for n in ("Ada Active", "Ivy Invited", "Dee Deactivated")] == [
+        "Active",
+        "Invited",
+        "Deactivated",
+    ]

@@ -97,8 +97,6 @@ def staff_list() -> str:
         page=page,
         counts=counts,
         args={name: value for name, value in args.items() if value},
-        staff_status=staff.staff_status,
-        status_labels=staff.STATUS_LABELS,
     )
 
 
@@ -122,7 +120,6 @@ def _employee_page(
         "hr/staff/detail.html",
         employee=employee,
         record=record,
-        status_labels=staff.STATUS_LABELS,
         StaffStatus=StaffStatus,
         SessionState=staff.SessionState,
         deactivate_form=deactivate_form or DeactivateForm(formdata=None),
