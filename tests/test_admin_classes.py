@@ -1426,3 +1426,10 @@ def test_a_refused_session_leaves_the_series_form_as_new(admin, make, login_as):
     )
     [holidays] = re.findall(r'<input[^>]*name="series-skip_public_holidays"[^>]*>', text(response))
     assert "checked" in holidays
+
+
+@pytest.mark.parametrize("status", list(ClassStatus))
+def test_a_class_is_finished_once_completed_or_cancelled(status):
+    assert CourseClass(status=status).is_finished is (
+        status in (ClassStatus.COMPLETED, ClassStatus.CANCELLED)
+    )

@@ -2,7 +2,7 @@
 
 from .audit import AuditEntry
 from .certificates import Certificate
-from .classes import ClassSession, ClassStatus, CourseClass, class_trainers
+from .classes import FINISHED_STATUSES, ClassSession, ClassStatus, CourseClass, class_trainers
 from .companies import CompanyDomain, PartnerCompany, SeatQuota
 from .courses import (
     Course,
@@ -29,6 +29,7 @@ from .users import COMPANY_ROLES, Role, User, normalise_email
 __all__ = [
     "ACTIVE_STATUSES",
     "COMPANY_ROLES",
+    "FINISHED_STATUSES",
     "Attendance",
     "AttendanceStatus",
     "AuditEntry",

@@ -26,6 +26,10 @@ class ClassStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+#: A class in one of these is over: its roster, results and timetable are settled.
+FINISHED_STATUSES = (ClassStatus.COMPLETED, ClassStatus.CANCELLED)
+
+
 class_trainers = sa.Table(
     "class_trainers",
     db.metadata,
@@ -88,6 +92,10 @@ class CourseClass(db.Model):
     @property
     def seats_left(self) -> int:
         return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
 
     def __repr__(self) -> str:
         return f"<CourseClass {self.code}>"

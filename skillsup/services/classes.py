@@ -232,8 +232,6 @@ _TRANSITION_REFUSALS = {
     StatusAction.CANCEL: _l("A class that is “%(status)s” cannot be cancelled."),
 }
 
-_FROZEN = frozenset({ClassStatus.COMPLETED, ClassStatus.CANCELLED})
-
 
 @dataclass(frozen=True)
 class StatusChange:
@@ -517,7 +515,7 @@ def _lock(course_class: CourseClass) -> None:
 
 
 def _check_not_frozen(course_class: CourseClass) -> None:
-    if course_class.status in _FROZEN:
+    if course_class.is_finished:
         raise ClassLocked()
 
 

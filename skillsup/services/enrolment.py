@@ -609,7 +609,7 @@ def promote_waitlist(
     """
     now = now or utcnow()
     locked = lock_class(course_class.id)
-    if locked.status in (ClassStatus.CANCELLED, ClassStatus.COMPLETED):
+    if locked.is_finished:
         return []
     promoted: list[Enrolment] = []
     free = locked.capacity - locked.seats_taken

@@ -41,6 +41,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
+    FINISHED_STATUSES,
     Attendance,
     AttendanceStatus,
     Certificate,
@@ -68,7 +69,6 @@ ROSTER_STATUSES = (
     EnrolmentStatus.COMPLETED,
     EnrolmentStatus.NOT_COMPLETED,
 )
-_FINISHED_CLASS = (ClassStatus.COMPLETED, ClassStatus.CANCELLED)
 #: Kept with the cancelled waitlist places and requests of a class that has been closed.
 CLASS_COMPLETED_REASON = "class completed"
 MAX_SCORE = Decimal("100")
@@ -178,7 +178,7 @@ class HomeClass:
 
     @property
     def is_finished(self) -> bool:
-        return self.course_class.status in _FINISHED_CLASS
+        return self.course_class.is_finished
 
     @property
     def has_ended(self) -> bool:
@@ -274,7 +274,7 @@ def trainer_home(
         _session_bound(func.min(ClassSession.starts_at), ClassSession.starts_at >= now),
     ).options(joinedload(CourseClass.course))
     if sees_all:
-        statement = statement.where(CourseClass.status.not_in(_FINISHED_CLASS))
+        statement = statement.where(CourseClass.status.not_in(FINISHED_STATUSES))
     else:
         statement = statement.where(
             CourseClass.id.in_(
@@ -304,7 +304,7 @@ def trainer_home(
         .where(
             ClassSession.ends_at >= now,
             ClassSession.is_cancelled.is_(False),
-            CourseClass.status.not_in(_FINISHED_CLASS),
+            CourseClass.status.not_in(FINISHED_STATUSES),
         )
         .order_by(ClassSession.starts_at, ClassSession.id)
         .limit(session_limit)
@@ -576,7 +576,7 @@ def attendance_sheet(
 def _marking_refusal(
     course_class: CourseClass, session: ClassSession, now: datetime
 ) -> RosterRefused | None:
-    if course_class.status in _FINISHED_CLASS:
+    if course_class.is_finished:
         return ClassFinished()
     if session.is_cancelled:
         return SessionCancelled()
@@ -756,7 +756,7 @@ def result_refusal(course_class: CourseClass) -> RosterRefused | None:
     """Why results cannot be recorded for the class now, or ``None`` when they can."""
     if not course_class.assessment_required:
         return NoAssessment()
-    if course_class.status in _FINISHED_CLASS:
+    if course_class.is_finished:
         return ClassFinished()
     return None
 
