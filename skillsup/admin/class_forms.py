@@ -260,10 +260,6 @@ class CancelClassForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token is checked."""
-
-
 class ClassFilterForm(FlaskForm):
     class Meta:
         csrf = False

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
 from ..services import audit
 from ..services import classes as class_service
@@ -20,7 +21,6 @@ from ..services.classes import ClassListRow, ScheduleChange, StatusAction
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
 from .class_forms import (
-    ActionForm,
     CancelClassForm,
     ClassFilterForm,
     ClassForm,

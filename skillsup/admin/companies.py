@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import PartnerCompany, Role, SeatQuota, User
 from ..services import audit
 from ..services import companies as company_service
@@ -15,7 +16,6 @@ from ..services.enrolment import seats_used
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
 from .company_forms import (
-    CompanyActionForm,
     CompanyFilterForm,
     CompanyForm,
     InviteHrOfficerForm,
@@ -213,7 +213,7 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
 def company_quota_remove(company_id: int, quota_id: int) -> Response:
     company = _company_or_404(company_id)
     quota = _quota_or_404(company, quota_id)
-    if not CompanyActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     label = quota.label
     try:
@@ -267,7 +267,7 @@ def company_hr_reactivate(company_id: int, user_id: int) -> Response:
 def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
     company = _company_or_404(company_id)
     user = _hr_officer_or_404(company, user_id)
-    if not CompanyActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         changed = company_service.set_hr_officer_active(current_actor(), company, user, active)

@@ -189,7 +189,3 @@ class InviteHrOfficerForm(FlaskForm):
         validators=[DataRequired(), Length(max=254), EmailAddress()],
         filters=[_strip],
     )
-
-
-class CompanyActionForm(FlaskForm):
-    """The remove, deactivate and reactivate buttons: a CSRF token and nothing else."""

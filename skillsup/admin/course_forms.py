@@ -250,7 +250,3 @@ class CourseFilterForm(FlaskForm):
         choices=[SelectChoice("", _l("All skill areas")), *_choices(SkillArea)],
         validators=[Optional()],
     )
-
-
-class CourseActionForm(FlaskForm):
-    """The publish, unpublish and archive buttons: a CSRF token and nothing else."""

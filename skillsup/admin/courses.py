@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
 from ..services import audit, courses
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
-from .course_forms import CourseActionForm, CourseFilterForm, CourseForm, course_form_data
+from .course_forms import CourseFilterForm, CourseForm, course_form_data
 from .views import bp
 
 E = TypeVar("E", bound=enum.Enum)
@@ -134,7 +135,7 @@ def _change_status(
     success_message: Callable[[Course], str],
 ) -> Response:
     course = db.get_or_404(Course, course_id)
-    form = CourseActionForm()
+    form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:

@@ -60,10 +60,6 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """A button that carries only the CSRF token."""
-
-
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=_EMAIL, render_kw={"autocomplete": "email"})
 

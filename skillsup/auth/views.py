@@ -18,6 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
+from ..forms import ActionForm
 from ..models import normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
@@ -25,7 +26,6 @@ from ..services.tokens import Purpose, user_for_token
 from ..web import current_actor, home_url_for, redirect_to_next, refuse
 from .forms import (
     ChangePasswordForm,
-    ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -100,7 +100,7 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         user = current_actor()
         accounts.end_all_sessions(user)
@@ -136,7 +136,7 @@ def register() -> str | Response:
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_email(token: str) -> str | Response:
-    form = ConfirmForm()
+    form = ActionForm()
     try:
         user_for_token(token, Purpose.CONFIRM_EMAIL)
     except InvalidToken as error:
@@ -268,7 +268,7 @@ def change_password() -> str | Response:
 @login_required
 def calendar_feed() -> Response:
     """Create the private calendar feed address, or replace it with a new one."""
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     user = current_actor()
     had_one = bool(user.calendar_token)
@@ -291,5 +291,5 @@ def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) 
         profile_form=profile_form,
         password_form=password_form,
         feed_url=feed_url,
-        calendar_form=ConfirmForm(),
+        calendar_form=ActionForm(),
     )

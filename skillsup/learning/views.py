@@ -8,12 +8,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
 from ..services.errors import DomainError
 from ..web import current_actor, refuse, require_roles
-from .forms import ActionForm
 
 bp = Blueprint("learning", __name__)
 bp.before_request(require_roles(Role.LEARNER))

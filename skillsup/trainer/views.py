@@ -14,12 +14,12 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role
 from ..services import rosters
 from ..services.errors import DomainError, NotFound
 from ..web import bad_request, current_actor, refuse, require_roles
-from .forms import ActionForm
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
