@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.labels import label
@@ -46,6 +46,8 @@ from skillsup.services.classes import (
 from skillsup.services.errors import PermissionDenied, ValidationFailed
 from skillsup.timeutil import to_hk
 from tests.factories import hk_datetime
+
+from .queries import page_queries
 
 # Before the 2027 classes of these tests: their enrolment windows are still ahead or open.
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -980,17 +982,8 @@ def test_class_list_is_paginated(admin, make, login_as):
     assert second.count('<th scope="row">') == 2
 
 
-def count_queries(client: Any, url: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+def _query_count(client: Any, url: str) -> int:
+    response, statements = page_queries(client, url)
     assert response.status_code == 200
     return len(statements)
 
@@ -1007,9 +1000,9 @@ def test_the_class_list_runs_the_same_queries_for_3_and_30_classes(admin, make, 
             make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.PENDING)
 
     add_classes(3)
-    with_3 = count_queries(client, "/admin/classes")
+    with_3 = _query_count(client, "/admin/classes")
     add_classes(27)
-    with_30 = count_queries(client, "/admin/classes")
+    with_30 = _query_count(client, "/admin/classes")
     assert with_3 == with_30
 
 

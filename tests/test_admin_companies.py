@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import (
@@ -28,6 +28,8 @@ from skillsup.models import (
 from skillsup.services import companies, enrolment
 from skillsup.services.companies import CompanyData, CompanyFilter, QuotaData
 from skillsup.services.errors import NotFound, PermissionDenied, ValidationFailed
+
+from .queries import page_queries
 
 
 @pytest.fixture(autouse=True)
@@ -1371,20 +1373,6 @@ def test_deactivating_and_reactivating_an_hr_officer(app, admin, company, hr_off
 # Pages: a fixed number of queries --------------------------------------------------------
 
 
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
-    statements: list[str] = []
-
-    def before_cursor_execute(_conn, _cursor, statement, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-    return response, statements
-
-
 def _grow(make: Any, company: PartnerCompany, start: int, size: int) -> None:
     course = make.course(code=f"SU-Q-{start:03d}")
     for n in range(start, start + size):
@@ -1415,10 +1403,10 @@ def test_the_company_pages_run_the_same_number_of_queries_whatever_the_data(
         f"/admin/companies/{company.id}/quotas/{quota_id}/edit",
     ]
     client.get(urls[0])
-    few = [count_queries(client, url) for url in urls]
+    few = [page_queries(client, url) for url in urls]
 
     _grow(make, company, 2, 8)
-    many = [count_queries(client, url) for url in urls]
+    many = [page_queries(client, url) for url in urls]
 
     assert "3 companies" in text(few[0][0])
     assert "11 companies" in text(many[0][0])

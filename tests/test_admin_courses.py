@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import (
@@ -31,6 +31,8 @@ from skillsup.models import (
 from skillsup.services import courses
 from skillsup.services.courses import CourseData
 from skillsup.services.errors import PermissionDenied, ValidationFailed
+
+from .queries import page_queries
 
 
 @pytest.fixture(autouse=True)
@@ -918,20 +920,6 @@ def test_course_page_shows_details_classes_and_prerequisites(admin, make, login_
 # Pages: a fixed number of queries --------------------------------------------------------
 
 
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
-    statements: list[str] = []
-
-    def before_cursor_execute(_conn, _cursor, statement, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-    return response, statements
-
-
 def _make_courses(make: Any, start: int, count: int) -> None:
     for n in range(start, start + count):
         prerequisite = make.course(code=f"SU-PRE-{n:03d}", status=CourseStatus.DRAFT)
@@ -945,15 +933,15 @@ def test_the_course_pages_run_the_same_number_of_queries_for_3_and_30_courses(
     client = login_as(admin)
     _make_courses(make, 0, 3)
     client.get("/admin/courses")
-    few_response, few = count_queries(client, "/admin/courses")
+    few_response, few = page_queries(client, "/admin/courses")
     course_id = db.session.scalar(select(Course.id).where(Course.code == "SU-CRS-000"))
-    _, few_detail = count_queries(client, f"/admin/courses/{course_id}")
-    _, few_edit = count_queries(client, f"/admin/courses/{course_id}/edit")
+    _, few_detail = page_queries(client, f"/admin/courses/{course_id}")
+    _, few_edit = page_queries(client, f"/admin/courses/{course_id}/edit")
 
     _make_courses(make, 3, 27)
-    many_response, many = count_queries(client, "/admin/courses")
-    _, many_detail = count_queries(client, f"/admin/courses/{course_id}")
-    _, many_edit = count_queries(client, f"/admin/courses/{course_id}/edit")
+    many_response, many = page_queries(client, "/admin/courses")
+    _, many_detail = page_queries(client, f"/admin/courses/{course_id}")
+    _, many_edit = page_queries(client, f"/admin/courses/{course_id}/edit")
 
     assert few_response.status_code == many_response.status_code == 200
     assert "6 courses" in text(few_response)

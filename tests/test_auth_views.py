@@ -30,6 +30,8 @@ from skillsup.models import AuditEntry, PartnerCompany, Role, User
 from skillsup.services import mail, passwords
 from tests.factories import PASSWORD, Factory
 
+from .queries import recorded_statements
+
 NEW_PASSWORD = "a different long passphrase"
 SESSION_COOKIE = "skillsup_session"
 HOST = "skillsup.test"
@@ -1171,10 +1173,8 @@ class TestSmtpDown:
 def test_a_signed_in_request_loads_the_user_and_their_company_in_one_query(
     client, login_as, learner
 ):
-    from .test_catalogue import count_queries
-
     login_as(learner)
-    with count_queries() as statements:
+    with recorded_statements() as statements:
         response = client.get("/")
     assert response.status_code == 302  # to the learner's home page
     assert len(statements) == 1, statements

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from wtforms import SelectChoice
 
 from skillsup.catalogue import forms as catalogue_forms
@@ -15,20 +13,7 @@ from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, DeliveryMode, EnrolmentStatus, SkillArea
 from skillsup.services import catalogue
 
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from .queries import recorded_statements
 
 
 def _courses(make, n: int, offset: int = 0) -> None:
@@ -168,10 +153,10 @@ def test_malformed_filters_never_fail(client, make, query):
 def test_catalogue_runs_the_same_number_of_queries_for_5_and_200_courses(client, make):
     _courses(make, 5)
     client.get("/courses")  # warm up
-    with count_queries() as few:
+    with recorded_statements() as few:
         assert client.get("/courses?sort=start").status_code == 200
     _courses(make, 195, offset=5)
-    with count_queries() as many:
+    with recorded_statements() as many:
         assert client.get("/courses?sort=start").status_code == 200
     assert len(few) == len(many) <= 4
 
@@ -183,7 +168,7 @@ def test_course_page_runs_the_same_number_of_queries_whatever_its_classes(
     course = make.course(code="SU-QRY-101")
     make.course_class(course=course, sessions=3, trainers=[trainer])
     login_as(learner)
-    with count_queries() as few:
+    with recorded_statements() as few:
         assert client.get("/courses/SU-QRY-101").status_code == 200
     for _ in range(20):
         make.course_class(course=course, sessions=8, trainers=[trainer, make.user(role="trainer")])
@@ -191,7 +176,7 @@ def test_course_page_runs_the_same_number_of_queries_whatever_its_classes(
         prerequisite = make.course(code=f"SU-QRY-00{i}")
         course.prerequisites.append(prerequisite)
     db.session.commit()
-    with count_queries() as many:
+    with recorded_statements() as many:
         assert client.get("/courses/SU-QRY-101").status_code == 200
     assert len(few) == len(many)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from skillsup.extensions import db
 from skillsup.services import caching, catalogue
+
+from .queries import recorded_statements
 
 KEPT = {"CATALOGUE_CACHE_SECONDS": 60}
 
@@ -17,21 +17,6 @@ KEPT = {"CATALOGUE_CACHE_SECONDS": 60}
 @pytest.fixture
 def app_config():
     return KEPT
-
-
-@contextmanager
-def recorded_statements():
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def results(body: str) -> str:

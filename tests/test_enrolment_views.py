@@ -18,7 +18,7 @@ from skillsup.models import (
     EnrolmentStatus,
 )
 
-from .test_catalogue import count_queries
+from .queries import recorded_statements
 
 
 def _enrolments() -> int:
@@ -192,11 +192,11 @@ def test_my_learning_runs_a_fixed_number_of_queries(client, make, login_as, lear
     login_as(learner)
     make.enrolment(make.course_class(sessions=2), learner)
     make.enrolment(make.course_class(sessions=2), learner, EnrolmentStatus.WAITLISTED)
-    with count_queries() as few:
+    with recorded_statements() as few:
         client.get("/my-learning")
     for _ in range(8):
         make.enrolment(make.course_class(sessions=4), learner, EnrolmentStatus.WAITLISTED)
-    with count_queries() as many:
+    with recorded_statements() as many:
         client.get("/my-learning")
     assert len(few) == len(many)
 
@@ -207,7 +207,7 @@ def test_an_enrolment_request_reads_the_course_and_the_enrolment_no_more_than_on
 ):
     course_class = make.course_class(capacity=capacity, sessions=2)
     login_as(learner)
-    with count_queries() as statements:
+    with recorded_statements() as statements:
         response = client.post(f"/classes/{course_class.code}/enrol")
     assert response.status_code == 302
     reads = [" ".join(s.split()) for s in statements if s.lstrip().upper().startswith("SELECT")]

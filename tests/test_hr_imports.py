@@ -43,7 +43,7 @@ from skillsup.services.imports import (
     StaffRow,
 )
 
-from .test_catalogue import count_queries
+from .queries import recorded_statements
 
 DATA = Path(__file__).parent / "data" / "csv"
 STAFF_URL = "/hr/staff/import"
@@ -371,7 +371,7 @@ def test_staff_preview_runs_a_fixed_number_of_queries(hr_officer):
     def queries(n: int) -> int:
         rows = staff([(f"p{i}@harbour-it.test", f"P {i}", f"E{i}", "", "") for i in range(n)])
         db.session.expire_all()
-        with count_queries() as statements:
+        with recorded_statements() as statements:
             imports.preview_staff_import(hr_officer, rows)
         return len(statements)
 
@@ -661,7 +661,7 @@ def test_nomination_preview_looks_rows_up_in_a_fixed_number_of_queries(hr_office
     def queries(n: int) -> int:
         rows = nominations([(f"ghost{i}@harbour-it.test", "", course_class.code) for i in range(n)])
         db.session.expire_all()
-        with count_queries() as statements:
+        with recorded_statements() as statements:
             imports.preview_nominations(hr_officer, rows)
         db.session.rollback()
         return len(statements)

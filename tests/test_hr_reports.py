@@ -13,7 +13,6 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +23,7 @@ import openpyxl
 import pytest
 import time_machine
 from flask_login import login_user
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from skillsup.extensions import db
 from skillsup.models import (
@@ -53,6 +52,7 @@ from skillsup.services.reports import (
 )
 
 from .factories import hk_datetime
+from .queries import page_queries, recorded_statements
 
 PRESENT, LATE, ABSENT, EXCUSED = (
     AttendanceStatus.PRESENT,
@@ -1116,28 +1116,6 @@ def test_no_export_of_company_a_holds_anything_of_company_b(client, login_as, sc
 # A fixed number of queries -----------------------------------------------------------------
 
 
-@contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block (not transaction control), as they run."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
-    with recorded_statements() as statements:
-        response = client.get(url, buffered=True)
-    return response, statements
-
-
 def add_staff_with_training(make: Any, company: Any, classes: list[Any], count: int) -> None:
     """``count`` employees, each confirmed in the first class and completed in the second,
     with attendance at both."""
@@ -1164,9 +1142,9 @@ def test_pages_run_the_same_number_of_queries_for_3_and_40_employees(
     pages = ["/hr/", "/hr/?period=y2025", "/hr/progress", "/hr/progress?sort=at_risk&dir=desc",
              "/hr/progress?department=Team+1", "/hr/reports"]  # fmt: skip
     add_staff_with_training(make, company, classes, 3)
-    few = {page: count_queries(client, page) for page in pages}
+    few = {page: page_queries(client, page) for page in pages}
     add_staff_with_training(make, company, classes, 37)
-    many = {page: count_queries(client, page) for page in pages}
+    many = {page: page_queries(client, page) for page in pages}
     for page in pages:
         few_response, few_statements = few[page]
         many_response, many_statements = many[page]
@@ -1239,7 +1217,7 @@ def test_exports_of_10_and_10000_rows_run_the_same_number_of_queries(
             for ext in ("csv", "xlsx")]  # fmt: skip
 
     bulk_enrolments(company, classes[:10], 1, 0)
-    few = {url: count_queries(client, url) for url in urls}
+    few = {url: page_queries(client, url) for url in urls}
     bulk_enrolments(company, classes, 500, 1)
     if db.engine.dialect.name == "postgresql":
         # Statistics, as autovacuum keeps them: without any, PostgreSQL plans for empty tables.
@@ -1247,7 +1225,7 @@ def test_exports_of_10_and_10000_rows_run_the_same_number_of_queries(
         db.session.commit()
     total = db.session.scalar(select(func.count()).select_from(Enrolment))
     assert total == 10 + 10_000
-    many = {url: count_queries(client, url) for url in urls}
+    many = {url: page_queries(client, url) for url in urls}
 
     for url in urls:
         assert few[url][0].status_code == many[url][0].status_code == 200

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import (
@@ -46,6 +46,7 @@ from skillsup.services.staff import (
 )
 
 from .factories import PASSWORD
+from .queries import page_queries
 
 # Helpers ---------------------------------------------------------------------------------
 
@@ -79,20 +80,6 @@ def fresh(user: User) -> User:
 
 def directory_names(actor: User, **filters: Any) -> list[str]:
     return [u.name for u in db.session.scalars(staff.directory(actor, StaffFilters(**filters)))]
-
-
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
-    statements: list[str] = []
-
-    def before_cursor_execute(_conn, _cursor, statement, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-    return response, statements
 
 
 @pytest.fixture
@@ -800,14 +787,14 @@ def test_the_employee_pages_take_the_same_number_of_queries_for_3_and_30_employe
     add_employees(3)
     login_as(hr_officer)
     client.get("/hr/staff")
-    few_list_response, few_list = count_queries(client, "/hr/staff")
-    _, few_class = count_queries(client, f"/hr/classes/{course_class.code}")
-    _, few_classes = count_queries(client, "/hr/classes")
+    few_list_response, few_list = page_queries(client, "/hr/staff")
+    _, few_class = page_queries(client, f"/hr/classes/{course_class.code}")
+    _, few_classes = page_queries(client, "/hr/classes")
 
     add_employees(27)
-    many_list_response, many_list = count_queries(client, "/hr/staff")
-    _, many_class = count_queries(client, f"/hr/classes/{course_class.code}")
-    _, many_classes = count_queries(client, "/hr/classes")
+    many_list_response, many_list = page_queries(client, "/hr/staff")
+    _, many_class = page_queries(client, f"/hr/classes/{course_class.code}")
+    _, many_classes = page_queries(client, "/hr/classes")
 
     assert "3 employees" in text(few_list_response)
     assert "30 employees" in text(many_list_response)
@@ -854,9 +841,9 @@ def test_the_employee_page_takes_the_same_number_of_queries_for_3_and_30_enrolme
     add_enrolments(3)
     login_as(hr_officer)
     client.get(f"/hr/staff/{learner.id}")
-    few_response, few = count_queries(client, f"/hr/staff/{learner.id}")
+    few_response, few = page_queries(client, f"/hr/staff/{learner.id}")
     add_enrolments(27)
-    many_response, many = count_queries(client, f"/hr/staff/{learner.id}")
+    many_response, many = page_queries(client, f"/hr/staff/{learner.id}")
     assert few_response.status_code == many_response.status_code == 200
     assert text(many_response).count("SN-") == 30
     assert len(few) == len(many), "\n".join(many)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from skillsup import labels
 from skillsup.extensions import db
@@ -38,6 +38,8 @@ from skillsup.models import (
 from skillsup.services import rosters
 from skillsup.services.errors import NotFound, PermissionDenied
 from skillsup.services.rosters import ResultEntry
+
+from .queries import page_queries
 
 PRESENT, LATE, ABSENT, EXCUSED = (
     AttendanceStatus.PRESENT,
@@ -141,20 +143,6 @@ def text(response: Any) -> str:
 
 def squash(value: str) -> str:
     return re.sub(r"\s+", " ", value)
-
-
-def count_queries(client: Any, url: str) -> tuple[Any, list[str]]:
-    statements: list[str] = []
-
-    def before_cursor_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-    return response, statements
 
 
 @pytest.fixture
@@ -1233,23 +1221,23 @@ def test_the_pages_run_the_same_number_of_queries_for_3_and_30_learners(
     login_as(trainer)
     client.get("/trainer/")  # warm up
     counts_few = {
-        "home": count_queries(client, "/trainer/")[1],
-        "roster": count_queries(client, f"/trainer/classes/{few.code}")[1],
-        "attendance": count_queries(client, attendance_url(few))[1],
-        "sign-in": count_queries(
+        "home": page_queries(client, "/trainer/")[1],
+        "roster": page_queries(client, f"/trainer/classes/{few.code}")[1],
+        "attendance": page_queries(client, attendance_url(few))[1],
+        "sign-in": page_queries(
             client, f"/trainer/classes/{few.code}/sessions/{few.sessions[0].id}/sign-in"
         )[1],
-        "close": count_queries(client, f"/trainer/classes/{few.code}/close")[1],
+        "close": page_queries(client, f"/trainer/classes/{few.code}/close")[1],
     }
     many = scene_with(30)
     counts_many = {
-        "home": count_queries(client, "/trainer/")[1],
-        "roster": count_queries(client, f"/trainer/classes/{many.code}")[1],
-        "attendance": count_queries(client, attendance_url(many))[1],
-        "sign-in": count_queries(
+        "home": page_queries(client, "/trainer/")[1],
+        "roster": page_queries(client, f"/trainer/classes/{many.code}")[1],
+        "attendance": page_queries(client, attendance_url(many))[1],
+        "sign-in": page_queries(
             client, f"/trainer/classes/{many.code}/sessions/{many.sessions[0].id}/sign-in"
         )[1],
-        "close": count_queries(client, f"/trainer/classes/{many.code}/close")[1],
+        "close": page_queries(client, f"/trainer/classes/{many.code}/close")[1],
     }
     for page, statements in counts_many.items():
         assert len(statements) == len(counts_few[page]), (page, "\n".join(statements))
