@@ -29,6 +29,10 @@ class Recorder:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], bytes]] = []
         self.refuse: set[str] = set()
+        #: Recipients whose message is refused for now (451) when it is sent.
+        self.defer: set[str] = set()
+        #: The client address of each message received: one per connection.
+        self.peers: list[Any] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -37,7 +41,10 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if set(envelope.rcpt_tos) & self.defer:
+            return "451 4.3.0 try again later"
         self.received.append((list(envelope.rcpt_tos), envelope.content))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
@@ -148,6 +155,34 @@ def test_a_refused_recipient_fails_without_blocking_others(app, smtp):
         "nobody@example.test": OutboxStatus.FAILED,
         "somebody@example.test": OutboxStatus.SENT,
     }
+
+
+def test_a_run_of_messages_goes_over_one_connection(app, smtp):
+    smtp.start()
+    for n in range(5):
+        _queue(f"p{n}@example.test")
+    db.session.commit()
+    assert mail.deliver_pending().sent == 5
+    assert len(smtp.handler.peers) == 5
+    assert len(set(smtp.handler.peers)) == 1
+
+
+def test_after_a_failed_message_the_next_opens_a_new_connection(app, smtp):
+    smtp.handler.refuse.add("nobody@example.test")
+    smtp.handler.defer.add("later@example.test")
+    smtp.start()
+    for to in ("a@example.test", "nobody@example.test", "b@example.test"):
+        _queue(to)
+    _queue("later@example.test")
+    _queue("c@example.test")
+    db.session.commit()
+    report = mail.deliver_pending()
+    assert (report.sent, report.failed, report.retrying) == (3, 1, 1)
+    assert smtp.recipients() == ["a@example.test", "b@example.test", "c@example.test"]
+    first, second, third = smtp.handler.peers
+    # A refused recipient leaves the connection usable; a failed message does not.
+    assert first == second != third
+    assert _statuses()["later@example.test"] == OutboxStatus.PENDING
 
 
 def test_a_message_failing_every_time_ends_as_failed(app):

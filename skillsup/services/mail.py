@@ -185,13 +185,14 @@ def deliver_pending(
     Every message is claimed by a conditional UPDATE before it is sent, so two senders
     running at once never send the same message. A message the server refuses for good, or
     that has failed ``MAX_ATTEMPTS`` times, is marked failed; any other failure is retried
-    later with back-off. Each message's outcome is committed on its own.
+    later with back-off. Each message's outcome is committed on its own. The messages go over
+    one SMTP connection, opened again after a message fails.
     """
     from ..extensions import db
 
     now = now or utcnow()
     report = DeliveryReport()
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, SmtpConnection(current_app.config) as smtp:
         due = (
             select(OutboxMessage.id)
             .where(
@@ -215,7 +216,7 @@ def deliver_pending(
                 continue
             message = _as_message(row)
             try:
-                deliver(message)
+                deliver(message, smtp)
             except PermanentFailure as error:
                 _finish(connection, message_id, OutboxStatus.FAILED, str(error), now)
                 report.failed += 1
@@ -335,41 +336,91 @@ def build_email(message: Message, sender: str) -> EmailMessage:
     return email
 
 
-def deliver(message: Message) -> None:
-    """Send one message now, through SMTP when configured, else to the log.
+class SmtpConnection:
+    """One SMTP connection for a run of messages, opened at the first message that needs it.
+
+    After a failure other than a refused recipient the connection is closed, and the next
+    message opens a new one: the server's state is then unknown. Use it as a context manager,
+    which closes it at the end.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self._config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpConnection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _open(self) -> smtplib.SMTP:
+        config = self._config
+        port = int(config["MAIL_PORT"])
+        timeout = config["MAIL_TIMEOUT"]
+        smtp: smtplib.SMTP
+        if config["MAIL_USE_SSL"]:
+            smtp = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"], port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=timeout)
+        try:
+            if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, email: EmailMessage) -> None:
+        """Send one message. Raises :class:`PermanentFailure` when the server refuses it for
+        good, and any other exception for a failure worth retrying."""
+        if self._smtp is None:
+            self._smtp = self._open()
+        try:
+            self._smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            # The server answered and reset the transaction: the connection stays usable.
+            codes = [code for code, _text in error.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentFailure(f"recipient refused: {error.recipients}") from error
+            raise
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            if 500 <= error.smtp_code < 600:
+                raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def deliver(message: Message, connection: SmtpConnection | None = None) -> None:
+    """Send one message now, through SMTP when configured (over ``connection`` when given,
+    else a connection of its own), else to the log.
 
     Raises :class:`PermanentFailure` when the server refuses it for good, and any other
     exception for a failure worth retrying.
     """
     config = current_app.config
     email = build_email(message, config["MAIL_DEFAULT_SENDER"])
-    server = config.get("MAIL_SERVER")
-    if not server:
+    if not config.get("MAIL_SERVER"):
         log.info("e-mail (no MAIL_SERVER set, not sent):\n%s", email.as_string())
+    elif connection is not None:
+        connection.send(email)
     else:
-        port = int(config["MAIL_PORT"])
-        timeout = config["MAIL_TIMEOUT"]
-        smtp: smtplib.SMTP
-        if config["MAIL_USE_SSL"]:
-            smtp = smtplib.SMTP_SSL(
-                server, port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(server, port, timeout=timeout)
-        with smtp:
-            if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            try:
-                smtp.send_message(email)
-            except smtplib.SMTPRecipientsRefused as error:
-                codes = [code for code, _text in error.recipients.values()]
-                if codes and all(500 <= code < 600 for code in codes):
-                    raise PermanentFailure(f"recipient refused: {error.recipients}") from error
-                raise
-            except smtplib.SMTPResponseException as error:
-                if 500 <= error.smtp_code < 600:
-                    raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-                raise
+        with SmtpConnection(config) as own:
+            own.send(email)
     message_sent.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]
