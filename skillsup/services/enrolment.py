@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -435,23 +435,37 @@ QUOTA_STATUSES = (
 )
 
 
-def seats_used_by_quota() -> ScalarSelect[int]:
-    """The seats a quota has used, as a subquery to select beside ``SeatQuota``: pending,
-    confirmed and finished enrolments of the company's staff in classes that start within
-    the quota's period (of the quota's course, if it has one). Waitlist places, withdrawals,
-    rejections and cancellations take no seat. :func:`seats_used` counts the same for one
-    quota."""
+def _seats_counted(
+    company_id: Any, starts_on: Any, ends_on: Any, course: ColumnElement[bool]
+) -> Select[tuple[int]]:
+    """The one count of seats a quota has used, for quota columns or values: pending,
+    confirmed and finished enrolments of the company's staff in classes that start within the
+    quota's period and match ``course``. Waitlist places, withdrawals, rejections and
+    cancellations take no seat."""
     return (
         select(func.count(Enrolment.id))
         .select_from(Enrolment)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(User, Enrolment.learner_id == User.id)
         .where(
-            User.company_id == SeatQuota.company_id,
+            User.company_id == company_id,
             Enrolment.status.in_(QUOTA_STATUSES),
-            CourseClass.starts_on >= SeatQuota.starts_on,
-            CourseClass.starts_on <= SeatQuota.ends_on,
-            (SeatQuota.course_id.is_(None)) | (CourseClass.course_id == SeatQuota.course_id),
+            CourseClass.starts_on >= starts_on,
+            CourseClass.starts_on <= ends_on,
+            course,
+        )
+    )
+
+
+def seats_used_by_quota() -> ScalarSelect[int]:
+    """The seats a quota has used, as a subquery to select beside ``SeatQuota`` (of the
+    quota's course, if it has one)."""
+    return (
+        _seats_counted(
+            SeatQuota.company_id,
+            SeatQuota.starts_on,
+            SeatQuota.ends_on,
+            SeatQuota.course_id.is_(None) | (CourseClass.course_id == SeatQuota.course_id),
         )
         .correlate(SeatQuota)
         .scalar_subquery()
@@ -461,19 +475,8 @@ def seats_used_by_quota() -> ScalarSelect[int]:
 def seats_used(quota: SeatQuota) -> int:
     """The seats ``quota`` has used, counted as :func:`seats_used_by_quota` counts them, for a
     quota that may not be saved yet (a proposed change)."""
-    statement = (
-        select(func.count(Enrolment.id))
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(
-            User.company_id == quota.company_id,
-            Enrolment.status.in_(QUOTA_STATUSES),
-            CourseClass.starts_on >= quota.starts_on,
-            CourseClass.starts_on <= quota.ends_on,
-        )
-    )
-    if quota.course_id is not None:
-        statement = statement.where(CourseClass.course_id == quota.course_id)
+    course = true() if quota.course_id is None else CourseClass.course_id == quota.course_id
+    statement = _seats_counted(quota.company_id, quota.starts_on, quota.ends_on, course)
     return int(db.session.scalar(statement) or 0)
 
 
