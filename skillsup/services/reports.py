@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import IO, Any
 from unicodedata import east_asian_width
 
-import xlsxwriter
 from babel.dates import format_skeleton
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -60,7 +59,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
-from . import audit, caching
+from . import audit, caching, xlsx
 from .enrolment import QuotaUse, seats_used_by_quota
 from .progress import ATTENDED, standings
 from .staff import hr_company_id
@@ -1074,45 +1073,25 @@ def _column_width(heading: str) -> int:
 def xlsx_file(export: Export) -> IO[bytes]:
     """The export as an Excel workbook in a temporary file, rewound; the caller closes it.
 
-    The workbook is written row by row in XlsxWriter's constant memory mode, through temporary
-    files, so memory stays flat. Text is always written as text (never as a formula, a link or
-    a number), dates and times as dates that Excel formats, numbers as numbers; the header row
-    is bold and stays in view.
+    The sheet is written row by row (:mod:`.xlsx`), so memory stays flat. Text is always
+    written as text (never as a formula, a link or a number), dates and times as dates that
+    Excel formats, numbers as numbers; the header row is bold and stays in view.
     """
     yes_no = _yes_no()
+    header = [_xlsx_cell(heading, yes_no) for heading in export.header]
+    # Excel refuses these characters in a sheet's name, and apostrophes at either end.
+    title = re.sub(r"[\[\]:*?/\\]", " ", export.sheet_title)[:31].strip("'") or "Sheet1"
     file = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
     try:
-        workbook = xlsxwriter.Workbook(
+        xlsx.write_workbook(
             file,
-            {
-                "constant_memory": True,
-                "in_memory": False,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
+            sheet_title=title,
+            header=header,
+            rows=([_xlsx_cell(value, yes_no) for value in row] for row in export.rows),
+            column_widths=[_column_width(heading) for heading in header],
+            date_format=XLSX_DATE_FORMAT,
+            datetime_format=XLSX_DATETIME_FORMAT,
         )
-        # XlsxWriter refuses these characters, and apostrophes at either end.
-        title = re.sub(r"[\[\]:*?/\\]", " ", export.sheet_title)[:31].strip("'")
-        sheet = workbook.add_worksheet(title or None)
-
-        def dated(num_format: str) -> Any:
-            cell_format = workbook.add_format({"num_format": num_format})
-            return lambda worksheet, row, col, value, *_: worksheet.write_datetime(
-                row, col, value, cell_format
-            )
-
-        # ``write_row`` looks handlers up by exact type, so datetimes and dates differ.
-        sheet.add_write_handler(datetime, dated(XLSX_DATETIME_FORMAT))
-        sheet.add_write_handler(date, dated(XLSX_DATE_FORMAT))
-        header = [_xlsx_cell(heading, yes_no) for heading in export.header]
-        for col, heading in enumerate(header):
-            sheet.set_column(col, col, _column_width(heading))
-        sheet.freeze_panes(1, 0)
-        sheet.write_row(0, 0, header, workbook.add_format({"bold": True}))
-        for number, row in enumerate(export.rows, start=1):
-            sheet.write_row(number, 0, [_xlsx_cell(value, yes_no) for value in row])
-        workbook.close()
     except BaseException:
         file.close()
         raise
