@@ -637,7 +637,8 @@ def render(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         + ", ".join(f"{name} {version}" for name, version in machine["versions"].items()),
         "- PostgreSQL "
         + ", ".join(f"{name} = {value}" for name, value in machine["postgres"].items()),
-        f"- Load tool: {machine['wrk']} for pages; httpx for exports and the burst",
+        f"- Load tool: {machine['wrk']} for pages; httpx for exports; "
+        "plain asyncio sockets for the burst",
         "- Settings: "
         + ", ".join(
             f"{name} = {value}"
