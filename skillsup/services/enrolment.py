@@ -24,7 +24,18 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -237,9 +248,10 @@ def _check_learner(learner: User, course_class: CourseClass, *, for_self: bool =
     them (an HR officer, an admin)."""
     if not _can_hold_a_place(learner):
         raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
-    if active_enrolment(learner.id, course_class.id) is not None:
+    obstacles = learner_obstacles(learner.id, course_class)
+    if obstacles.enrolled:
         raise _already_enrolled(learner, for_self=for_self)
-    missing = missing_prerequisites(learner.id, course_class.course_id)
+    missing = obstacles.missing_prerequisites
     if missing:
         codes = ", ".join(missing)
         raise PrerequisitesMissing(
@@ -252,7 +264,7 @@ def _check_learner(learner: User, course_class: CourseClass, *, for_self: bool =
             ),
             codes=missing,
         )
-    clash = clashing_class(learner.id, course_class.id)
+    clash = obstacles.clash
     if clash is not None:
         raise TimetableClash(
             _l("Its sessions clash with your class %(code)s.", code=clash)
@@ -331,32 +343,34 @@ def _give_back_seat(class_id: int) -> None:
 
 
 def active_enrolment(learner_id: int, class_id: int) -> Enrolment | None:
-    return db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.learner_id == learner_id,
-            Enrolment.class_id == class_id,
-            Enrolment.status.in_(ACTIVE_STATUSES),
-        )
+    return db.session.scalar(_active_enrolments(learner_id, class_id))
+
+
+def _active_enrolments(learner_id: int, class_id: int) -> Select[tuple[Enrolment]]:
+    return select(Enrolment).where(
+        Enrolment.learner_id == learner_id,
+        Enrolment.class_id == class_id,
+        Enrolment.status.in_(ACTIVE_STATUSES),
     )
 
 
 def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
     """Codes of the course's prerequisites the learner has not completed."""
+    return list(
+        db.session.scalars(_missing_prerequisites(learner_id, course_id).order_by(Course.code))
+    )
+
+
+def _missing_prerequisites(learner_id: int, course_id: int) -> Select[tuple[str]]:
     completed = (
         select(CourseClass.course_id)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
         .where(Enrolment.learner_id == learner_id, Enrolment.status == EnrolmentStatus.COMPLETED)
     )
-    return list(
-        db.session.scalars(
-            select(Course.code)
-            .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
-            .where(
-                course_prerequisites.c.course_id == course_id,
-                Course.id.not_in(completed),
-            )
-            .order_by(Course.code)
-        )
+    return (
+        select(Course.code)
+        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+        .where(course_prerequisites.c.course_id == course_id, Course.id.not_in(completed))
     )
 
 
@@ -368,8 +382,12 @@ _OUR_SESSIONS = aliased(ClassSession, name="our_sessions")
 
 def clashing_class(learner_id: int, class_id: int) -> str | None:
     """The code of a class the learner is confirmed in whose sessions overlap this class's."""
+    return db.session.scalar(_clashing_classes(learner_id, class_id).limit(1))
+
+
+def _clashing_classes(learner_id: int, class_id: int) -> Select[tuple[str]]:
     theirs, ours = _THEIR_SESSIONS, _OUR_SESSIONS
-    return db.session.scalar(
+    return (
         select(CourseClass.code)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
         .join(theirs, theirs.class_id == CourseClass.id)
@@ -388,7 +406,44 @@ def clashing_class(learner_id: int, class_id: int) -> str | None:
             Enrolment.class_id != class_id,
             theirs.is_cancelled.is_(False),
         )
-        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class LearnerObstacles:
+    """What stands between a learner and a class, on the learner's side."""
+
+    enrolled: bool
+    missing_prerequisites: list[str]
+    clash: str | None
+
+
+def learner_obstacles(learner_id: int, course_class: CourseClass) -> LearnerObstacles:
+    """An active enrolment of the learner's in the class, the course's prerequisites they have
+    not completed (by code), and (the first code of) a class they are confirmed in whose
+    sessions overlap the class's: the three checks of :func:`active_enrolment`,
+    :func:`missing_prerequisites` and :func:`clashing_class` in one query, since every
+    request to enrol asks all three."""
+    rows = db.session.execute(
+        union_all(
+            select(literal("enrolled"), literal("")).where(
+                _active_enrolments(learner_id, course_class.id).exists()
+            ),
+            _missing_prerequisites(learner_id, course_class.course_id).with_only_columns(
+                literal("prerequisite"), Course.code
+            ),
+            _clashing_classes(learner_id, course_class.id).with_only_columns(
+                literal("clash"), CourseClass.code
+            ),
+        )
+    ).all()
+    codes: dict[str, list[str]] = {"enrolled": [], "prerequisite": [], "clash": []}
+    for kind, code in rows:
+        codes[kind].append(code)
+    return LearnerObstacles(
+        enrolled=bool(codes["enrolled"]),
+        missing_prerequisites=sorted(codes["prerequisite"]),
+        clash=min(codes["clash"], default=None),
     )
 
 
