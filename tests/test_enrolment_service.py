@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from skillsup.extensions import db
 from skillsup.models import (
@@ -50,6 +51,59 @@ def test_a_full_class_waitlists_in_order(make, company):
         EnrolmentStatus.WAITLISTED,
     ]
     assert [o.waitlist_position for o in outcomes] == [None, 1, 2]
+
+
+def test_a_seat_freed_after_the_class_was_read_as_full_is_taken(make, company, learner):
+    course_class = _class(make, capacity=1)
+    # As if the class had been read full just before its last learner withdrew.
+    set_committed_value(course_class, "seats_taken", 1)
+    outcome = service.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.CONFIRMED
+    assert db.session.get(CourseClass, course_class.id).seats_taken == 1
+
+
+def test_a_refused_request_for_a_full_class_leaves_nothing_and_the_work_goes_on(make, company):
+    course_class = _class(make, capacity=1)
+    make.enrolment(course_class, make.user(company=company))
+    make.quota(company, seats=1, starts_on=date(2000, 1, 1), ends_on=date(2100, 1, 1))
+    refused = make.user(company=company)
+    other_company = make.company()
+    welcome = make.user(company=other_company)
+    db.session.commit()
+    with pytest.raises(service.QuotaExceeded):
+        service.request_enrolment(refused, refused, course_class)
+    # In the same transaction, as an import of many rows goes on after a refused one.
+    outcome = service.request_enrolment(welcome, welcome, course_class)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.WAITLISTED
+    learners = db.session.scalars(
+        select(Enrolment.learner_id).where(Enrolment.class_id == course_class.id)
+    ).all()
+    assert refused.id not in learners
+    assert welcome.id in learners
+
+
+def test_learner_obstacles_are_told_together(make, learner):
+    start = datetime(2030, 3, 5, 11, 0, tzinfo=UTC)
+    first = _class(make, first_session=start, sessions=1)
+    second = _class(make, first_session=start, sessions=1)
+    make.enrolment(first, learner)
+    make.enrolment(second, learner)
+    basics = [make.course(code=code) for code in ("ZZ-BASICS", "AA-BASICS")]
+    wanted = make.course()
+    wanted.prerequisites.extend(basics)
+    db.session.commit()
+    course_class = _class(make, course=wanted, first_session=start, sessions=1)
+    make.enrolment(course_class, learner, EnrolmentStatus.WAITLISTED)
+    obstacles = service.learner_obstacles(learner.id, course_class)
+    assert obstacles.enrolled
+    assert obstacles.missing_prerequisites == ["AA-BASICS", "ZZ-BASICS"]
+    assert obstacles.clash == min(first.code, second.code)
+    newcomer = make.user(company=learner.company)
+    assert service.learner_obstacles(newcomer.id, course_class) == service.LearnerObstacles(
+        enrolled=False, missing_prerequisites=["AA-BASICS", "ZZ-BASICS"], clash=None
+    )
 
 
 def test_company_needing_approval_makes_a_pending_request_without_a_seat(make, outbox):

@@ -18,6 +18,7 @@ Lock order, to stay free of deadlocks: the class row first, then the company's q
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     ScalarSelect,
     Select,
     and_,
+    bindparam,
     func,
     literal,
     select,
@@ -37,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import SessionTransaction, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
@@ -154,19 +157,18 @@ def request_enrolment(
     # the class and the quota are checked again under their locks.
     _check_class_open(course_class, now)
     _check_learner(learner, course_class, for_self=actor.id == learner.id)
-    locked = lock_class(course_class.id, course_class.course)
-    _check_class_open(locked, now)
-    _check_quota(learner, locked)
-
     needs_approval = (
         source == EnrolmentSource.SELF
         and learner.company is not None
         and learner.company.requires_approval
     )
-    # A savepoint, so that a duplicate caught by the unique index gives back the seat.
-    savepoint = db.session.begin_nested()
+    # In a savepoint, so that a refusal or a duplicate caught by the unique index gives back
+    # the seat and the locks.
+    savepoint, locked = _lock_for_request(course_class, takes_no_seat=needs_approval)
     try:
-        seats_taken = None if needs_approval else _take_seat(locked.id)
+        _check_class_open(locked, now)
+        _check_quota(learner, locked)
+        seats_taken = None if needs_approval or locked.seats_left == 0 else _take_seat(locked.id)
         if needs_approval:
             status = EnrolmentStatus.PENDING
         elif seats_taken is not None:
@@ -186,10 +188,13 @@ def request_enrolment(
         )
         db.session.add(enrolment)
         db.session.flush()
-        savepoint.commit()
     except IntegrityError as error:
         savepoint.rollback()
         raise _already_enrolled(learner, for_self=actor.id == learner.id) from error
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
 
     _record(enrolment, None, status, actor, reason, now)
     if seats_taken is not None:
@@ -295,7 +300,7 @@ def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
         raise PermissionDenied()
 
 
-def lock_class(class_id: int, course: Course | None = None) -> CourseClass:
+def lock_class(class_id: int, course: Course | None = None, *, shared: bool = False) -> CourseClass:
     """The class, reloaded under a row lock held until the transaction ends.
 
     Every change to a class's seats, enrolments, roster or timetable takes this lock first,
@@ -305,12 +310,14 @@ def lock_class(class_id: int, course: Course | None = None) -> CourseClass:
     class.
 
     Pass its ``course`` when it is loaded already, so that reading ``locked.course`` needs no
-    query: reloading the class forgets the course it had loaded.
+    query: reloading the class forgets the course it had loaded. A ``shared`` lock (FOR SHARE)
+    is held beside other shared ones, never beside the sole one: it is for work that reads the
+    class's seats but leaves them as they are (see :func:`_lock_for_request`).
     """
     course_class = db.session.scalar(
         select(CourseClass)
         .where(CourseClass.id == class_id)
-        .with_for_update()
+        .with_for_update(read=shared)
         .execution_options(populate_existing=True)
     )
     if course_class is None:
@@ -318,6 +325,37 @@ def lock_class(class_id: int, course: Course | None = None) -> CourseClass:
     if course is not None and course.id == course_class.course_id:
         set_committed_value(course_class, "course", course)
     return course_class
+
+
+def _lock_for_request(
+    course_class: CourseClass, *, takes_no_seat: bool
+) -> tuple[SessionTransaction, CourseClass]:
+    """A savepoint begun for a new request, and the class locked in it.
+
+    A request that can take no seat (one waiting for approval, or one for a class that is
+    full, which joins its waitlist) takes the class's lock in shared mode, beside others like
+    it: a rush for a full class then goes through side by side rather than one at a time.
+    Any change to the seats takes the sole lock, and so waits for them and they for it. A
+    shared holder that finds that a seat came free meanwhile rolls back its savepoint, which
+    gives the shared lock back (two shared holders both asking for the sole lock would
+    deadlock), and queues for the sole lock in a new one.
+    """
+    if takes_no_seat or course_class.seats_left == 0:
+        savepoint = db.session.begin_nested()
+        try:
+            locked = lock_class(course_class.id, course_class.course, shared=True)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if takes_no_seat or locked.seats_left == 0:
+            return savepoint, locked
+        savepoint.rollback()
+    savepoint = db.session.begin_nested()
+    try:
+        return savepoint, lock_class(course_class.id, course_class.course)
+    except BaseException:
+        savepoint.rollback()
+        raise
 
 
 def _take_seat(class_id: int) -> int | None:
@@ -346,7 +384,10 @@ def active_enrolment(learner_id: int, class_id: int) -> Enrolment | None:
     return db.session.scalar(_active_enrolments(learner_id, class_id))
 
 
-def _active_enrolments(learner_id: int, class_id: int) -> Select[tuple[Enrolment]]:
+# The builders below take values or bound parameters (for statements built once).
+
+
+def _active_enrolments(learner_id: Any, class_id: Any) -> Select[tuple[Enrolment]]:
     return select(Enrolment).where(
         Enrolment.learner_id == learner_id,
         Enrolment.class_id == class_id,
@@ -361,7 +402,7 @@ def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
     )
 
 
-def _missing_prerequisites(learner_id: int, course_id: int) -> Select[tuple[str]]:
+def _missing_prerequisites(learner_id: Any, course_id: Any) -> Select[tuple[str]]:
     completed = (
         select(CourseClass.course_id)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
@@ -385,7 +426,7 @@ def clashing_class(learner_id: int, class_id: int) -> str | None:
     return db.session.scalar(_clashing_classes(learner_id, class_id).limit(1))
 
 
-def _clashing_classes(learner_id: int, class_id: int) -> Select[tuple[str]]:
+def _clashing_classes(learner_id: Any, class_id: Any) -> Select[tuple[str]]:
     theirs, ours = _THEIR_SESSIONS, _OUR_SESSIONS
     return (
         select(CourseClass.code)
@@ -409,6 +450,23 @@ def _clashing_classes(learner_id: int, class_id: int) -> Select[tuple[str]]:
     )
 
 
+@functools.cache
+def _learner_obstacles_statement() -> CompoundSelect:
+    # Built once: making the statement anew costs more than running it.
+    learner_id, class_id = bindparam("learner_id"), bindparam("class_id")
+    return union_all(
+        select(literal("enrolled"), literal("")).where(
+            _active_enrolments(learner_id, class_id).exists()
+        ),
+        _missing_prerequisites(learner_id, bindparam("course_id")).with_only_columns(
+            literal("prerequisite"), Course.code
+        ),
+        _clashing_classes(learner_id, class_id).with_only_columns(
+            literal("clash"), CourseClass.code
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class LearnerObstacles:
     """What stands between a learner and a class, on the learner's side."""
@@ -425,17 +483,12 @@ def learner_obstacles(learner_id: int, course_class: CourseClass) -> LearnerObst
     :func:`missing_prerequisites` and :func:`clashing_class` in one query, since every
     request to enrol asks all three."""
     rows = db.session.execute(
-        union_all(
-            select(literal("enrolled"), literal("")).where(
-                _active_enrolments(learner_id, course_class.id).exists()
-            ),
-            _missing_prerequisites(learner_id, course_class.course_id).with_only_columns(
-                literal("prerequisite"), Course.code
-            ),
-            _clashing_classes(learner_id, course_class.id).with_only_columns(
-                literal("clash"), CourseClass.code
-            ),
-        )
+        _learner_obstacles_statement(),
+        {
+            "learner_id": learner_id,
+            "class_id": course_class.id,
+            "course_id": course_class.course_id,
+        },
     ).all()
     codes: dict[str, list[str]] = {"enrolled": [], "prerequisite": [], "clash": []}
     for kind, code in rows:
@@ -463,13 +516,28 @@ class QuotaUse:
 
 def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False) -> list[QuotaUse]:
     """The company's quotas that cover the class, with the seats each has used, in one query."""
+    rows = db.session.execute(
+        _quota_uses_statement(lock),
+        {
+            "company_id": company_id,
+            "starts_on": course_class.starts_on,
+            "course_id": course_class.course_id,
+        },
+    )
+    return [QuotaUse(quota, int(used or 0)) for quota, used in rows]
+
+
+@functools.cache
+def _quota_uses_statement(lock: bool) -> Select[tuple[SeatQuota, int]]:
+    # Built once per kind: making the statement anew costs more than running it.
+    starts_on = bindparam("starts_on")
     statement = (
         select(SeatQuota, seats_used_by_quota())
         .where(
-            SeatQuota.company_id == company_id,
-            SeatQuota.starts_on <= course_class.starts_on,
-            SeatQuota.ends_on >= course_class.starts_on,
-            (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == course_class.course_id),
+            SeatQuota.company_id == bindparam("company_id"),
+            SeatQuota.starts_on <= starts_on,
+            SeatQuota.ends_on >= starts_on,
+            (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == bindparam("course_id")),
         )
         .order_by(SeatQuota.id)
     )
@@ -477,7 +545,7 @@ def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False
         statement = statement.with_for_update(of=SeatQuota).execution_options(
             populate_existing=True
         )
-    return [QuotaUse(quota, int(used or 0)) for quota, used in db.session.execute(statement)]
+    return statement
 
 
 # A seat counts against the quota from the request (pending) to the end of the class: a
@@ -858,13 +926,17 @@ def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
     return {row.enrolment_id: int(row.position) for row in rows}
 
 
+# Built once: every request about a class by its code (enrol, its pages) runs it.
+_CLASS_BY_CODE = (
+    select(CourseClass)
+    .where(CourseClass.code == bindparam("code"))
+    .options(joinedload(CourseClass.course))
+)
+
+
 def find_class_by_code(code: str) -> CourseClass | None:
     """The class with this code (in any case), its course loaded with it."""
-    return db.session.scalar(
-        select(CourseClass)
-        .where(CourseClass.code == code.strip().upper())
-        .options(joinedload(CourseClass.course))
-    )
+    return db.session.scalar(_CLASS_BY_CODE, {"code": code.strip().upper()})
 
 
 def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
