@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -107,6 +108,12 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    # The company comes in the same query: can_log_in and most pages read it. Built once, as
+    # every request signed in runs it.
+    user_with_company = (
+        select(User).options(joinedload(User.company)).where(User.id == bindparam("user_id"))
+    )
+
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         # The id in the cookie is "<user id>:<session version>": bumping the version ends
@@ -114,8 +121,7 @@ def _init_login(app: Flask) -> None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        # The company comes in the same query: can_log_in and most pages read it.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.company)])
+        user = db.session.scalar(user_with_company, {"user_id": int(user_id)})
         if user is None or user.session_version != int(version) or not user.can_log_in:
             return None
         return user
