@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 
 
 def engine_options(app: Flask) -> dict[str, Any]:
     """Connection options per backend, merged under any set in the configuration."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
         lock_timeout = app.config["POSTGRES_LOCK_TIMEOUT_MS"]
         idle_timeout = app.config["POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS"]
@@ -58,7 +59,36 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before it is used only when it has been idle ``idle_seconds``
+    or more, and replace it if the server has gone away.
+
+    A connection given back to the pool moments ago (as on a busy site, between one request
+    and the next) is alive; one that sat idle may have been closed by a restart, a failover or
+    an idle timeout on the way. Testing every connection on every checkout, as SQLAlchemy's
+    ``pool_pre_ping`` does, costs each request a round trip to the server.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A connection just made has no entry: it needs no test.
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise exc.DisconnectionError() from error
+
+
 def configure_engines(app: Flask, engines: dict[Any, Engine]) -> None:
     for engine in engines.values():
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        elif engine.dialect.name == "postgresql":
+            ping_after_idle(engine, app.config["POSTGRES_PING_AFTER_IDLE_SECONDS"])

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from skillsup.extensions import db
@@ -181,3 +181,47 @@ def test_postgres_sessions_have_lock_and_idle_timeouts(app):
     idle_timeout = db.session.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
     assert lock_timeout == f"{app.config['POSTGRES_LOCK_TIMEOUT_MS'] // 1000}s"
     assert idle_timeout == f"{app.config['POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS'] // 60000}min"
+
+
+def _backend_pid() -> int:
+    with db.engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    db.session.remove()
+    first = _backend_pid()
+    # From outside the pool, where the connection waits.
+    outsider = create_engine(db.engine.url)
+    with outsider.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    outsider.dispose()
+    # As if the pooled connection had been idle for longer than the setting.
+    idle = app.config["POSTGRES_PING_AFTER_IDLE_SECONDS"]
+    later = time.monotonic() + idle + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    second = _backend_pid()
+    assert second != first
+
+
+def test_a_connection_back_from_recent_use_is_not_tested(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    pings: list[object] = []
+    real_ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(
+        db.engine.dialect,
+        "do_ping",
+        lambda connection: pings.append(connection) or real_ping(connection),
+    )
+    db.session.remove()
+    _backend_pid()  # a new connection: not tested
+    _backend_pid()  # back from use just now: not tested
+    assert pings == []
+    idle = app.config["POSTGRES_PING_AFTER_IDLE_SECONDS"]
+    later = time.monotonic() + idle + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    _backend_pid()
+    assert len(pings) == 1
