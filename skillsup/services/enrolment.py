@@ -13,7 +13,9 @@ admin action, a CLI command) goes through these functions, so the rules hold wha
 - nothing is deleted: every transition is recorded with who, when, from, to and why.
 
 Functions flush but never commit; e-mail they cause is queued and leaves after the commit.
-Lock order, to stay free of deadlocks: the class row first, then the company's quota rows.
+Lock order, to stay free of deadlocks: the class row first, then the company's quota rows. A
+new request that takes no seat holds the class row in shared mode, beside others like it;
+everything else holds it alone (:func:`lock_class`).
 """
 
 from __future__ import annotations
