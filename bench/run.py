@@ -40,7 +40,7 @@ from skillsup.benchdata import BENCH_PASSWORD, SEEDED_ACTION, analyse, seed_benc
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus, User
 
-from . import load, report
+from . import burst, load, report
 from .queries import Statements, count_queries, sql_ab
 from .scenarios import BURST_CAPACITY, BURST_REQUESTS, Plan, make_burst_class, make_plan
 from .wsgi import add_reference_routes
@@ -356,7 +356,7 @@ def warm_up_enrolment(app: Flask, server: load.Server, conf: dict[str, Any]) -> 
     setup = make_burst_class(requests=requests, capacity=requests // 2)
     posts = mint_sessions(app, setup.learner_ids)
     db.session.commit()
-    result = load.fire_burst(f"{server.base_url}/classes/{setup.class_code}/enrol", posts)
+    result = burst.fire_burst(f"{server.base_url}/classes/{setup.class_code}/enrol", posts)
     log(
         f"burst warm-up: {requests} requests at {setup.class_code} in {result.seconds} s, "
         f"statuses {result.statuses}, transport errors {result.transport_errors}"
@@ -370,7 +370,7 @@ def run_burst(app: Flask, server: load.Server, conf: dict[str, Any]) -> dict[str
     db.session.commit()
     log(f"burst: {len(posts)} learners at {setup.class_code} ({conf['burst_capacity']} seats)")
     url = f"{server.base_url}/classes/{setup.class_code}/enrol"
-    result = load.fire_burst(url, posts)
+    result = burst.fire_burst(url, posts)
     db.session.expire_all()
     counts = dict(
         db.session.execute(

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bench import load
+from bench import burst
 
 
 class EnrolHandler(BaseHTTPRequestHandler):
@@ -47,7 +47,7 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 
 
 def test_a_request_carries_the_cookie_the_token_and_its_length() -> None:
-    request = load.burst_request("http://127.0.0.1:8000/classes/A-1/enrol", "s=abc", "t/k+n=")
+    request = burst.burst_request("http://127.0.0.1:8000/classes/A-1/enrol", "s=abc", "t/k+n=")
     head, body = request.split(b"\r\n\r\n", 1)
     lines = head.decode().split("\r\n")
     assert lines[0] == "POST /classes/A-1/enrol HTTP/1.1"
@@ -62,20 +62,20 @@ def test_a_request_carries_the_cookie_the_token_and_its_length() -> None:
     ("line", "status"), [(b"HTTP/1.1 302 FOUND\r\n", 302), (b"HTTP/1.0 400\r\n", 400)]
 )
 def test_status_of_reads_the_status_line(line: bytes, status: int) -> None:
-    assert load.status_of(line) == status
+    assert burst.status_of(line) == status
 
 
 @pytest.mark.parametrize("line", [b"", b"SSH-2.0-OpenSSH\r\n", b"HTTP/1.1 abc\r\n"])
 def test_status_of_refuses_what_is_not_an_answer(line: bytes) -> None:
     with pytest.raises(ValueError):
-        load.status_of(line)
+        burst.status_of(line)
 
 
 def test_every_post_is_sent_and_every_answer_counted() -> None:
     EnrolHandler.received = []
     posts = [(f"session={number}", "good") for number in range(40)] + [("session=x", "bad")] * 3
     with serving(EnrolHandler) as url:
-        result = load.fire_burst(url, posts)
+        result = burst.fire_burst(url, posts)
     assert result.requests == 43
     assert result.statuses == {302: 40, 400: 3}
     assert result.transport_errors == 0
@@ -103,7 +103,7 @@ def test_a_server_that_hangs_up_without_answering_counts_as_a_transport_error() 
     thread = threading.Thread(target=hang_up, daemon=True)
     thread.start()
     try:
-        result = load.fire_burst(f"http://127.0.0.1:{port}/enrol", [("s=1", "t")] * 3)
+        result = burst.fire_burst(f"http://127.0.0.1:{port}/enrol", [("s=1", "t")] * 3)
     finally:
         thread.join(timeout=5)
         listener.close()
@@ -115,5 +115,5 @@ def test_nothing_listening_counts_as_a_transport_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = load.fire_burst(f"http://127.0.0.1:{port}/enrol", [("s=1", "t")] * 2)
+    result = burst.fire_burst(f"http://127.0.0.1:{port}/enrol", [("s=1", "t")] * 2)
     assert result.transport_errors == 2
