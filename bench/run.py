@@ -283,14 +283,15 @@ def run_pages(
     """Each page under load, right after a short plaintext run: the machine is shared, so a
     page's ratio is taken against the reference measured just before it."""
     results: dict[str, Any] = {}
-    order = ["plaintext", "primary_key"] + [s.key for s in plan.of_kind("page")] + ["plaintext_end"]
+    references = [s.key for s in plan.of_kind("reference")]
+    order = references + [s.key for s in plan.of_kind("page")] + ["plaintext_end"]
     reference_url = server.base_url + plan.scenario("plaintext").path
     for key in order:
         scenario = plan.scenario(key.removesuffix("_end"))
         url = server.base_url + scenario.path
         cookie = cookies[scenario.actor]
         reference = None
-        if scenario.kind != "reference" or key == "primary_key":
+        if scenario.key != "plaintext":
             reference = load.run_wrk(
                 "plaintext",
                 reference_url,

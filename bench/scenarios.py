@@ -161,6 +161,8 @@ def make_plan(*, now: datetime | None = None, today: date | None = None) -> Plan
                  "reference", "text/plain"),
         Scenario("primary_key", "Reference: one primary-key query", f"/_bench/pk/{course_id}",
                  "anonymous", "reference", "text/plain"),
+        Scenario("layout", "Reference: the page frame, signed in, no content", "/_bench/layout",
+                 "learner", "reference"),
         Scenario("catalogue", "Catalogue, no filter", "/courses", "anonymous"),
         Scenario("catalogue_filtered", "Catalogue, search and filters", f"/courses?{filtered}",
                  "anonymous"),

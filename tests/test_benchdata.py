@@ -442,9 +442,19 @@ def test_the_benchmark_plan_finds_its_pages_and_counts_their_queries(app: Flask)
     assert set(counts) == {scenario.key for scenario in plan.scenarios}
     assert counts["plaintext"].queries == 0
     assert counts["primary_key"].queries == 1
+    assert counts["layout"].queries == 1  # the signed-in user
+    assert counts["layout"].bytes > counts["plaintext"].bytes
     for key in ("catalogue", "my_learning", "hr_dashboard", "trainer_roster", "export_csv"):
         assert counts[key].queries > 1, key
         assert counts[key].bytes > 0, key
+
+
+def test_the_layout_reference_is_for_signed_in_users_only(app: Flask) -> None:
+    add_reference_routes(app)
+    response = app.test_client().get("/_bench/layout")
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
 
 
 @pytest.mark.slow
