@@ -492,9 +492,9 @@ SESSION_COLUMNS = (
     "updated_at",
 )  # fmt: skip
 ENROLMENT_COLUMNS = (
-    "id", "class_id", "learner_id", "status", "source", "requested_by_id", "acted_by_id",
-    "status_reason", "requested_at", "waitlisted_at", "confirmed_at", "decided_at", "ended_at",
-    "result_score", "result_passed", "updated_at",
+    "id", "class_id", "learner_id", "company_id", "status", "source", "requested_by_id",
+    "acted_by_id", "status_reason", "requested_at", "waitlisted_at", "confirmed_at",
+    "decided_at", "ended_at", "result_score", "result_passed", "updated_at",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "id", "enrolment_id", "from_status", "to_status", "actor_id", "reason", "changed_at",
@@ -1371,6 +1371,7 @@ class _Generator:
                     enrolment.id,
                     cls.id,
                     request.learner.id,
+                    request.learner.company.id,
                     enrolment.status.value,
                     request.source.value,
                     request.requested_by,

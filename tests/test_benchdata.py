@@ -250,6 +250,7 @@ def test_enrolment_histories_sources_and_certificates_agree(app: Flask) -> None:
         company = companies[learner.company_id]  # type: ignore[index]
         history = histories[enrolment.id]
         assert learner.role is Role.LEARNER
+        assert enrolment.company_id == learner.company_id
         assert history[0].from_status is None
         assert history[-1].to_status is enrolment.status
         assert all(a.to_status is b.from_status for a, b in pairwise(history))

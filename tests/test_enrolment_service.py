@@ -287,6 +287,40 @@ def test_quota_counts_confirmed_and_pending_and_says_what_is_left(make, company)
         service.request_enrolment(people[2], people[2], course_class)
 
 
+def test_an_enrolment_keeps_its_learners_company_whichever_path_made_it(make, company, admin):
+    course_class = _class(make, capacity=10)
+    by_service = make.user(company=company)
+    made = service.request_enrolment(admin, by_service, course_class, EnrolmentSource.ADMIN)
+    # Made directly, with the learner given by id only: filled in from the database.
+    directly = make.user(company=company)
+    db.session.commit()
+    bare = Enrolment(
+        class_id=course_class.id,
+        learner_id=directly.id,
+        status=EnrolmentStatus.WAITLISTED,
+        source=EnrolmentSource.ADMIN,
+    )
+    db.session.add(bare)
+    db.session.commit()
+    assert made.enrolment.company_id == company.id
+    assert bare.company_id == company.id
+
+
+def test_quota_counts_the_companys_seats_only(make, company):
+    other = make.company()
+    course_class = _class(make, capacity=10)
+    make.quota(company, seats=1, starts_on=date(2000, 1, 1), ends_on=date(2100, 1, 1))
+    outsider = make.user(company=other)
+    service.request_enrolment(outsider, outsider, course_class)
+    person = make.user(company=company)
+    assert service.request_enrolment(person, person, course_class).status == (
+        EnrolmentStatus.CONFIRMED
+    )
+    second = make.user(company=company)
+    with pytest.raises(service.QuotaExceeded):
+        service.request_enrolment(second, second, course_class)
+
+
 def test_quota_of_another_period_does_not_apply(make, company):
     course_class = _class(make)
     make.quota(company, seats=0, starts_on=date(2001, 1, 1), ends_on=date(2001, 12, 31))

@@ -88,3 +88,48 @@ def test_upgrading_keeps_existing_rows_and_fills_new_columns(empty_database_url)
         assert bool(row[0]) is True and bool(row[1]) is True and row[2] is None
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_upgrading_gives_existing_enrolments_their_learners_company(empty_database_url):
+    from sqlalchemy import text
+
+    app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="8d2e4b6a1c90")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO partner_companies (id, name, code, requires_approval, is_active,"
+                " created_at) VALUES (7, 'Old Co', 'OLD', :no, :yes, :now)",
+                "INSERT INTO users (id, email, name, role, company_id, is_active,"
+                " session_version, created_at, wants_reminders, wants_attendance_warnings)"
+                " VALUES (70, 'old@old.test', 'Old Learner', 'learner', 7, :yes, 1, :now,"
+                " :yes, :yes)",
+                "INSERT INTO courses (id, code, title_en, summary_en, description_en,"
+                " outcomes_en, audience_en, skills, skill_area, qf_level, qf_credits,"
+                " contact_hours, delivery_mode, teaching_language, fee, cef_reimbursable,"
+                " status, created_at, updated_at) VALUES (5, 'SU-OLD-101', 'Old', '', '', '',"
+                " '', '', 'cloud', 3, 3, 10, 'on_campus', 'english', 0, :no, 'published',"
+                " :now, :now)",
+                "INSERT INTO classes (id, course_id, code, capacity, seats_taken, starts_on,"
+                " ends_on, enrolment_opens_at, enrolment_closes_at, withdrawal_deadline_at,"
+                " min_attendance_pct, assessment_required, status, created_at, updated_at)"
+                " VALUES (3, 5, 'OLD-1', 10, 1, '2026-01-05', '2026-02-05', :now, :later, :now,"
+                " 80, :no, 'running', :now, :now)",
+                "INSERT INTO enrolments (class_id, learner_id, status, source, requested_at,"
+                " updated_at) VALUES (3, 70, 'confirmed', 'self', :now, :now)",
+            ):
+                connection.execute(
+                    text(statement),
+                    {
+                        "yes": True,
+                        "no": False,
+                        "now": "2026-01-01 00:00:00",
+                        "later": "2026-01-02 00:00:00",
+                    },
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            company_id = connection.execute(text("SELECT company_id FROM enrolments")).scalar()
+        assert company_id == 7
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -58,6 +58,8 @@ class Enrolment(db.Model):
             postgresql_where=sa.text(_ACTIVE_SQL),
         ),
         sa.Index("ix_enrolments_class_status", "class_id", "status"),
+        # A company's seats in a set of classes (its quotas) without a visit to every learner.
+        sa.Index("ix_enrolments_company_class_status", "company_id", "class_id", "status"),
         sa.CheckConstraint(
             "result_score IS NULL OR (result_score >= 0 AND result_score <= 100)",
             name="result_score_range",
@@ -67,6 +69,9 @@ class Enrolment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(sa.ForeignKey("classes.id"))
     learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The learner's company, kept with the enrolment (a learner never changes company) so that
+    # counting a company's seats need not look up every learner: see _fill_in_company below.
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_companies.id"))
     status: Mapped[EnrolmentStatus] = mapped_column(
         enum_column(EnrolmentStatus, "enrolment_status")
     )
@@ -99,6 +104,22 @@ class Enrolment(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+@sa.event.listens_for(Enrolment, "before_insert")
+def _fill_in_company(_mapper: sa.orm.Mapper, connection: sa.Connection, target: Enrolment) -> None:
+    """Every enrolment carries its learner's company, whichever path made it."""
+    if target.company_id is not None:
+        return
+    # The learner as given to the enrolment, if it was; reading the attribute would load it.
+    learner = target.__dict__.get("learner")
+    if learner is not None and learner.company_id is not None:
+        target.company_id = learner.company_id
+        return
+    users = db.metadata.tables["users"]
+    target.company_id = connection.scalar(
+        sa.select(users.c.company_id).where(users.c.id == target.learner_id)
+    )
 
 
 class EnrolmentStatusChange(db.Model):

@@ -180,6 +180,7 @@ def request_enrolment(
         enrolment = Enrolment(
             class_id=locked.id,
             learner_id=learner.id,
+            company_id=learner.company_id,
             status=status,
             source=source,
             requested_by_id=actor.id,
@@ -571,9 +572,8 @@ def _seats_counted(
         select(func.count(Enrolment.id))
         .select_from(Enrolment)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
         .where(
-            User.company_id == company_id,
+            Enrolment.company_id == company_id,
             Enrolment.status.in_(QUOTA_STATUSES),
             CourseClass.starts_on >= starts_on,
             CourseClass.starts_on <= ends_on,
