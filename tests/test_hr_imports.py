@@ -517,7 +517,7 @@ def test_nomination_preview_confirms_then_waitlists_and_saves_nothing(
     assert outbox == []
 
 
-def test_nomination_preview_renders_no_mail_and_the_import_renders_each(
+def test_nomination_preview_queues_no_mail_and_the_import_queues_each_unrendered(
     hr_officer, make, people, monkeypatch
 ):
     rendered: list[str] = []
@@ -528,10 +528,12 @@ def test_nomination_preview_renders_no_mail_and_the_import_renders_each(
     course_class = make.course_class(capacity=1, sessions=1)
     rows = nominations([(p.email, "", course_class.code) for p in people[:2]])
     preview = imports.preview_nominations(hr_officer, rows)
-    assert rendered == []
+    assert mail.queued(db.session()) == []
     assert not mail.in_dry_run(db.session())
     imports.import_nominations(hr_officer, rows, expected=preview.expected)
-    assert rendered == [people[0].email, people[1].email]
+    # Each learner's message is queued, to be written when it is delivered.
+    assert rendered == []
+    assert [m.to for m in mail.queued(db.session())] == [people[0].email, people[1].email]
 
 
 def test_nomination_preview_counts_the_quota_used_by_rows_above(hr_officer, make, company, people):

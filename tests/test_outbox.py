@@ -13,8 +13,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
-from skillsup.models import OutboxMessage, OutboxStatus, utcnow
-from skillsup.services import mail, notify
+from skillsup.models import EnrolmentSource, EnrolmentStatus, OutboxMessage, OutboxStatus, utcnow
+from skillsup.services import enrolment, mail, notify
 
 
 def _free_port() -> int:
@@ -235,6 +235,106 @@ def test_attachments_survive_the_outbox(app, smtp):
     assert b"text/calendar" in content
 
 
+# Messages written at delivery ---------------------------------------------------------------
+
+
+def _body(content: bytes) -> str:
+    from email import message_from_bytes, policy
+
+    email = message_from_bytes(content, policy=policy.default)
+    return email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_an_enrolment_message_is_written_when_it_is_delivered_and_kept(app, smtp, make, admin):
+    smtp.start()
+    learner = make.user()
+    course_class = make.course_class(capacity=1, sessions=2)
+    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    db.session.commit()
+    row = db.session.scalar(select(OutboxMessage))
+    # The request paid for a row, not for the templates.
+    assert row.text is None and row.renderer == notify.ENROLMENT_STATUS
+    assert row.subject == f"You are confirmed in {course_class.code}"
+    db.session.commit()
+
+    assert mail.deliver_pending().sent == 1
+    [(tos, content)] = smtp.handler.received
+    assert tos == [learner.email]
+    assert f"Your place in {course_class.course.title_en} ({course_class.code}) is confirmed" in (
+        _body(content)
+    )
+    assert f"{course_class.code}.ics".encode() in content
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.status == OutboxStatus.SENT
+    assert "is confirmed" in row.text and row.html and row.attachments
+
+
+def test_an_enrolment_message_tells_the_status_as_it_was_at_the_change(app, smtp, make, admin):
+    smtp.start()
+    first, second = make.user(), make.user()
+    course_class = make.course_class(capacity=1)
+    taken = enrolment.request_enrolment(admin, first, course_class, EnrolmentSource.ADMIN)
+    waiting = enrolment.request_enrolment(admin, second, course_class, EnrolmentSource.ADMIN)
+    db.session.commit()
+    # The seat comes free, and the waitlisted learner moves up, before any mail leaves.
+    enrolment.withdraw(admin, taken.enrolment, reason="Changed team")
+    db.session.commit()
+    assert waiting.enrolment.status == EnrolmentStatus.CONFIRMED
+    db.session.commit()  # hold no lock while the sender works (SQLite)
+
+    assert mail.deliver_pending().sent == 4
+    bodies = [_body(content) for tos, content in smtp.handler.received if tos == [second.email]]
+    assert "is full, so you are on its waitlist" in bodies[0]
+    assert "moved from the waitlist" in bodies[1]
+    [withdrawn] = [_body(c) for tos, c in smtp.handler.received if tos == [first.email]][1:]
+    assert "Reason: Changed team" in withdrawn
+
+
+def test_an_enrolment_message_is_written_in_the_learners_language(app, smtp, make, admin):
+    smtp.start()
+    learner = make.user(preferred_language="zh_Hant_HK")
+    course_class = make.course_class(capacity=1)
+    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    db.session.commit()
+    mail.deliver_pending()
+    [(_tos, content)] = smtp.handler.received
+    assert f"（{course_class.code}）的名額已獲確認" in _body(content)
+
+
+def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smtp, make, admin):
+    smtp.start()
+    learner = make.user()
+    course_class = make.course_class(capacity=1)
+    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    _queue("fine@example.test")
+    db.session.commit()
+    broken = db.session.scalar(select(OutboxMessage).where(OutboxMessage.text.is_(None)))
+    broken.context = {**broken.context, "enrolment_id": 999_999}
+    db.session.commit()
+    report = mail.deliver_pending()
+    assert (report.sent, report.failed) == (1, 1)
+    assert smtp.recipients() == ["fine@example.test"]
+    statuses = _statuses()
+    assert statuses[learner.email] == OutboxStatus.FAILED
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == learner.email))
+    assert "999999" in row.last_error
+
+
+def test_a_message_to_be_written_needs_a_known_renderer(app):
+    with pytest.raises(ValueError, match="no e-mail renderer"):
+        mail.queue_to_render(db.session(), "a@example.test", "Hi", "no-such-renderer", {})
+
+
+def test_queued_shows_messages_to_be_written_as_they_will_read(app, make, admin):
+    learner = make.user()
+    course_class = make.course_class(capacity=0)
+    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    [message] = mail.queued(db.session())
+    assert message.to == learner.email
+    assert "you are on its waitlist" in message.text
+
+
 class TestDeliveredInTheRequest:
     @pytest.fixture
     def app_config(self, smtp: SmtpServer) -> dict[str, Any]:
@@ -261,6 +361,17 @@ class TestDeliveredInTheRequest:
         db.session.rollback()
         assert smtp.recipients() == []
         assert _statuses() == {}
+
+    def test_a_message_written_at_delivery_leaves_right_after_the_commit(
+        self, app, smtp, make, admin
+    ):
+        smtp.start()
+        learner = make.user()
+        course_class = make.course_class(capacity=1)
+        enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+        db.session.commit()
+        assert smtp.recipients() == [learner.email]
+        assert _statuses() == {learner.email: OutboxStatus.SENT}
 
     def test_a_server_that_is_down_leaves_the_mail_for_send_mail(self, app, smtp):
         _queue("later@example.test")

@@ -27,8 +27,13 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
-    text: Mapped[str] = mapped_column(sa.Text)
+    # Empty until a message queued to be rendered at delivery has been rendered.
+    text: Mapped[str | None] = mapped_column(sa.Text)
     html: Mapped[str | None] = mapped_column(sa.Text)
+    # A message rendered when it is delivered rather than in the change that caused it: the
+    # name of its renderer and what that needs (ids, and the facts as they were at the change).
+    renderer: Mapped[str | None] = mapped_column(sa.String(60))
+    context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # [{"filename", "maintype", "subtype", "content" (base64)}]
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask import current_app
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ..extensions import db
 from ..models import (
@@ -133,11 +133,16 @@ def feed_for(user: User) -> bytes:
     return _build(f"SkillsUp: {user.name}", [(s, c) for s, c in rows])
 
 
-def class_calendar(course_class: CourseClass) -> bytes:
-    """The sessions of one class, for a download or an e-mail attachment."""
-    rows = db.session.scalars(
-        select(ClassSession)
-        .where(ClassSession.class_id == course_class.id)
-        .order_by(ClassSession.starts_at)
-    ).all()
+def class_calendar(course_class: CourseClass, session: Session | None = None) -> bytes:
+    """The sessions of one class, for a download or an e-mail attachment (read through
+    ``session``, by default the request's)."""
+    rows = (
+        (session or db.session())
+        .scalars(
+            select(ClassSession)
+            .where(ClassSession.class_id == course_class.id)
+            .order_by(ClassSession.starts_at)
+        )
+        .all()
+    )
     return _build(f"SkillsUp: {course_class.code}", [(s, course_class) for s in rows])

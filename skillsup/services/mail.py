@@ -14,7 +14,7 @@ import base64
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +66,23 @@ class PermanentFailure(Exception):
     """The server refused the message for good (a 5xx answer): retrying will not help."""
 
 
+#: Writes a message queued with :func:`queue_to_render` from its subject and context, reading
+#: what it needs through the session it is given (the delivering one, or the queuing one for
+#: :func:`queued`).
+Renderer = Callable[[Session, str, dict[str, Any]], Message]
+_renderers: dict[str, Renderer] = {}
+
+
+def renderer(name: str) -> Callable[[Renderer], Renderer]:
+    """Register a function as the renderer ``name`` for :func:`queue_to_render`."""
+
+    def register(function: Renderer) -> Renderer:
+        _renderers[name] = function
+        return function
+
+    return register
+
+
 def render_message(to: str, subject: str, template: str, **context: Any) -> Message:
     """Render ``emails/<template>.txt`` and ``.html`` into a message."""
     text = render_template(f"emails/{template}.txt", subject=subject, **context)
@@ -84,19 +101,49 @@ def queue(session: Session, message: Message) -> OutboxMessage:
         subject=message.subject[:300],
         text=message.text,
         html=message.html,
-        attachments=[
-            {
-                "filename": a.filename,
-                "maintype": a.maintype,
-                "subtype": a.subtype,
-                "content": base64.b64encode(a.content).decode("ascii"),
-            }
-            for a in message.attachments
-        ],
+        attachments=_attachments_json(message.attachments),
     )
     session.add(row)
     session.info.setdefault(_TRACK_KEY, []).append(row)
     return row
+
+
+def queue_to_render(
+    session: Session, to: str, subject: str, renderer: str, context: dict[str, Any]
+) -> OutboxMessage:
+    """Write a message to the outbox in ``session``'s transaction, to be rendered when it is
+    delivered by the renderer ``renderer`` from ``context`` (JSON: ids, and the facts that
+    must read as they were at the change, such as a status that may change again).
+
+    For messages that many changes cause at once (a rush of enrolment requests, a CSV
+    import): the change pays for one row, not for the templates.
+    """
+    if renderer not in _renderers:
+        raise ValueError(f"no e-mail renderer {renderer!r}")
+    row = OutboxMessage(
+        recipient=to,
+        subject=subject[:300],
+        text=None,
+        html=None,
+        attachments=[],
+        renderer=renderer,
+        context=context,
+    )
+    session.add(row)
+    session.info.setdefault(_TRACK_KEY, []).append(row)
+    return row
+
+
+def _attachments_json(attachments: Iterable[Attachment]) -> list[dict[str, str]]:
+    return [
+        {
+            "filename": a.filename,
+            "maintype": a.maintype,
+            "subtype": a.subtype,
+            "content": base64.b64encode(a.content).decode("ascii"),
+        }
+        for a in attachments
+    ]
 
 
 @contextmanager
@@ -118,8 +165,9 @@ def in_dry_run(session: Session) -> bool:
 
 
 def queued(session: Session) -> list[Message]:
-    """Messages written in the session's current transaction and not rolled back."""
-    return [_as_message(row) for row in session.info.get(_TRACK_KEY, []) if row in session]
+    """Messages written in the session's current transaction and not rolled back (those to
+    be rendered at delivery rendered now, from the session's own view of the data)."""
+    return [_as_message(row, session) for row in session.info.get(_TRACK_KEY, []) if row in session]
 
 
 def install(app: Flask, session_factory: Any) -> None:
@@ -214,7 +262,14 @@ def deliver_pending(
             row = _claim(connection, message_id, now)
             if row is None:
                 continue
-            message = _as_message(row)
+            try:
+                message = _rendered(connection, row)
+            except Exception as error:
+                # A message that cannot be written now never will be: say so and go on.
+                _finish(connection, message_id, OutboxStatus.FAILED, repr(error), now)
+                report.failed += 1
+                log.exception("e-mail %s to %s could not be rendered", message_id, row.recipient)
+                continue
             try:
                 deliver(message, smtp)
             except PermanentFailure as error:
@@ -267,10 +322,46 @@ def _claim(connection: Connection, message_id: int, now: datetime) -> Any:
             OutboxMessage.html,
             OutboxMessage.attachments,
             OutboxMessage.attempts,
+            OutboxMessage.renderer,
+            OutboxMessage.context,
         )
     ).first()
     connection.commit()
     return claimed
+
+
+def _rendered(connection: Connection, row: Any) -> Message:
+    """The claimed message, rendered first if it was queued to be rendered at delivery; the
+    text is kept on its row, so that a retry sends the same message and the outbox shows
+    what was sent."""
+    if row.text is not None or row.renderer is None:
+        return _as_message(row)
+    # Read through the delivering connection, not one more from the pool: many requests
+    # delivering at once would each hold one and wait for another. The session's reads end
+    # (roll back) when it closes, before the row is written.
+    with Session(bind=connection) as session:
+        message = _render(session, row)
+    connection.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id)
+        .values(
+            text=message.text,
+            html=message.html,
+            attachments=_attachments_json(message.attachments),
+        )
+    )
+    connection.commit()
+    return message
+
+
+def _render(session: Session, row: Any) -> Message:
+    # The renderers register themselves when their module is imported: make sure it is, in a
+    # process (`flask send-mail`) that may have had no other reason to.
+    from . import notify  # noqa: F401
+
+    message = _renderers[row.renderer](session, row.subject, dict(row.context or {}))
+    message.to = row.recipient
+    return message
 
 
 def _finish(
@@ -298,7 +389,9 @@ def _retry_later(connection: Connection, message_id: int, error: str, at: dateti
     connection.commit()
 
 
-def _as_message(row: Any) -> Message:
+def _as_message(row: Any, session: Session | None = None) -> Message:
+    if row.text is None and row.renderer is not None and session is not None:
+        return _render(session, row)
     return Message(
         to=row.recipient,
         subject=row.subject,

@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Enrolment, EnrolmentStatus, Role, User
@@ -49,42 +50,34 @@ def send(
 
 
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
-    """Tell the learner (and, for a new approval request, their HR officers) what happened."""
+    """Tell the learner (and, for a new approval request, their HR officers) what happened.
+
+    The learner's message is written when it is delivered (:func:`render_enrolment_status`):
+    every enrolment request, decision and withdrawal causes one, a rush of them at once.
+    What may change again before then (the status, the reason) goes with it as it is now.
+    """
     subject = _SUBJECTS.get(enrolment.status)
     if subject is None or mail.in_dry_run(db.session()):
         return
     course_class = enrolment.course_class
     learner = enrolment.learner
-    promoted = (
-        previous == EnrolmentStatus.WAITLISTED and enrolment.status == EnrolmentStatus.CONFIRMED
+    locale = learner.preferred_language or "en"
+    with force_locale(locale):
+        title = subject(course_class.code)
+    mail.queue_to_render(
+        db.session(),
+        learner.email,
+        str(title),
+        ENROLMENT_STATUS,
+        {
+            "enrolment_id": enrolment.id,
+            "locale": locale,
+            "status": enrolment.status.value,
+            "previous": previous.value if previous else None,
+            "reason": enrolment.status_reason,
+            "link": url_for("learning.my_learning", _external=True),
+        },
     )
-    context = {
-        "enrolment": enrolment,
-        "course_class": course_class,
-        "course": course_class.course,
-        "previous": previous,
-        "promoted": promoted,
-        "link": url_for("learning.my_learning", _external=True),
-    }
-    attachments = []
-    if enrolment.status == EnrolmentStatus.CONFIRMED:
-        # The class's sessions, so that they can go straight into the learner's calendar.
-        attachments.append(
-            mail.Attachment(
-                f"{course_class.code}.ics",
-                calendar.class_calendar(course_class),
-                "text",
-                "calendar",
-            )
-        )
-    with force_locale(learner.preferred_language or "en"):
-        send(
-            learner,
-            subject(course_class.code),
-            "enrolment_status",
-            attachments=attachments,
-            **context,
-        )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
         for officer in db.session.scalars(
             select(User).where(
@@ -103,6 +96,51 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                     course=course_class.course,
                     link=url_for("hr.approvals", _external=True),
                 )
+
+
+ENROLMENT_STATUS = "enrolment_status"
+
+
+@mail.renderer(ENROLMENT_STATUS)
+def render_enrolment_status(
+    session: Session, subject: str, context: dict[str, Any]
+) -> mail.Message:
+    """The message :func:`enrolment_changed` queued: the class as it is when the message is
+    written, the status and reason as they were at the change; a confirmed place comes with
+    the class's sessions as a calendar file."""
+    enrolment = session.get(Enrolment, context["enrolment_id"])
+    if enrolment is None:
+        raise LookupError(f"no enrolment {context['enrolment_id']}")
+    course_class = enrolment.course_class
+    learner = enrolment.learner
+    status = EnrolmentStatus(context["status"])
+    previous = EnrolmentStatus(context["previous"]) if context.get("previous") else None
+    with force_locale(context.get("locale") or "en"):
+        message = mail.render_message(
+            learner.email,
+            subject,
+            "enrolment_status",
+            user=learner,
+            enrolment=enrolment,
+            status=status,
+            reason=context.get("reason"),
+            course_class=course_class,
+            course=course_class.course,
+            previous=previous,
+            promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
+            link=context["link"],
+        )
+    if status == EnrolmentStatus.CONFIRMED:
+        # The class's sessions, so that they can go straight into the learner's calendar.
+        message.attachments.append(
+            mail.Attachment(
+                f"{course_class.code}.ics",
+                calendar.class_calendar(course_class, session),
+                "text",
+                "calendar",
+            )
+        )
+    return message
 
 
 def schedule_changed(change: Any) -> None:
