@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from skillsup.extensions import db
 from skillsup.models import Attendance, AttendanceStatus
-from skillsup.services.progress import standings
+from skillsup.services.progress import class_standings, standings
 
 
 def _mark(enrolment, sessions, statuses) -> None:
@@ -74,3 +74,29 @@ def test_no_sessions_means_no_rate(make, learner):
     assert standing.rate is None
     assert not standing.at_risk
     assert standings([]) == {}
+
+
+def test_a_class_standings_agree_with_standings_and_count_each_sessions_marks(make, company):
+    start = datetime(2030, 1, 7, 11, 0, tzinfo=UTC)
+    course_class = make.course_class(sessions=4, first_session=start, min_attendance_pct=70)
+    course_class.sessions[3].is_cancelled = True
+    present, absent, excused = (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+    )
+    learners = [make.user(company=company) for _ in range(3)]
+    enrolments = [make.enrolment(course_class, learner) for learner in learners]
+    _mark(enrolments[0], course_class.sessions, [present, absent, present, present])
+    _mark(enrolments[1], course_class.sessions[:2], [excused, present])
+    ids = [e.id for e in enrolments]
+
+    by_class, marked = class_standings(course_class, ids, course_class.sessions)
+
+    assert by_class == standings(ids)
+    assert by_class[ids[0]].attended_sessions == 2  # the cancelled session is left out
+    assert by_class[ids[0]].minimum_pct == 70
+    assert by_class[ids[2]].marked_sessions == 0
+    sessions = course_class.sessions
+    assert marked == {sessions[0].id: 2, sessions[1].id: 2, sessions[2].id: 1, sessions[3].id: 1}
+    assert class_standings(course_class, [], course_class.sessions) == ({}, {})

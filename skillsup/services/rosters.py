@@ -60,7 +60,7 @@ from ..timeutil import hk_date
 from . import audit, certificates
 from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied
-from .progress import AttendanceStanding, standings
+from .progress import AttendanceStanding, class_standings, standings
 from .reports import escape_cell
 
 #: Enrolments that make up a class's roster: confirmed, and after closing their outcome.
@@ -403,12 +403,17 @@ def _roster_enrolments(course_class: CourseClass) -> list[Enrolment]:
 def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
     """The class's roster, waitlist (first in line first), pending requests and sessions.
 
-    Seven queries whatever the number of learners.
+    Four queries whatever the number of learners.
     """
     now = now or utcnow()
     enrolments = _roster_enrolments(course_class)
-    standing_of = standings([e.id for e in enrolments])
-    rows = [RosterRow(e, standing_of.get(e.id, AttendanceStanding())) for e in enrolments]
+    class_sessions = db.session.scalars(
+        select(ClassSession)
+        .where(ClassSession.class_id == course_class.id)
+        .order_by(ClassSession.starts_at, ClassSession.id)
+    ).all()
+    standing_of, marked = class_standings(course_class, [e.id for e in enrolments], class_sessions)
+    rows = [RosterRow(e, standing_of[e.id]) for e in enrolments]
 
     waiting = db.session.scalars(
         select(Enrolment)
@@ -423,26 +428,8 @@ def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
     waitlist = [WaitingRow(e, position) for position, e in enumerate(waitlisted, start=1)]
     pending = [WaitingRow(e, None) for e in waiting if e.status == EnrolmentStatus.PENDING]
 
-    marked = dict(
-        db.session.execute(
-            select(Attendance.session_id, func.count(Attendance.id))
-            .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
-            .join(ClassSession, Attendance.session_id == ClassSession.id)
-            .where(
-                ClassSession.class_id == course_class.id,
-                Enrolment.status.in_(ROSTER_STATUSES),
-            )
-            .group_by(Attendance.session_id)
-        ).all()
-    )
-    sessions = [
-        SessionRow(session, int(marked.get(session.id, 0)))
-        for session in db.session.scalars(
-            select(ClassSession)
-            .where(ClassSession.class_id == course_class.id)
-            .order_by(ClassSession.starts_at, ClassSession.id)
-        )
-    ]
+    # A session's marks counted among the learners on the roster.
+    sessions = [SessionRow(session, marked[session.id]) for session in class_sessions]
     return Roster(course_class, rows, waitlist, pending, sessions, now)
 
 
