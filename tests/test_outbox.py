@@ -302,6 +302,41 @@ def test_an_enrolment_message_is_written_in_the_learners_language(app, smtp, mak
     assert f"（{course_class.code}）的名額已獲確認" in _body(content)
 
 
+def test_a_request_awaiting_approval_tells_each_active_hr_officer_in_their_language(
+    app, smtp, make
+):
+    smtp.start()
+    company = make.company(requires_approval=True)
+    officer = make.user(role="hr", company=company, name="Olive Officer")
+    chinese = make.user(role="hr", company=company, preferred_language="zh_Hant_HK")
+    make.user(role="hr", company=company, is_active=False)
+    learner = make.user(company=company, name="Lee Learner", department="Service desk")
+    course_class = make.course_class(capacity=5)
+    outcome = enrolment.request_enrolment(learner, learner, course_class)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.PENDING
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(r.recipient, r.renderer) for r in rows] == [
+        (learner.email, notify.ENROLMENT_STATUS),
+        (officer.email, notify.APPROVAL_REQUESTED),
+        (chinese.email, notify.APPROVAL_REQUESTED),
+    ]
+    assert all(r.text is None for r in rows)
+    assert rows[1].subject == f"Lee Learner asks to join {course_class.code}"
+    db.session.commit()
+
+    assert mail.deliver_pending().sent == 3
+    received = {tos[0]: _body(content) for tos, content in smtp.handler.received}
+    assert "Hello Olive Officer," in received[officer.email]
+    assert (
+        f"Lee Learner (Service desk) asks to join {course_class.course.title_en}"
+        in (received[officer.email])
+    )
+    assert "http://skillsup.test/hr/approvals" in received[officer.email]
+    assert course_class.code in received[chinese.email]
+    assert "Hello" not in received[chinese.email]
+
+
 def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smtp, make, admin):
     smtp.start()
     learner = make.user()

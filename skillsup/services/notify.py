@@ -52,9 +52,10 @@ def send(
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
     """Tell the learner (and, for a new approval request, their HR officers) what happened.
 
-    The learner's message is written when it is delivered (:func:`render_enrolment_status`):
-    every enrolment request, decision and withdrawal causes one, a rush of them at once.
-    What may change again before then (the status, the reason) goes with it as it is now.
+    The messages are written when they are delivered (:func:`render_enrolment_status`,
+    :func:`render_approval_requested`): every enrolment request, decision and withdrawal
+    causes them, a rush of them at once. What may change again before then (the status, the
+    reason) goes with them as it is now.
     """
     subject = _SUBJECTS.get(enrolment.status)
     if subject is None or mail.in_dry_run(db.session()):
@@ -79,6 +80,7 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         },
     )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
+        link = url_for("hr.approvals", _external=True)
         for officer in db.session.scalars(
             select(User).where(
                 User.company_id == learner.company_id,
@@ -86,19 +88,27 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                 User.is_active.is_(True),
             )
         ):
-            with force_locale(officer.preferred_language or "en"):
-                send(
-                    officer,
-                    _("%(name)s asks to join %(code)s", name=learner.name, code=course_class.code),
-                    "approval_requested",
-                    learner=learner,
-                    course_class=course_class,
-                    course=course_class.course,
-                    link=url_for("hr.approvals", _external=True),
+            locale = officer.preferred_language or "en"
+            with force_locale(locale):
+                title = _(
+                    "%(name)s asks to join %(code)s", name=learner.name, code=course_class.code
                 )
+            mail.queue_to_render(
+                db.session(),
+                officer.email,
+                str(title),
+                APPROVAL_REQUESTED,
+                {
+                    "enrolment_id": enrolment.id,
+                    "officer_id": officer.id,
+                    "locale": locale,
+                    "link": link,
+                },
+            )
 
 
 ENROLMENT_STATUS = "enrolment_status"
+APPROVAL_REQUESTED = "approval_requested"
 
 
 @mail.renderer(ENROLMENT_STATUS)
@@ -141,6 +151,30 @@ def render_enrolment_status(
             )
         )
     return message
+
+
+@mail.renderer(APPROVAL_REQUESTED)
+def render_approval_requested(
+    session: Session, subject: str, context: dict[str, Any]
+) -> mail.Message:
+    """The message :func:`enrolment_changed` queued for each HR officer of a learner whose
+    request waits for their approval: who asks for which class, and the way to the queue."""
+    enrolment = session.get(Enrolment, context["enrolment_id"])
+    officer = session.get(User, context["officer_id"])
+    if enrolment is None or officer is None:
+        raise LookupError(f"no enrolment {context['enrolment_id']} or officer")
+    course_class = enrolment.course_class
+    with force_locale(context.get("locale") or "en"):
+        return mail.render_message(
+            officer.email,
+            subject,
+            "approval_requested",
+            user=officer,
+            learner=enrolment.learner,
+            course_class=course_class,
+            course=course_class.course,
+            link=context["link"],
+        )
 
 
 def schedule_changed(change: Any) -> None:
