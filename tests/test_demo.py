@@ -213,6 +213,7 @@ def test_classes_and_enrolments_obey_the_rules(app: Flask, today: date) -> None:
     by_class: dict[int, list[Enrolment]] = defaultdict(list)
     for enrolment in enrolments:
         by_class[enrolment.class_id].append(enrolment)
+        assert enrolment.company_id == enrolment.learner.company_id is not None
 
     trainer_sessions: dict[int, list[ClassSession]] = defaultdict(list)
     for course_class in classes:
