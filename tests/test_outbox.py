@@ -257,7 +257,8 @@ def test_an_enrolment_message_is_written_when_it_is_delivered_and_kept(app, smtp
     assert row.subject == f"You are confirmed in {course_class.code}"
     db.session.commit()
 
-    assert mail.deliver_pending().sent == 1
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "1 sent" in result.output
     [(tos, content)] = smtp.handler.received
     assert tos == [learner.email]
     assert f"Your place in {course_class.course.title_en} ({course_class.code}) is confirmed" in (
