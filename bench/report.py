@@ -240,9 +240,28 @@ def _burst_lines(burst: dict[str, Any]) -> list[str]:
                 ["other statuses", str(burst["other_statuses"] or "none"), "none"],
                 ["seats_taken", str(burst["seats_taken"]), str(burst["capacity"])],
                 ["latency p50 / p95 / max", latencies, ""],
+                *_burst_pace(burst),
                 ["rules held", _ok(burst["correct"]), "yes"],
             ],
         ),
+    ]
+
+
+def _burst_pace(burst: dict[str, Any]) -> list[list[str]]:
+    """The burst's pace next to plaintext's just before it (runs before it was measured have
+    no such row): like a page's ratio, it moves less with the machine's load than the time."""
+    reference = burst.get("reference")
+    if not reference or not burst["seconds"]:
+        return []
+    pace = burst["requests"] / burst["seconds"]
+    return [
+        ["plaintext just before", f"{reference:,.0f} requests/s", "(reference)"],
+        [
+            "requests answered per second (ratio to plaintext)",
+            f"{pace:,.0f} ({pace / reference:.3f})",
+            f"{burst['requests'] / BURST_TARGET_S:,.0f} in {BURST_TARGET_S:g} s "
+            f"({burst['requests'] / BURST_TARGET_S / reference:.3f} of this plaintext)",
+        ],
     ]
 
 

@@ -43,7 +43,7 @@ from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus,
 from . import burst, load, report
 from .queries import Statements, count_queries, sql_ab
 from .scenarios import BURST_CAPACITY, BURST_REQUESTS, Plan, make_burst_class, make_plan
-from .wsgi import add_reference_routes
+from .wsgi import REFERENCE_PREFIX, add_reference_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/skillsup_bench"
@@ -369,7 +369,19 @@ def run_burst(app: Flask, server: load.Server, conf: dict[str, Any]) -> dict[str
     setup = make_burst_class(requests=conf["burst_requests"], capacity=conf["burst_capacity"])
     posts = mint_sessions(app, setup.learner_ids)
     db.session.commit()
-    log(f"burst: {len(posts)} learners at {setup.class_code} ({conf['burst_capacity']} seats)")
+    # The burst's yardstick, as each page has its own: the machine's pace just before it.
+    reference = load.run_wrk(
+        "plaintext",
+        f"{server.base_url}{REFERENCE_PREFIX}/plaintext",
+        cookie=None,
+        connections=conf["connections"],
+        threads=conf["threads"],
+        seconds=conf["reference_seconds"],
+    )
+    log(
+        f"burst: {len(posts)} learners at {setup.class_code} ({conf['burst_capacity']} seats), "
+        f"plaintext just before: {reference.throughput} req/s"
+    )
     url = f"{server.base_url}/classes/{setup.class_code}/enrol"
     result = burst.fire_burst(url, posts)
     db.session.expire_all()
@@ -396,6 +408,7 @@ def run_burst(app: Flask, server: load.Server, conf: dict[str, Any]) -> dict[str
     expected_waitlist = conf["burst_requests"] - conf["burst_capacity"]
     outcome = {
         **asdict(result),
+        "reference": reference.throughput,
         "class": setup.class_code,
         "capacity": conf["burst_capacity"],
         "confirmed": confirmed,

@@ -347,3 +347,27 @@ def test_git_commit_is_none_without_git(tmp_path, monkeypatch):
     monkeypatch.setattr(report.shutil, "which", lambda name: None)
 
     assert report.git_commit(tmp_path) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The burst's pace
+
+
+def test_the_burst_is_shown_next_to_plaintext_just_before_it(sample):
+    results = copy.deepcopy(sample)
+    burst = results["scales"]["1"]["load"]["burst"]
+    burst.update(requests=500, seconds=4.0, reference=2500.0)
+    section = _section(report.render(results), "## Enrolment burst")
+    assert _row(section, "plaintext just before")[1] == "2,500 requests/s"
+    # 500 answers in 4 s is 125 a second, 0.050 of plaintext; 3 s would need 167, 0.067.
+    assert _row(section, "requests answered per second (ratio to plaintext)")[1:] == [
+        "125 (0.050)",
+        "167 in 3 s (0.067 of this plaintext)",
+    ]
+
+
+def test_a_burst_measured_without_a_reference_has_no_pace_rows(sample):
+    results = copy.deepcopy(sample)
+    results["scales"]["1"]["load"]["burst"].pop("reference", None)
+    section = _section(report.render(results), "## Enrolment burst")
+    assert "plaintext just before" not in section
