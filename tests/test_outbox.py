@@ -338,6 +338,43 @@ def test_a_request_awaiting_approval_tells_each_active_hr_officer_in_their_langu
     assert "Hello" not in received[chinese.email]
 
 
+def test_a_certificate_message_is_written_at_delivery_in_the_learners_language(
+    app, smtp, make, trainer
+):
+    from datetime import UTC, datetime
+
+    from skillsup.models import Attendance, AttendanceStatus, ClassStatus
+    from skillsup.services import rosters
+
+    smtp.start()
+    start = datetime.now(UTC) - timedelta(days=21)
+    course_class = make.course_class(
+        sessions=1, first_session=start, trainers=[trainer], status=ClassStatus.RUNNING
+    )
+    learner = make.user(preferred_language="zh_Hant_HK")
+    enrolled = make.enrolment(course_class, learner)
+    db.session.add(
+        Attendance(
+            enrolment=enrolled, session=course_class.sessions[0], status=AttendanceStatus.PRESENT
+        )
+    )
+    db.session.commit()
+    rosters.close_class(trainer, course_class)
+    db.session.commit()
+    row = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.renderer == notify.CERTIFICATE_ISSUED)
+    )
+    assert row.recipient == learner.email and row.text is None
+    serial = enrolled.certificate.serial_number
+    db.session.commit()
+
+    mail.deliver_pending()
+    [body] = [_body(c) for tos, c in smtp.handler.received if tos == [learner.email]]
+    assert serial in body
+    assert "http://skillsup.test/verify/" in body
+    assert "Congratulations" not in body  # written in Chinese
+
+
 def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smtp, make, admin):
     smtp.start()
     learner = make.user()

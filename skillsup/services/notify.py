@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Enrolment, EnrolmentStatus, Role, User
+from ..models import Certificate, Enrolment, EnrolmentStatus, Role, User
 from . import calendar, mail
 
 _SUBJECTS: dict[EnrolmentStatus, Callable[[str], str]] = {
@@ -109,6 +109,7 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
 
 ENROLMENT_STATUS = "enrolment_status"
 APPROVAL_REQUESTED = "approval_requested"
+CERTIFICATE_ISSUED = "certificate_issued"
 
 
 @mail.renderer(ENROLMENT_STATUS)
@@ -207,21 +208,56 @@ def schedule_changed(change: Any) -> None:
 
 
 def certificate_issued(certificate: Any, enrolment: Enrolment) -> None:
-    """Tell the learner their certificate is ready, with the links to download and check it."""
+    """Tell the learner their certificate is ready, with the links to download and check it.
+
+    Written when it is delivered (:func:`render_certificate_issued`): closing a class issues
+    a certificate to each learner who completed it, in one request.
+    """
+    if mail.in_dry_run(db.session()):
+        return
     learner = enrolment.learner
     course_class = enrolment.course_class
-    with force_locale(learner.preferred_language or "en"):
-        send(
-            learner,
-            _("Your certificate for %(code)s", code=course_class.course.code),
+    locale = learner.preferred_language or "en"
+    with force_locale(locale):
+        title = _("Your certificate for %(code)s", code=course_class.course.code)
+    mail.queue_to_render(
+        db.session(),
+        learner.email,
+        str(title),
+        CERTIFICATE_ISSUED,
+        {
+            "certificate_id": certificate.id,
+            "locale": locale,
+            "download_link": url_for(
+                "certificates.download", certificate_id=certificate.id, _external=True
+            ),
+            "verify_link": url_for(
+                "certificates.verify", code=certificate.verification_code, _external=True
+            ),
+        },
+    )
+
+
+@mail.renderer(CERTIFICATE_ISSUED)
+def render_certificate_issued(
+    session: Session, subject: str, context: dict[str, Any]
+) -> mail.Message:
+    """The message :func:`certificate_issued` queued: the certificate and its course, with
+    the links worked out when it was issued."""
+    certificate = session.get(Certificate, context["certificate_id"])
+    if certificate is None:
+        raise LookupError(f"no certificate {context['certificate_id']}")
+    enrolment = certificate.enrolment
+    course_class = enrolment.course_class
+    with force_locale(context.get("locale") or "en"):
+        return mail.render_message(
+            enrolment.learner.email,
+            subject,
             "certificate_issued",
+            user=enrolment.learner,
             certificate=certificate,
             course_class=course_class,
             course=course_class.course,
-            download_link=url_for(
-                "certificates.download", certificate_id=certificate.id, _external=True
-            ),
-            verify_link=url_for(
-                "certificates.verify", code=certificate.verification_code, _external=True
-            ),
+            download_link=context["download_link"],
+            verify_link=context["verify_link"],
         )
