@@ -56,7 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_babel(app)
     _init_login(app)
 
-    from .services import mail
+    # notify registers the renderers of the e-mail written at delivery (`flask send-mail`).
+    from .services import mail, notify  # noqa: F401
 
     mail.install(app, db.session)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask import Flask, current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -39,6 +40,8 @@ message_sent = _signals.signal("message-sent")
 _TRACK_KEY = "skillsup.outbox"
 _DELIVER_KEY = "skillsup.outbox_deliver"
 _DRY_RUN_KEY = "skillsup.outbox_dry_run"
+#: Where a message to be rendered at delivery keeps the language it is written in.
+_LOCALE_KEY = "locale"
 #: Minutes to wait after the first, second, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
@@ -109,11 +112,18 @@ def queue(session: Session, message: Message) -> OutboxMessage:
 
 
 def queue_to_render(
-    session: Session, to: str, subject: str, renderer: str, context: dict[str, Any]
+    session: Session,
+    to: str,
+    subject: str,
+    renderer: str,
+    context: dict[str, Any],
+    *,
+    locale: str = "en",
 ) -> OutboxMessage:
-    """Write a message to the outbox in ``session``'s transaction, to be rendered when it is
-    delivered by the renderer ``renderer`` from ``context`` (JSON: ids, and the facts that
-    must read as they were at the change, such as a status that may change again).
+    """Write a message to the outbox in ``session``'s transaction, to be rendered in
+    ``locale`` when it is delivered by the renderer ``renderer`` from ``context`` (JSON: ids,
+    and the facts that must read as they were at the change, such as a status that may change
+    again).
 
     For messages that many changes cause at once (a rush of enrolment requests, a CSV
     import): the change pays for one row, not for the templates.
@@ -127,7 +137,7 @@ def queue_to_render(
         html=None,
         attachments=[],
         renderer=renderer,
-        context=context,
+        context={**context, _LOCALE_KEY: locale},
     )
     session.add(row)
     session.info.setdefault(_TRACK_KEY, []).append(row)
@@ -355,11 +365,9 @@ def _rendered(connection: Connection, row: Any) -> Message:
 
 
 def _render(session: Session, row: Any) -> Message:
-    # The renderers register themselves when their module is imported: make sure it is, in a
-    # process (`flask send-mail`) that may have had no other reason to.
-    from . import notify  # noqa: F401
-
-    message = _renderers[row.renderer](session, row.subject, dict(row.context or {}))
+    context = dict(row.context or {})
+    with force_locale(context.pop(_LOCALE_KEY, None) or "en"):
+        message = _renderers[row.renderer](session, row.subject, context)
     message.to = row.recipient
     return message
 

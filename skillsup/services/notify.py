@@ -11,6 +11,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,17 +19,17 @@ from ..extensions import db
 from ..models import Certificate, Enrolment, EnrolmentStatus, Role, User
 from . import calendar, mail
 
-_SUBJECTS: dict[EnrolmentStatus, Callable[[str], str]] = {
-    EnrolmentStatus.CONFIRMED: lambda code: _("You are confirmed in %(code)s", code=code),
-    EnrolmentStatus.WAITLISTED: lambda code: _("You are on the waitlist for %(code)s", code=code),
-    EnrolmentStatus.PENDING: lambda code: _(
+_SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
+    EnrolmentStatus.CONFIRMED: lambda code: _l("You are confirmed in %(code)s", code=code),
+    EnrolmentStatus.WAITLISTED: lambda code: _l("You are on the waitlist for %(code)s", code=code),
+    EnrolmentStatus.PENDING: lambda code: _l(
         "Your request for %(code)s is waiting for HR approval", code=code
     ),
-    EnrolmentStatus.REJECTED: lambda code: _(
+    EnrolmentStatus.REJECTED: lambda code: _l(
         "Your request for %(code)s was not approved", code=code
     ),
-    EnrolmentStatus.WITHDRAWN: lambda code: _("You have been withdrawn from %(code)s", code=code),
-    EnrolmentStatus.CANCELLED: lambda code: _("Class %(code)s has been cancelled", code=code),
+    EnrolmentStatus.WITHDRAWN: lambda code: _l("You have been withdrawn from %(code)s", code=code),
+    EnrolmentStatus.CANCELLED: lambda code: _l("Class %(code)s has been cancelled", code=code),
 }
 
 
@@ -49,6 +50,18 @@ def send(
     mail.queue(db.session(), message)
 
 
+def send_later(user: User, subject: Any, renderer: str, **context: Any) -> None:
+    """Queue one e-mail to ``user`` that the renderer ``renderer`` writes from ``context``
+    when it is delivered, in their language (none in a dry run). ``subject`` (a lazy string)
+    is translated now."""
+    if mail.in_dry_run(db.session()):
+        return
+    locale = user.preferred_language or "en"
+    with force_locale(locale):
+        title = str(subject)
+    mail.queue_to_render(db.session(), user.email, title, renderer, context, locale=locale)
+
+
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
     """Tell the learner (and, for a new approval request, their HR officers) what happened.
 
@@ -58,26 +71,20 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
     reason) goes with them as it is now.
     """
     subject = _SUBJECTS.get(enrolment.status)
+    # A dry run (a CSV preview of thousands of rows) need not even look for the HR officers.
     if subject is None or mail.in_dry_run(db.session()):
         return
     course_class = enrolment.course_class
     learner = enrolment.learner
-    locale = learner.preferred_language or "en"
-    with force_locale(locale):
-        title = subject(course_class.code)
-    mail.queue_to_render(
-        db.session(),
-        learner.email,
-        str(title),
+    send_later(
+        learner,
+        subject(course_class.code),
         ENROLMENT_STATUS,
-        {
-            "enrolment_id": enrolment.id,
-            "locale": locale,
-            "status": enrolment.status.value,
-            "previous": previous.value if previous else None,
-            "reason": enrolment.status_reason,
-            "link": url_for("learning.my_learning", _external=True),
-        },
+        enrolment_id=enrolment.id,
+        status=enrolment.status.value,
+        previous=previous.value if previous else None,
+        reason=enrolment.status_reason,
+        link=url_for("learning.my_learning", _external=True),
     )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
         link = url_for("hr.approvals", _external=True)
@@ -88,22 +95,13 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                 User.is_active.is_(True),
             )
         ):
-            locale = officer.preferred_language or "en"
-            with force_locale(locale):
-                title = _(
-                    "%(name)s asks to join %(code)s", name=learner.name, code=course_class.code
-                )
-            mail.queue_to_render(
-                db.session(),
-                officer.email,
-                str(title),
+            send_later(
+                officer,
+                _l("%(name)s asks to join %(code)s", name=learner.name, code=course_class.code),
                 APPROVAL_REQUESTED,
-                {
-                    "enrolment_id": enrolment.id,
-                    "officer_id": officer.id,
-                    "locale": locale,
-                    "link": link,
-                },
+                enrolment_id=enrolment.id,
+                officer_id=officer.id,
+                link=link,
             )
 
 
@@ -126,21 +124,19 @@ def render_enrolment_status(
     learner = enrolment.learner
     status = EnrolmentStatus(context["status"])
     previous = EnrolmentStatus(context["previous"]) if context.get("previous") else None
-    with force_locale(context.get("locale") or "en"):
-        message = mail.render_message(
-            learner.email,
-            subject,
-            "enrolment_status",
-            user=learner,
-            enrolment=enrolment,
-            status=status,
-            reason=context.get("reason"),
-            course_class=course_class,
-            course=course_class.course,
-            previous=previous,
-            promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
-            link=context["link"],
-        )
+    message = mail.render_message(
+        learner.email,
+        subject,
+        "enrolment_status",
+        user=learner,
+        status=status,
+        reason=context.get("reason"),
+        course_class=course_class,
+        course=course_class.course,
+        previous=previous,
+        promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
+        link=context["link"],
+    )
     if status == EnrolmentStatus.CONFIRMED:
         # The class's sessions, so that they can go straight into the learner's calendar.
         message.attachments.append(
@@ -165,17 +161,16 @@ def render_approval_requested(
     if enrolment is None or officer is None:
         raise LookupError(f"no enrolment {context['enrolment_id']} or officer")
     course_class = enrolment.course_class
-    with force_locale(context.get("locale") or "en"):
-        return mail.render_message(
-            officer.email,
-            subject,
-            "approval_requested",
-            user=officer,
-            learner=enrolment.learner,
-            course_class=course_class,
-            course=course_class.course,
-            link=context["link"],
-        )
+    return mail.render_message(
+        officer.email,
+        subject,
+        "approval_requested",
+        user=officer,
+        learner=enrolment.learner,
+        course_class=course_class,
+        course=course_class.course,
+        link=context["link"],
+    )
 
 
 def schedule_changed(change: Any) -> None:
@@ -213,28 +208,17 @@ def certificate_issued(certificate: Any, enrolment: Enrolment) -> None:
     Written when it is delivered (:func:`render_certificate_issued`): closing a class issues
     a certificate to each learner who completed it, in one request.
     """
-    if mail.in_dry_run(db.session()):
-        return
-    learner = enrolment.learner
-    course_class = enrolment.course_class
-    locale = learner.preferred_language or "en"
-    with force_locale(locale):
-        title = _("Your certificate for %(code)s", code=course_class.course.code)
-    mail.queue_to_render(
-        db.session(),
-        learner.email,
-        str(title),
+    send_later(
+        enrolment.learner,
+        _l("Your certificate for %(code)s", code=enrolment.course_class.course.code),
         CERTIFICATE_ISSUED,
-        {
-            "certificate_id": certificate.id,
-            "locale": locale,
-            "download_link": url_for(
-                "certificates.download", certificate_id=certificate.id, _external=True
-            ),
-            "verify_link": url_for(
-                "certificates.verify", code=certificate.verification_code, _external=True
-            ),
-        },
+        certificate_id=certificate.id,
+        download_link=url_for(
+            "certificates.download", certificate_id=certificate.id, _external=True
+        ),
+        verify_link=url_for(
+            "certificates.verify", code=certificate.verification_code, _external=True
+        ),
     )
 
 
@@ -249,15 +233,14 @@ def render_certificate_issued(
         raise LookupError(f"no certificate {context['certificate_id']}")
     enrolment = certificate.enrolment
     course_class = enrolment.course_class
-    with force_locale(context.get("locale") or "en"):
-        return mail.render_message(
-            enrolment.learner.email,
-            subject,
-            "certificate_issued",
-            user=enrolment.learner,
-            certificate=certificate,
-            course_class=course_class,
-            course=course_class.course,
-            download_link=context["download_link"],
-            verify_link=context["verify_link"],
-        )
+    return mail.render_message(
+        enrolment.learner.email,
+        subject,
+        "certificate_issued",
+        user=enrolment.learner,
+        certificate=certificate,
+        course_class=course_class,
+        course=course_class.course,
+        download_link=context["download_link"],
+        verify_link=context["verify_link"],
+    )
