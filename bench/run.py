@@ -277,6 +277,19 @@ def check_scenarios(server: load.Server, plan: Plan, cookies: dict[str, str | No
 Cookies = dict[str, str | None]
 
 
+def plaintext_reference(server: load.Server, conf: dict[str, Any]) -> load.LoadResult:
+    """The plaintext reference, measured for a few seconds just before what it is a
+    yardstick for: the machine is shared, and its pace drifts."""
+    return load.run_wrk(
+        "plaintext",
+        f"{server.base_url}{REFERENCE_PREFIX}/plaintext",
+        cookie=None,
+        connections=conf["connections"],
+        threads=conf["threads"],
+        seconds=conf["reference_seconds"],
+    )
+
+
 def run_pages(
     server: load.Server, plan: Plan, cookies: Cookies, conf: dict[str, Any]
 ) -> dict[str, Any]:
@@ -285,21 +298,13 @@ def run_pages(
     results: dict[str, Any] = {}
     references = [s.key for s in plan.of_kind("reference")]
     order = references + [s.key for s in plan.of_kind("page")] + ["plaintext_end"]
-    reference_url = server.base_url + plan.scenario("plaintext").path
     for key in order:
         scenario = plan.scenario(key.removesuffix("_end"))
         url = server.base_url + scenario.path
         cookie = cookies[scenario.actor]
         reference = None
         if scenario.key != "plaintext":
-            reference = load.run_wrk(
-                "plaintext",
-                reference_url,
-                cookie=None,
-                connections=conf["connections"],
-                threads=conf["threads"],
-                seconds=conf["reference_seconds"],
-            )
+            reference = plaintext_reference(server, conf)
         if conf["warmup"] > 0:
             load.run_wrk(key, url, cookie=cookie, connections=conf["connections"],
                          threads=conf["threads"], seconds=conf["warmup"])  # fmt: skip
@@ -370,14 +375,7 @@ def run_burst(app: Flask, server: load.Server, conf: dict[str, Any]) -> dict[str
     posts = mint_sessions(app, setup.learner_ids)
     db.session.commit()
     # The burst's yardstick, as each page has its own: the machine's pace just before it.
-    reference = load.run_wrk(
-        "plaintext",
-        f"{server.base_url}{REFERENCE_PREFIX}/plaintext",
-        cookie=None,
-        connections=conf["connections"],
-        threads=conf["threads"],
-        seconds=conf["reference_seconds"],
-    )
+    reference = plaintext_reference(server, conf)
     log(
         f"burst: {len(posts)} learners at {setup.class_code} ({conf['burst_capacity']} seats), "
         f"plaintext just before: {reference.throughput} req/s"
