@@ -22,6 +22,8 @@ from .config import load_configuration
 from .database import configure_engines, engine_options
 from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
+#: What every key the portal keeps in its cache starts with.
+CACHE_KEY_PREFIX = "skillsup:"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -57,9 +59,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     # notify registers the renderers of the e-mail written at delivery (`flask send-mail`).
-    from .services import mail, notify  # noqa: F401
+    from .services import changes, mail, notify  # noqa: F401
 
     mail.install(app, db.session)
+    # Kept pages (skillsup/kept.py) learn from every commit what it changed.
+    changes.install(db.session)
 
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -87,7 +91,7 @@ def _init_cache(app: Flask) -> None:
         config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_OPTIONS": options}
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 1000}
-    cache.init_app(app, config={**config, "CACHE_KEY_PREFIX": "skillsup:"})
+    cache.init_app(app, config={**config, "CACHE_KEY_PREFIX": CACHE_KEY_PREFIX})
 
 
 def _init_babel(app: Flask) -> None:

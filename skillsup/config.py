@@ -93,6 +93,12 @@ class DefaultConfig:
     # change to any course or class shows at once; the time-bound parts (whether a class is
     # still taking enrolments) may lag by up to this long.
     CATALOGUE_CACHE_SECONDS = 60
+    # How long a signed-in page (My learning, a course page, the HR dashboard and staff
+    # directory, a trainer's roster and attendance) is kept rendered for its visitor, in
+    # seconds; 0 renders it on every visit. A change to anything the page shows renders it
+    # afresh at once; what depends on the clock alone may lag by up to this long. Needs
+    # CACHE_URL: pages are kept only in a cache that every worker shares.
+    PAGE_CACHE_SECONDS = 60
 
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
@@ -118,6 +124,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "PROXY_FIX_X_FOR": int,
     "HR_DASHBOARD_CACHE_SECONDS": int,
     "CATALOGUE_CACHE_SECONDS": int,
+    "PAGE_CACHE_SECONDS": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.
@@ -207,6 +214,7 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
             # Tests see every change at once; the cache's own tests turn it on.
             ("HR_DASHBOARD_CACHE_SECONDS", 0),
             ("CATALOGUE_CACHE_SECONDS", 0),
+            ("PAGE_CACHE_SECONDS", 0),
         ):
             if name not in explicit:
                 app.config[name] = value

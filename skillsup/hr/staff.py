@@ -6,6 +6,8 @@ nothing (404 here) outside it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -14,8 +16,9 @@ from wtforms import Field, SelectChoice
 
 from .. import i18n
 from ..extensions import db
+from ..kept import kept_page, render_kept
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
-from ..services import staff
+from ..services import changes, staff
 from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
@@ -65,7 +68,17 @@ def _class_or_404(class_code: str) -> CourseClass:
 
 @bp.get("/staff")
 def staff_list() -> str:
+    if (page := kept_page()) is not None:
+        return page
     me = current_actor()
+    return render_kept(
+        "hr/staff/list.html",
+        scopes=[changes.company_scope(me.company_id)],  # type: ignore[arg-type]
+        build=lambda: _directory_page(me),
+    )
+
+
+def _directory_page(me: User) -> dict[str, Any]:
     form = StaffFilterForm(request.args)
     form.set_departments(staff.departments(me))
     form.validate()
@@ -91,13 +104,12 @@ def staff_list() -> str:
         "status": status,
         "sort": sort,
     }
-    return render_template(
-        "hr/staff/list.html",
-        form=form,
-        page=page,
-        counts=counts,
-        args={name: value for name, value in args.items() if value},
-    )
+    return {
+        "form": form,
+        "page": page,
+        "counts": counts,
+        "args": {name: value for name, value in args.items() if value},
+    }
 
 
 # ---------------------------------------------------------------------------------------------

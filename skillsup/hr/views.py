@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -18,8 +20,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..kept import kept_page, render_kept
 from ..models import Role
-from ..services import accounts
+from ..services import accounts, changes
 from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
@@ -33,31 +36,42 @@ bp.before_request(require_roles(Role.HR))
 
 
 @bp.get("/")
-def dashboard() -> tuple[str, int]:
+def dashboard() -> str | tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
+    if (page := kept_page()) is not None:
+        return page
     me = current_actor()
     cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
     periods = report_service.company_periods(me, max_age=cache_seconds)
     form = PeriodForm(request.args)
     form.set_periods(periods)
     period = report_service.default_period(periods)
-    status = 200
+    chosen_period_is_valid = True
     if "period" in request.args:
         if form.validate():
             period = report_service.find_period(periods, form.period.data) or period
         else:
-            status = 400
+            chosen_period_is_valid = False
     else:
         form.period.data = period.key
-    figures = report_service.company_dashboard(me, period, max_age=cache_seconds)
-    return render_template(
+
+    def dashboard_page() -> dict[str, Any]:
+        figures = report_service.company_dashboard(me, period, max_age=cache_seconds)
+        return {
+            "company": me.company,
+            "form": form,
+            "figures": figures,
+            "figures_may_be_old": cache_seconds > 0,
+            "charts": report_service.dashboard_charts(figures),
+        }
+
+    if not chosen_period_is_valid:
+        return render_template("hr/dashboard.html", **dashboard_page()), 400
+    return render_kept(
         "hr/dashboard.html",
-        company=me.company,
-        form=form,
-        figures=figures,
-        figures_may_be_old=cache_seconds > 0,
-        charts=report_service.dashboard_charts(figures),
-    ), status
+        scopes=[changes.company_scope(me.company_id)],  # type: ignore[arg-type]
+        build=dashboard_page,
+    )
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
+from ..kept import kept_page, render_kept
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
@@ -21,8 +22,15 @@ bp.before_request(require_roles(Role.LEARNER))
 
 @bp.get("/my-learning")
 def my_learning() -> str:
-    overview = learning.overview(current_user)
-    return render_template("learning/my_learning.html", overview=overview, form=ActionForm())
+    if (page := kept_page()) is not None:
+        return page
+    return render_kept(
+        "learning/my_learning.html",
+        scopes=[],
+        build=lambda: {"overview": learning.overview(current_user), "form": ActionForm()},
+        found_scopes=lambda page: learning.waitlist_scopes(page["overview"]),
+        turns_at=lambda page: learning.overview_turns_at(page["overview"]),
+    )
 
 
 @bp.post("/classes/<class_code>/enrol")

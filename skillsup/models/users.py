@@ -44,8 +44,10 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
+    # The old company is loaded when it changes: the pages of both companies show the move
+    # (services/changes.py).
     company_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("partner_companies.id"), index=True
+        sa.ForeignKey("partner_companies.id"), index=True, active_history=True
     )
     staff_number: Mapped[str | None] = mapped_column(sa.String(50))
     department: Mapped[str | None] = mapped_column(sa.String(120))
@@ -67,7 +69,9 @@ class User(db.Model):
     wants_attendance_warnings: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    company: Mapped[PartnerCompany | None] = relationship(back_populates="staff")
+    company: Mapped[PartnerCompany | None] = relationship(
+        back_populates="staff", active_history=True
+    )
     invited_by: Mapped[User | None] = relationship(remote_side=[id])
 
     @validates("email")

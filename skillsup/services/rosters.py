@@ -35,7 +35,7 @@ from typing import Any
 from flask_babel import force_locale, format_percent
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import hk_date
-from . import audit, certificates
+from . import audit, certificates, changes
 from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied
 from .progress import AttendanceStanding, class_standings, standings
@@ -140,11 +140,14 @@ def load_class(actor: User, code: str) -> CourseClass:
     """
     code = (code or "").strip().upper()
     course_class = (
-        db.session.scalar(
+        db.session.scalars(
             select(CourseClass)
             .where(CourseClass.code == code)
-            .options(joinedload(CourseClass.course), selectinload(CourseClass.trainers))
+            # One query: a class has a trainer or two.
+            .options(joinedload(CourseClass.course), joinedload(CourseClass.trainers))
         )
+        .unique()
+        .one_or_none()
         if code and len(code) <= 40
         else None
     )
@@ -382,6 +385,19 @@ class Roster:
 
     def has_started(self, session: ClassSession) -> bool:
         return session.starts_at <= self.now
+
+
+def class_page_scopes(course_class: CourseClass) -> list[str]:
+    """What a class's roster and attendance pages show: the class with its sessions,
+    learners, marks and results, and their learners' companies."""
+    return [changes.class_scope(course_class.id), changes.COMPANY_NAMES]
+
+
+def roster_turns_at(data: Roster) -> list[datetime]:
+    """When the roster reads differently with no change to its data: as each session starts
+    (it counts towards the standings) and ends."""
+    sessions = [row.session for row in data.sessions]
+    return [s.starts_at for s in sessions] + [s.ends_at for s in sessions]
 
 
 def _learner_sort_key(enrolment: Enrolment) -> tuple[str, int]:

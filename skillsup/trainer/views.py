@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
+from ..kept import kept_page, render_kept
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role
 from ..services import rosters
@@ -71,9 +72,14 @@ def home() -> str:
 
 @bp.get("/classes/<class_code>")
 def roster(class_code: str) -> str:
+    if (page := kept_page()) is not None:
+        return page
     course_class = _class_or_404(class_code)
-    return render_template(
-        "trainer/roster.html", course_class=course_class, roster=rosters.roster(course_class)
+    return render_kept(
+        "trainer/roster.html",
+        scopes=rosters.class_page_scopes(course_class),
+        build=lambda: {"course_class": course_class, "roster": rosters.roster(course_class)},
+        turns_at=lambda page: rosters.roster_turns_at(page["roster"]),
     )
 
 
@@ -128,6 +134,8 @@ def _submitted_marks() -> dict[int, str]:
 
 @bp.route("/classes/<class_code>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, int]:
+    if request.method == "GET" and (page := kept_page()) is not None:
+        return page
     course_class = _class_or_404(class_code)
     session = _session_or_404(course_class, session_id)
     form = ActionForm()
@@ -158,19 +166,32 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
             return redirect(
                 url_for(".attendance", class_code=course_class.code, session_id=session_id)
             )
-    sheet = rosters.attendance_sheet(course_class, session)
     prefill = request.method == "GET" and request.args.get("prefill") == "present"
-    if prefill and sheet.can_mark:
-        chosen = {row.enrolment.id: AttendanceStatus.PRESENT.value for row in sheet.rows}
-    return render_template(
-        "trainer/attendance.html",
-        course_class=course_class,
-        sheet=sheet,
-        form=form,
-        chosen=chosen,
-        prefilled=prefill and sheet.can_mark,
-        statuses=list(AttendanceStatus),
-    ), status_code
+
+    def sheet_page() -> dict[str, Any]:
+        sheet = rosters.attendance_sheet(course_class, session)
+        marks = chosen
+        if prefill and sheet.can_mark:
+            marks = {row.enrolment.id: AttendanceStatus.PRESENT.value for row in sheet.rows}
+        return {
+            "course_class": course_class,
+            "sheet": sheet,
+            "form": form,
+            "chosen": marks,
+            "prefilled": prefill and sheet.can_mark,
+            "statuses": list(AttendanceStatus),
+        }
+
+    if request.method == "GET":
+        scopes = rosters.class_page_scopes(course_class)
+        return render_kept(
+            "trainer/attendance.html",
+            scopes=scopes,
+            build=sheet_page,
+            # Marks are taken once the session has started.
+            turns_at=lambda page: [page["sheet"].session.starts_at],
+        )
+    return render_template("trainer/attendance.html", **sheet_page()), status_code
 
 
 # Results -----------------------------------------------------------------------------------

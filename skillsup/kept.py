@@ -1,0 +1,174 @@
+"""Signed-in pages kept rendered in the shared cache while what they show is unchanged.
+
+A view serves :func:`kept_page` when there is one, else works the page out and renders it
+through :func:`render_kept`. A page's own blocks (its title, head, content and scripts) are
+rendered once and kept under a key made of the page (endpoint, path and query string), the
+visitor and their language. With them are kept the tokens of the *scopes* of data the page
+shows (see :mod:`skillsup.services.changes`): the page is served again only while every one of
+those tokens is unchanged, so a committed change to anything it shows makes it render afresh
+on the next visit. The frame around it (menu, messages, language switch, form tokens) is
+rendered for every visit, and the page's own form tokens are put back for the visitor's session.
+
+What changes with the clock alone is not kept past the moment it changes: a page names those
+moments (a session starting, a withdrawal deadline), and Hong Kong's midnight ends every kept
+page (what "today" is). ``PAGE_CACHE_SECONDS`` is the longest a page is kept.
+
+Pages are kept only with a cache that every worker shares (``CACHE_URL``): with one cache per
+process, a change made through one worker would not reach the pages kept by another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from .models import utcnow
+from .services import caching, changes
+from .timeutil import start_of_hk_day_utc, today_hk
+
+BLOCKS = ("title", "head", "content", "scripts")
+#: Stands for the visitor's form token in a kept page; never part of a page's own text.
+# A character that no page's text holds (it is not allowed in HTML).
+_BLOCK_SEPARATOR = "\x00"
+FORM_TOKEN_MARK = "__skillsup_form_token__"  # noqa: S105 (a mark, not a secret)
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    tokens: dict[str, str]
+    #: The blocks' text, compressed: a page's markup shrinks to a tenth, and a kept page
+    #: crosses from the cache on every visit.
+    compressed_blocks: bytes
+
+    @classmethod
+    def of(cls, tokens: dict[str, str], blocks: Mapping[str, str]) -> KeptPage:
+        text = _BLOCK_SEPARATOR.join(blocks[name] for name in BLOCKS)
+        return cls(tokens, zlib.compress(text.encode(), 1))
+
+    @property
+    def blocks(self) -> dict[str, str]:
+        parts = zlib.decompress(self.compressed_blocks).decode().split(_BLOCK_SEPARATOR)
+        return dict(zip(BLOCKS, parts, strict=True))
+
+
+def page_keeping_seconds() -> int:
+    """How long signed-in pages are kept: 0 (never) without a cache shared by every worker.
+    Tests run one process and may keep pages in its memory."""
+    seconds = int(current_app.config.get("PAGE_CACHE_SECONDS") or 0)
+    if seconds <= 0:
+        return 0
+    if current_app.config.get("CACHE_URL") or current_app.testing:
+        return seconds
+    return 0
+
+
+def _page_key() -> str:
+    query = sorted(request.args.items(multi=True))
+    where = hashlib.sha256(repr((request.path, query)).encode()).hexdigest()
+    user = f"{current_user.id}:{current_user.session_version}"
+    return f"page:{request.endpoint}:{get_locale()}:{user}:{where}"
+
+
+def _render_blocks(template: str, context: Mapping[str, Any]) -> dict[str, str]:
+    """The page's own blocks, rendered in one pass of the template (the base template gives
+    just the blocks, marked apart, when ``kept_capture`` is set)."""
+    separator = f"<!--{secrets.token_hex(16)}-->"
+    text = render_template(template, **context, kept_capture=Markup(separator))  # noqa: S704
+    parts = text.split(separator)
+    if len(parts) != len(BLOCKS):
+        raise RuntimeError(f"{template} does not extend the base template")
+    form_token = generate_csrf()
+    return {
+        name: part.replace(form_token, FORM_TOKEN_MARK)
+        for name, part in zip(BLOCKS, parts, strict=True)
+    }
+
+
+def _serve(blocks: Mapping[str, str]) -> str:
+    form_token = generate_csrf()
+    # Rendered by our own autoescaped templates: HTML already.
+    kept = {
+        name: Markup(text.replace(FORM_TOKEN_MARK, form_token))  # noqa: S704
+        for name, text in blocks.items()
+    }
+    return render_template("kept_page.html", kept=kept)
+
+
+def _still_current(entry: KeptPage) -> bool:
+    return changes.tokens(entry.tokens) == entry.tokens
+
+
+def kept_page() -> str | None:
+    """The visitor's kept copy of the page asked for while all it shows is unchanged, in its
+    frame; ``None`` when there is none, so the view works the page out.
+
+    A view asks before it loads anything, its permission checks included: a copy is kept only
+    for a visitor who passed them, and every fact they rest on (the visitor's role, a class's
+    trainers, a course's status) is in the scopes of the copy, so that a change to any of them
+    makes the copy stale.
+    """
+    if not page_keeping_seconds():
+        return None
+    entry = caching.cached(_page_key())
+    if isinstance(entry, KeptPage) and _still_current(entry):
+        return _serve(entry.blocks)
+    return None
+
+
+def render_kept(
+    template: str,
+    *,
+    scopes: Iterable[str],
+    build: Callable[[], Mapping[str, Any]],
+    found_scopes: Callable[[Mapping[str, Any]], Iterable[str]] | None = None,
+    turns_at: Callable[[Mapping[str, Any]], Iterable[datetime | None]] | None = None,
+) -> str:
+    """The page ``template`` rendered with the context that ``build`` works out, and kept for
+    :func:`kept_page` to serve again while it is current.
+
+    ``scopes`` are what the page shows, known before its data is read, and what its
+    permission checks rest on; the visitor's own scope is added. ``found_scopes`` gives the
+    scopes found in the data (the classes on a learner's waitlist). A scope's token is read
+    before the data, so that a change committed while the page renders makes it stale.
+    ``turns_at`` gives the moments at which the page would read differently with no change to
+    its data: it is kept until the first of them at the latest.
+    """
+    seconds = page_keeping_seconds()
+    if not seconds:
+        return render_template(template, **build())
+    tokens = changes.tokens([*scopes, changes.user_scope(current_user.id)])
+    context = build()
+    blocks = _render_blocks(template, context)
+    if tokens is not None and found_scopes is not None:
+        found = set(found_scopes(context)) - set(tokens)
+        found_tokens = changes.tokens(found) if found else {}
+        tokens = None if found_tokens is None else tokens | found_tokens
+    moments = [*(turns_at(context) if turns_at is not None else ()), _next_hong_kong_midnight()]
+    seconds = _seconds_until_first(moments, seconds)
+    if tokens is not None and seconds > 0:
+        caching.keep(_page_key(), KeptPage.of(tokens, blocks), seconds)
+    return _serve(blocks)
+
+
+def _next_hong_kong_midnight() -> datetime:
+    return start_of_hk_day_utc(today_hk() + timedelta(days=1))
+
+
+def _seconds_until_first(moments: Iterable[datetime | None], longest: int) -> int:
+    """Whole seconds from now until the first moment still to come, at most ``longest``."""
+    now = utcnow()
+    ahead = [moment for moment in moments if moment is not None and moment > now]
+    if not ahead:
+        return longest
+    return min(longest, int((min(ahead) - now).total_seconds()))
