@@ -68,6 +68,7 @@ from .models import (
     class_trainers,
     course_prerequisites,
 )
+from .services import caching
 from .services.passwords import hash_password
 
 __all__ = [
@@ -195,6 +196,7 @@ def seed_bench_command(
         db.session.rollback()
         raise
     db.session.commit()
+    caching.forget_everything()
     analyse()
     click.echo(report.summary())
 

@@ -46,6 +46,7 @@ from skillsup.models import (
     User,
     course_prerequisites,
 )
+from skillsup.services import caching
 from skillsup.services.accounts import authenticate
 from skillsup.services.enrolment import seats_used
 
@@ -387,9 +388,14 @@ def test_the_command_loads_once_and_refuses_twice(app: Flask) -> None:
     assert "--reset" in again.output
     assert _counts() == counts
 
+    with app.app_context():
+        caching.keep("page:kept-before", "a page of the data before", 60)
     rebuilt = runner.invoke(seed_bench_command, [*args, "--reset"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _counts() == counts
+    # The ids start again: nothing kept from the data before may be served.
+    with app.app_context():
+        assert caching.cached("page:kept-before") is None
 
 
 @pytest.mark.parametrize(

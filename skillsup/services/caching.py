@@ -29,3 +29,12 @@ def keep(key: str, value: Any, seconds: int) -> None:
         cache.set(key, value, timeout=seconds)
     except Exception:
         log.warning("cache unavailable, %s not kept", key, exc_info=True)
+
+
+def forget_everything() -> None:
+    """Drop everything kept: after a bulk load that wrote past the unit of work (and restarted
+    the ids), nothing kept before can be trusted."""
+    try:
+        cache.clear()
+    except Exception:
+        log.warning("cache unavailable, nothing forgotten", exc_info=True)
