@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 from flask import Flask, g, session
 from flask_login import login_user
 from flask_migrate import upgrade
@@ -35,7 +36,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from skillsup import create_app
+from skillsup import CACHE_KEY_PREFIX, create_app
 from skillsup.benchdata import BENCH_PASSWORD, SEEDED_ACTION, analyse, seed_bench
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus, User
@@ -47,6 +48,9 @@ from .wsgi import REFERENCE_PREFIX, add_reference_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/skillsup_bench"
+#: The server's shared cache, as in production: the catalogue's results, the HR dashboard's
+#: figures and the signed-in pages are kept there.
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/2"
 PROPOSED_INDEXES = ROOT / "bench" / "proposed_indexes.sql"
 DEFAULT_BASELINE = ROOT / "bench" / "results" / "before.json"
 QUERY_SCALE = 0.1
@@ -70,6 +74,7 @@ def settings() -> dict[str, Any]:
     output = Path(_env("BENCH_OUTPUT", str(ROOT / "bench" / "results" / "latest.md")))
     return {
         "database_url": _env("SKILLSUP_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        "cache_url": _env("SKILLSUP_BENCH_CACHE_URL", DEFAULT_CACHE_URL),
         "scales": scales,
         "duration": float(_env("BENCH_DURATION", "10")),
         "warmup": float(_env("BENCH_WARMUP", "2")),
@@ -152,7 +157,7 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
-def server_environment(url: str, secret_key: str) -> dict[str, str]:
+def server_environment(url: str, secret_key: str, cache_url: str) -> dict[str, str]:
     """What gunicorn runs with: production settings, over plain HTTP on the loopback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLSUP_")}
     env.update(
@@ -160,6 +165,7 @@ def server_environment(url: str, secret_key: str) -> dict[str, str]:
             "SKILLSUP_ENV": "production",
             "SKILLSUP_SECRET_KEY": secret_key,
             "SKILLSUP_DATABASE_URL": url,
+            "SKILLSUP_CACHE_URL": cache_url,
             # No TLS on the loopback; the cookies' Secure flag costs nothing on the server.
             "SKILLSUP_SESSION_COOKIE_SECURE": "0",
             "SKILLSUP_REMEMBER_COOKIE_SECURE": "0",
@@ -181,12 +187,13 @@ def make_app(url: str, secret_key: str) -> Flask:
                 "REMEMBER_COOKIE_SECURE": False,
                 "RATELIMIT_STORAGE_URI": "memory://",
                 "MAIL_SERVER": None,
-                # Queries are counted for the work a page does: the HR dashboard's figures
-                # and the catalogue's results are worked out every time here, while the
-                # server under load keeps them for the production defaults
-                # (HR_DASHBOARD_CACHE_SECONDS, CATALOGUE_CACHE_SECONDS).
+                # Queries are counted for the work a page does: the HR dashboard's figures,
+                # the catalogue's results and the signed-in pages are worked out every time
+                # here, while the server under load keeps them for the production defaults
+                # (HR_DASHBOARD_CACHE_SECONDS, CATALOGUE_CACHE_SECONDS, PAGE_CACHE_SECONDS).
                 "HR_DASHBOARD_CACHE_SECONDS": 0,
                 "CATALOGUE_CACHE_SECONDS": 0,
+                "PAGE_CACHE_SECONDS": 0,
             }
         )
     )
@@ -507,6 +514,16 @@ def index_pass(app: Flask, plan: Plan, conf: dict[str, Any], env: dict[str, str]
         return {"with_indexes_error": repr(error)}
 
 
+def forget_kept(cache_url: str) -> int:
+    """Delete the portal's keys (and only those) from the server's cache; how many went."""
+    connection = redis.Redis.from_url(cache_url)
+    try:
+        keys = list(connection.scan_iter(match=f"{CACHE_KEY_PREFIX}*", count=1000))
+        return int(connection.delete(*keys)) if keys else 0
+    finally:
+        connection.close()
+
+
 def load_test(
     app: Flask, plan: Plan, conf: dict[str, Any], env: dict[str, str], *, burst: bool = True
 ) -> dict[str, Any]:
@@ -514,6 +531,8 @@ def load_test(
     log_dir = Path(tempfile.gettempdir()) / "skillsup-bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     outcome: dict[str, Any] = {}
+    # Pages kept from an earlier data set (the ids start again at every seeding) must go.
+    forget_kept(conf["cache_url"])
     with load.serve(env, workers=conf["workers"], log_dir=log_dir) as server:
         cookies: dict[str, str | None] = {"anonymous": None}
         for key, actor in plan.actors.items():
@@ -577,7 +596,7 @@ def main() -> int:
     ensure_database(url)
     secret_key = secrets.token_hex(32)
     app = make_app(url, secret_key)
-    env = server_environment(url, secret_key)
+    env = server_environment(url, secret_key, conf["cache_url"])
     started = time.perf_counter()
     results: dict[str, Any] = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
