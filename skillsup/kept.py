@@ -20,6 +20,7 @@ process, a change made through one worker would not reach the pages kept by anot
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -39,8 +40,6 @@ from .timeutil import start_of_hk_day_utc, today_hk
 
 BLOCKS = ("title", "head", "content", "scripts")
 #: Stands for the visitor's form token in a kept page; never part of a page's own text.
-# A character that no page's text holds (it is not allowed in HTML).
-_BLOCK_SEPARATOR = "\x00"
 FORM_TOKEN_MARK = "__skillsup_form_token__"  # noqa: S105 (a mark, not a secret)
 
 
@@ -53,12 +52,12 @@ class KeptPage:
 
     @classmethod
     def of(cls, tokens: dict[str, str], blocks: Mapping[str, str]) -> KeptPage:
-        text = _BLOCK_SEPARATOR.join(blocks[name] for name in BLOCKS)
+        text = json.dumps([blocks[name] for name in BLOCKS])
         return cls(tokens, zlib.compress(text.encode(), 1))
 
     @property
     def blocks(self) -> dict[str, str]:
-        parts = zlib.decompress(self.compressed_blocks).decode().split(_BLOCK_SEPARATOR)
+        parts = json.loads(zlib.decompress(self.compressed_blocks))
         return dict(zip(BLOCKS, parts, strict=True))
 
 

@@ -468,3 +468,15 @@ def test_the_pages_are_the_same_kept_or_not(client, app, login_as, make, hr_offi
 def form_token_or_none(body: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', body)
     return match.group(1) if match else "\0"
+
+
+def test_a_kept_pages_blocks_come_back_as_they_were_rendered():
+    blocks = {
+        "title": "Roster \x00 of 雲端基礎",
+        "head": "",
+        "content": '<p class="x">Ada Lam – "quoted" \\ back</p>' * 100,
+        "scripts": "<script>let a = 1;</script>",
+    }
+    page = kept.KeptPage.of({"class:1": "abc"}, blocks)
+    assert page.blocks == blocks
+    assert len(page.compressed_blocks) < len(blocks["content"]) / 10
