@@ -300,6 +300,17 @@ def test_the_course_page_follows_seats_and_the_visitors_own_enrolment(
     assert "Request approval" in text(client, scene["course_page"])
 
 
+def test_a_course_page_follows_the_titles_of_its_prerequisites(client, login_as, make, scene):
+    basics = make.course(title_en="Cloud Basics")
+    scene["course"].prerequisites.append(basics)
+    db.session.commit()
+    login_as(scene["learners"][0])
+    assert "Cloud Basics" in text(client, scene["course_page"])
+    basics.title_en = "Cloud Essentials"
+    db.session.commit()
+    assert "Cloud Essentials" in text(client, scene["course_page"])
+
+
 def test_the_hr_pages_follow_their_companys_staff_and_quotas(
     client, login_as, make, hr_officer, company, scene
 ):

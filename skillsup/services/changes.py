@@ -44,6 +44,7 @@ from ..models import (
     SeatQuota,
     User,
     class_trainers,
+    course_prerequisites,
 )
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,13 @@ def _class_ids_of_course(session: Session, course_id: int) -> set[int]:
     return set(session.scalars(select(CourseClass.id).where(CourseClass.course_id == course_id)))
 
 
+def _courses_requiring(session: Session, course_id: int) -> set[int]:
+    statement = select(course_prerequisites.c.course_id).where(
+        course_prerequisites.c.prerequisite_id == course_id
+    )
+    return set(session.scalars(statement))
+
+
 def _learners_of_classes(session: Session, class_ids: set[int]) -> set[int]:
     if not class_ids:
         return set()
@@ -181,6 +189,8 @@ def scopes_of(session: Session, obj: Any, *, is_new_or_deleted: bool) -> set[str
         if isinstance(obj, Course):
             class_ids = _class_ids_of_course(session, obj.id)
             scopes = {course_scope(obj.id)} | {class_scope(i) for i in class_ids}
+            # The pages of the courses that name it as a prerequisite show its title.
+            scopes |= {course_scope(i) for i in _courses_requiring(session, obj.id)}
             scopes |= {user_scope(i) for i in _learners_of_classes(session, class_ids)}
             return scopes
         if isinstance(obj, User):
