@@ -1,13 +1,13 @@
 """Signed-in pages kept rendered in the shared cache while what they show is unchanged.
 
 A view serves :func:`kept_page` when there is one, else works the page out and renders it
-through :func:`render_kept`. A page's own blocks (its title, head, content and scripts) are
-rendered once and kept under a key made of the page (endpoint, path and query string), the
-visitor and their language. With them are kept the tokens of the *scopes* of data the page
-shows (see :mod:`skillsup.services.changes`): the page is served again only while every one of
-those tokens is unchanged, so a committed change to anything it shows makes it render afresh
-on the next visit. The frame around it (menu, messages, language switch, form tokens) is
-rendered for every visit, and the page's own form tokens are put back for the visitor's session.
+through :func:`render_kept`. A page is kept whole (its frame too: the menu and the name shown
+are the visitor's) under a key made of the page (endpoint, path and query string), the visitor
+and their language. With it are kept the tokens of the *scopes* of data the page shows (see
+:mod:`skillsup.services.changes`) and of the visitor: the page is served again only while every
+one of those tokens is unchanged, so a committed change to anything it shows makes it render
+afresh on the next visit. The visitor's form token is put back into the page for their session;
+a page with messages waiting to be shown is rendered afresh.
 
 What changes with the clock alone is not kept past the moment it changes: a page names those
 moments (a session starting, a withdrawal deadline), and Hong Kong's midnight ends every kept
@@ -20,25 +20,21 @@ process, a change made through one worker would not reach the pages kept by anot
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 from .models import utcnow
 from .services import caching, changes
 from .timeutil import start_of_hk_day_utc, today_hk
 
-BLOCKS = ("title", "head", "content", "scripts")
 #: Stands for the visitor's form token in a kept page; never part of a page's own text.
 FORM_TOKEN_MARK = "__skillsup_form_token__"  # noqa: S105 (a mark, not a secret)
 
@@ -46,19 +42,17 @@ FORM_TOKEN_MARK = "__skillsup_form_token__"  # noqa: S105 (a mark, not a secret)
 @dataclass(frozen=True)
 class KeptPage:
     tokens: dict[str, str]
-    #: The blocks' text, compressed: a page's markup shrinks to a tenth, and a kept page
-    #: crosses from the cache on every visit.
-    compressed_blocks: bytes
+    #: The page, compressed: its markup shrinks to a tenth, and a kept page crosses from the
+    #: cache on every visit.
+    compressed_html: bytes
 
     @classmethod
-    def of(cls, tokens: dict[str, str], blocks: Mapping[str, str]) -> KeptPage:
-        text = json.dumps([blocks[name] for name in BLOCKS])
-        return cls(tokens, zlib.compress(text.encode(), 1))
+    def of(cls, tokens: dict[str, str], html: str) -> KeptPage:
+        return cls(tokens, zlib.compress(html.encode(), 1))
 
     @property
-    def blocks(self) -> dict[str, str]:
-        parts = json.loads(zlib.decompress(self.compressed_blocks))
-        return dict(zip(BLOCKS, parts, strict=True))
+    def html(self) -> str:
+        return zlib.decompress(self.compressed_html).decode()
 
 
 def page_keeping_seconds() -> int:
@@ -79,29 +73,18 @@ def _page_key() -> str:
     return f"page:{request.endpoint}:{get_locale()}:{user}:{where}"
 
 
-def _render_blocks(template: str, context: Mapping[str, Any]) -> dict[str, str]:
-    """The page's own blocks, rendered in one pass of the template (the base template gives
-    just the blocks, marked apart, when ``kept_capture`` is set)."""
-    separator = f"<!--{secrets.token_hex(16)}-->"
-    text = render_template(template, **context, kept_capture=Markup(separator))  # noqa: S704
-    parts = text.split(separator)
-    if len(parts) != len(BLOCKS):
-        raise RuntimeError(f"{template} does not extend the base template")
-    form_token = generate_csrf()
-    return {
-        name: part.replace(form_token, FORM_TOKEN_MARK)
-        for name, part in zip(BLOCKS, parts, strict=True)
-    }
+def _with_form_token(html: str) -> str:
+    return html.replace(FORM_TOKEN_MARK, generate_csrf())
 
 
-def _serve(blocks: Mapping[str, str]) -> str:
-    form_token = generate_csrf()
-    # Rendered by our own autoescaped templates: HTML already.
-    kept = {
-        name: Markup(text.replace(FORM_TOKEN_MARK, form_token))  # noqa: S704
-        for name, text in blocks.items()
-    }
-    return render_template("kept_page.html", kept=kept)
+def _without_form_token(html: str) -> str:
+    return html.replace(generate_csrf(), FORM_TOKEN_MARK)
+
+
+def _has_messages() -> bool:
+    """Whether messages wait to be shown: a page with them is neither served kept nor kept
+    (they show once, and they follow a change, which makes the kept page stale anyway)."""
+    return bool(session.get("_flashes"))
 
 
 def _still_current(entry: KeptPage) -> bool:
@@ -109,19 +92,19 @@ def _still_current(entry: KeptPage) -> bool:
 
 
 def kept_page() -> str | None:
-    """The visitor's kept copy of the page asked for while all it shows is unchanged, in its
-    frame; ``None`` when there is none, so the view works the page out.
+    """The visitor's kept copy of the page asked for while all it shows is unchanged;
+    ``None`` when there is none, so the view works the page out.
 
     A view asks before it loads anything, its permission checks included: a copy is kept only
     for a visitor who passed them, and every fact they rest on (the visitor's role, a class's
     trainers, a course's status) is in the scopes of the copy, so that a change to any of them
     makes the copy stale.
     """
-    if not page_keeping_seconds():
+    if not page_keeping_seconds() or _has_messages():
         return None
     entry = caching.cached(_page_key())
     if isinstance(entry, KeptPage) and _still_current(entry):
-        return _serve(entry.blocks)
+        return _with_form_token(entry.html)
     return None
 
 
@@ -144,11 +127,11 @@ def render_kept(
     its data: it is kept until the first of them at the latest.
     """
     seconds = page_keeping_seconds()
-    if not seconds:
+    if not seconds or _has_messages():
         return render_template(template, **build())
     tokens = changes.tokens([*scopes, changes.user_scope(current_user.id)])
     context = build()
-    blocks = _render_blocks(template, context)
+    html = render_template(template, **context)
     if tokens is not None and found_scopes is not None:
         found = set(found_scopes(context)) - set(tokens)
         found_tokens = changes.tokens(found) if found else {}
@@ -156,8 +139,8 @@ def render_kept(
     moments = [*(turns_at(context) if turns_at is not None else ()), _next_hong_kong_midnight()]
     seconds = _seconds_until_first(moments, seconds)
     if tokens is not None and seconds > 0:
-        caching.keep(_page_key(), KeptPage.of(tokens, blocks), seconds)
-    return _serve(blocks)
+        caching.keep(_page_key(), KeptPage.of(tokens, _without_form_token(html)), seconds)
+    return html
 
 
 def _next_hong_kong_midnight() -> datetime:
