@@ -96,8 +96,9 @@ class DefaultConfig:
     # How long a signed-in page (My learning, a course page, the HR dashboard and staff
     # directory, a trainer's roster and attendance) is kept rendered for its visitor, in
     # seconds; 0 renders it on every visit. A change to anything the page shows renders it
-    # afresh at once; what depends on the clock alone may lag by up to this long. Needs
-    # CACHE_URL: pages are kept only in a cache that every worker shares.
+    # afresh at once, and no page is kept past the moment the clock alone changes it (a
+    # session starting, a deadline passing). Needs CACHE_URL: pages are kept only in a cache
+    # that every worker shares.
     PAGE_CACHE_SECONDS = 60
 
     HSTS_MAX_AGE = 31_536_000
