@@ -20,7 +20,7 @@ from skillsup.services import changes, rosters
 from skillsup.timeutil import start_of_hk_day_utc, today_hk
 
 from .conftest import login
-from .queries import page_queries
+from .queries import page_queries, recorded_statements
 
 KEPT = {"PAGE_CACHE_SECONDS": 60}
 
@@ -505,3 +505,20 @@ def test_a_page_with_messages_waiting_is_rendered_afresh_and_not_kept(
     response, queries = page_queries(client, scene["roster"])
     assert "Attendance saved" not in response.get_data(as_text=True)
     assert len(queries) == 1
+
+
+def test_a_flush_of_many_sessions_looks_up_their_classs_learners_once(app, make, scene):
+    """Rescheduling every session of a class reaches each of its learners, in one query."""
+    learners = scene["learners"]
+    before = changes.tokens([changes.user_scope(u.id) for u in learners])
+    extra = make.course_class(sessions=10)  # a class of ten sessions, saved in one flush
+    for class_session in [*scene["class"].sessions, *extra.sessions]:
+        class_session.starts_at += timedelta(hours=1)
+        class_session.ends_at += timedelta(hours=1)
+    with recorded_statements() as statements:
+        db.session.commit()
+    lookups = [s for s in statements if "enrolments.learner_id" in s and "SELECT" in s]
+    assert len(lookups) == 1, lookups
+    after = changes.tokens([changes.user_scope(u.id) for u in learners])
+    assert before is not None and after is not None
+    assert all(after[scope] != token for scope, token in before.items())

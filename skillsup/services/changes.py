@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event, select
@@ -161,11 +161,19 @@ def _shown_fields_changed(user: User, is_new_or_deleted: bool) -> bool:
     return any(attrs[name].history.has_changes() for name in _SHOWN_USER_FIELDS)
 
 
-def scopes_of(session: Session, obj: Any, *, is_new_or_deleted: bool) -> set[str]:
+class Reach(NamedTuple):
+    """What a written row touches: ``scopes``, and the classes whose learners see it (their
+    scopes are looked up once per flush, for all such rows together)."""
+
+    scopes: set[str]
+    learners_of_classes: set[int]
+
+
+def scopes_of(session: Session, obj: Any, *, is_new_or_deleted: bool) -> Reach:
     """The scopes whose pages show ``obj``: what a write of it makes stale.
 
     A class, a session of it or a course shows on the pages of every learner in it (their
-    timetable, their withdrawal deadline), so a change to one of these also touches the
+    timetable, their withdrawal deadline), so a change to one of these also reaches the
     learners' own scopes; such changes are rare (an administrator's edit), while the frequent
     ones (enrolments, attendance, results) touch one class, one learner and one company. A
     change to who a user is (their name, role or company) touches them, their classes and their
@@ -173,50 +181,52 @@ def scopes_of(session: Session, obj: Any, *, is_new_or_deleted: bool) -> set[str
     """
     with session.no_autoflush:
         if isinstance(obj, Enrolment):
-            return _enrolment_scopes(obj)
+            return Reach(_enrolment_scopes(obj), set())
         if isinstance(obj, Attendance | Certificate | EnrolmentStatusChange):
             scopes: set[str] = set()
             for enrolment_id in _values(obj, "enrolment_id"):
                 scopes |= _scopes_of_enrolment_id(session, enrolment_id)
-            return scopes
+            return Reach(scopes, set())
         if isinstance(obj, ClassSession | CourseClass):
             class_ids = _values(obj, "class_id" if isinstance(obj, ClassSession) else "id")
             scopes = {class_scope(i) for i in class_ids}
             if isinstance(obj, CourseClass):
                 scopes |= {course_scope(i) for i in _values(obj, "course_id")}
-            scopes |= {user_scope(i) for i in _learners_of_classes(session, class_ids)}
-            return scopes
+            return Reach(scopes, class_ids)
         if isinstance(obj, Course):
             class_ids = _class_ids_of_course(session, obj.id)
             scopes = {course_scope(obj.id)} | {class_scope(i) for i in class_ids}
             # The pages of the courses that name it as a prerequisite show its title.
             scopes |= {course_scope(i) for i in _courses_requiring(session, obj.id)}
-            scopes |= {user_scope(i) for i in _learners_of_classes(session, class_ids)}
-            return scopes
+            return Reach(scopes, class_ids)
         if isinstance(obj, User):
             if not _shown_fields_changed(obj, is_new_or_deleted):
-                return set()
+                return Reach(set(), set())
             scopes = {user_scope(obj.id)}
             scopes |= {company_scope(i) for i in _ids(obj, "company_id", "company")}
             if obj not in session.new:
                 scopes |= {class_scope(i) for i in _classes_of_user(session, obj.id)}
-            return scopes
+            return Reach(scopes, set())
         if isinstance(obj, PartnerCompany):
-            return {company_scope(obj.id), COMPANY_NAMES}
+            return Reach({company_scope(obj.id), COMPANY_NAMES}, set())
         if isinstance(obj, SeatQuota | CompanyDomain):
-            return {company_scope(i) for i in _values(obj, "company_id")}
-    return set()
+            return Reach({company_scope(i) for i in _values(obj, "company_id")}, set())
+    return Reach(set(), set())
 
 
 def _note_flushed(session: Session, _flush_context: Any) -> None:
     noted: set[str] = session.info.setdefault(_NOTED, set())
-    for obj in session.new:
-        noted |= scopes_of(session, obj, is_new_or_deleted=True)
-    for obj in session.deleted:
-        noted |= scopes_of(session, obj, is_new_or_deleted=True)
-    for obj in session.dirty:
-        if session.is_modified(obj, include_collections=True):
-            noted |= scopes_of(session, obj, is_new_or_deleted=False)
+    written = [(obj, True) for obj in (*session.new, *session.deleted)] + [
+        (obj, False) for obj in session.dirty if session.is_modified(obj, include_collections=True)
+    ]
+    learners_of_classes: set[int] = set()
+    for obj, is_new_or_deleted in written:
+        reach = scopes_of(session, obj, is_new_or_deleted=is_new_or_deleted)
+        noted |= reach.scopes
+        learners_of_classes |= reach.learners_of_classes
+    with session.no_autoflush:
+        learners = _learners_of_classes(session, learners_of_classes)
+    noted |= {user_scope(i) for i in learners}
 
 
 def _renew_after_commit(session: Session) -> None:
