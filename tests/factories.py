@@ -28,6 +28,7 @@ from skillsup.models import (
     utcnow,
 )
 from skillsup.services.passwords import hash_password
+from skillsup.timeutil import hk_date
 
 PASSWORD = "correct horse battery staple"
 
@@ -136,8 +137,9 @@ class Factory:
         )
         defaults: dict[str, Any] = {
             "venue": "Tsing Yi campus, room 301",
-            "starts_on": start.date(),
-            "ends_on": (start + timedelta(days=7 * max(sessions - 1, 0))).date(),
+            # The portal reads a class's dates as Hong Kong dates: 23:00 UTC is the next day.
+            "starts_on": hk_date(start),
+            "ends_on": hk_date(start + timedelta(days=7 * max(sessions - 1, 0))),
             "enrolment_opens_at": min(now, start) - timedelta(days=30),
             "enrolment_closes_at": start - timedelta(days=2),
             "withdrawal_deadline_at": start - timedelta(days=5),
