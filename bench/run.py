@@ -187,13 +187,12 @@ def make_app(url: str, secret_key: str) -> Flask:
                 "REMEMBER_COOKIE_SECURE": False,
                 "RATELIMIT_STORAGE_URI": "memory://",
                 "MAIL_SERVER": None,
-                # Queries are counted for the work a page does: the HR dashboard's figures,
-                # the catalogue's results and the signed-in pages are worked out every time
-                # here, while the server under load keeps them for the production defaults
-                # (HR_DASHBOARD_CACHE_SECONDS, CATALOGUE_CACHE_SECONDS, PAGE_CACHE_SECONDS).
+                # Queries are counted for the work a page does: the HR dashboard's figures
+                # and the catalogue's results are worked out every time here, while the
+                # server under load keeps them for the production defaults
+                # (HR_DASHBOARD_CACHE_SECONDS, CATALOGUE_CACHE_SECONDS).
                 "HR_DASHBOARD_CACHE_SECONDS": 0,
                 "CATALOGUE_CACHE_SECONDS": 0,
-                "PAGE_CACHE_SECONDS": 0,
             }
         )
     )
@@ -531,7 +530,7 @@ def load_test(
     log_dir = Path(tempfile.gettempdir()) / "skillsup-bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     outcome: dict[str, Any] = {}
-    # Pages kept from an earlier data set (the ids start again at every seeding) must go.
+    # Results kept from an earlier data set (the ids start again at every seeding) must go.
     forget_kept(conf["cache_url"])
     with load.serve(env, workers=conf["workers"], log_dir=log_dir) as server:
         cookies: dict[str, str | None] = {"anonymous": None}

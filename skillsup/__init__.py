@@ -59,11 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     # notify registers the renderers of the e-mail written at delivery (`flask send-mail`).
-    from .services import changes, mail, notify  # noqa: F401
+    from .services import mail, notify  # noqa: F401
 
     mail.install(app, db.session)
-    # Kept pages (skillsup/kept.py) learn from every commit what it changed.
-    changes.install(db.session)
 
     _register_blueprints(app)
     _register_error_handlers(app)

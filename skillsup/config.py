@@ -7,11 +7,14 @@ secret key.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 DEVELOPMENT_SECRET_KEY = "skillsup-development-key-do-not-use-in-production"  # noqa: S105
 
@@ -93,13 +96,6 @@ class DefaultConfig:
     # change to any course or class shows at once; the time-bound parts (whether a class is
     # still taking enrolments) may lag by up to this long.
     CATALOGUE_CACHE_SECONDS = 60
-    # How long a signed-in page (My learning, a course page, the HR dashboard and staff
-    # directory, a trainer's roster and attendance) is kept rendered for its visitor, in
-    # seconds; 0 renders it on every visit. A change to anything the page shows renders it
-    # afresh at once, and no page is kept past the moment the clock alone changes it (a
-    # session starting, a deadline passing). Needs CACHE_URL: pages are kept only in a cache
-    # that every worker shares.
-    PAGE_CACHE_SECONDS = 60
 
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
@@ -125,7 +121,6 @@ _TYPED_SETTINGS: dict[str, type] = {
     "PROXY_FIX_X_FOR": int,
     "HR_DASHBOARD_CACHE_SECONDS": int,
     "CATALOGUE_CACHE_SECONDS": int,
-    "PAGE_CACHE_SECONDS": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.
@@ -133,6 +128,12 @@ _RENAMED_SETTINGS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "RATELIMIT_STORAGE_URL": "RATELIMIT_STORAGE_URI",
     "ENV": "SKILLSUP_ENV",
+}
+
+#: Settings the portal once read and no longer does, with what became of them: a deployment
+#: that still sets one starts as usual and is told once, in the log.
+RETIRED_SETTINGS = {
+    "PAGE_CACHE_SECONDS": "signed-in pages are worked out afresh on every visit",
 }
 
 
@@ -174,6 +175,7 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
     explicit = set(from_environment) | set(overrides or {})
+    _report_retired_settings(app)
 
     environment = app.config["SKILLSUP_ENV"]
     if environment not in ENVIRONMENTS:
@@ -215,7 +217,6 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
             # Tests see every change at once; the cache's own tests turn it on.
             ("HR_DASHBOARD_CACHE_SECONDS", 0),
             ("CATALOGUE_CACHE_SECONDS", 0),
-            ("PAGE_CACHE_SECONDS", 0),
         ):
             if name not in explicit:
                 app.config[name] = value
@@ -227,6 +228,13 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+
+
+def _report_retired_settings(app: Flask) -> None:
+    for name, fate in RETIRED_SETTINGS.items():
+        if name in app.config:
+            log.warning("SKILLSUP_%s is no longer used and can be removed: %s.", name, fate)
+            del app.config[name]
 
 
 def normalise_database_url(url: str) -> str:

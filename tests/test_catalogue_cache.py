@@ -131,3 +131,23 @@ def test_the_last_change_moves_with_every_write_to_courses_and_classes(app, make
     db.session.commit()
     seen.add(catalogue.last_change())
     assert len(seen) == 3
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{**KEPT, "HR_DASHBOARD_CACHE_SECONDS": 120, "CACHE_URL": None}],
+)
+def test_a_signed_in_course_page_shows_the_seats_left_as_they_are_now(
+    client, make, login_as, learner
+):
+    course = make.course(title_en="Cloud Foundations")
+    course_class = make.course_class(course=course, sessions=1, capacity=2)
+    make.enrolment(course_class, make.user(company=learner.company))
+    login_as(learner)
+    assert "1 seat left" in client.get(f"/courses/{course.code}").get_data(as_text=True)
+
+    make.enrolment(course_class, make.user(company=learner.company))
+    db.session.commit()
+    page = client.get(f"/courses/{course.code}").get_data(as_text=True)
+    assert "1 seat left" not in page
+    assert "Join the waitlist" in page

@@ -137,3 +137,18 @@ def test_the_catalogue_is_kept_for_a_minute_outside_tests(tmp_path, monkeypatch)
         create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)}).config["CATALOGUE_CACHE_SECONDS"]
         == 60
     )
+
+
+def test_a_retired_setting_is_reported_once_in_the_log_and_not_refused(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("SKILLSUP_ENV", "development")
+    monkeypatch.setenv("SKILLSUP_PAGE_CACHE_SECONDS", "60")
+    with caplog.at_level("WARNING", logger="skillsup.config"):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": _sqlite(tmp_path)})
+    reports = [r.getMessage() for r in caplog.records if "PAGE_CACHE_SECONDS" in r.getMessage()]
+    assert reports == [
+        "SKILLSUP_PAGE_CACHE_SECONDS is no longer used and can be removed: signed-in pages "
+        "are worked out afresh on every visit."
+    ]
+    assert "PAGE_CACHE_SECONDS" not in app.config

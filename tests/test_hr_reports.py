@@ -852,13 +852,29 @@ def test_dashboard_figures_are_reused_for_a_while_and_say_when_they_were_worked_
         first = body(client.get("/hr/?period=y2025"))
         assert "Figures as of 6/1/25, 12:00" in first
         assert staff_in_training.format(2) in first
-        newcomer = make.user(company=scene.company, name="Nina Ng")
-        make.enrolment(scene.cloud_class, newcomer)
-        assert staff_in_training.format(2) in body(client.get("/hr/?period=y2025"))
-        traveller.shift(timedelta(minutes=3))
+        traveller.shift(timedelta(minutes=1))
+        assert "Figures as of 6/1/25, 12:00" in body(client.get("/hr/?period=y2025"))
+        traveller.shift(timedelta(minutes=2))
         later = body(client.get("/hr/?period=y2025"))
-    assert staff_in_training.format(3) in later
-    assert "Figures as of 6/1/25, 12:03" in later
+        assert "Figures as of 6/1/25, 12:03" in later
+        assert staff_in_training.format(2) in later
+
+
+@pytest.mark.parametrize("app_config", [CACHED])
+def test_a_change_to_the_companys_enrolments_shows_on_the_dashboard_at_once(
+    client, login_as, scene, make
+):
+    staff_in_training = '<span class="stat-value">{}</span> <span class="stat-label">staff in'
+    login_as(scene.hr)
+    assert staff_in_training.format(2) in body(client.get("/hr/?period=y2025"))
+    # A new enrolment, stamped before the latest change (as a transaction that commits late).
+    newcomer = make.user(company=scene.company, name="Nina Ng")
+    enrolment = make.enrolment(scene.cloud_class, newcomer)
+    enrolment.updated_at = datetime(2000, 1, 1, tzinfo=UTC)
+    assert staff_in_training.format(3) in body(client.get("/hr/?period=y2025"))
+    # A decision on an enrolment.
+    enrolment.status = EnrolmentStatus.WITHDRAWN
+    assert staff_in_training.format(2) in body(client.get("/hr/?period=y2025"))
 
 
 @pytest.mark.parametrize("app_config", [CACHED])

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..kept import kept_page, render_kept
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
 from ..services import caching, calendar, catalogue, enrolment
 from ..timeutil import today_hk
@@ -124,26 +122,13 @@ def class_calendar(class_code: str) -> Response:
 
 @bp.get("/courses/<code>")
 def course_detail(code: str) -> str:
-    if current_user.is_authenticated and (page := kept_page()) is not None:
-        return page
     course = catalogue.find_course(code, current_user)
     if course is None:
         abort(404)
-
-    def course_page() -> dict[str, Any]:
-        return {
-            "course": course,
-            "page": catalogue.course_page(course, current_user),
-            "ViewerAction": catalogue.ViewerAction,
-            "Availability": catalogue.Availability,
-        }
-
-    if not current_user.is_authenticated:
-        return render_template("catalogue/detail.html", **course_page())
-    return render_kept(
+    return render_template(
         "catalogue/detail.html",
-        scopes=catalogue.course_page_scopes(course, current_user),
-        build=course_page,
-        found_scopes=lambda context: catalogue.offer_scopes(context["page"]),
-        turns_at=lambda context: catalogue.offers_turn_at(context["page"]),
+        course=course,
+        page=catalogue.course_page(course, current_user),
+        ViewerAction=catalogue.ViewerAction,
+        Availability=catalogue.Availability,
     )

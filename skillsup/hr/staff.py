@@ -16,9 +16,8 @@ from wtforms import Field, SelectChoice
 
 from .. import i18n
 from ..extensions import db
-from ..kept import kept_page, render_kept
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
-from ..services import changes, staff
+from ..services import staff
 from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
@@ -68,14 +67,7 @@ def _class_or_404(class_code: str) -> CourseClass:
 
 @bp.get("/staff")
 def staff_list() -> str:
-    if (page := kept_page()) is not None:
-        return page
-    me = current_actor()
-    return render_kept(
-        "hr/staff/list.html",
-        scopes=[changes.company_scope(me.company_id)],  # type: ignore[arg-type]
-        build=lambda: _directory_page(me),
-    )
+    return render_template("hr/staff/list.html", **_directory_page(current_actor()))
 
 
 def _directory_page(me: User) -> dict[str, Any]:

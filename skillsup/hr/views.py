@@ -20,9 +20,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..kept import kept_page, render_kept
 from ..models import Role
-from ..services import accounts, changes
+from ..services import accounts
 from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
@@ -38,8 +37,6 @@ bp.before_request(require_roles(Role.HR))
 @bp.get("/")
 def dashboard() -> str | tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
-    if (page := kept_page()) is not None:
-        return page
     me = current_actor()
     cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
     periods = report_service.company_periods(me, max_age=cache_seconds)
@@ -65,13 +62,8 @@ def dashboard() -> str | tuple[str, int]:
             "charts": report_service.dashboard_charts(figures),
         }
 
-    if not chosen_period_is_valid:
-        return render_template("hr/dashboard.html", **dashboard_page()), 400
-    return render_kept(
-        "hr/dashboard.html",
-        scopes=[changes.company_scope(me.company_id)],  # type: ignore[arg-type]
-        build=dashboard_page,
-    )
+    status_code = 200 if chosen_period_is_valid else 400
+    return render_template("hr/dashboard.html", **dashboard_page()), status_code
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])

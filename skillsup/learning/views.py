@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
-from ..kept import kept_page, render_kept
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
@@ -22,14 +21,8 @@ bp.before_request(require_roles(Role.LEARNER))
 
 @bp.get("/my-learning")
 def my_learning() -> str:
-    if (page := kept_page()) is not None:
-        return page
-    return render_kept(
-        "learning/my_learning.html",
-        scopes=[],
-        build=lambda: {"overview": learning.overview(current_user), "form": ActionForm()},
-        found_scopes=lambda page: learning.waitlist_scopes(page["overview"]),
-        turns_at=lambda page: learning.overview_turns_at(page["overview"]),
+    return render_template(
+        "learning/my_learning.html", overview=learning.overview(current_actor()), form=ActionForm()
     )
 
 

@@ -60,6 +60,8 @@ class Enrolment(db.Model):
         sa.Index("ix_enrolments_class_status", "class_id", "status"),
         # A company's seats in a set of classes (its quotas) without a visit to every learner.
         sa.Index("ix_enrolments_company_class_status", "company_id", "class_id", "status"),
+        # The latest change of a company's enrolments, which keys its HR dashboard's figures.
+        sa.Index("ix_enrolments_company_updated", "company_id", "updated_at"),
         sa.CheckConstraint(
             "result_score IS NULL OR (result_score >= 0 AND result_score <= 100)",
             name="result_score_range",

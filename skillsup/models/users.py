@@ -44,10 +44,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
-    # The old company is loaded when it changes: the pages of both companies show the move
-    # (services/changes.py).
     company_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("partner_companies.id"), index=True, active_history=True
+        sa.ForeignKey("partner_companies.id"), index=True
     )
     staff_number: Mapped[str | None] = mapped_column(sa.String(50))
     department: Mapped[str | None] = mapped_column(sa.String(120))

@@ -33,7 +33,6 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
-from . import changes
 from .enrolment import is_taking_enrolments, taking_enrolments
 from .search import contains_pattern
 
@@ -333,27 +332,6 @@ def course_page(
             )
         )
     return CoursePage(course=course, offers=offers)
-
-
-def course_page_scopes(course: Course, viewer: User) -> list[str]:
-    """What a signed-in visitor's course page shows, beside the visitor: the course (whether
-    it is published, its classes) and their company's approval policy."""
-    scopes = [changes.course_scope(course.id)]
-    if viewer.company_id is not None:
-        scopes.append(changes.company_scope(viewer.company_id))
-    return scopes
-
-
-def offer_scopes(page: CoursePage) -> list[str]:
-    """The classes on offer: their seats taken move with other learners' enrolments."""
-    return [changes.class_scope(offer.course_class.id) for offer in page.offers]
-
-
-def offers_turn_at(page: CoursePage) -> list[datetime]:
-    """When the classes on offer read differently with no change to their data: their
-    enrolment opening and closing."""
-    classes = [offer.course_class for offer in page.offers]
-    return [c.enrolment_opens_at for c in classes] + [c.enrolment_closes_at for c in classes]
 
 
 def viewer_action(viewer: object, state: Availability, enrolment: Enrolment | None) -> ViewerAction:

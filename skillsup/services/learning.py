@@ -23,7 +23,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import certificates, changes, dashboards
+from . import certificates, dashboards
 from .enrolment import waitlist_positions
 
 
@@ -140,19 +140,3 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
         requests=rows,
         certificates=certificates.for_learner(learner.id),
     )
-
-
-def waitlist_scopes(overview: LearningOverview) -> list[str]:
-    """The classes whose other enrolments move the learner's place on their waitlists."""
-    return [
-        changes.class_scope(row.enrolment.class_id)
-        for row in overview.current
-        if row.enrolment.status == EnrolmentStatus.WAITLISTED
-    ]
-
-
-def overview_turns_at(overview: LearningOverview) -> list[datetime]:
-    """When the overview reads differently with no change to its data: a withdrawal deadline
-    passing, a coming session ending (it leaves the list)."""
-    deadlines = [row.enrolment.course_class.withdrawal_deadline_at for row in overview.current]
-    return deadlines + [item.session.ends_at for item in overview.upcoming]

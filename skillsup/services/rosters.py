@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import hk_date
-from . import audit, certificates, changes
+from . import audit, certificates
 from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied
 from .progress import AttendanceStanding, class_standings, standings
@@ -385,19 +385,6 @@ class Roster:
 
     def has_started(self, session: ClassSession) -> bool:
         return session.starts_at <= self.now
-
-
-def class_page_scopes(course_class: CourseClass) -> list[str]:
-    """What a class's roster and attendance pages show: the class with its sessions,
-    learners, marks and results, and their learners' companies."""
-    return [changes.class_scope(course_class.id), changes.COMPANY_NAMES]
-
-
-def roster_turns_at(data: Roster) -> list[datetime]:
-    """When the roster reads differently with no change to its data: as each session starts
-    (it counts towards the standings) and ends."""
-    sessions = [row.session for row in data.sessions]
-    return [s.starts_at for s in sessions] + [s.ends_at for s in sessions]
 
 
 def _learner_sort_key(enrolment: Enrolment) -> tuple[str, int]:

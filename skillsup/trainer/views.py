@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
-from ..kept import kept_page, render_kept
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role
 from ..services import rosters
@@ -72,14 +71,9 @@ def home() -> str:
 
 @bp.get("/classes/<class_code>")
 def roster(class_code: str) -> str:
-    if (page := kept_page()) is not None:
-        return page
     course_class = _class_or_404(class_code)
-    return render_kept(
-        "trainer/roster.html",
-        scopes=rosters.class_page_scopes(course_class),
-        build=lambda: {"course_class": course_class, "roster": rosters.roster(course_class)},
-        turns_at=lambda page: rosters.roster_turns_at(page["roster"]),
+    return render_template(
+        "trainer/roster.html", course_class=course_class, roster=rosters.roster(course_class)
     )
 
 
@@ -134,8 +128,6 @@ def _submitted_marks() -> dict[int, str]:
 
 @bp.route("/classes/<class_code>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, int]:
-    if request.method == "GET" and (page := kept_page()) is not None:
-        return page
     course_class = _class_or_404(class_code)
     session = _session_or_404(course_class, session_id)
     form = ActionForm()
@@ -182,15 +174,6 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
             "statuses": list(AttendanceStatus),
         }
 
-    if request.method == "GET":
-        scopes = rosters.class_page_scopes(course_class)
-        return render_kept(
-            "trainer/attendance.html",
-            scopes=scopes,
-            build=sheet_page,
-            # Marks are taken once the session has started.
-            turns_at=lambda page: [page["sheet"].session.starts_at],
-        )
     return render_template("trainer/attendance.html", **sheet_page()), status_code
 
 
