@@ -131,14 +131,14 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .admin.views import bp as admin_bp
-    from .auth.views import bp as auth_bp
-    from .catalogue.views import bp as catalogue_bp
-    from .certificates.views import bp as certificates_bp
-    from .hr.views import bp as hr_bp
-    from .learning.views import bp as learning_bp
-    from .main.views import bp as main_bp
-    from .trainer.views import bp as trainer_bp
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .catalogue.routes import bp as catalogue_bp
+    from .certificates.routes import bp as certificates_bp
+    from .hr.routes import bp as hr_bp
+    from .learning.routes import bp as learning_bp
+    from .main.routes import bp as main_bp
+    from .trainer.routes import bp as trainer_bp
 
     for blueprint in (
         main_bp,

@@ -16,6 +16,12 @@ from .extensions import db
 from .models import Role, User
 from .services.errors import DomainError
 
+#: The methods a route answers, for the URL maps (``<blueprint>/routes.py``): a page, an
+#: action, and a page with a form that posts back to it.
+GET = ["GET"]
+POST = ["POST"]
+FORM = ["GET", "POST"]
+
 HOME_ENDPOINTS = {
     Role.LEARNER: "learning.my_learning",
     Role.HR: "hr.dashboard",

@@ -28,7 +28,6 @@ from .class_forms import (
     SessionForm,
 )
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
-from .views import bp
 
 PER_PAGE = 25
 
@@ -69,7 +68,6 @@ def _cancel_form(*, posted: bool = True) -> CancelClassForm:
 # The class list ----------------------------------------------------------------------------
 
 
-@bp.get("/classes")
 def class_list() -> str:
     form = ClassFilterForm(request.args)
     form.validate()
@@ -120,7 +118,6 @@ def _class_form_choices(form: ClassForm, course_class: CourseClass | None = None
     ]
 
 
-@bp.route("/classes/new", methods=["GET", "POST"])
 def class_create() -> str | Response:
     form = ClassForm()
     _class_form_choices(form)
@@ -145,7 +142,6 @@ def class_create() -> str | Response:
     return render_template("admin/classes/form.html", form=form, course_class=None)
 
 
-@bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
 def class_edit(class_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     form = ClassForm()
@@ -206,7 +202,6 @@ def _render_detail(
     )
 
 
-@bp.get("/classes/<int:class_id>")
 def class_detail(class_id: int) -> str:
     return _render_detail(_class_or_404(class_id))
 
@@ -227,7 +222,6 @@ def _flash_schedule_change(change: ScheduleChange, done: str) -> None:
         )
 
 
-@bp.post("/classes/<int:class_id>/sessions")
 def session_add(class_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     form = _session_form()
@@ -243,7 +237,6 @@ def session_add(class_id: int) -> str | Response:
     return _render_detail(course_class, session_form=form)
 
 
-@bp.route("/classes/<int:class_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def session_edit(class_id: int, session_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     session = _session_or_404(course_class, session_id)
@@ -270,7 +263,6 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
     )
 
 
-@bp.post("/classes/<int:class_id>/sessions/<int:session_id>/delete")
 def session_delete(class_id: int, session_id: int) -> Response:
     course_class = _class_or_404(class_id)
     session = _session_or_404(course_class, session_id)
@@ -286,7 +278,6 @@ def session_delete(class_id: int, session_id: int) -> Response:
     return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
 
 
-@bp.post("/classes/<int:class_id>/sessions/generate")
 def sessions_generate(class_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     form = _series_form()
@@ -320,7 +311,6 @@ _STATUS_DONE = {
 }
 
 
-@bp.post("/classes/<int:class_id>/status/<action>")
 def class_status(class_id: int, action: str) -> str | Response:
     course_class = _class_or_404(class_id)
     try:

@@ -22,7 +22,6 @@ from .company_forms import (
     QuotaForm,
     company_form_data,
 )
-from .views import bp
 
 PER_PAGE = 25
 
@@ -63,7 +62,6 @@ def _detail_url(company: PartnerCompany, anchor: str = "") -> str:
 # The list ----------------------------------------------------------------------------------
 
 
-@bp.get("/companies")
 def company_list() -> str:
     form = CompanyFilterForm(request.args)
     form.validate()
@@ -90,7 +88,6 @@ def company_list() -> str:
 # Creating and editing ----------------------------------------------------------------------
 
 
-@bp.route("/companies/new", methods=["GET", "POST"])
 def company_new() -> str | Response:
     form = CompanyForm()
     if form.validate_on_submit():
@@ -105,7 +102,6 @@ def company_new() -> str | Response:
     return render_template("admin/companies/form.html", form=form, company=None)
 
 
-@bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
 def company_edit(company_id: int) -> str | Response:
     company = _company_or_404(company_id)
     form = CompanyForm(data=company_form_data(company))
@@ -157,7 +153,6 @@ def _render_detail(
     )
 
 
-@bp.get("/companies/<int:company_id>")
 def company_detail(company_id: int) -> str:
     return _render_detail(_company_or_404(company_id))
 
@@ -165,7 +160,6 @@ def company_detail(company_id: int) -> str:
 # Seat quotas -------------------------------------------------------------------------------
 
 
-@bp.post("/companies/<int:company_id>/quotas")
 def company_quota_add(company_id: int) -> str | Response:
     company = _company_or_404(company_id)
     form = _quota_form()
@@ -181,7 +175,6 @@ def company_quota_add(company_id: int) -> str | Response:
     return _render_detail(company, quota_form=form)
 
 
-@bp.route("/companies/<int:company_id>/quotas/<int:quota_id>/edit", methods=["GET", "POST"])
 def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
     company = _company_or_404(company_id)
     quota = _quota_or_404(company, quota_id)
@@ -209,7 +202,6 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
     )
 
 
-@bp.post("/companies/<int:company_id>/quotas/<int:quota_id>/delete")
 def company_quota_remove(company_id: int, quota_id: int) -> Response:
     company = _company_or_404(company_id)
     quota = _quota_or_404(company, quota_id)
@@ -229,7 +221,6 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
 # HR officers -------------------------------------------------------------------------------
 
 
-@bp.post("/companies/<int:company_id>/hr-officers")
 def company_hr_invite(company_id: int) -> str | Response:
     company = _company_or_404(company_id)
     form = _hr_form()
@@ -254,12 +245,10 @@ def company_hr_invite(company_id: int) -> str | Response:
     return _render_detail(company, hr_form=form)
 
 
-@bp.post("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate")
 def company_hr_deactivate(company_id: int, user_id: int) -> Response:
     return _set_hr_active(company_id, user_id, active=False)
 
 
-@bp.post("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate")
 def company_hr_reactivate(company_id: int, user_id: int) -> Response:
     return _set_hr_active(company_id, user_id, active=True)
 

@@ -18,7 +18,6 @@ from ..services import audit, courses
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
 from .course_forms import CourseFilterForm, CourseForm, course_form_data
-from .views import bp
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -29,7 +28,6 @@ def _enum_or_none(enum_class: type[E], field: Field) -> E | None:
     return enum_class(field.data)
 
 
-@bp.get("/courses")
 def course_list() -> str:
     form = CourseFilterForm(request.args)
     form.validate()
@@ -57,7 +55,6 @@ def course_list() -> str:
     )
 
 
-@bp.route("/courses/new", methods=["GET", "POST"])
 def new_course() -> str | Response:
     form = CourseForm()
     form.set_prerequisite_choices(courses.prerequisite_choices())
@@ -73,7 +70,6 @@ def new_course() -> str | Response:
     return render_template("admin/courses/form.html", form=form, course=None)
 
 
-@bp.get("/courses/<int:course_id>")
 def course_detail(course_id: int) -> str:
     course = db.get_or_404(Course, course_id)
     return render_template(
@@ -85,7 +81,6 @@ def course_detail(course_id: int) -> str:
     )
 
 
-@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
 def edit_course(course_id: int) -> str | Response:
     course = db.get_or_404(Course, course_id)
     form = CourseForm(data=course_form_data(course))
@@ -102,7 +97,6 @@ def edit_course(course_id: int) -> str | Response:
     return render_template("admin/courses/form.html", form=form, course=course)
 
 
-@bp.post("/courses/<int:course_id>/publish")
 def publish_course(course_id: int) -> Response:
     return _change_status(
         course_id,
@@ -111,7 +105,6 @@ def publish_course(course_id: int) -> Response:
     )
 
 
-@bp.post("/courses/<int:course_id>/unpublish")
 def unpublish_course(course_id: int) -> Response:
     return _change_status(
         course_id,
@@ -120,7 +113,6 @@ def unpublish_course(course_id: int) -> Response:
     )
 
 
-@bp.post("/courses/<int:course_id>/archive")
 def archive_course(course_id: int) -> Response:
     return _change_status(
         course_id,

@@ -13,10 +13,8 @@ from ..services.accounts import find_user_by_email
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
-from .views import bp
 
 
-@bp.post("/classes/<int:class_id>/enrolments")
 def class_enrol(class_id: int) -> Response:
     course_class = db.get_or_404(CourseClass, class_id)
     form = AdminEnrolForm()
@@ -44,7 +42,6 @@ def class_enrol(class_id: int) -> Response:
     return redirect(back)
 
 
-@bp.post("/enrolments/<int:enrolment_id>/withdraw")
 def enrolment_withdraw(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
@@ -66,7 +63,6 @@ def enrolment_withdraw(enrolment_id: int) -> Response:
     return redirect(back)
 
 
-@bp.post("/enrolments/<int:enrolment_id>/approve")
 def enrolment_approve(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"

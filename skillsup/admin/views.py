@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -11,19 +11,14 @@ from ..extensions import db
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..services.errors import DomainError
-from ..web import current_actor, redirect_to_next, refuse, require_roles
+from ..web import current_actor, redirect_to_next, refuse
 from .forms import InviteUserForm, ReasonForm, UserFilterForm
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(require_roles(Role.ADMIN))
 
-
-@bp.get("/")
 def home() -> str:
     return render_template("admin/home.html", summary=dashboards.institute_summary())
 
 
-@bp.get("/users")
 def user_list() -> str:
     form = UserFilterForm(request.args)
     form.validate()
@@ -34,7 +29,6 @@ def user_list() -> str:
     return render_template("admin/users.html", form=form, page=page, reason_form=ReasonForm())
 
 
-@bp.route("/users/invite", methods=["GET", "POST"])
 def invite_user() -> str | Response:
     form = InviteUserForm()
     form.company.choices = [SelectChoice("0", _("No company"))] + [
@@ -63,12 +57,10 @@ def invite_user() -> str | Response:
     return render_template("admin/invite_user.html", form=form)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
 def deactivate_user(user_id: int) -> Response:
     return _set_active(user_id, active=False)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
 def reactivate_user(user_id: int) -> Response:
     return _set_active(user_id, active=True)
 
@@ -97,7 +89,3 @@ def _set_active(user_id: int, *, active: bool) -> Response:
                 "success",
             )
     return redirect_to_next(url_for("admin.user_list"))
-
-
-# The course and class pages register on this blueprint too.
-from . import classes, companies, courses, enrolments  # noqa: E402, F401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -33,8 +32,6 @@ from .forms import (
     SetPasswordForm,
 )
 
-bp = Blueprint("auth", __name__)
-
 
 def _login_account_key() -> str:
     return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
@@ -63,7 +60,6 @@ def _start_session(user: object, remember: bool = False) -> None:
     session.permanent = True
 
 
-@bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     _per_account_limit,
     key_func=_login_account_key,
@@ -97,7 +93,6 @@ def login() -> str | Response:
     return render_template("auth/login.html", form=form)
 
 
-@bp.post("/logout")
 @login_required
 def logout() -> Response:
     form = ActionForm()
@@ -112,7 +107,6 @@ def logout() -> Response:
     return redirect(url_for("main.index"))
 
 
-@bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"], scope="register")
 def register() -> str | Response:
     if current_user.is_authenticated:
@@ -134,7 +128,6 @@ def register() -> str | Response:
     return render_template("auth/register.html", form=form)
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_email(token: str) -> str | Response:
     form = ActionForm()
     try:
@@ -149,7 +142,6 @@ def confirm_email(token: str) -> str | Response:
     return render_template("auth/confirm_email.html", form=form)
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> str | Response:
     try:
         invitee = user_for_token(token, Purpose.INVITATION)
@@ -169,7 +161,6 @@ def accept_invitation(token: str) -> str | Response:
     return render_template("auth/accept_invitation.html", form=form, invitee=invitee)
 
 
-@bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], scope="forgot-password")
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
@@ -187,7 +178,6 @@ def forgot_password() -> str | Response:
     return render_template("auth/forgot_password.html", form=form)
 
 
-@bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> str | Response:
     try:
         user_for_token(token, Purpose.PASSWORD_RESET)
@@ -216,13 +206,11 @@ def _saved_profile_form() -> ProfileForm:
     return form
 
 
-@bp.route("/account", methods=["GET"])
 @login_required
 def account() -> str:
     return _account_page(_saved_profile_form(), ChangePasswordForm())
 
 
-@bp.post("/account/profile")
 @login_required
 def update_profile() -> str | Response:
     profile_form = ProfileForm()
@@ -240,7 +228,6 @@ def update_profile() -> str | Response:
     return _account_page(profile_form, ChangePasswordForm()), 400
 
 
-@bp.post("/account/password")
 @login_required
 def change_password() -> str | Response:
     password_form = ChangePasswordForm()
@@ -264,7 +251,6 @@ def change_password() -> str | Response:
     return _account_page(_saved_profile_form(), password_form), 400
 
 
-@bp.post("/account/calendar")
 @login_required
 def calendar_feed() -> Response:
     """Create the private calendar feed address, or replace it with a new one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -14,8 +14,6 @@ from ..models import DeliveryMode, SkillArea, TeachingLanguage
 from ..services import caching, calendar, catalogue, enrolment
 from ..timeutil import today_hk
 from .forms import CatalogueFilterForm
-
-bp = Blueprint("catalogue", __name__)
 
 MONTHS_AHEAD = 12
 
@@ -60,7 +58,6 @@ def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
     )
 
 
-@bp.get("/courses")
 def course_list() -> str:
     seconds = current_app.config["CATALOGUE_CACHE_SECONDS"]
     key = _results_key() if seconds > 0 else None
@@ -110,7 +107,6 @@ def _render_results() -> str:
     )
 
 
-@bp.get("/classes/<class_code>/calendar.ics")
 def class_calendar(class_code: str) -> Response:
     course_class = enrolment.find_class_by_code(class_code)
     if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
@@ -120,7 +116,6 @@ def class_calendar(class_code: str) -> Response:
     return response
 
 
-@bp.get("/courses/<code>")
 def course_detail(code: str) -> str:
     course = catalogue.find_course(code, current_user)
     if course is None:

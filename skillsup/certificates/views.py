@@ -3,7 +3,7 @@ PDF; admins revoke it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,8 +17,6 @@ from ..models import Certificate
 from ..services import certificates
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
-
-bp = Blueprint("certificates", __name__)
 
 
 class RevokeForm(FlaskForm):
@@ -44,7 +42,6 @@ def _not_found() -> tuple[str, int]:
 
 # A code is whatever follows /verify/, slashes included, so that a mangled code gets the
 # same friendly page as an unknown one.
-@bp.get("/verify/<path:code>")
 def verify(code: str) -> str | tuple[str, int]:
     certificate = certificates.find_by_code(code)
     if certificate is None:
@@ -58,7 +55,6 @@ def verify(code: str) -> str | tuple[str, int]:
     )
 
 
-@bp.get("/certificates/<int:certificate_id>.pdf")
 @login_required
 def download(certificate_id: int) -> Response:
     certificate = certificates.get(certificate_id)
@@ -74,7 +70,6 @@ def download(certificate_id: int) -> Response:
     return response
 
 
-@bp.post("/certificates/<int:certificate_id>/revoke")
 def revoke(certificate_id: int) -> Response:
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]

@@ -27,7 +27,6 @@ from ..services.errors import DomainError
 from ..services.imports import ImportPreview, Outcome
 from ..web import bad_request, current_actor, refuse
 from .import_forms import CsvUploadForm, ImportConfirmForm
-from .views import bp
 
 
 @dataclass(frozen=True)
@@ -72,32 +71,26 @@ _NOMINATIONS = _Import(
 )
 
 
-@bp.route("/staff/import", methods=["GET", "POST"])
 def staff_import() -> str | Response:
     return _upload(_STAFF)
 
 
-@bp.post("/staff/import/confirm")
 def staff_import_confirm() -> str | Response:
     return _confirm(_STAFF)
 
 
-@bp.get("/staff/import/sample.csv")
 def staff_import_sample() -> Response:
     return _sample(_STAFF)
 
 
-@bp.route("/nominations/import", methods=["GET", "POST"])
 def nominations_import() -> str | Response:
     return _upload(_NOMINATIONS)
 
 
-@bp.post("/nominations/import/confirm")
 def nominations_import_confirm() -> str | Response:
     return _confirm(_NOMINATIONS)
 
 
-@bp.get("/nominations/import/sample.csv")
 def nominations_import_sample() -> Response:
     return _sample(_NOMINATIONS)
 

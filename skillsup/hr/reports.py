@@ -15,7 +15,6 @@ from ..services import staff as staff_service
 from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
 from ..web import bad_request, current_actor
 from .report_forms import ExportForm, ProgressFilterForm
-from .views import bp
 
 PROGRESS_PER_PAGE = 25
 CSV_MIMETYPE = "text/csv"
@@ -42,7 +41,6 @@ class RowPage(Pagination):
         return len(self._rows)
 
 
-@bp.get("/progress")
 def progress() -> tuple[str, int]:
     """One row per employee, sortable by each column and filterable by department."""
     me = current_actor()
@@ -97,28 +95,23 @@ def _export_form(me: User) -> ExportForm:
     return form
 
 
-@bp.get("/reports")
 def reports_index() -> str:
     """Choose a date range and a department, then a report and a format to download."""
     return render_template("hr/reports/index.html", form=_export_form(current_actor()))
 
 
-@bp.get("/reports/progress.csv")
 def progress_csv() -> Response | tuple[str, int]:
     return _export("progress", "csv")
 
 
-@bp.get("/reports/progress.xlsx")
 def progress_xlsx() -> Response | tuple[str, int]:
     return _export("progress", "xlsx")
 
 
-@bp.get("/reports/enrolments.csv")
 def enrolments_csv() -> Response | tuple[str, int]:
     return _export("enrolments", "csv")
 
 
-@bp.get("/reports/enrolments.xlsx")
 def enrolments_xlsx() -> Response | tuple[str, int]:
     return _export("enrolments", "xlsx")
 

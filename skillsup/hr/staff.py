@@ -31,7 +31,6 @@ from .staff_forms import (
     ReactivateForm,
     StaffFilterForm,
 )
-from .views import bp
 
 PER_PAGE = staff.PER_PAGE
 
@@ -65,7 +64,6 @@ def _class_or_404(class_code: str) -> CourseClass:
 # The directory
 
 
-@bp.get("/staff")
 def staff_list() -> str:
     return render_template("hr/staff/list.html", **_directory_page(current_actor()))
 
@@ -143,12 +141,10 @@ def _class_choices(classes: list[CourseClass]) -> list[SelectChoice]:
     ]
 
 
-@bp.get("/staff/<int:user_id>")
 def employee_detail(user_id: int) -> str:
     return _employee_page(_employee_or_404(user_id))
 
 
-@bp.post("/staff/<int:user_id>/deactivate")
 def deactivate_employee(user_id: int) -> str | Response:
     employee = _employee_or_404(user_id)
     form = DeactivateForm()
@@ -184,7 +180,6 @@ def deactivate_employee(user_id: int) -> str | Response:
     return redirect(url_for("hr.employee_detail", user_id=user_id))
 
 
-@bp.post("/staff/<int:user_id>/reactivate")
 def reactivate_employee(user_id: int) -> str | Response:
     employee = _employee_or_404(user_id)
     form = ReactivateForm()
@@ -209,7 +204,6 @@ def reactivate_employee(user_id: int) -> str | Response:
     return redirect(url_for("hr.employee_detail", user_id=user_id))
 
 
-@bp.post("/staff/<int:user_id>/nominate")
 def nominate_employee(user_id: int) -> str | Response:
     employee = _employee_or_404(user_id)
     form = NominateEmployeeForm()
@@ -258,7 +252,6 @@ def _describe(name: str, status: EnrolmentStatus | None, position: int | None) -
 # Classes
 
 
-@bp.get("/classes")
 def class_list() -> str:
     me = current_actor()
     form = ClassSearchForm(request.args)
@@ -316,12 +309,10 @@ def _class_page(
     )
 
 
-@bp.get("/classes/<class_code>")
 def class_detail(class_code: str) -> str:
     return _class_page(_class_or_404(class_code))
 
 
-@bp.post("/classes/<class_code>/nominate")
 def nominate_staff(class_code: str) -> str | Response:
     """Nominate the ticked employees: all of them, or none if any is refused."""
     course_class = _class_or_404(class_code)

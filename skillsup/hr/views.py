@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -26,15 +25,11 @@ from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
 from ..services.errors import DomainError
-from ..web import current_actor, redirect_to_next, refuse, require_roles
+from ..web import current_actor, redirect_to_next, refuse
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
-bp = Blueprint("hr", __name__, url_prefix="/hr")
-bp.before_request(require_roles(Role.HR))
 
-
-@bp.get("/")
 def dashboard() -> str | tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
     me = current_actor()
@@ -66,7 +61,6 @@ def dashboard() -> str | tuple[str, int]:
     return render_template("hr/dashboard.html", **dashboard_page()), status_code
 
 
-@bp.route("/staff/invite", methods=["GET", "POST"])
 def invite_employee() -> str | Response:
     form = InviteEmployeeForm()
     if form.validate_on_submit():
@@ -90,13 +84,11 @@ def invite_employee() -> str | Response:
     return render_template("hr/invite_employee.html", form=form)
 
 
-@bp.get("/approvals")
 def approvals() -> str:
     requests = approval_queries.pending_requests(current_user.company_id)
     return render_template("hr/approvals.html", requests=requests, form=DecisionForm())
 
 
-@bp.post("/approvals")
 def decide() -> Response:
     """Approve or reject the chosen requests, all or none."""
     form = DecisionForm()
@@ -126,7 +118,6 @@ def decide() -> Response:
     return redirect(url_for("hr.approvals"))
 
 
-@bp.post("/enrolments/<int:enrolment_id>/withdraw")
 def withdraw(enrolment_id: int) -> Response:
     me = current_actor()
     enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
@@ -144,7 +135,3 @@ def withdraw(enrolment_id: int) -> Response:
             db.session.commit()
             flash(_("The enrolment has been withdrawn."), "success")
     return redirect_to_next(url_for("hr.dashboard"))
-
-
-# The staff, import and report pages register on this blueprint too.
-from . import imports, reports, staff  # noqa: E402, F401

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
+from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
 from ..services.errors import DomainError
-from ..web import current_actor, refuse, require_roles
-
-bp = Blueprint("learning", __name__)
-bp.before_request(require_roles(Role.LEARNER))
+from ..web import current_actor, refuse
 
 
-@bp.get("/my-learning")
 def my_learning() -> str:
     return render_template(
         "learning/my_learning.html", overview=learning.overview(current_actor()), form=ActionForm()
     )
 
 
-@bp.post("/classes/<class_code>/enrol")
 def enrol(class_code: str) -> Response:
     course_class = enrolments.find_class_by_code(class_code)
     # A class of a course the learner cannot see is as good as missing.
@@ -48,7 +43,6 @@ def enrol(class_code: str) -> Response:
     return redirect(url_for("catalogue.course_detail", code=course_code))
 
 
-@bp.post("/my-learning/enrolments/<int:enrolment_id>/withdraw")
 def withdraw(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     if enrolment.learner_id != current_user.id:

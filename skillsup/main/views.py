@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -21,17 +20,13 @@ from ..extensions import db
 from ..services import calendar
 from ..web import home_url_for, is_safe_next
 
-bp = Blueprint("main", __name__)
 
-
-@bp.get("/")
 def index() -> str | Response:
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     return render_template("main/index.html")
 
 
-@bp.post("/language")
 def set_language() -> Response:
     """Remember a language for this browser; signed-in users save it in their preferences."""
     language = request.form.get("lang", "")
@@ -44,7 +39,6 @@ def set_language() -> Response:
     return redirect(target if is_safe_next(target) else home_url_for(current_user))
 
 
-@bp.get("/calendar/<token>.ics")
 def calendar_feed(token: str) -> Response:
     """A person's private calendar feed: the token in the URL is the only key."""
     user = calendar.user_for_token(token)
@@ -56,7 +50,6 @@ def calendar_feed(token: str) -> Response:
     return response
 
 
-@bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     try:
         db.session.execute(text("SELECT 1"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
@@ -16,13 +16,10 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..forms import ActionForm
 from ..labels import label
-from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus, Role
+from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
 from ..services import rosters
 from ..services.errors import DomainError, NotFound
-from ..web import bad_request, current_actor, refuse, require_roles
-
-bp = Blueprint("trainer", __name__, url_prefix="/trainer")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+from ..web import bad_request, current_actor, refuse
 
 MARK_PREFIX = "mark-"
 SCORE_PREFIX = "score-"
@@ -61,7 +58,6 @@ def _single_value(key: str) -> str:
 # Home --------------------------------------------------------------------------------------
 
 
-@bp.get("/")
 def home() -> str:
     return render_template("trainer/home.html", home=rosters.trainer_home(current_actor()))
 
@@ -69,7 +65,6 @@ def home() -> str:
 # Roster ------------------------------------------------------------------------------------
 
 
-@bp.get("/classes/<class_code>")
 def roster(class_code: str) -> str:
     course_class = _class_or_404(class_code)
     return render_template(
@@ -77,7 +72,6 @@ def roster(class_code: str) -> str:
     )
 
 
-@bp.get("/classes/<class_code>/roster.csv")
 def roster_csv(class_code: str) -> Response:
     course_class = _class_or_404(class_code)
     headings = {
@@ -107,7 +101,6 @@ def roster_csv(class_code: str) -> Response:
     return response
 
 
-@bp.get("/classes/<class_code>/sessions/<int:session_id>/sign-in")
 def sign_in_sheet(class_code: str, session_id: int) -> str:
     course_class = _class_or_404(class_code)
     session = _session_or_404(course_class, session_id)
@@ -126,7 +119,6 @@ def _submitted_marks() -> dict[int, str]:
     return marks
 
 
-@bp.route("/classes/<class_code>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, int]:
     course_class = _class_or_404(class_code)
     session = _session_or_404(course_class, session_id)
@@ -199,7 +191,6 @@ def _submitted_results() -> tuple[dict[int, rosters.ResultEntry], dict[str, str]
     return entries, raw
 
 
-@bp.route("/classes/<class_code>/results", methods=["GET", "POST"])
 def results(class_code: str) -> str | Response | tuple[str, int]:
     course_class = _class_or_404(class_code)
     form = ActionForm()
@@ -249,7 +240,6 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
 # Closing -----------------------------------------------------------------------------------
 
 
-@bp.route("/classes/<class_code>/close", methods=["GET", "POST"])
 def close(class_code: str) -> str | Response:
     course_class = _class_or_404(class_code)
     form = ActionForm()

@@ -1,0 +1,64 @@
+"""The URL map of the ``admin`` blueprint: every page and action it answers, in one place."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..models import Role
+from ..web import FORM, GET, POST, require_roles
+from . import classes, companies, courses, enrolments, views
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_roles(Role.ADMIN))
+
+# fmt: off
+ROUTES = [
+    # address                                                            view                             methods
+    # home and people
+    ("/",                                                                views.home,                      GET),
+    ("/users",                                                           views.user_list,                 GET),
+    ("/users/invite",                                                    views.invite_user,               FORM),
+    ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           POST),
+    ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
+
+    # courses
+    ("/courses",                                                         courses.course_list,             GET),
+    ("/courses/new",                                                     courses.new_course,              FORM),
+    ("/courses/<int:course_id>",                                         courses.course_detail,           GET),
+    ("/courses/<int:course_id>/edit",                                    courses.edit_course,             FORM),
+    ("/courses/<int:course_id>/publish",                                 courses.publish_course,          POST),
+    ("/courses/<int:course_id>/unpublish",                               courses.unpublish_course,        POST),
+    ("/courses/<int:course_id>/archive",                                 courses.archive_course,          POST),
+
+    # classes
+    ("/classes",                                                         classes.class_list,              GET),
+    ("/classes/new",                                                     classes.class_create,            FORM),
+    ("/classes/<int:class_id>/edit",                                     classes.class_edit,              FORM),
+    ("/classes/<int:class_id>",                                          classes.class_detail,            GET),
+    ("/classes/<int:class_id>/sessions",                                 classes.session_add,             POST),
+    ("/classes/<int:class_id>/sessions/<int:session_id>/edit",           classes.session_edit,            FORM),
+    ("/classes/<int:class_id>/sessions/<int:session_id>/delete",         classes.session_delete,          POST),
+    ("/classes/<int:class_id>/sessions/generate",                        classes.sessions_generate,       POST),
+    ("/classes/<int:class_id>/status/<action>",                          classes.class_status,            POST),
+
+    # enrolments
+    ("/classes/<int:class_id>/enrolments",                               enrolments.class_enrol,          POST),
+    ("/enrolments/<int:enrolment_id>/withdraw",                          enrolments.enrolment_withdraw,   POST),
+    ("/enrolments/<int:enrolment_id>/approve",                           enrolments.enrolment_approve,    POST),
+
+    # companies
+    ("/companies",                                                       companies.company_list,          GET),
+    ("/companies/new",                                                   companies.company_new,           FORM),
+    ("/companies/<int:company_id>/edit",                                 companies.company_edit,          FORM),
+    ("/companies/<int:company_id>",                                      companies.company_detail,        GET),
+    ("/companies/<int:company_id>/quotas",                               companies.company_quota_add,     POST),
+    ("/companies/<int:company_id>/quotas/<int:quota_id>/edit",           companies.company_quota_edit,    FORM),
+    ("/companies/<int:company_id>/quotas/<int:quota_id>/delete",         companies.company_quota_remove,  POST),
+    ("/companies/<int:company_id>/hr-officers",                          companies.company_hr_invite,     POST),
+    ("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate", companies.company_hr_deactivate, POST),
+    ("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate", companies.company_hr_reactivate, POST),
+]
+# fmt: on
+
+for rule, view, methods in ROUTES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)

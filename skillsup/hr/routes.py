@@ -1,0 +1,53 @@
+"""The URL map of the ``hr`` blueprint: every page and action it answers, in one place."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..models import Role
+from ..web import FORM, GET, POST, require_roles
+from . import imports, reports, staff, views
+
+bp = Blueprint("hr", __name__, url_prefix="/hr")
+bp.before_request(require_roles(Role.HR))
+
+# fmt: off
+ROUTES = [
+    # address                                   view                                methods
+    # dashboard, invitations and approvals
+    ("/",                                       views.dashboard,                    GET),
+    ("/staff/invite",                           views.invite_employee,              FORM),
+    ("/approvals",                              views.approvals,                    GET),
+    ("/approvals",                              views.decide,                       POST),
+    ("/enrolments/<int:enrolment_id>/withdraw", views.withdraw,                     POST),
+
+    # staff
+    ("/staff",                                  staff.staff_list,                   GET),
+    ("/staff/<int:user_id>",                    staff.employee_detail,              GET),
+    ("/staff/<int:user_id>/deactivate",         staff.deactivate_employee,          POST),
+    ("/staff/<int:user_id>/reactivate",         staff.reactivate_employee,          POST),
+    ("/staff/<int:user_id>/nominate",           staff.nominate_employee,            POST),
+    ("/classes",                                staff.class_list,                   GET),
+    ("/classes/<class_code>",                   staff.class_detail,                 GET),
+    ("/classes/<class_code>/nominate",          staff.nominate_staff,               POST),
+
+    # imports
+    ("/staff/import",                           imports.staff_import,               FORM),
+    ("/staff/import/confirm",                   imports.staff_import_confirm,       POST),
+    ("/staff/import/sample.csv",                imports.staff_import_sample,        GET),
+    ("/nominations/import",                     imports.nominations_import,         FORM),
+    ("/nominations/import/confirm",             imports.nominations_import_confirm, POST),
+    ("/nominations/import/sample.csv",          imports.nominations_import_sample,  GET),
+
+    # reports
+    ("/progress",                               reports.progress,                   GET),
+    ("/reports",                                reports.reports_index,              GET),
+    ("/reports/progress.csv",                   reports.progress_csv,               GET),
+    ("/reports/progress.xlsx",                  reports.progress_xlsx,              GET),
+    ("/reports/enrolments.csv",                 reports.enrolments_csv,             GET),
+    ("/reports/enrolments.xlsx",                reports.enrolments_xlsx,            GET),
+]
+# fmt: on
+
+for rule, view, methods in ROUTES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)
