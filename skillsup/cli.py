@@ -1,14 +1,34 @@
-"""``flask`` commands, thin over the services. Each command commits once, at its end."""
+"""``flask`` commands, thin over the services. Each change a command makes is one unit of work
+(:func:`unit_of_work`): committed once, or rolled back with the refusal as the command's error."""
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
 
 from .extensions import db
 from .services.errors import DomainError
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Run a command's change as one unit: commit once when the block ends (the outbox then
+    delivers the e-mail it queued, where so configured). A service's refusal rolls everything
+    back and ends the command with its message and exit status 1; any other error rolls back
+    and propagates."""
+    try:
+        yield
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
 
 
 def register_commands(app: Flask) -> None:
@@ -28,8 +48,8 @@ def seed_demo_command() -> None:
     """Load the demo data (safe to run again: existing records are kept)."""
     from .demo import seed_demo
 
-    report = seed_demo()
-    db.session.commit()
+    with unit_of_work():
+        report = seed_demo()
     click.echo(report.summary())
 
 
@@ -45,11 +65,8 @@ def create_admin_command(email: str, name: str) -> None:
     password = getpass.getpass("Password: ")
     if password != getpass.getpass("Repeat the password: "):
         raise click.ClickException("The passwords do not match.")
-    try:
+    with unit_of_work():
         user = accounts.create_admin(email, name, password)
-    except DomainError as error:
-        raise click.ClickException(str(error.message)) from error
-    db.session.commit()
     click.echo(f"Created admin {user.email}.")
 
 
@@ -72,15 +89,11 @@ def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None
             if found is None
         ]
         raise click.ClickException(f"Not found: {', '.join(missing)}.")
-    try:
+    with unit_of_work():
         outcome = enrolment.request_enrolment(
             admin, learner, course_class, enrolment.EnrolmentSource.ADMIN
         )
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from error
-    message = str(enrolment.describe(outcome, for_self=False))
-    db.session.commit()
+        message = str(enrolment.describe(outcome, for_self=False))
     click.echo(f"{learner.email}: {message}")
 
 
@@ -101,10 +114,11 @@ def send_reminders_command() -> None:
 
     report = reminders.ReminderReport()
     for reminder in reminders.due_reminders():
-        if reminders.claim_and_send(reminder):
+        # One unit per reminder: its claim and its e-mail are saved together.
+        with unit_of_work():
+            sent = reminders.claim_and_send(reminder)
+        if sent:
             report.sent[reminder.kind] += 1
         else:
             report.skipped += 1
-        # One commit per reminder: its claim and its e-mail are saved together.
-        db.session.commit()
     click.echo(report.summary())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import CourseClass, PartnerCompany, Role, User
+from .models import CourseClass, Enrolment, PartnerCompany, Role, User
 
 
 def _is(user: Any, role: Role) -> bool:
@@ -73,6 +73,12 @@ def can_manage_class(actor: Any, course_class: CourseClass) -> bool:
     if is_admin(actor):
         return True
     return is_trainer(actor) and any(t.id == actor.id for t in course_class.trainers)
+
+
+def can_withdraw_own_enrolment(actor: Any, enrolment: Enrolment) -> bool:
+    """A learner withdraws their own enrolments from My learning (HR and admins withdraw
+    others' from their own pages, under their own predicates)."""
+    return is_learner(actor) and enrolment.learner_id == actor.id
 
 
 def template_predicates() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -84,13 +85,72 @@ def bad_request(reason: str) -> NoReturn:
     raise error
 
 
-def refuse(error: DomainError, form: FlaskForm | None = None) -> None:
-    """A service refused the request: undo whatever it changed, so that nothing is half-saved,
-    and show why, on the form field the error names, else as a flash. Something the actor
-    may not see is simply not there: a 404."""
-    db.session.rollback()
-    if error.status_code == 404:
-        abort(404)
+class Work:
+    """One unit of work of a request: what the service refused, if it did, and the messages
+    to show once the change is saved."""
+
+    def __init__(self) -> None:
+        self.refusal: DomainError | None = None
+        self._messages: list[tuple[str, str]] = []
+
+    @property
+    def succeeded(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def status_code(self) -> int:
+        """The status to answer with when the view shows its page again: the refusal's."""
+        return 200 if self.refusal is None else self.refusal.status_code
+
+    def flash(self, message: Any, category: str = "success") -> None:
+        """Show ``message`` once the change is saved (never for a change that was not)."""
+        self._messages.append((str(message), category))
+
+
+@contextmanager
+def unit_of_work(
+    form: FlaskForm | None = None,
+    *,
+    quietly: tuple[type[DomainError], ...] = (),
+    dry_run: bool = False,
+) -> Iterator[Work]:
+    """Run a request's change as one unit: commit once when the block ends, or undo it.
+
+    The block calls the services (which flush, never commit). When it ends normally the
+    session commits, the e-mail the change queued leaves after the commit (the outbox's
+    hook, :func:`skillsup.services.mail.install`), and the messages given to
+    :meth:`Work.flash` are shown. When a service refuses (a :class:`DomainError`), everything
+    the block changed is rolled back, so that nothing is half-saved, and the refusal is shown
+    on the form field it names, else as a flash message, unless its class is in ``quietly``
+    (the view shows it its own way, from :attr:`Work.refusal`); the view goes on after the
+    block and tells success from refusal by :attr:`Work.succeeded`. Something the actor may
+    not see is simply not there: a refusal with status 404 answers 404. Any other error rolls
+    back and propagates. A ``dry_run`` (a preview) is rolled back even when it succeeds,
+    ending its transaction and its locks before the page is rendered.
+    """
+    work = Work()
+    try:
+        yield work
+    except DomainError as error:
+        db.session.rollback()
+        work.refusal = error
+        if error.status_code == 404:
+            abort(404)
+        if not isinstance(error, quietly):
+            _show_refusal(error, form)
+        return
+    except BaseException:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for message, category in work._messages:
+        flash(message, category)
+
+
+def _show_refusal(error: DomainError, form: FlaskForm | None) -> None:
     if form is not None and error.field and error.field in form:
         form[error.field].errors = [*form[error.field].errors, str(error.message)]
     else:

@@ -33,3 +33,25 @@ def test_a_blueprints_url_map_is_its_routes_module_alone(blueprint):
             assert registers, path
         else:
             assert not registers, f"{path} registers routes outside routes.py"
+
+
+def _session_commits(path: Path) -> list[int]:
+    """Where a module commits the session (releasing a savepoint, or the outbox's delivery
+    committing on a connection of its own, is not that)."""
+    tree = ast.parse(path.read_text())
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
+        and ast.unparse(node.func.value) in {"db.session", "session"}
+    ]
+
+
+@pytest.mark.parametrize("folder", [*BLUEPRINTS, "services"])
+def test_only_the_unit_of_work_commits(folder):
+    """Views and services never commit: the unit of work at the edge (``web.unit_of_work``,
+    ``cli.unit_of_work``) commits once per request or command."""
+    for path in _modules(PACKAGE / folder):
+        assert not _session_commits(path), f"{path} commits"

@@ -18,8 +18,7 @@ from ..services import audit
 from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
 from ..services.classes import ClassListRow, ScheduleChange, StatusAction
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 from .class_forms import (
     CancelClassForm,
     ClassFilterForm,
@@ -124,20 +123,16 @@ def class_create() -> str | Response:
     if request.method == "GET":
         form.course_id.data = request.args.get("course_id", 0, type=int)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             course_class = class_service.create_class(current_actor(), form.to_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(
+            work.flash(
                 _(
                     "Class %(code)s has been created as a draft. Add its sessions, then open "
                     "enrolment.",
                     code=course_class.code,
-                ),
-                "success",
+                )
             )
+        if work.succeeded:
             return redirect(url_for("admin.class_detail", class_id=course_class.id))
     return render_template("admin/classes/form.html", form=form, course_class=None)
 
@@ -149,12 +144,9 @@ def class_edit(class_id: int) -> str | Response:
     if request.method == "GET":
         form.fill_from(course_class)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             update = class_service.update_class(current_actor(), course_class, form.to_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             if update.changes:
                 flash(_("Class %(code)s has been updated.", code=course_class.code), "success")
             else:
@@ -226,12 +218,9 @@ def session_add(class_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     form = _session_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             change = class_service.add_session(current_actor(), course_class, form.to_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             _flash_schedule_change(change, _("The session has been added."))
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
     return _render_detail(course_class, session_form=form)
@@ -244,12 +233,9 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
     if request.method == "GET":
         form.fill_from(session)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             change = class_service.update_session(current_actor(), session, form.to_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             if change.before == change.after:
                 flash(_("Nothing was changed."), "info")
             else:
@@ -268,12 +254,9 @@ def session_delete(class_id: int, session_id: int) -> Response:
     session = _session_or_404(course_class, session_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work() as work:
         change = class_service.remove_session(current_actor(), session)
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
+    if work.succeeded:
         _flash_schedule_change(change, _("The session has been removed."))
     return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
 
@@ -282,12 +265,9 @@ def sessions_generate(class_id: int) -> str | Response:
     course_class = _class_or_404(class_id)
     form = _series_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             change = class_service.generate_sessions(current_actor(), course_class, form.to_spec())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             _flash_schedule_change(
                 change,
                 ngettext(
@@ -326,22 +306,18 @@ def class_status(class_id: int, action: str) -> str | Response:
         reason = cancel_form.reason.data
     elif not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(cancel_form) as work:
         change = class_service.change_status(current_actor(), course_class, status_action, reason)
-    except DomainError as error:
-        refuse(error, cancel_form)
-        if error.field in cancel_form:
-            return _render_detail(course_class, cancel_form=cancel_form)
-    else:
-        db.session.commit()
-        flash(_STATUS_DONE[status_action](course_class.code), "success")
-        if change.cancelled_enrolments:
-            flash(
-                ngettext(
-                    "%(num)d enrolment has been cancelled and the learner told.",
-                    "%(num)d enrolments have been cancelled and the learners told.",
-                    len(change.cancelled_enrolments),
-                ),
-                "info",
-            )
+        work.flash(_STATUS_DONE[status_action](course_class.code))
+    if work.refusal is not None and work.refusal.field in cancel_form:
+        return _render_detail(course_class, cancel_form=cancel_form)
+    if work.succeeded and change.cancelled_enrolments:
+        flash(
+            ngettext(
+                "%(num)d enrolment has been cancelled and the learner told.",
+                "%(num)d enrolments have been cancelled and the learners told.",
+                len(change.cancelled_enrolments),
+            ),
+            "info",
+        )
     return redirect(url_for("admin.class_detail", class_id=class_id))

@@ -13,8 +13,7 @@ from ..services import audit
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.enrolment import seats_used
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 from .company_forms import (
     CompanyFilterForm,
     CompanyForm,
@@ -91,13 +90,10 @@ def company_list() -> str:
 def company_new() -> str | Response:
     form = CompanyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             company = company_service.create_company(current_actor(), form.company_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("%(name)s has been added.", name=company.name), "success")
+            work.flash(_("%(name)s has been added.", name=company.name))
+        if work.succeeded:
             return redirect(_detail_url(company))
     return render_template("admin/companies/form.html", form=form, company=None)
 
@@ -107,12 +103,9 @@ def company_edit(company_id: int) -> str | Response:
     form = CompanyForm(data=company_form_data(company))
     if form.validate_on_submit():
         was_active = company.is_active
-        try:
+        with unit_of_work(form) as work:
             changes = company_service.update_company(current_actor(), company, form.company_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             if not changes:
                 flash(_("Nothing was changed."), "info")
             else:
@@ -164,13 +157,10 @@ def company_quota_add(company_id: int) -> str | Response:
     company = _company_or_404(company_id)
     form = _quota_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             quota = company_service.add_quota(current_actor(), company, form.quota_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("The quota for %(label)s has been added.", label=quota.label), "success")
+            work.flash(_("The quota for %(label)s has been added.", label=quota.label))
+        if work.succeeded:
             return redirect(_detail_url(company, "quotas"))
     return _render_detail(company, quota_form=form)
 
@@ -182,12 +172,9 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
     if request.method == "GET":
         form.fill_from(quota)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             changes = company_service.update_quota(current_actor(), quota, form.quota_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             if changes:
                 flash(_("The quota for %(label)s has been saved.", label=quota.label), "success")
             else:
@@ -208,13 +195,9 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     label = quota.label
-    try:
+    with unit_of_work() as work:
         company_service.remove_quota(current_actor(), quota)
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
-        flash(_("The quota for %(label)s has been removed.", label=label), "success")
+        work.flash(_("The quota for %(label)s has been removed.", label=label))
     return redirect(_detail_url(company, "quotas"))
 
 
@@ -225,22 +208,18 @@ def company_hr_invite(company_id: int) -> str | Response:
     company = _company_or_404(company_id)
     form = _hr_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             officer = company_service.invite_hr_officer(
                 current_actor(), company, name=form.name.data or "", email=form.email.data or ""
             )
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(
+            work.flash(
                 _(
                     "We have sent %(email)s an invitation to be an HR officer of %(name)s.",
                     email=officer.email,
                     name=company.name,
-                ),
-                "success",
+                )
             )
+        if work.succeeded:
             return redirect(_detail_url(company, "hr-officers"))
     return _render_detail(company, hr_form=form)
 
@@ -258,12 +237,9 @@ def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
     user = _hr_officer_or_404(company, user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work() as work:
         changed = company_service.set_hr_officer_active(current_actor(), company, user, active)
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
+    if work.succeeded:
         if not changed:
             flash(_("Nothing was changed."), "info")
         elif active:

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import Field
@@ -15,8 +15,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
 from ..services import audit, courses
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 from .course_forms import CourseFilterForm, CourseForm, course_form_data
 
 E = TypeVar("E", bound=enum.Enum)
@@ -59,13 +58,10 @@ def new_course() -> str | Response:
     form = CourseForm()
     form.set_prerequisite_choices(courses.prerequisite_choices())
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             course = courses.create_course(current_actor(), form.course_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("Course %(code)s has been created as a draft.", code=course.code), "success")
+            work.flash(_("Course %(code)s has been created as a draft.", code=course.code))
+        if work.succeeded:
             return redirect(url_for("admin.course_detail", course_id=course.id))
     return render_template("admin/courses/form.html", form=form, course=None)
 
@@ -86,13 +82,10 @@ def edit_course(course_id: int) -> str | Response:
     form = CourseForm(data=course_form_data(course))
     form.set_prerequisite_choices(courses.prerequisite_choices(course))
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             courses.update_course(current_actor(), course, form.course_data())
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("The changes to %(code)s have been saved.", code=course.code), "success")
+            work.flash(_("The changes to %(code)s have been saved.", code=course.code))
+        if work.succeeded:
             return redirect(url_for("admin.course_detail", course_id=course.id))
     return render_template("admin/courses/form.html", form=form, course=course)
 
@@ -130,11 +123,7 @@ def _change_status(
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work() as work:
         change(current_actor(), course)
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
-        flash(success_message(course), "success")
+        work.flash(success_message(course))
     return redirect(url_for("admin.course_detail", course_id=course.id))

@@ -10,8 +10,7 @@ from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment as enrolments
 from ..services.accounts import find_user_by_email
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 
 
@@ -26,19 +25,14 @@ def class_enrol(class_id: int) -> Response:
     if learner is None:
         flash(_("No one has the e-mail address %(email)s.", email=form.email.data), "error")
         return redirect(back)
-    try:
+    with unit_of_work() as work:
         outcome = enrolments.request_enrolment(
             current_actor(),  # type: ignore[attr-defined]
             learner,
             course_class,
             EnrolmentSource.ADMIN,
         )
-    except DomainError as error:
-        refuse(error)
-        return redirect(back)
-    message = f"{learner.name}: {enrolments.describe(outcome, for_self=False)}"
-    db.session.commit()
-    flash(message, "success")
+        work.flash(f"{learner.name}: {enrolments.describe(outcome, for_self=False)}")
     return redirect(back)
 
 
@@ -49,29 +43,21 @@ def enrolment_withdraw(enrolment_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Give a reason for the withdrawal."), "error")
         return redirect(back)
-    try:
+    with unit_of_work() as work:
         enrolments.withdraw(
             current_actor(),  # type: ignore[attr-defined]
             enrolment,
             form.reason.data or "",
         )
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
-        flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name), "success")
+        work.flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name))
     return redirect(back)
 
 
 def enrolment_approve(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
-    try:
+    with unit_of_work() as work:
         outcome = enrolments.approve(current_actor(), enrolment)  # type: ignore[attr-defined]
-    except DomainError as error:
-        refuse(error)
-    else:
         message = f"{enrolment.learner.name}: {enrolments.describe(outcome, for_self=False)}"
-        db.session.commit()
-        flash(message, "success")
+        work.flash(message)
     return redirect(back)

@@ -10,8 +10,7 @@ from wtforms import SelectChoice
 from ..extensions import db
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
-from ..services.errors import DomainError
-from ..web import current_actor, redirect_to_next, refuse
+from ..web import current_actor, redirect_to_next, unit_of_work
 from .forms import InviteUserForm, ReasonForm, UserFilterForm
 
 
@@ -37,7 +36,7 @@ def invite_user() -> str | Response:
     ]
     if form.validate_on_submit():
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
-        try:
+        with unit_of_work(form) as work:
             accounts.invite_user(
                 current_actor(),  # type: ignore[attr-defined]
                 email=form.email.data or "",
@@ -48,11 +47,8 @@ def invite_user() -> str | Response:
                 department=form.department.data,
                 job_title=form.job_title.data,
             )
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
+            work.flash(_("We have sent %(email)s an invitation.", email=form.email.data))
+        if work.succeeded:
             return redirect(url_for("admin.user_list"))
     return render_template("admin/invite_user.html", form=form)
 
@@ -70,17 +66,14 @@ def _set_active(user_id: int, *, active: bool) -> Response:
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work() as work:
         accounts.set_active(
             current_actor(),
             user,
             active,  # type: ignore[attr-defined]
             form.reason.data or "",
         )
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
+    if work.succeeded:
         if active:
             flash(_("%(name)s can log in again.", name=user.name), "success")
         else:

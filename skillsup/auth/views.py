@@ -16,13 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import ActionForm
 from ..models import normalise_email
 from ..services import accounts, calendar
-from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
+from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
-from ..web import current_actor, home_url_for, redirect_to_next, refuse
+from ..web import current_actor, home_url_for, redirect_to_next, unit_of_work
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -75,21 +75,19 @@ def login() -> str | Response:
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(quietly=(InvalidCredentials, AccountUnavailable)) as work:
             user = accounts.authenticate(form.email.data or "", form.password.data or "")
-        except (InvalidCredentials, AccountUnavailable) as error:
-            current_app.logger.warning(
-                "failed login for %s from %s: %s",
-                normalise_email(form.email.data or ""),
-                request.remote_addr,
-                type(error).__name__,
-            )
-            form.form_errors.append(str(error.message))
-            return render_template("auth/login.html", form=form), 200
-        db.session.commit()
-        _start_session(user, remember=bool(form.remember.data))
-        current_app.logger.info("login: user %s from %s", user.id, request.remote_addr)
-        return redirect_to_next(home_url_for(user))
+        if work.refusal is None:
+            _start_session(user, remember=bool(form.remember.data))
+            current_app.logger.info("login: user %s from %s", user.id, request.remote_addr)
+            return redirect_to_next(home_url_for(user))
+        current_app.logger.warning(
+            "failed login for %s from %s: %s",
+            normalise_email(form.email.data or ""),
+            request.remote_addr,
+            type(work.refusal).__name__,
+        )
+        form.form_errors.append(str(work.refusal.message))
     return render_template("auth/login.html", form=form)
 
 
@@ -98,8 +96,8 @@ def logout() -> Response:
     form = ActionForm()
     if form.validate_on_submit():
         user = current_actor()
-        accounts.end_all_sessions(user)
-        db.session.commit()
+        with unit_of_work():
+            accounts.end_all_sessions(user)
         current_app.logger.info("logout: user %s", user.id)
         logout_user()
         session.clear()
@@ -113,17 +111,12 @@ def register() -> str | Response:
         return redirect(home_url_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             accounts.register_learner(
                 form.email.data or "", form.name.data or "", form.password.data or ""
             )
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(
-                _("Check your inbox: we have sent you a link to confirm your address."), "success"
-            )
+            work.flash(_("Check your inbox: we have sent you a link to confirm your address."))
+        if work.succeeded:
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
 
@@ -135,10 +128,10 @@ def confirm_email(token: str) -> str | Response:
     except InvalidToken as error:
         return render_template("auth/invalid_link.html", message=error.message), 400
     if form.validate_on_submit():
-        accounts.confirm_email(token)
-        db.session.commit()
-        flash(_("Your address is confirmed. You can log in now."), "success")
-        return redirect(url_for("auth.login"))
+        with unit_of_work() as work:
+            accounts.confirm_email(token)
+            work.flash(_("Your address is confirmed. You can log in now."))
+        return redirect(url_for("auth.login") if work.succeeded else request.path)
     return render_template("auth/confirm_email.html", form=form)
 
 
@@ -149,12 +142,9 @@ def accept_invitation(token: str) -> str | Response:
         return render_template("auth/invalid_link.html", message=error.message), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             user = accounts.accept_invitation(token, form.password.data or "")
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             _start_session(user)
             flash(_("Welcome to SkillsUp, %(name)s.", name=user.name), "success")
             return redirect(home_url_for(user))
@@ -165,15 +155,14 @@ def accept_invitation(token: str) -> str | Response:
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
-        db.session.commit()
-        flash(
-            _(
-                "If that address has an account, we have sent it a link to reset the "
-                "password. The link works for one hour."
-            ),
-            "success",
-        )
+        with unit_of_work() as work:
+            accounts.request_password_reset(form.email.data or "")
+            work.flash(
+                _(
+                    "If that address has an account, we have sent it a link to reset the "
+                    "password. The link works for one hour."
+                )
+            )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 
@@ -185,12 +174,9 @@ def reset_password(token: str) -> str | Response:
         return render_template("auth/invalid_link.html", message=error.message), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             accounts.reset_password(token, form.password.data or "")
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             logout_user()
             session.clear()
             flash(_("Your password has been changed. Log in with the new one."), "success")
@@ -215,16 +201,17 @@ def account() -> str:
 def update_profile() -> str | Response:
     profile_form = ProfileForm()
     if profile_form.validate_on_submit():
-        accounts.update_preferences(
-            current_actor(),  # type: ignore[attr-defined]
-            name=profile_form.name.data or "",
-            preferred_language=profile_form.preferred_language.data,
-            wants_reminders=bool(profile_form.wants_reminders.data),
-            wants_attendance_warnings=bool(profile_form.wants_attendance_warnings.data),
-        )
-        db.session.commit()
-        flash(_("Your details have been saved."), "success")
-        return redirect(url_for("auth.account"))
+        with unit_of_work(profile_form) as work:
+            accounts.update_preferences(
+                current_actor(),
+                name=profile_form.name.data or "",
+                preferred_language=profile_form.preferred_language.data,
+                wants_reminders=bool(profile_form.wants_reminders.data),
+                wants_attendance_warnings=bool(profile_form.wants_attendance_warnings.data),
+            )
+            work.flash(_("Your details have been saved."))
+        if work.succeeded:
+            return redirect(url_for("auth.account"))
     return _account_page(profile_form, ChangePasswordForm()), 400
 
 
@@ -233,14 +220,11 @@ def change_password() -> str | Response:
     password_form = ChangePasswordForm()
     if password_form.validate_on_submit():
         user = current_actor()
-        try:
+        with unit_of_work(password_form) as work:
             accounts.change_password(
                 user, password_form.current_password.data or "", password_form.password.data or ""
             )
-        except DomainError as error:
-            refuse(error, password_form)
-        else:
-            db.session.commit()
+        if work.succeeded:
             # Every other session has ended; this one goes on under the new version.
             _start_session(user)
             flash(
@@ -258,12 +242,12 @@ def calendar_feed() -> Response:
         abort(400)
     user = current_actor()
     had_one = bool(user.calendar_token)
-    calendar.reset_token(user)
-    db.session.commit()
-    if had_one:
-        flash(_("Your calendar feed has a new address. The old one no longer works."), "success")
-    else:
-        flash(_("Your calendar feed is ready. Copy its address into your calendar app."), "success")
+    with unit_of_work() as work:
+        calendar.reset_token(user)
+        if had_one:
+            work.flash(_("Your calendar feed has a new address. The old one no longer works."))
+        else:
+            work.flash(_("Your calendar feed is ready. Copy its address into your calendar app."))
     return redirect(url_for("auth.account") + "#calendar")
 
 

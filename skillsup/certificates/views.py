@@ -15,8 +15,7 @@ from wtforms.validators import InputRequired, Length
 from ..extensions import db
 from ..models import Certificate
 from ..services import certificates
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 
 
 class RevokeForm(FlaskForm):
@@ -63,7 +62,7 @@ def download(certificate_id: int) -> Response:
     facts = certificates.facts(certificate)
     verify_url = url_for(".verify", code=certificate.verification_code, _external=True)
     # End the (read) transaction first: no lock is held while the PDF is made.
-    db.session.commit()
+    db.session.rollback()
     pdf = certificates.render_pdf(facts, verify_url)
     response = Response(pdf, mimetype="application/pdf")
     response.headers.set("Content-Disposition", "attachment", filename=f"{facts.serial_number}.pdf")
@@ -87,14 +86,7 @@ def revoke(certificate_id: int) -> Response:
         for error in form.reason.errors or [_("The form has expired: try again.")]:
             flash(str(error), "error")
         return redirect(url_for(".verify", code=code))
-    try:
+    with unit_of_work() as work:
         certificates.revoke(current_actor(), certificate, form.reason.data or "")
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
-        flash(
-            _("Certificate %(serial)s has been revoked.", serial=certificate.serial_number),
-            "success",
-        )
+        work.flash(_("Certificate %(serial)s has been revoked.", serial=certificate.serial_number))
     return redirect(url_for(".verify", code=code))

@@ -19,13 +19,11 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..models import User
 from ..services import csvfiles, imports
 from ..services.csvfiles import Column, CsvTable
-from ..services.errors import DomainError
 from ..services.imports import ImportPreview, Outcome
-from ..web import bad_request, current_actor, refuse
+from ..web import bad_request, current_actor, unit_of_work
 from .import_forms import CsvUploadForm, ImportConfirmForm
 
 
@@ -104,17 +102,14 @@ def _upload(spec: _Import) -> str | Response:
         upload = form.file.data
         filename = _display_name(upload.filename)
         me = current_actor()
-        try:
+        # A preview saves nothing.
+        with unit_of_work(form, dry_run=True) as work:
             # One byte more than allowed is enough to tell that the file is too large.
             data = upload.read(csvfiles.MAX_FILE_BYTES + 1)
             table = csvfiles.read_csv(data, spec.columns, required=spec.required)
             preview = spec.preview(me, spec.rows(table))
             token = imports.sign(me, preview, filename=filename) if preview.can_confirm else None
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            # A preview saves nothing: end its transaction, and its locks, before rendering.
-            db.session.rollback()
+        if work.succeeded:
             return _preview_page(spec, preview, filename, token)
     return render_template(f"{spec.template}_upload.html", form=form, domains=_domains(), spec=spec)
 
@@ -132,18 +127,13 @@ def _confirm(spec: _Import) -> str | Response:
     except imports.ImportTampered as error:
         current_app.logger.warning("rejected %s import data from user %s", spec.kind, me.id)
         bad_request(str(error.message))
-    try:
+    with unit_of_work(quietly=(imports.ImportChanged,)) as work:
         done = spec.apply(me, signed.rows, expected=signed.expected, filename=signed.filename)
-    except imports.ImportChanged as error:
-        fresh = error.preview
+        work.flash(_done_message(done))
+    if isinstance(work.refusal, imports.ImportChanged):
+        fresh = work.refusal.preview
         token = imports.sign(me, fresh, filename=signed.filename) if fresh.can_confirm else None
-        db.session.rollback()
-        return _preview_page(spec, fresh, signed.filename, token, notice=str(error.message))
-    except DomainError as error:
-        refuse(error)
-        return redirect(url_for(spec.upload_endpoint))
-    db.session.commit()
-    flash(_done_message(done), "success")
+        return _preview_page(spec, fresh, signed.filename, token, notice=str(work.refusal.message))
     return redirect(url_for(spec.upload_endpoint))
 
 

@@ -8,12 +8,11 @@ from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
-from ..extensions import db
 from ..models import User
 from ..services import reports as report_service
 from ..services import staff as staff_service
 from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
-from ..web import bad_request, current_actor
+from ..web import bad_request, current_actor, unit_of_work
 from .report_forms import ExportForm, ProgressFilterForm
 
 PROGRESS_PER_PAGE = 25
@@ -134,8 +133,8 @@ def _export(report: str, file_format: str) -> Response | tuple[str, int]:
     else:  # pragma: no cover - the routes above name every report
         abort(404)
     filename = report_service.export_filename(export, file_format)
-    report_service.record_export(me, export, file_format)
-    db.session.commit()
+    with unit_of_work():
+        report_service.record_export(me, export, file_format)
 
     if file_format == "csv":
         response = Response(

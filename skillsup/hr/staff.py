@@ -19,9 +19,8 @@ from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import staff
 from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
-from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 from .staff_forms import (
     CandidateFilterForm,
     ClassSearchForm,
@@ -150,33 +149,26 @@ def deactivate_employee(user_id: int) -> str | Response:
     form = DeactivateForm()
     if not form.validate_on_submit():
         return _employee_page(employee, deactivate_form=form)
-    try:
+    with unit_of_work(form) as work:
         withdrawn = staff.deactivate_employee(current_actor(), employee, form.reason.data or "")
-    except DomainError as error:
-        refuse(error, form)
-        if error.field:
-            return _employee_page(employee, deactivate_form=form)
-        return redirect(url_for("hr.employee_detail", user_id=user_id))
-    codes = ", ".join(enrolment.course_class.code for enrolment in withdrawn)
-    db.session.commit()
-    flash(
-        _("%(name)s has been deactivated and logged out everywhere.", name=employee.name),
-        "success",
-    )
-    if withdrawn:
-        flash(
-            ngettext(
-                "%(num)d enrolment in a class that has not started was withdrawn, and its "
-                "seat offered to the waitlist: %(codes)s.",
-                "%(num)d enrolments in classes that have not started were withdrawn, and "
-                "their seats offered to the waitlists: %(codes)s.",
-                len(withdrawn),
-                codes=codes,
-            ),
-            "success",
+        work.flash(
+            _("%(name)s has been deactivated and logged out everywhere.", name=employee.name)
         )
-    else:
-        flash(_("They had no enrolment in a class that has not started."), "success")
+        if withdrawn:
+            work.flash(
+                ngettext(
+                    "%(num)d enrolment in a class that has not started was withdrawn, and its "
+                    "seat offered to the waitlist: %(codes)s.",
+                    "%(num)d enrolments in classes that have not started were withdrawn, and "
+                    "their seats offered to the waitlists: %(codes)s.",
+                    len(withdrawn),
+                    codes=", ".join(enrolment.course_class.code for enrolment in withdrawn),
+                )
+            )
+        else:
+            work.flash(_("They had no enrolment in a class that has not started."))
+    if work.refusal is not None and work.refusal.field:
+        return _employee_page(employee, deactivate_form=form)
     return redirect(url_for("hr.employee_detail", user_id=user_id))
 
 
@@ -185,22 +177,18 @@ def reactivate_employee(user_id: int) -> str | Response:
     form = ReactivateForm()
     if not form.validate_on_submit():
         return _employee_page(employee, reactivate_form=form)
-    try:
+    with unit_of_work(form) as work:
         staff.reactivate_employee(current_actor(), employee, form.reason.data or "")
-    except DomainError as error:
-        refuse(error, form)
-        if error.field:
-            return _employee_page(employee, reactivate_form=form)
-        return redirect(url_for("hr.employee_detail", user_id=user_id))
-    db.session.commit()
-    flash(_("%(name)s's account is active again.", name=employee.name), "success")
-    flash(
-        _(
-            "Enrolments withdrawn when the account was deactivated stay withdrawn: nominate "
-            "them again where needed."
-        ),
-        "info",
-    )
+        work.flash(_("%(name)s's account is active again.", name=employee.name))
+        work.flash(
+            _(
+                "Enrolments withdrawn when the account was deactivated stay withdrawn: "
+                "nominate them again where needed."
+            ),
+            "info",
+        )
+    if work.refusal is not None and work.refusal.field:
+        return _employee_page(employee, reactivate_form=form)
     return redirect(url_for("hr.employee_detail", user_id=user_id))
 
 
@@ -220,20 +208,17 @@ def nominate_employee(user_id: int) -> str | Response:
     if course_class is None:
         field.errors = [*field.errors, missing]
         return _employee_page(employee, nominate_form=form)
-    try:
-        outcome = staff.nominate_employee(current_actor(), employee, course_class)
-    except EnrolmentRefused as error:
-        db.session.rollback()
-        field.errors = [*field.errors, str(error.message)]
-        return _employee_page(employee, nominate_form=form)
-    except DomainError as error:
-        refuse(error, form)
-        return _employee_page(employee, nominate_form=form)
-    message = _describe(employee.name, outcome.status, outcome.waitlist_position)
     code = course_class.code
-    db.session.commit()
-    flash(_("%(message)s (%(code)s)", message=message, code=code), "success")
-    return redirect(url_for("hr.employee_detail", user_id=user_id))
+    with unit_of_work(form, quietly=(EnrolmentRefused,)) as work:
+        outcome = staff.nominate_employee(current_actor(), employee, course_class)
+        message = _describe(employee.name, outcome.status, outcome.waitlist_position)
+        work.flash(_("%(message)s (%(code)s)", message=message, code=code))
+    if work.succeeded:
+        return redirect(url_for("hr.employee_detail", user_id=user_id))
+    if isinstance(work.refusal, EnrolmentRefused):
+        # A rule of enrolment refused this class: say so beside the class chosen.
+        field.errors = [*field.errors, str(work.refusal.message)]
+    return _employee_page(employee, nominate_form=form)
 
 
 def _describe(name: str, status: EnrolmentStatus | None, position: int | None) -> str:
@@ -321,25 +306,18 @@ def nominate_staff(class_code: str) -> str | Response:
     if not form.validate_on_submit() or not form.employee_ids.data:
         flash(_("Choose at least one employee from the list."), "error")
         return redirect(back)
-    try:
+    with unit_of_work(quietly=(NominationsRefused,)) as work:
         results = staff.nominate_employees(current_actor(), course_class, form.employee_ids.data)
-    except NominationsRefused as error:
-        db.session.rollback()
-        return _class_page(course_class, refused=error)
-    except DomainError as error:
-        refuse(error)
-        return redirect(back)
-    messages = [_describe(r.name, r.status, r.waitlist_position) for r in results]
-    db.session.commit()
-    flash(
-        ngettext(
-            "%(num)d employee nominated into %(code)s.",
-            "%(num)d employees nominated into %(code)s.",
-            len(results),
-            code=course_class.code,
-        ),
-        "success",
-    )
-    for message in messages:
-        flash(message, "success")
+        work.flash(
+            ngettext(
+                "%(num)d employee nominated into %(code)s.",
+                "%(num)d employees nominated into %(code)s.",
+                len(results),
+                code=course_class.code,
+            )
+        )
+        for result in results:
+            work.flash(_describe(result.name, result.status, result.waitlist_position))
+    if isinstance(work.refusal, NominationsRefused):
+        return _class_page(course_class, refused=work.refusal)
     return redirect(back)

@@ -15,17 +15,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..models import Role
 from ..services import accounts
 from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
 from ..services import reports as report_service
-from ..services.errors import DomainError
-from ..web import current_actor, redirect_to_next, refuse
+from ..web import current_actor, redirect_to_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
@@ -64,28 +61,26 @@ def dashboard() -> str | tuple[str, int]:
 def invite_employee() -> str | Response:
     form = InviteEmployeeForm()
     if form.validate_on_submit():
-        try:
+        me = current_actor()
+        with unit_of_work(form) as work:
             accounts.invite_user(
-                current_actor(),  # type: ignore[attr-defined]
+                me,
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=Role.LEARNER,
-                company=current_user.company,
+                company=me.company,
                 staff_number=form.staff_number.data,
                 department=form.department.data,
                 job_title=form.job_title.data,
             )
-        except DomainError as error:
-            refuse(error, form)
-        else:
-            db.session.commit()
-            flash(_("We have sent %(email)s an invitation.", email=form.email.data), "success")
+            work.flash(_("We have sent %(email)s an invitation.", email=form.email.data))
+        if work.succeeded:
             return redirect(url_for("hr.dashboard"))
     return render_template("hr/invite_employee.html", form=form)
 
 
 def approvals() -> str:
-    requests = approval_queries.pending_requests(current_user.company_id)
+    requests = approval_queries.pending_requests(current_actor().company_id)
     return render_template("hr/approvals.html", requests=requests, form=DecisionForm())
 
 
@@ -96,8 +91,7 @@ def decide() -> Response:
         flash(_("Choose at least one request."), "error")
         return redirect(url_for("hr.approvals"))
     me = current_actor()
-    done = 0
-    try:
+    with unit_of_work() as work:
         for enrolment_id in form.enrolment_ids.data:
             enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
             if enrolment is None:
@@ -106,15 +100,11 @@ def decide() -> Response:
                 enrolments.approve(me, enrolment)
             else:
                 enrolments.reject(me, enrolment, form.reason.data or "")
-            done += 1
-    except DomainError as error:
-        refuse(error)
-        return redirect(url_for("hr.approvals"))
-    db.session.commit()
-    if form.decision.data == "approve":
-        flash(ngettext("%(num)d request approved.", "%(num)d requests approved.", done), "success")
-    else:
-        flash(ngettext("%(num)d request rejected.", "%(num)d requests rejected.", done), "success")
+        done = len(form.enrolment_ids.data)
+        if form.decision.data == "approve":
+            work.flash(ngettext("%(num)d request approved.", "%(num)d requests approved.", done))
+        else:
+            work.flash(ngettext("%(num)d request rejected.", "%(num)d requests rejected.", done))
     return redirect(url_for("hr.approvals"))
 
 
@@ -127,11 +117,7 @@ def withdraw(enrolment_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Give a reason for the withdrawal."), "error")
     else:
-        try:
+        with unit_of_work() as work:
             enrolments.withdraw(me, enrolment, form.reason.data or "")
-        except DomainError as error:
-            refuse(error)
-        else:
-            db.session.commit()
-            flash(_("The enrolment has been withdrawn."), "success")
+            work.flash(_("The enrolment has been withdrawn."))
     return redirect_to_next(url_for("hr.dashboard"))

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
 from ..services import catalogue, learning
 from ..services import enrolment as enrolments
-from ..services.errors import DomainError
-from ..web import current_actor, refuse
+from ..web import current_actor, unit_of_work
 
 
 def my_learning() -> str:
@@ -31,30 +31,23 @@ def enrol(class_code: str) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     me = current_actor()
-    try:
+    with unit_of_work() as work:
         outcome = enrolments.request_enrolment(me, me, course_class, EnrolmentSource.SELF)
-    except DomainError as error:
-        refuse(error)
-    else:
-        message = str(enrolments.describe(outcome))
         category = "success" if outcome.status == EnrolmentStatus.CONFIRMED else "info"
-        db.session.commit()
-        flash(message, category)
+        work.flash(enrolments.describe(outcome), category)
     return redirect(url_for("catalogue.course_detail", code=course_code))
 
 
 def withdraw(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
-    if enrolment.learner_id != current_user.id:
+    me = current_actor()
+    # Another learner's enrolment is as good as missing.
+    if not permissions.can_withdraw_own_enrolment(me, enrolment):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
     code = enrolment.course_class.code
-    try:
-        enrolments.withdraw(current_actor(), enrolment)  # type: ignore[attr-defined]
-    except DomainError as error:
-        refuse(error)
-    else:
-        db.session.commit()
-        flash(_("You have withdrawn from %(code)s.", code=code), "success")
+    with unit_of_work() as work:
+        enrolments.withdraw(me, enrolment)
+        work.flash(_("You have withdrawn from %(code)s.", code=code))
     return redirect(url_for("learning.my_learning"))

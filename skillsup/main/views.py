@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..services import calendar
-from ..web import home_url_for, is_safe_next
+from ..services import accounts, calendar
+from ..web import current_actor, home_url_for, is_safe_next, unit_of_work
 
 
 def index() -> str | Response:
@@ -33,8 +33,8 @@ def set_language() -> Response:
     if language in current_app.config["LANGUAGES"]:
         session["lang"] = language
         if current_user.is_authenticated and current_user.preferred_language != language:
-            current_user.preferred_language = language
-            db.session.commit()
+            with unit_of_work():
+                accounts.choose_language(current_actor(), language)
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else home_url_for(current_user))
 

@@ -365,3 +365,9 @@ def update_preferences(
     user.wants_reminders = wants_reminders
     user.wants_attendance_warnings = wants_attendance_warnings
     audit.record(user, "account.updated", user, "updated own profile")
+
+
+def choose_language(user: User, language: str) -> None:
+    """Remember the language a user chose from the language switch: their pages and e-mail
+    are in it from now on. The caller checks that the portal speaks it."""
+    user.preferred_language = language

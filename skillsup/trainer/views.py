@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
 from ..services import rosters
-from ..services.errors import DomainError, NotFound
-from ..web import bad_request, current_actor, refuse
+from ..services.errors import NotFound
+from ..web import bad_request, current_actor, unit_of_work
 
 MARK_PREFIX = "mark-"
 SCORE_PREFIX = "score-"
@@ -129,27 +128,23 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
         if not form.validate_on_submit():
             abort(400)
         chosen = _submitted_marks()
-        try:
+        with unit_of_work() as work:
             changes = rosters.record_attendance(current_actor(), session, chosen)
-        except DomainError as error:
-            refuse(error)
-            status_code = error.status_code
-        else:
-            db.session.commit()
             if changes:
-                flash(
+                work.flash(
                     ngettext(
                         "Attendance saved: %(num)d change.",
                         "Attendance saved: %(num)d changes.",
                         len(changes),
-                    ),
-                    "success",
+                    )
                 )
             else:
-                flash(_("Nothing has changed: these marks were already saved."), "info")
+                work.flash(_("Nothing has changed: these marks were already saved."), "info")
+        if work.succeeded:
             return redirect(
                 url_for(".attendance", class_code=course_class.code, session_id=session_id)
             )
+        status_code = work.status_code
     prefill = request.method == "GET" and request.args.get("prefill") == "present"
 
     def sheet_page() -> dict[str, Any]:
@@ -201,29 +196,23 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
         if not form.validate_on_submit():
             abort(400)
         entries, submitted = _submitted_results()
-        try:
+        with unit_of_work(quietly=(rosters.InvalidResults,)) as work:
             changes = rosters.record_results(current_actor(), course_class, entries)
-        except rosters.InvalidResults as error:
-            db.session.rollback()
-            errors = error.errors
-            status_code = 400
-        except DomainError as error:
-            refuse(error)
-            status_code = error.status_code
-        else:
-            db.session.commit()
             if changes:
-                flash(
+                work.flash(
                     ngettext(
                         "Results saved: %(num)d change.",
                         "Results saved: %(num)d changes.",
                         len(changes),
-                    ),
-                    "success",
+                    )
                 )
             else:
-                flash(_("Nothing has changed: these results were already saved."), "info")
+                work.flash(_("Nothing has changed: these results were already saved."), "info")
+        if work.succeeded:
             return redirect(url_for(".results", class_code=course_class.code))
+        if isinstance(work.refusal, rosters.InvalidResults):
+            errors = work.refusal.errors
+        status_code = work.status_code
     return render_template(
         "trainer/results.html",
         course_class=course_class,
@@ -247,24 +236,21 @@ def close(class_code: str) -> str | Response:
         if not form.validate_on_submit():
             abort(400)
         code = course_class.code
-        try:
+        with unit_of_work() as work:
             result = rosters.close_class(current_actor(), course_class)
-        except DomainError as error:
-            refuse(error)
-            return redirect(url_for(".close", class_code=code))
-        db.session.commit()
-        flash(
-            _(
-                "%(code)s is closed: %(completed)d completed, %(not_completed)d did not "
-                "complete, %(certificates)d certificates issued.",
-                code=code,
-                completed=len(result.completed),
-                not_completed=len(result.not_completed),
-                certificates=len(result.certificates),
-            ),
-            "success",
-        )
-        return redirect(url_for(".roster", class_code=code))
+            work.flash(
+                _(
+                    "%(code)s is closed: %(completed)d completed, %(not_completed)d did not "
+                    "complete, %(certificates)d certificates issued.",
+                    code=code,
+                    completed=len(result.completed),
+                    not_completed=len(result.not_completed),
+                    certificates=len(result.certificates),
+                )
+            )
+        if work.succeeded:
+            return redirect(url_for(".roster", class_code=code))
+        return redirect(url_for(".close", class_code=code))
     return render_template(
         "trainer/close.html",
         course_class=course_class,
