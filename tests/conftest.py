@@ -10,15 +10,18 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Iterator
+from datetime import datetime, time
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.services import mail
+from skillsup.timeutil import HONG_KONG, today_hk
 
 from . import factories
 from .pg import drop_postgres_database, postgres_database_url
@@ -35,13 +38,64 @@ BASE_TEST_CONFIG: dict[str, Any] = {
 }
 
 
+#: Hong Kong wall-clock times at which the tests marked ``hong_kong_day`` run again, besides
+#: the real time: just after Hong Kong's midnight (still yesterday in UTC), just after UTC's
+#: midnight (08:00 in Hong Kong), and just before Hong Kong's midnight. Code that takes the
+#: UTC date for Hong Kong's, or the other way round, fails at one of them.
+HONG_KONG_CLOCKS = {"hk-0030": time(0, 30), "hk-0830": time(8, 30), "hk-2330": time(23, 30)}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "hong_kong_day: run the test again at several times of the Hong Kong day "
+        "(HONG_KONG_CLOCKS), on SQLite",
+    )
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError(
             "SKILLSUP_REQUIRE_POSTGRES=1 but SKILLSUP_TEST_DATABASE_URL is not set: name a "
             "PostgreSQL database, for example "
             "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("hong_kong_day"):
+        metafunc.parametrize(
+            "hong_kong_clock", ["now", *HONG_KONG_CLOCKS], indirect=True, scope="function"
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The clock is the code's, not the database's: the other times run on SQLite alone.
+    kept = []
+    deselected = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params is not None else {}
+        if params.get("hong_kong_clock", "now") != "now" and params.get("database_url") == (
+            "postgresql"
+        ):
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def hong_kong_clock(request: pytest.FixtureRequest) -> Iterator[str]:
+    """For a test marked ``hong_kong_day``: the clock moved to today's Hong Kong date at one
+    of :data:`HONG_KONG_CLOCKS`, ticking on from there. Autouse, so that it is set before
+    any fixture reads the time."""
+    which = getattr(request, "param", "now")
+    if which == "now":
+        yield which
+        return
+    moment = datetime.combine(today_hk(), HONG_KONG_CLOCKS[which], tzinfo=HONG_KONG)
+    with time_machine.travel(moment, tick=True):
+        yield which
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,6 +15,9 @@ from skillsup.services import catalogue
 
 from .queries import recorded_statements
 
+# Dates and deadlines: run again at several times of the Hong Kong day.
+pytestmark = pytest.mark.hong_kong_day
+
 
 def _courses(make, n: int, offset: int = 0) -> None:
     for i in range(n):

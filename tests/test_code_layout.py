@@ -55,3 +55,18 @@ def test_only_the_unit_of_work_commits(folder):
     ``cli.unit_of_work``) commits once per request or command."""
     for path in _modules(PACKAGE / folder):
         assert not _session_commits(path), f"{path} commits"
+
+
+@pytest.mark.hong_kong_day
+def test_date_sensitive_tests_run_at_the_hong_kong_times_they_name(hong_kong_clock):
+    from datetime import datetime, timedelta
+
+    from skillsup.timeutil import HONG_KONG, today_hk
+
+    from .conftest import HONG_KONG_CLOCKS
+
+    if hong_kong_clock == "now":
+        return
+    wall = datetime.now(HONG_KONG)
+    expected = datetime.combine(today_hk(), HONG_KONG_CLOCKS[hong_kong_clock], tzinfo=HONG_KONG)
+    assert timedelta(0) <= wall - expected < timedelta(minutes=1)

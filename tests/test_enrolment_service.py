@@ -24,6 +24,9 @@ from skillsup.models import (
 from skillsup.services import enrolment as service
 from skillsup.services.errors import NotFound, PermissionDenied
 
+# Dates and deadlines: run again at several times of the Hong Kong day.
+pytestmark = pytest.mark.hong_kong_day
+
 
 def _class(make, **kwargs) -> CourseClass:
     kwargs.setdefault("sessions", 2)

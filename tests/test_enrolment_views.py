@@ -20,6 +20,9 @@ from skillsup.models import (
 
 from .queries import recorded_statements
 
+# Dates and deadlines: run again at several times of the Hong Kong day.
+pytestmark = pytest.mark.hong_kong_day
+
 
 def _enrolments() -> int:
     return db.session.scalar(select(func.count(Enrolment.id))) or 0
