@@ -17,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from . import permissions
 from .config import load_configuration
 from .database import configure_engines, engine_options
 from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
@@ -203,11 +202,11 @@ def _register_template_helpers(app: Flask) -> None:
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
     from .services import csvfiles, staff
-    from .web import home_url_for
+    from .web import home_url_for, menu_for
 
-    app.jinja_env.globals.update(permissions.template_predicates())
     app.jinja_env.globals.update(
         home_url_for=home_url_for,
+        menu_for=menu_for,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         get_locale=get_locale,
         html_lang=lambda: i18n.html_lang(str(get_locale())),

@@ -1,15 +1,25 @@
 """Who may do what: plain predicates over users and objects.
 
-Views call these to decide between 403/404 and going on; templates get them too, to show
-only the actions a user may take. Services call them again, so a forgotten check in a view
-cannot open a hole.
+Views call these to decide between 403/404 and going on, and to tell their templates which
+actions to show (a template never tests a role or a status itself). Services call them
+again, so a forgotten check in a view cannot open a hole.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .models import CourseClass, Enrolment, PartnerCompany, Role, User
+from .models import (
+    Certificate,
+    Course,
+    CourseClass,
+    CourseStatus,
+    Enrolment,
+    EnrolmentSource,
+    PartnerCompany,
+    Role,
+    User,
+)
 
 
 def _is(user: Any, role: Role) -> bool:
@@ -75,22 +85,49 @@ def can_manage_class(actor: Any, course_class: CourseClass) -> bool:
     return is_trainer(actor) and any(t.id == actor.id for t in course_class.trainers)
 
 
+def can_see_course(viewer: Any, course: Course) -> bool:
+    """Published courses are for everyone; drafts and archived courses for admins only."""
+    return course.status == CourseStatus.PUBLISHED or is_admin(viewer)
+
+
+def can_request_enrolment(actor: Any, learner: User, source: EnrolmentSource) -> bool:
+    """Who may ask for a place for a learner, by the path the request takes: a learner for
+    themself, an HR officer for their own company's learners (one by one or by CSV), an
+    admin for anyone. Only learners hold places."""
+    if not is_learner(learner):
+        return False
+    if source == EnrolmentSource.SELF:
+        return is_learner(actor) and actor.id == learner.id
+    if source in (EnrolmentSource.NOMINATED, EnrolmentSource.CSV):
+        return is_hr(actor) and actor.company_id == learner.company_id
+    return is_admin(actor)
+
+
+def can_decide_enrolment(actor: Any, enrolment: Enrolment) -> bool:
+    """Approve, reject or withdraw someone else's enrolment: an HR officer of the learner's
+    company, or an admin."""
+    if is_admin(actor):
+        return True
+    return is_hr(actor) and actor.company_id == enrolment.learner.company_id
+
+
 def can_withdraw_own_enrolment(actor: Any, enrolment: Enrolment) -> bool:
     """A learner withdraws their own enrolments from My learning (HR and admins withdraw
-    others' from their own pages, under their own predicates)."""
+    others' under :func:`can_decide_enrolment`)."""
     return is_learner(actor) and enrolment.learner_id == actor.id
 
 
-def template_predicates() -> dict[str, Any]:
-    """The predicates templates may call."""
-    return {
-        "is_admin": is_admin,
-        "is_hr": is_hr,
-        "is_trainer": is_trainer,
-        "is_learner": is_learner,
-        "can_invite": can_invite,
-        "can_manage_account": can_manage_account,
-        "can_view_employee": can_view_employee,
-        "can_manage_catalogue": can_manage_catalogue,
-        "can_manage_class": can_manage_class,
-    }
+def can_download_certificate(viewer: Any, certificate: Certificate) -> bool:
+    """The learner it was issued to, an HR officer of the learner's company, and admins."""
+    return can_view_employee(viewer, certificate.enrolment.learner)
+
+
+def can_revoke_certificate(viewer: Any) -> bool:
+    """Only admins revoke certificates."""
+    return is_admin(viewer)
+
+
+def is_hr_officer_of(user: User, company: PartnerCompany) -> bool:
+    """Whether ``user`` is one of ``company``'s HR officers (the people an admin manages on
+    the company's page)."""
+    return user.role == Role.HR and user.company_id == company.id

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
@@ -23,12 +24,42 @@ GET = ["GET"]
 POST = ["POST"]
 FORM = ["GET", "POST"]
 
+#: Each role's menu: the endpoint and the label of each entry, after the catalogue.
+MENUS: dict[Role, list[tuple[str, Any]]] = {
+    Role.LEARNER: [("learning.my_learning", _l("My learning"))],
+    Role.HR: [
+        ("hr.dashboard", _l("Dashboard")),
+        ("hr.approvals", _l("Approvals")),
+        ("hr.staff_list", _l("Staff")),
+        ("hr.class_list", _l("Classes")),
+        ("hr.progress", _l("Progress")),
+        ("hr.reports_index", _l("Reports")),
+        ("hr.invite_employee", _l("Invite staff")),
+    ],
+    Role.TRAINER: [("trainer.home", _l("My classes"))],
+    Role.ADMIN: [
+        ("admin.home", _l("Admin")),
+        ("admin.course_list", _l("Manage courses")),
+        ("admin.class_list", _l("Classes")),
+        ("admin.company_list", _l("Partner companies")),
+        ("admin.user_list", _l("Users")),
+    ],
+}
+
 HOME_ENDPOINTS = {
     Role.LEARNER: "learning.my_learning",
     Role.HR: "hr.dashboard",
     Role.TRAINER: "trainer.home",
     Role.ADMIN: "admin.home",
 }
+
+
+def menu_for(user: Any) -> list[tuple[str, Any]]:
+    """The menu a visitor sees: the catalogue for everyone, then their role's pages."""
+    entries: list[tuple[str, Any]] = [("catalogue.course_list", _l("Courses"))]
+    if getattr(user, "is_authenticated", False):
+        entries += MENUS[user.role]
+    return entries
 
 
 def home_url_for(user: Any) -> str:

@@ -11,6 +11,7 @@ from flask_sqlalchemy.pagination import SelectPagination
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
@@ -175,9 +176,17 @@ def _render_detail(
     cancel_form: CancelClassForm | None = None,
 ) -> str:
     class_enrolments = enrolment_service.class_enrolments(course_class.id)
+    me = current_actor()
+    decidable = [e for e in class_enrolments if permissions.can_decide_enrolment(me, e)]
     return render_template(
         "admin/classes/detail.html",
         course_class=course_class,
+        cancellation_reason=(
+            course_class.status_reason if course_class.status == ClassStatus.CANCELLED else None
+        ),
+        approvable={e.id for e in decidable if e.status == EnrolmentStatus.PENDING},
+        withdrawable={e.id for e in decidable if e.is_active},
+        sessions_editable=not course_class.is_finished,
         counts=class_service.enrolment_counts(course_class),
         actions=class_service.allowed_actions(course_class),
         StatusAction=StatusAction,

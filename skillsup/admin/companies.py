@@ -6,9 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import PartnerCompany, Role, SeatQuota, User
+from ..models import PartnerCompany, SeatQuota, User
 from ..services import audit
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
@@ -38,7 +39,7 @@ def _quota_or_404(company: PartnerCompany, quota_id: int) -> SeatQuota:
 
 def _hr_officer_or_404(company: PartnerCompany, user_id: int) -> User:
     user = db.get_or_404(User, user_id)
-    if user.company_id != company.id or user.role != Role.HR:
+    if not permissions.is_hr_officer_of(user, company):
         abort(404)
     return user
 

@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import Field
 
+from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
@@ -68,13 +70,25 @@ def new_course() -> str | Response:
 
 def course_detail(course_id: int) -> str:
     course = db.get_or_404(Course, course_id)
+    actions = courses.status_actions(course)
+    if not permissions.can_manage_catalogue(current_actor()):
+        actions = []
     return render_template(
         "admin/courses/detail.html",
         page=courses.course_admin_page(course),
         course=course,
         entries=audit.entries_for("courses", course.id),
-        CourseStatus=CourseStatus,
+        status_buttons=[_STATUS_BUTTONS[action] for action in actions],
     )
+
+
+#: What each status change's button says and does: its endpoint, label and kind.
+_STATUS_BUTTONS = {
+    courses.CourseAction.PUBLISH: ("admin.publish_course", _l("Publish"), "button button-primary"),
+    courses.CourseAction.UNPUBLISH: ("admin.unpublish_course", _l("Unpublish"), "button"),
+    courses.CourseAction.RESTORE: ("admin.unpublish_course", _l("Back to draft"), "button"),
+    courses.CourseAction.ARCHIVE: ("admin.archive_course", _l("Archive"), "button button-danger"),
+}
 
 
 def edit_course(course_id: int) -> str | Response:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from .. import permissions
 from ..extensions import db
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
@@ -25,7 +26,14 @@ def user_list() -> str:
     page = db.paginate(
         users.user_search(form.q.data, role), per_page=25, max_per_page=100, error_out=False
     )
-    return render_template("admin/users.html", form=form, page=page, reason_form=ReasonForm())
+    me = current_actor()
+    return render_template(
+        "admin/users.html",
+        form=form,
+        page=page,
+        reason_form=ReasonForm(),
+        manageable={user.id for user in page.items if permissions.can_manage_account(me, user)},
+    )
 
 
 def invite_user() -> str | Response:

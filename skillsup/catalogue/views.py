@@ -10,6 +10,7 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from .. import permissions
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
 from ..services import caching, calendar, catalogue, enrolment
 from ..timeutil import today_hk
@@ -109,7 +110,7 @@ def _render_results() -> str:
 
 def class_calendar(class_code: str) -> Response:
     course_class = enrolment.find_class_by_code(class_code)
-    if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
+    if course_class is None or not permissions.can_see_course(current_user, course_class.course):
         abort(404)
     response = Response(calendar.class_calendar(course_class), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{course_class.code}.ics"'

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from .. import permissions
 from ..extensions import db
 from ..models import Certificate
 from ..services import certificates
@@ -49,15 +50,15 @@ def verify(code: str) -> str | tuple[str, int]:
         "certificates/verify.html",
         certificate=certificate,
         facts=certificates.facts(certificate, with_attendance=False),
-        can_download=certificates.can_download(current_user, certificate),
-        revoke_form=RevokeForm() if certificates.can_revoke(current_user) else None,
+        can_download=permissions.can_download_certificate(current_user, certificate),
+        revoke_form=RevokeForm() if permissions.can_revoke_certificate(current_user) else None,
     )
 
 
 @login_required
 def download(certificate_id: int) -> Response:
     certificate = certificates.get(certificate_id)
-    if certificate is None or not certificates.can_download(current_user, certificate):
+    if certificate is None or not permissions.can_download_certificate(current_user, certificate):
         abort(404)
     facts = certificates.facts(certificate)
     verify_url = url_for(".verify", code=certificate.verification_code, _external=True)
@@ -72,7 +73,7 @@ def download(certificate_id: int) -> Response:
 def revoke(certificate_id: int) -> Response:
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
-    if not certificates.can_revoke(current_user):
+    if not permissions.can_revoke_certificate(current_user):
         current_app.logger.warning(
             "access denied: user %s (%s) may not revoke certificates",
             current_user.id,

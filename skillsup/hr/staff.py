@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
-from .. import i18n
+from .. import i18n, permissions
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import staff
@@ -117,11 +117,17 @@ def _employee_page(
     if nominate_form is None:
         nominate_form = NominateEmployeeForm(formdata=None)
     nominate_form.set_classes(_class_choices(staff.class_choices(me, employee)))
+    manageable = permissions.can_manage_account(me, employee)
+    deactivated = record.status == StaffStatus.DEACTIVATED
     return render_template(
         "hr/staff/detail.html",
         employee=employee,
         record=record,
         StaffStatus=StaffStatus,
+        may_deactivate=manageable and not deactivated,
+        may_reactivate=manageable and deactivated,
+        # A refused nomination shows its form again, with why.
+        may_nominate=not deactivated or bool(nominate_form.errors),
         SessionState=staff.SessionState,
         deactivate_form=deactivate_form or DeactivateForm(formdata=None),
         reactivate_form=reactivate_form or ReactivateForm(formdata=None),

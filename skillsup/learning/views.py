@@ -11,8 +11,8 @@ from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
-from ..services import catalogue, learning
 from ..services import enrolment as enrolments
+from ..services import learning
 from ..web import current_actor, unit_of_work
 
 
@@ -25,7 +25,7 @@ def my_learning() -> str:
 def enrol(class_code: str) -> Response:
     course_class = enrolments.find_class_by_code(class_code)
     # A class of a course the learner cannot see is as good as missing.
-    if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
+    if course_class is None or not permissions.can_see_course(current_user, course_class.course):
         abort(404)
     course_code = course_class.course.code
     if not ActionForm().validate_on_submit():

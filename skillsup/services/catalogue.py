@@ -275,14 +275,9 @@ def find_course(code: str, viewer: object) -> Course | None:
         .where(Course.code == code.strip().upper())
         .options(selectinload(Course.prerequisites))
     )
-    if course is None or not can_see_course(course, viewer):
+    if course is None or not permissions.can_see_course(viewer, course):
         return None
     return course
-
-
-def can_see_course(course: Course, viewer: object) -> bool:
-    """Published courses are for everyone; drafts and archived courses for admins only."""
-    return course.status == CourseStatus.PUBLISHED or permissions.is_admin(viewer)
 
 
 def course_page(

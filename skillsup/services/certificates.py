@@ -201,16 +201,6 @@ def for_learner(learner_id: int) -> list[Certificate]:
     )
 
 
-def can_download(user: Any, certificate: Certificate) -> bool:
-    """The learner it was issued to, an HR officer of the learner's company, and admins."""
-    return permissions.can_view_employee(user, certificate.enrolment.learner)
-
-
-def can_revoke(user: Any) -> bool:
-    """Only admins revoke certificates."""
-    return permissions.is_admin(user)
-
-
 def revoke(
     actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None
 ) -> None:
@@ -220,7 +210,7 @@ def revoke(
     ``reason``) without a reason or with one that is too long, or :class:`AlreadyRevoked`.
     """
     now = now or utcnow()
-    if not can_revoke(actor):
+    if not permissions.can_revoke_certificate(actor):
         raise PermissionDenied()
     reason = (reason or "").strip()
     if not reason:

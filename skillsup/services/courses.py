@@ -6,6 +6,7 @@ that is no longer offered is archived instead.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -282,6 +283,30 @@ def update_course(actor: User, course: Course, data: CourseData) -> Course:
         changes,
     )
     return course
+
+
+class CourseAction(enum.StrEnum):
+    """A change of a course's status that an admin can make from its page."""
+
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"  # a published course back to a draft
+    RESTORE = "restore"  # an archived course back to a draft
+    ARCHIVE = "archive"
+
+
+def status_actions(course: Course) -> list[CourseAction]:
+    """The status changes that the course's life cycle allows from where it is now: a course
+    moves between draft, published and archived in any direction, never to where it is."""
+    actions = []
+    if course.status != CourseStatus.PUBLISHED:
+        actions.append(CourseAction.PUBLISH)
+    if course.status == CourseStatus.PUBLISHED:
+        actions.append(CourseAction.UNPUBLISH)
+    if course.status == CourseStatus.ARCHIVED:
+        actions.append(CourseAction.RESTORE)
+    if course.status != CourseStatus.ARCHIVED:
+        actions.append(CourseAction.ARCHIVE)
+    return actions
 
 
 def publish_course(actor: User, course: Course) -> Course:
