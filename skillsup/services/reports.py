@@ -10,8 +10,9 @@ The words the figures use:
 
 - a *place* is an enrolment that holds or held a seat: confirmed, completed or not completed;
 - *training hours* are the contact hours of the sessions a learner attended (present or late);
-- the *attendance rate* is the share of the marked contact hours attended: excused sessions are
-  left out, and so are sessions not marked yet and cancelled sessions (as in "My learning").
+- the *attendance rate* is the rate so far of :mod:`.attendance_rate`: the share of the marked
+  contact hours attended, excused, unmarked and cancelled sessions left out (as in "My
+  learning").
 
 Cells of an export that a spreadsheet would read as a formula are made harmless by
 :func:`escape_cell`.
@@ -35,7 +36,7 @@ from babel.dates import format_skeleton
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, and_, case, extract, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -43,7 +44,6 @@ from ..labels import label
 from ..models import (
     ACTIVE_STATUSES,
     Attendance,
-    AttendanceStatus,
     AuditEntry,
     Certificate,
     ClassSession,
@@ -60,8 +60,18 @@ from ..models import (
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
 from . import audit, caching, xlsx
+from .attendance_rate import (
+    AttendanceSoFar,
+    attendance_rate,
+    attended_hours_sum,
+    counted_hours_sum,
+    counted_sql,
+    is_attended,
+    session_counts_sql,
+    session_hours,
+)
 from .enrolment import QuotaUse, seats_used_by_quota
-from .progress import ATTENDED, standings
+from .progress import standings
 from .staff import hr_company_id
 
 #: Enrolments that hold or held a seat in their class.
@@ -80,23 +90,11 @@ def _staff(company_id: int, department: str | None = None) -> list[ColumnElement
     return conditions
 
 
-def _session_hours() -> ColumnElement[Any]:
-    """The length of a session in hours, as SQL: each database subtracts times its own way."""
-    starts, ends = ClassSession.starts_at, ClassSession.ends_at
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(ends) - func.julianday(starts)) * 24.0
-    return extract("epoch", ends - starts) / 3600.0
-
-
 def _as_date(value: Any) -> date | None:
     # An aggregate over a date column can come back as text on SQLite.
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def _rate(attended: float, counted: float) -> float | None:
-    return attended / counted if counted > 0 else None
 
 
 def _percent(rate: float | None) -> float | None:
@@ -348,7 +346,7 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
 
     hours_by_month: defaultdict[date, float] = defaultdict(float)
     hours_by_area: defaultdict[SkillArea, float] = defaultdict(float)
-    attended_hours = counted_hours = 0.0
+    attendance = AttendanceSoFar()
     # From the company's enrolments in running classes to their attendance (by its unique
     # index on enrolment and session), rather than from every session of the period. A
     # session's class is its attendees' class: attendance is taken for a class's own learners.
@@ -369,8 +367,8 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
         .where(
             *staff,
             running,
-            Attendance.status != AttendanceStatus.EXCUSED,
-            ClassSession.is_cancelled.is_(False),
+            counted_sql(),
+            session_counts_sql(),
             ClassSession.starts_at >= start_of_hk_day_utc(period.starts_on),
             ClassSession.starts_at < start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
         )
@@ -382,10 +380,9 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
             Attendance.status,
         )
     ):
-        hours = (ends_at - starts_at).total_seconds() / 3600 * count
-        counted_hours += hours
-        if status in ATTENDED:
-            attended_hours += hours
+        hours = session_hours(starts_at, ends_at) * count
+        attendance.add(status, hours, count)
+        if is_attended(status):
             hours_by_month[to_hk(starts_at).date().replace(day=1)] += hours
             hours_by_area[skill_area] += hours
 
@@ -395,8 +392,8 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
         by_status={status: int(count) for status, count in by_status.items()},
         completions=sum(int(count) for count in completions_by_month.values()),
         qf_credits=int(qf_credits or 0),
-        training_hours=attended_hours,
-        attendance_rate=_rate(attended_hours, counted_hours),
+        training_hours=attendance.attended_hours,
+        attendance_rate=attendance.rate,
         months=[
             MonthFigures(month, int(completions_by_month[month]), hours_by_month[month])
             for month in period.months
@@ -596,7 +593,8 @@ class StaffProgress:
 
     @property
     def attendance_rate(self) -> float | None:
-        return _rate(self.attended_hours, self.counted_hours)
+        """The rate so far over every class counted (:mod:`.attendance_rate`)."""
+        return attendance_rate(self.attended_hours, self.counted_hours)
 
     @property
     def at_risk(self) -> bool:
@@ -656,21 +654,18 @@ def staff_progress(
             .group_by(Enrolment.learner_id)
             .subquery()
         )
-        hours = _session_hours()
         attendance = (
             select(
                 Enrolment.learner_id.label("learner_id"),
-                func.sum(case((Attendance.status.in_(ATTENDED), hours), else_=0)).label("attended"),
-                func.sum(
-                    case((Attendance.status != AttendanceStatus.EXCUSED, hours), else_=0)
-                ).label("counted"),
+                attended_hours_sum().label("attended"),
+                counted_hours_sum().label("counted"),
             )
             .select_from(Attendance)
             .join(ClassSession, Attendance.session_id == ClassSession.id)
             .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
             .join(CourseClass, Enrolment.class_id == CourseClass.id)
             .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range, ClassSession.is_cancelled.is_(False))
+            .where(*staff, *in_range, session_counts_sql())
             .group_by(Enrolment.learner_id)
             .subquery()
         )
@@ -895,20 +890,17 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
     chinese = str(get_locale() or "en").startswith("zh")
 
     def rows() -> Iterator[list[Any]]:
-        hours = _session_hours()
         attendance = (
             select(
                 Attendance.enrolment_id.label("enrolment_id"),
-                func.sum(case((Attendance.status.in_(ATTENDED), hours), else_=0)).label("attended"),
-                func.sum(
-                    case((Attendance.status != AttendanceStatus.EXCUSED, hours), else_=0)
-                ).label("counted"),
+                attended_hours_sum().label("attended"),
+                counted_hours_sum().label("counted"),
             )
             .join(ClassSession, Attendance.session_id == ClassSession.id)
             .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
             .join(CourseClass, Enrolment.class_id == CourseClass.id)
             .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range, ClassSession.is_cancelled.is_(False))
+            .where(*staff, *in_range, session_counts_sql())
             .group_by(Attendance.enrolment_id)
             .subquery()
         )
@@ -977,7 +969,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
                 row.requested_at,
                 row.confirmed_at,
                 round(attended, 1),
-                _percent(_rate(attended, float(row.counted or 0))),
+                _percent(attendance_rate(attended, float(row.counted or 0))),
                 row.result_score,
                 row.result_passed,
                 row.qf_credits if completed else 0,
