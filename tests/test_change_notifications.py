@@ -55,7 +55,7 @@ def test_closing_a_class_mails_each_new_certificate(make, trainer, company, outb
     from datetime import UTC, datetime, timedelta
 
     from skillsup.models import Attendance, AttendanceStatus, ClassStatus
-    from skillsup.services import rosters
+    from skillsup.services import class_closing
 
     start = datetime.now(UTC) - timedelta(days=21)
     course_class = make.course_class(
@@ -67,7 +67,7 @@ def test_closing_a_class_mails_each_new_certificate(make, trainer, company, outb
         for session in course_class.sessions:
             db.session.add(Attendance(enrolment=enrolment, session=session, status=status))
     db.session.commit()
-    rosters.close_class(trainer, course_class)
+    class_closing.close_class(trainer, course_class)
     db.session.commit()
     certificate_mail = [m for m in outbox if m.subject.startswith("Your certificate")]
     assert [m.to for m in certificate_mail] == [passed.email]

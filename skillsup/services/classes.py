@@ -696,7 +696,7 @@ def change_status(
 ) -> StatusChange:
     """Move a class along its life: open enrolment (from draft or closed), close enrolment
     (from open), start (from open or closed), complete (from running, by
-    :func:`skillsup.services.rosters.close_class`, which records every learner's outcome) or
+    :func:`skillsup.services.class_closing.close_class`, which records every learner's outcome) or
     cancel (from anything but completed or cancelled).
 
     Opening enrolment needs at least one session, a trainer and an enrolment closing time
@@ -723,9 +723,9 @@ def change_status(
     if action is StatusAction.COMPLETE:
         # Completing is closing: outcomes, the waitlist let go, certificates, as a trainer's
         # closing does it, never the status alone.
-        from . import rosters
+        from . import class_closing
 
-        rosters.close_class(actor, course_class, now=now)
+        class_closing.close_class(actor, course_class, now=now)
         return StatusChange(course_class, old, target)
     course_class.status = target
     if action is StatusAction.CANCEL:
