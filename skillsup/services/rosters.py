@@ -40,8 +40,8 @@ from ..models import (
     utcnow,
 )
 from .errors import DomainError, NotFound
+from .exports import escape_cell
 from .progress import AttendanceStanding, class_standings
-from .reports import escape_cell
 
 #: Enrolments that make up a class's roster: confirmed, and after closing their outcome.
 ROSTER_STATUSES = (
