@@ -6,8 +6,8 @@ from datetime import date, time
 
 from skillsup.extensions import db
 from skillsup.models import EnrolmentStatus
-from skillsup.services import classes as class_service
-from skillsup.services.classes import SessionData
+from skillsup.services import class_sessions
+from skillsup.services.class_sessions import SessionData
 
 from .factories import hk_datetime
 
@@ -26,7 +26,7 @@ def test_confirmed_learners_are_told_of_a_timetable_change_with_the_new_times(
     make.enrolment(course_class, going)
     make.enrolment(course_class, waiting, EnrolmentStatus.WAITLISTED)
     session = course_class.sessions[0]
-    class_service.update_session(
+    class_sessions.update_session(
         admin, session, SessionData(date(2031, 3, 5), time(18, 30), time(21, 30))
     )
     db.session.commit()
@@ -44,7 +44,7 @@ def test_no_mail_when_nobody_is_confirmed(make, admin, outbox):
         starts_on=date(2031, 3, 1),
         ends_on=date(2031, 3, 31),
     )
-    class_service.add_session(
+    class_sessions.add_session(
         admin, course_class, SessionData(date(2031, 3, 11), time(19), time(22))
     )
     db.session.commit()

@@ -15,9 +15,13 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
 from ..services import audit
+from ..services import class_sessions as session_service
+from ..services import class_status as status_service
 from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
-from ..services.classes import ClassListRow, ScheduleChange, StatusAction
+from ..services.class_sessions import ScheduleChange
+from ..services.class_status import StatusAction
+from ..services.classes import ClassListRow
 from ..services.errors import DomainError
 from ..web import current_actor, refuse
 from .class_forms import (
@@ -191,7 +195,7 @@ def _render_detail(
         "admin/classes/detail.html",
         course_class=course_class,
         counts=class_service.enrolment_counts(course_class),
-        actions=class_service.allowed_actions(course_class),
+        actions=status_service.allowed_actions(course_class),
         StatusAction=StatusAction,
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
@@ -233,7 +237,7 @@ def session_add(class_id: int) -> str | Response:
     form = _session_form()
     if form.validate_on_submit():
         try:
-            change = class_service.add_session(current_actor(), course_class, form.to_data())
+            change = session_service.add_session(current_actor(), course_class, form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -252,7 +256,7 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         form.fill_from(session)
     if form.validate_on_submit():
         try:
-            change = class_service.update_session(current_actor(), session, form.to_data())
+            change = session_service.update_session(current_actor(), session, form.to_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -277,7 +281,7 @@ def session_delete(class_id: int, session_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        change = class_service.remove_session(current_actor(), session)
+        change = session_service.remove_session(current_actor(), session)
     except DomainError as error:
         refuse(error)
     else:
@@ -292,7 +296,9 @@ def sessions_generate(class_id: int) -> str | Response:
     form = _series_form()
     if form.validate_on_submit():
         try:
-            change = class_service.generate_sessions(current_actor(), course_class, form.to_spec())
+            change = session_service.generate_sessions(
+                current_actor(), course_class, form.to_spec()
+            )
         except DomainError as error:
             refuse(error, form)
         else:
@@ -337,7 +343,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     elif not ActionForm().validate_on_submit():
         abort(400)
     try:
-        change = class_service.change_status(current_actor(), course_class, status_action, reason)
+        change = status_service.change_status(current_actor(), course_class, status_action, reason)
     except DomainError as error:
         refuse(error, cancel_form)
         if error.field in cancel_form:
