@@ -80,6 +80,8 @@ class AttendanceRow:
 
 @dataclass
 class AttendanceSheet:
+    """A session's learners with their marks, and why marking is refused now, if it is."""
+
     course_class: CourseClass
     session: ClassSession
     rows: list[AttendanceRow]

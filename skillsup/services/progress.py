@@ -29,6 +29,8 @@ from .attendance_rate import (
 
 @dataclass
 class AttendanceStanding:
+    """One enrolment's attendance in contact hours, by kind, against its class's minimum."""
+
     minimum_pct: int = 80
     total_hours: float = 0.0
     attended_hours: float = 0.0

@@ -189,6 +189,8 @@ class SessionRow:
 
 @dataclass
 class Roster:
+    """A class's roster page: its learners, waitlist, pending requests and sessions."""
+
     course_class: CourseClass
     rows: list[RosterRow]
     waitlist: list[WaitingRow]
