@@ -29,7 +29,6 @@ from ..models import (
     ClassSession,
     CourseClass,
     Enrolment,
-    PartnerCompany,
     User,
     utcnow,
 )
@@ -39,6 +38,7 @@ from .errors import PermissionDenied
 from .rosters import (
     ROSTER_STATUSES,
     ClassFinished,
+    LearnerRow,
     NotOnRoster,
     RosterRefused,
     learner_sort_key,
@@ -61,17 +61,9 @@ class UnknownAttendanceStatus(RosterRefused):
 
 
 @dataclass(frozen=True)
-class AttendanceRow:
+class AttendanceRow(LearnerRow):
     enrolment: Enrolment
     attendance: Attendance | None
-
-    @property
-    def learner(self) -> User:
-        return self.enrolment.learner
-
-    @property
-    def company(self) -> PartnerCompany | None:
-        return self.enrolment.learner.company
 
     @property
     def status(self) -> AttendanceStatus | None:

@@ -20,8 +20,9 @@ from typing import Any
 from flask_babel import force_locale, format_percent
 from flask_babel import lazy_gettext as _l
 
-from ..models import CourseClass, Enrolment, PartnerCompany, User
+from ..models import CourseClass, Enrolment
 from .progress import AttendanceStanding, standings
+from .rosters import LearnerRow
 
 
 def _percent(value: float) -> str:
@@ -64,21 +65,13 @@ def reasons_text(reasons: Iterable[Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(LearnerRow):
     """What closing the class records for one learner, and why."""
 
     enrolment: Enrolment
     standing: AttendanceStanding
     completes: bool
     reasons: tuple[Any, ...]
-
-    @property
-    def learner(self) -> User:
-        return self.enrolment.learner
-
-    @property
-    def company(self) -> PartnerCompany | None:
-        return self.enrolment.learner.company
 
     @property
     def attendance_text(self) -> str:

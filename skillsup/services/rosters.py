@@ -147,12 +147,10 @@ def roster_members(course_class: CourseClass, enrolment_ids: Iterable[int]) -> d
 # The roster --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RosterRow:
-    """A learner on the roster with their attendance standing so far."""
+class LearnerRow:
+    """A row about one enrolment on a trainer's page: its learner and the learner's company."""
 
     enrolment: Enrolment
-    standing: AttendanceStanding
 
     @property
     def learner(self) -> User:
@@ -162,19 +160,23 @@ class RosterRow:
     def company(self) -> PartnerCompany | None:
         return self.enrolment.learner.company
 
+
+@dataclass(frozen=True)
+class RosterRow(LearnerRow):
+    """A learner on the roster with their attendance standing so far."""
+
+    enrolment: Enrolment
+    standing: AttendanceStanding
+
     @property
     def certificate(self) -> Certificate | None:
         return self.enrolment.certificate
 
 
 @dataclass(frozen=True)
-class WaitingRow:
+class WaitingRow(LearnerRow):
     enrolment: Enrolment
     position: int | None
-
-    @property
-    def learner(self) -> User:
-        return self.enrolment.learner
 
 
 @dataclass(frozen=True)
