@@ -31,7 +31,6 @@ from ..models import (
     Attendance,
     AuditEntry,
     Certificate,
-    ClassSession,
     Course,
     CourseClass,
     Enrolment,
@@ -43,12 +42,9 @@ from ..timeutil import to_hk
 from . import audit, xlsx
 from .attendance_rate import (
     attendance_rate,
-    attended_hours_sum,
-    counted_hours_sum,
-    session_counts_sql,
 )
 from .staff import hr_company_id
-from .staff_progress import company_staff, staff_progress
+from .staff_progress import attendance_hours, company_staff, staff_progress
 
 #: First characters that make a spreadsheet read a cell as a formula (tab and carriage return
 #: too: some spreadsheets skip them and read on).
@@ -197,20 +193,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
     chinese = str(get_locale() or "en").startswith("zh")
 
     def rows() -> Iterator[list[Any]]:
-        attendance = (
-            select(
-                Attendance.enrolment_id.label("enrolment_id"),
-                attended_hours_sum().label("attended"),
-                counted_hours_sum().label("counted"),
-            )
-            .join(ClassSession, Attendance.session_id == ClassSession.id)
-            .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
-            .join(CourseClass, Enrolment.class_id == CourseClass.id)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range, session_counts_sql())
-            .group_by(Attendance.enrolment_id)
-            .subquery()
-        )
+        attendance = attendance_hours(Attendance.enrolment_id, "enrolment_id", *staff, *in_range)
         statement = (
             select(
                 User.staff_number,

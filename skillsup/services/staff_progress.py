@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 
@@ -128,21 +129,7 @@ def staff_progress(
             .group_by(Enrolment.learner_id)
             .subquery()
         )
-        attendance = (
-            select(
-                Enrolment.learner_id.label("learner_id"),
-                attended_hours_sum().label("attended"),
-                counted_hours_sum().label("counted"),
-            )
-            .select_from(Attendance)
-            .join(ClassSession, Attendance.session_id == ClassSession.id)
-            .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
-            .join(CourseClass, Enrolment.class_id == CourseClass.id)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range, session_counts_sql())
-            .group_by(Enrolment.learner_id)
-            .subquery()
-        )
+        attendance = attendance_hours(Enrolment.learner_id, "learner_id", *staff, *in_range)
         statement = (
             select(
                 User.id,
@@ -184,6 +171,28 @@ def staff_progress(
             )
 
     return rows()
+
+
+def attendance_hours(key: ColumnElement[Any], name: str, *conditions: ColumnElement[bool]) -> Any:
+    """SQL: a subquery of the attended and counted hours (columns ``attended`` and ``counted``,
+    as :mod:`.attendance_rate` counts them) of the attendance rows the ``conditions`` keep,
+    grouped by ``key`` (column ``name``). The conditions may name the enrolment, its class and
+    its learner."""
+    return (
+        select(
+            key.label(name),
+            attended_hours_sum().label("attended"),
+            counted_hours_sum().label("counted"),
+        )
+        .select_from(Attendance)
+        .join(ClassSession, Attendance.session_id == ClassSession.id)
+        .join(Enrolment, Attendance.enrolment_id == Enrolment.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(*conditions, session_counts_sql())
+        .group_by(key)
+        .subquery()
+    )
 
 
 #: The columns the staff progress table sorts by, each with the direction it sorts first.
