@@ -227,6 +227,8 @@ def _register_template_helpers(app: Flask) -> None:
         time=i18n.fmt_time,
         money=i18n.fmt_money,
         number=i18n.fmt_number,
+        hours=i18n.fmt_hours,
+        month=i18n.fmt_month,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

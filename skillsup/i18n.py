@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_skeleton
 from flask import current_app, has_request_context, request, session
 from flask_babel import (
     format_currency,
@@ -73,6 +74,16 @@ def fmt_money(value: Decimal | float | None, currency: str = "HKD") -> str:
 
 def fmt_number(value: Any) -> str:
     return "" if value is None else format_decimal(value)
+
+
+def fmt_hours(value: float) -> str:
+    """Hours to one decimal place at most, in the reader's language: "1,115.5", "12"."""
+    return format_decimal(round(value, 1), format="#,##0.#")
+
+
+def fmt_month(value: date) -> str:
+    """A month of a year, each language ordering it its own way: "Mar 2025", "2025年3月"."""
+    return format_skeleton("yMMM", value, locale=get_locale() or "en")
 
 
 def ordinal(number: int) -> str:

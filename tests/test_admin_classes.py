@@ -1,7 +1,8 @@
 """Programme administration of classes and sessions: the service rules and the admin pages.
 
-Service tests call :mod:`skillsup.services.classes` inside a request, as the views do, and
-read the database back; page tests go through the client as an admin.
+Service tests call :mod:`skillsup.services.classes`, `class_status` and `class_sessions` inside a
+request, as the views do, and read the database back; page tests go through the client as an
+admin.
 """
 
 from __future__ import annotations
@@ -30,19 +31,16 @@ from skillsup.models import (
     EnrolmentStatus,
     SkillArea,
 )
-from skillsup.services import audit
+from skillsup.services import audit, class_sessions, class_status
 from skillsup.services import classes as service
-from skillsup.services.classes import (
-    ClassData,
-    ClassLocked,
-    ClassNotReady,
-    InvalidTransition,
+from skillsup.services.class_sessions import (
     SeriesSpec,
     SessionData,
     SessionHasAttendance,
-    StatusAction,
     series_dates,
 )
+from skillsup.services.class_status import ClassNotReady, InvalidTransition, StatusAction
+from skillsup.services.classes import ClassData, ClassLocked
 from skillsup.services.errors import PermissionDenied, ValidationFailed
 from skillsup.timeutil import to_hk
 from tests.factories import hk_datetime
@@ -157,21 +155,23 @@ def test_only_admins_may_create_or_change_classes(request, make, role):
     with pytest.raises(PermissionDenied):
         service.update_class(actor, course_class, class_data(course, code=course_class.code))
     with pytest.raises(PermissionDenied):
-        service.add_session(actor, course_class, SessionData(date(2027, 1, 5), time(9), time(12)))
+        class_sessions.add_session(
+            actor, course_class, SessionData(date(2027, 1, 5), time(9), time(12))
+        )
     with pytest.raises(PermissionDenied):
-        service.update_session(
+        class_sessions.update_session(
             actor, course_class.sessions[0], SessionData(date(2027, 1, 5), time(9), time(12))
         )
     with pytest.raises(PermissionDenied):
-        service.remove_session(actor, course_class.sessions[0])
+        class_sessions.remove_session(actor, course_class.sessions[0])
     with pytest.raises(PermissionDenied):
-        service.generate_sessions(
+        class_sessions.generate_sessions(
             actor,
             course_class,
             SeriesSpec(frozenset({1}), time(9), time(12), date(2027, 1, 5), 2),
         )
     with pytest.raises(PermissionDenied):
-        service.change_status(actor, course_class, StatusAction.CLOSE_ENROLMENT)
+        class_status.change_status(actor, course_class, StatusAction.CLOSE_ENROLMENT)
     with pytest.raises(PermissionDenied):
         service.create_class(None, class_data(course))  # type: ignore[arg-type]
 
@@ -435,9 +435,11 @@ def test_completed_or_cancelled_classes_are_frozen(admin, make, status):
     with pytest.raises(ClassLocked):
         service.update_class(admin, course_class, data)
     with pytest.raises(ClassLocked):
-        service.add_session(admin, course_class, SessionData(date(2027, 1, 5), time(9), time(12)))
+        class_sessions.add_session(
+            admin, course_class, SessionData(date(2027, 1, 5), time(9), time(12))
+        )
     with pytest.raises(ClassLocked):
-        service.remove_session(admin, course_class.sessions[0])
+        class_sessions.remove_session(admin, course_class.sessions[0])
 
 
 # Sessions ----------------------------------------------------------------------------------
@@ -445,7 +447,7 @@ def test_completed_or_cancelled_classes_are_frozen(admin, make, status):
 
 def test_a_session_is_entered_in_hong_kong_time_and_stored_in_utc(admin, make):
     course_class = winter_class(make)
-    change = service.add_session(
+    change = class_sessions.add_session(
         admin, course_class, SessionData(date(2027, 1, 5), time(19), time(22), " Room 5 ")
     )
     db.session.commit()
@@ -484,7 +486,7 @@ def test_a_session_is_entered_in_hong_kong_time_and_stored_in_utc(admin, make):
 def test_bad_sessions_are_refused_on_their_field(admin, make, data, field, message):
     course_class = winter_class(make, sessions=1)  # 2027-01-04 09:00-12:00
     with pytest.raises(ValidationFailed) as caught:
-        service.add_session(admin, course_class, data)
+        class_sessions.add_session(admin, course_class, data)
     db.session.rollback()
     assert caught.value.field == field
     assert message in str(caught.value.message)
@@ -494,8 +496,10 @@ def test_bad_sessions_are_refused_on_their_field(admin, make, data, field, messa
 
 def test_back_to_back_sessions_do_not_overlap(admin, make):
     course_class = winter_class(make, sessions=1)  # 2027-01-04 09:00-12:00
-    service.add_session(admin, course_class, SessionData(date(2027, 1, 4), time(12), time(14)))
-    service.add_session(admin, course_class, SessionData(date(2027, 1, 4), time(7), time(9)))
+    class_sessions.add_session(
+        admin, course_class, SessionData(date(2027, 1, 4), time(12), time(14))
+    )
+    class_sessions.add_session(admin, course_class, SessionData(date(2027, 1, 4), time(7), time(9)))
     assert session_count(course_class) == 3
 
 
@@ -503,7 +507,9 @@ def test_a_cancelled_session_does_not_block_its_time(admin, make):
     course_class = winter_class(make, sessions=1)
     course_class.sessions[0].is_cancelled = True
     db.session.commit()
-    service.add_session(admin, course_class, SessionData(date(2027, 1, 4), time(9), time(12)))
+    class_sessions.add_session(
+        admin, course_class, SessionData(date(2027, 1, 4), time(9), time(12))
+    )
     assert session_count(course_class) == 2
 
 
@@ -513,7 +519,7 @@ def test_editing_a_session_bumps_its_sequence_and_records_old_and_new_times(admi
     make.enrolment(course_class, learner, EnrolmentStatus.CONFIRMED)
     session = course_class.sessions[0]
 
-    change = service.update_session(
+    change = class_sessions.update_session(
         admin, session, SessionData(date(2027, 1, 6), time(14), time(17), "Lab 2")
     )
     db.session.commit()
@@ -540,9 +546,11 @@ def test_editing_a_session_bumps_its_sequence_and_records_old_and_new_times(admi
 def test_a_session_may_be_shortened_within_its_own_time_but_not_moved_onto_another(admin, make):
     course_class = winter_class(make, sessions=2)  # 2027-01-04 and 2027-01-11, 09:00-12:00
     first = course_class.sessions[0]
-    service.update_session(admin, first, SessionData(date(2027, 1, 4), time(10), time(12)))
+    class_sessions.update_session(admin, first, SessionData(date(2027, 1, 4), time(10), time(12)))
     with pytest.raises(ValidationFailed) as caught:
-        service.update_session(admin, first, SessionData(date(2027, 1, 11), time(11), time(13)))
+        class_sessions.update_session(
+            admin, first, SessionData(date(2027, 1, 11), time(11), time(13))
+        )
     assert caught.value.field == "start_time"
     assert "2027-01-11 from 09:00 to 12:00" in str(caught.value.message)
 
@@ -550,7 +558,7 @@ def test_a_session_may_be_shortened_within_its_own_time_but_not_moved_onto_anoth
 def test_saving_a_session_unchanged_changes_nothing(admin, make):
     course_class = winter_class(make, sessions=1)
     session = course_class.sessions[0]
-    change = service.update_session(
+    change = class_sessions.update_session(
         admin, session, SessionData(date(2027, 1, 4), time(9), time(12))
     )
     assert change.needs_announcement is False
@@ -562,7 +570,7 @@ def test_removing_a_session_is_audited(admin, make):
     course_class = winter_class(make, sessions=2)
     make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.CONFIRMED)
     session = course_class.sessions[1]
-    change = service.remove_session(admin, session)
+    change = class_sessions.remove_session(admin, session)
     db.session.commit()
     assert session_count(course_class) == 1
     assert change.needs_announcement is True
@@ -582,7 +590,7 @@ def test_a_session_with_attendance_cannot_be_removed(admin, make):
     db.session.commit()
 
     with pytest.raises(SessionHasAttendance) as caught:
-        service.remove_session(admin, session)
+        class_sessions.remove_session(admin, session)
     db.session.rollback()
     assert "Edit its date or time instead" in str(caught.value.message)
     assert session_count(course_class) == 1
@@ -630,7 +638,7 @@ def test_series_dates_with_no_weekdays_or_weeks_are_empty():
 
 def test_generating_a_series_adds_every_session_and_one_audit_entry(admin, make):
     course_class = winter_class(make)
-    change = service.generate_sessions(
+    change = class_sessions.generate_sessions(
         admin,
         course_class,
         SeriesSpec(
@@ -665,7 +673,7 @@ def test_generating_a_series_adds_every_session_and_one_audit_entry(admin, make)
 
 def test_a_series_skips_new_year_when_asked(admin, make):
     course_class = winter_class(make, starts_on=date(2026, 12, 28))
-    service.generate_sessions(
+    class_sessions.generate_sessions(
         admin,
         course_class,
         SeriesSpec(frozenset({4}), time(9), time(12), date(2026, 12, 28), 2),
@@ -730,11 +738,13 @@ def test_a_series_skips_new_year_when_asked(admin, make):
 )
 def test_bad_series_are_refused_whole(admin, make, spec, field, message):
     course_class = winter_class(make)
-    service.add_session(admin, course_class, SessionData(date(2027, 1, 13), time(9), time(12)))
+    class_sessions.add_session(
+        admin, course_class, SessionData(date(2027, 1, 13), time(9), time(12))
+    )
     db.session.commit()
 
     with pytest.raises(ValidationFailed) as caught:
-        service.generate_sessions(admin, course_class, spec)
+        class_sessions.generate_sessions(admin, course_class, spec)
     db.session.rollback()
 
     assert caught.value.field == field
@@ -771,13 +781,13 @@ def test_status_transitions(admin, trainer, make, frozen, action, status):
     course_class = winter_class(make, status=status, sessions=1, trainers=[trainer])
     if status not in LEGAL[action]:
         with pytest.raises(InvalidTransition) as caught:
-            service.change_status(admin, course_class, action, reason="Trainer unavailable")
+            class_status.change_status(admin, course_class, action, reason="Trainer unavailable")
         db.session.rollback()
         assert db.session.get(CourseClass, course_class.id).status == status
         assert str(label(status)) in str(caught.value.message)
         assert actions_for(course_class) == []
         return
-    change = service.change_status(admin, course_class, action, reason="Trainer unavailable")
+    change = class_status.change_status(admin, course_class, action, reason="Trainer unavailable")
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).status == TARGET[action]
     assert (change.old, change.new) == (status, TARGET[action])
@@ -791,7 +801,7 @@ def test_allowed_actions_follow_the_transitions(make):
     for status in ClassStatus:
         course_class = winter_class(make, status=status)
         expected = [action for action in StatusAction if status in LEGAL[action]]
-        assert service.allowed_actions(course_class) == expected
+        assert class_status.allowed_actions(course_class) == expected
 
 
 @pytest.mark.parametrize(
@@ -808,7 +818,7 @@ def test_opening_enrolment_needs_a_session_and_a_trainer(
         trainers=[trainer] if with_trainer else [],
     )
     with pytest.raises(ClassNotReady) as caught:
-        service.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
+        class_status.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
     db.session.rollback()
     assert message in str(caught.value.message)
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.DRAFT
@@ -820,10 +830,10 @@ def test_enrolment_cannot_open_once_its_closing_time_has_passed(admin, trainer, 
         time_machine.travel(hk_datetime(2026, 12, 21, 9), tick=True),
         pytest.raises(ClassNotReady) as caught,
     ):
-        service.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
+        class_status.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
     assert "closing time has passed" in str(caught.value.message)
     with time_machine.travel(hk_datetime(2026, 12, 20, 9), tick=True):
-        service.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
+        class_status.change_status(admin, course_class, StatusAction.OPEN_ENROLMENT)
     assert course_class.status == ClassStatus.OPEN
 
 
@@ -831,7 +841,7 @@ def test_cancelling_needs_a_reason(admin, make):
     course_class = winter_class(make)
     for reason in (None, "", "   "):
         with pytest.raises(ValidationFailed) as caught:
-            service.change_status(admin, course_class, StatusAction.CANCEL, reason)
+            class_status.change_status(admin, course_class, StatusAction.CANCEL, reason)
         assert caught.value.field == "reason"
     db.session.rollback()
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.OPEN
@@ -844,7 +854,7 @@ def test_cancelling_cancels_every_active_enrolment_and_keeps_the_reason(admin, m
     pending = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.PENDING)
     withdrawn = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WITHDRAWN)
 
-    change = service.change_status(
+    change = class_status.change_status(
         admin, course_class, StatusAction.CANCEL, "  The trainer is unavailable.  "
     )
     db.session.commit()
@@ -1116,7 +1126,9 @@ def test_class_page_shows_details_counts_sessions_in_hong_kong_time_and_history(
 ):
     course_class = winter_class(make, code="SU-PAGE-1", sessions=2, trainers=[trainer])
     make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
-    service.add_session(admin, course_class, SessionData(date(2027, 1, 5), time(19), time(22)))
+    class_sessions.add_session(
+        admin, course_class, SessionData(date(2027, 1, 5), time(19), time(22))
+    )
     db.session.commit()
     client = login_as(admin)
 
@@ -1404,7 +1416,7 @@ def test_completing_a_class_closes_it_with_every_learners_outcome(admin, trainer
     )
     confirmed = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.CONFIRMED)
     waiting = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
-    service.change_status(admin, course_class, StatusAction.COMPLETE)
+    class_status.change_status(admin, course_class, StatusAction.COMPLETE)
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.COMPLETED
     # No attendance was marked: the confirmed learner did not complete; nobody stays waiting.

@@ -31,7 +31,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import certificates, rosters
+from skillsup.services import certificates, class_closing
 from skillsup.services.errors import PermissionDenied, ValidationFailed
 from skillsup.timeutil import hk_date, today_hk
 
@@ -73,7 +73,7 @@ def finished_class(
 
 def close(app: Any, trainer: User, course_class: CourseClass, **kwargs: Any) -> Any:
     with app.test_request_context("/"):
-        result = rosters.close_class(trainer, course_class, **kwargs)
+        result = class_closing.close_class(trainer, course_class, **kwargs)
         db.session.commit()
     return result
 
@@ -176,7 +176,7 @@ def test_classes_closed_at_the_same_moment_get_distinct_serial_numbers(app, make
                 # End the read transaction: on SQLite it holds the write lock.
                 db.session.commit()
                 barrier.wait(timeout=30)
-                rosters.close_class(actor, course_class)
+                class_closing.close_class(actor, course_class)
                 db.session.commit()
             except BaseException as error:
                 db.session.rollback()

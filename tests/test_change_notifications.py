@@ -6,8 +6,8 @@ from datetime import date, time
 
 from skillsup.extensions import db
 from skillsup.models import EnrolmentStatus
-from skillsup.services import classes as class_service
-from skillsup.services.classes import SessionData
+from skillsup.services import class_sessions
+from skillsup.services.class_sessions import SessionData
 
 from .factories import hk_datetime
 
@@ -26,7 +26,7 @@ def test_confirmed_learners_are_told_of_a_timetable_change_with_the_new_times(
     make.enrolment(course_class, going)
     make.enrolment(course_class, waiting, EnrolmentStatus.WAITLISTED)
     session = course_class.sessions[0]
-    class_service.update_session(
+    class_sessions.update_session(
         admin, session, SessionData(date(2031, 3, 5), time(18, 30), time(21, 30))
     )
     db.session.commit()
@@ -44,7 +44,7 @@ def test_no_mail_when_nobody_is_confirmed(make, admin, outbox):
         starts_on=date(2031, 3, 1),
         ends_on=date(2031, 3, 31),
     )
-    class_service.add_session(
+    class_sessions.add_session(
         admin, course_class, SessionData(date(2031, 3, 11), time(19), time(22))
     )
     db.session.commit()
@@ -55,7 +55,7 @@ def test_closing_a_class_mails_each_new_certificate(make, trainer, company, outb
     from datetime import UTC, datetime, timedelta
 
     from skillsup.models import Attendance, AttendanceStatus, ClassStatus
-    from skillsup.services import rosters
+    from skillsup.services import class_closing
 
     start = datetime.now(UTC) - timedelta(days=21)
     course_class = make.course_class(
@@ -67,7 +67,7 @@ def test_closing_a_class_mails_each_new_certificate(make, trainer, company, outb
         for session in course_class.sessions:
             db.session.add(Attendance(enrolment=enrolment, session=session, status=status))
     db.session.commit()
-    rosters.close_class(trainer, course_class)
+    class_closing.close_class(trainer, course_class)
     db.session.commit()
     certificate_mail = [m for m in outbox if m.subject.startswith("Your certificate")]
     assert [m.to for m in certificate_mail] == [passed.email]

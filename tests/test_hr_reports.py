@@ -1,7 +1,8 @@
 """HR reports: the dashboard's figures and charts, the staff progress table, and the exports.
 
-Service tests call ``skillsup.services.reports`` inside a request context (for translations and
-formatting); view tests go through the client as an HR officer. Every scene has a second
+Service tests call ``skillsup.services.hr_dashboard``, ``staff_progress`` and ``exports`` inside
+a request context (for translations and formatting); view tests go through the client as an HR
+officer. Every scene has a second
 company whose staff sit in the same classes, so that each test also checks that nothing of it
 leaks into the first company's figures, rows or files.
 """
@@ -40,16 +41,11 @@ from skillsup.models import (
     SkillArea,
     User,
 )
-from skillsup.services import reports, staff
+from skillsup.services import exports, hr_dashboard, staff, staff_progress
 from skillsup.services.enrolment import seats_used
 from skillsup.services.errors import PermissionDenied
-from skillsup.services.reports import (
-    Bar,
-    ExportCriteria,
-    Period,
-    bar_chart_svg,
-    escape_cell,
-)
+from skillsup.services.exports import ExportCriteria, escape_cell
+from skillsup.services.hr_dashboard import Period
 
 from .factories import hk_datetime
 from .queries import page_queries, recorded_statements
@@ -196,7 +192,7 @@ def scene(make: Any) -> Scene:
 
 
 def year(value: int) -> Period:
-    return reports.year_period(value)
+    return hr_dashboard.year_period(value)
 
 
 # Escaping cells ----------------------------------------------------------------------------
@@ -228,7 +224,7 @@ def test_escape_cell_makes_formulas_plain_text_and_leaves_the_rest(value, expect
 
 
 def test_periods_are_the_quota_periods_then_every_year_with_classes(scene):
-    periods = reports.company_periods(scene.hr, today=date(2025, 6, 1))
+    periods = hr_dashboard.company_periods(scene.hr, today=date(2025, 6, 1))
     keys = [period.key for period in periods]
     # Two quotas over the same dates are one period, named after the one for all courses.
     assert keys == [f"q{scene.quota_all.id}", "y2025", "y2024"]
@@ -239,18 +235,22 @@ def test_periods_are_the_quota_periods_then_every_year_with_classes(scene):
 
 
 def test_the_default_period_is_the_quota_period_of_today_else_this_year(scene):
-    periods = reports.company_periods(scene.hr, today=date(2025, 6, 1))
-    assert reports.default_period(periods, today=date(2025, 6, 1)).key == f"q{scene.quota_all.id}"
-    later = reports.company_periods(scene.hr, today=date(2027, 2, 1))
+    periods = hr_dashboard.company_periods(scene.hr, today=date(2025, 6, 1))
+    assert (
+        hr_dashboard.default_period(periods, today=date(2025, 6, 1)).key == f"q{scene.quota_all.id}"
+    )
+    later = hr_dashboard.company_periods(scene.hr, today=date(2027, 2, 1))
     assert [p.key for p in later][-4:] == ["y2027", "y2026", "y2025", "y2024"]
-    assert reports.default_period(later, today=date(2027, 2, 1)).key == "y2027"
+    assert hr_dashboard.default_period(later, today=date(2027, 2, 1)).key == "y2027"
 
 
 def test_a_company_without_data_still_has_the_current_year(make):
     hr = make.user(role="hr")
-    periods = reports.company_periods(hr, today=date(2026, 3, 1))
+    periods = hr_dashboard.company_periods(hr, today=date(2026, 3, 1))
     assert [p.key for p in periods] == ["y2026"]
-    assert reports.default_period(periods, today=date(2026, 3, 1)).label == "Calendar year 2026"
+    assert (
+        hr_dashboard.default_period(periods, today=date(2026, 3, 1)).label == "Calendar year 2026"
+    )
 
 
 def test_months_of_a_period():
@@ -264,7 +264,7 @@ def test_months_of_a_period():
 
 
 def test_dashboard_figures_for_a_calendar_year(scene):
-    figures = reports.company_dashboard(scene.hr, year(2025))
+    figures = hr_dashboard.company_dashboard(scene.hr, year(2025))
     # Amy (completed and confirmed) and Ben (not completed, and completed the network class
     # that ended in January); Cat's request is pending and Dan is on the waitlist.
     assert figures.staff_in_training == 2
@@ -293,7 +293,7 @@ def test_dashboard_figures_for_a_calendar_year(scene):
 
 
 def test_dashboard_of_the_year_before_counts_only_what_happened_in_it(scene):
-    figures = reports.company_dashboard(scene.hr, year(2024))
+    figures = hr_dashboard.company_dashboard(scene.hr, year(2024))
     assert figures.staff_in_training == 1  # Ben, in the network class from 30 December
     assert figures.enrolments == 1
     assert figures.completions == 0  # it ended in 2025
@@ -303,7 +303,7 @@ def test_dashboard_of_the_year_before_counts_only_what_happened_in_it(scene):
 
 
 def test_quota_use_is_counted_as_the_enrolment_rules_count_it(scene):
-    figures = reports.company_dashboard(scene.hr, year(2025))
+    figures = hr_dashboard.company_dashboard(scene.hr, year(2025))
     uses = {use.quota.id: use for use in figures.quotas}
     assert set(uses) == {scene.quota_all.id, scene.quota_security.id}
     # Completed and not completed in the cloud class, confirmed and pending in security;
@@ -315,7 +315,7 @@ def test_quota_use_is_counted_as_the_enrolment_rules_count_it(scene):
 
 
 def test_the_other_company_sees_only_its_own_figures(scene):
-    figures = reports.company_dashboard(scene.other_hr, year(2025))
+    figures = hr_dashboard.company_dashboard(scene.other_hr, year(2025))
     assert figures.staff_in_training == 1
     assert figures.enrolments == 1
     assert figures.completions == 1
@@ -355,7 +355,7 @@ def test_dashboard_counts_each_status_in_each_of_two_periods(make, company, hr_o
         make.enrolment(course_class_, learner, status)
     db.session.commit()
 
-    figures = reports.company_dashboard(hr_officer, first)
+    figures = hr_dashboard.company_dashboard(hr_officer, first)
     assert figures.by_status == {
         **dict.fromkeys(EnrolmentStatus, 0),
         EnrolmentStatus.COMPLETED: 2,
@@ -368,7 +368,7 @@ def test_dashboard_counts_each_status_in_each_of_two_periods(make, company, hr_o
     assert (figures.completions, figures.qf_credits) == (1, 4)  # the split class ends later
     assert [m.completions for m in figures.months] == [0, 1, 0, 0, 0, 0]  # January to June
 
-    figures = reports.company_dashboard(hr_officer, second)
+    figures = hr_dashboard.company_dashboard(hr_officer, second)
     assert figures.by_status == {
         **dict.fromkeys(EnrolmentStatus, 0),
         EnrolmentStatus.COMPLETED: 2,
@@ -392,7 +392,7 @@ def test_the_dashboard_runs_three_queries_whatever_the_company_size(make, compan
     def dashboard_queries() -> list[str]:
         assert hr_officer.company_id is not None  # loaded before counting
         with recorded_statements() as statements:
-            figures = reports.company_dashboard(hr_officer, year(2025))
+            figures = hr_dashboard.company_dashboard(hr_officer, year(2025))
         assert figures.staff_in_training == figures.completions
         return statements
 
@@ -407,72 +407,101 @@ def test_the_dashboard_runs_three_queries_whatever_the_company_size(make, compan
 def test_only_hr_officers_get_reports(make, company, role):
     user = make.user(role=role, company=company if role == "learner" else None)
     with pytest.raises(PermissionDenied):
-        reports.company_periods(user)
+        hr_dashboard.company_periods(user)
     with pytest.raises(PermissionDenied):
-        reports.company_dashboard(user, year(2025))
+        hr_dashboard.company_dashboard(user, year(2025))
     with pytest.raises(PermissionDenied):
-        reports.staff_progress(user)
+        staff_progress.staff_progress(user)
     with pytest.raises(PermissionDenied):
         staff.departments(user)
     with pytest.raises(PermissionDenied):
-        reports.enrolments_export(user, YEAR_2025)
+        exports.enrolments_export(user, YEAR_2025)
     with pytest.raises(PermissionDenied):
-        reports.progress_export(user, YEAR_2025)
+        exports.progress_export(user, YEAR_2025)
 
 
 # Charts ------------------------------------------------------------------------------------
+#
+# The service returns the figures; the page draws them (templates/macros/charts.html).
 
 
-def test_charts_show_every_month_and_the_skill_areas_with_hours(scene):
-    charts = reports.dashboard_charts(reports.company_dashboard(scene.hr, year(2025)))
-    completions, hours, areas = charts
-    assert [bar.label for bar in completions.bars][:3] == ["Jan 2025", "Feb 2025", "Mar 2025"]
-    assert [bar.text for bar in completions.bars][:3] == ["1", "0", "1"]
-    assert [bar.text for bar in hours.bars][:3] == ["3", "0", "12"]
-    assert [(bar.label, bar.text) for bar in areas.bars] == [
-        ("Cloud computing", "12"),
-        ("Networking", "3"),
-    ]
-    svg = str(hours.svg)
-    assert svg.startswith("<svg")
-    assert 'role="img"' in svg
-    assert 'aria-labelledby="chart-hours-title chart-hours-desc"' in svg
-    assert '<title id="chart-hours-title">Training hours per month</title>' in svg
-    assert "Jan 2025: 3; Feb 2025: 0; Mar 2025: 12;" in svg
-    assert ">Mar 2025</text>" in svg and ">12</text>" in svg
-    assert "style=" not in svg and "<script" not in svg
+def charts_of(page: str) -> str:
+    return page[page.index('<section aria-labelledby="charts-heading">') :]
 
 
-def test_charts_and_exports_follow_the_readers_language(app, scene):
+def svg_of(charts: str, key: str) -> str:
+    start = charts.index(f'aria-labelledby="chart-{key}-title chart-{key}-desc"')
+    return charts[start : charts.index("</svg>", start)]
+
+
+def bar_widths(svg: str) -> list[float]:
+    return [float(w) for w in re.findall(r'<rect x="0" y="[0-9.]+" width="([0-9.]+)"', svg)]
+
+
+def test_the_dashboard_charts_every_month_and_the_skill_areas_with_hours(
+    client, login_as, scene, frozen_2025
+):
+    login_as(scene.hr)
+    page = body(client.get("/hr/?period=y2025"))
+    charts = charts_of(page)
+    assert charts.count('<figure class="chart"') == 3
+    assert charts.count('role="img"') == 3
+    assert charts.count("Show the data as a table") == 3
+    assert "Jan 2025: 1; Feb 2025: 0; Mar 2025: 1;" in svg_of(charts, "completions")
+    hours = svg_of(charts, "hours")
+    assert '<title id="chart-hours-title">Training hours per month</title>' in hours
+    assert '<desc id="chart-hours-desc">Jan 2025: 3; Feb 2025: 0; Mar 2025: 12;' in hours
+    assert ">Mar 2025</text>" in hours and ">12</text>" in hours
+    # Bars scale to the largest, leaving room for the value written at each bar's end.
+    assert bar_widths(hours)[:3] == [82.0, 0.0, 328.0]
+    areas = svg_of(charts, "skill-areas")
+    assert '<desc id="chart-skill-areas-desc">Cloud computing: 12; Networking: 3</desc>' in areas
+    # The same data as a table.
+    assert '<caption class="visually-hidden">Training hours by skill area</caption>' in charts
+    assert '<tr><th scope="row">Cloud computing</th><td class="numeric">12</td></tr>' in charts
+    assert '<tr><th scope="row">Mar 2025</th><td class="numeric">12</td></tr>' in charts
+    assert "style=" not in page and "<script" not in page
+
+
+def test_charts_and_exports_follow_the_readers_language(app, client, login_as, scene, frozen_2025):
+    login_as(scene.hr)
+    page = body(client.get("/hr/?period=y2025", headers={"Accept-Language": "zh-HK"}))
+    assert "2025年1月: 1; 2025年2月: 0;" in svg_of(charts_of(page), "completions")
     with app.test_request_context("/", headers={"Accept-Language": "zh-HK"}):
         flask_babel.refresh()
-        charts = reports.dashboard_charts(reports.company_dashboard(scene.hr, year(2025)))
-        assert [bar.label for bar in charts[0].bars][:2] == ["2025年1月", "2025年2月"]
-        rows = list(reports.enrolments_export(scene.hr, YEAR_2025).rows)
+        rows = list(exports.enrolments_export(scene.hr, YEAR_2025).rows)
         assert rows[0][5] == scene.cloud_class.course.title_zh
     flask_babel.refresh()
 
 
-def test_an_empty_chart_says_so(make):
+def test_an_empty_chart_says_so(client, login_as, make, frozen_2025):
     hr = make.user(role="hr")
-    charts = reports.dashboard_charts(reports.company_dashboard(hr, year(2025)))
-    assert all(chart.is_empty for chart in charts)
-    assert charts[2].bars == []
+    login_as(hr)
+    charts = charts_of(body(client.get("/hr/?period=y2025")))
+    assert charts.count('<figure class="chart"') == 3
+    assert "<svg" not in charts and "<table" not in charts
+    assert charts.count('<p class="chart-empty">') == 3
+    assert "No class of your staff finished in this period." in charts
+    assert charts.count("No attendance has been recorded in this period.") == 2
 
 
-def test_chart_bars_scale_to_the_largest_and_labels_are_escaped():
-    svg = str(
-        bar_chart_svg(
-            "c",
-            "Hours <b>",
-            [Bar("<script>alert(1)</script>", 10, "10"), Bar("Half", 5, "5"), Bar("None", 0, "0")],
-        )
-    )
-    assert "<script>" not in svg
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
-    assert "Hours &lt;b&gt;" in svg
-    widths = [float(w) for w in re.findall(r'<rect x="0" y="[0-9.]+" width="([0-9.]+)"', svg)]
-    assert widths == [reports.CHART_WIDTH - reports.CHART_VALUE_ROOM, 164.0, 0.0]
+def test_chart_bars_scale_to_the_largest_and_labels_are_escaped(app):
+    bars = [
+        {"label": "<script>alert(1)</script>", "value": 10, "text": "10"},
+        {"label": "Half", "value": 5, "text": "5"},
+        {"label": "A sliver", "value": 0.01, "text": "0"},
+        {"label": "None", "value": 0, "text": "0"},
+    ]
+    chart = app.jinja_env.from_string(
+        '{% from "macros/charts.html" import bar_chart %}'
+        '{{ bar_chart("c", "Hours <b>", "Label", "Value", "Nothing", bars) }}'
+    ).render(bars=bars)
+    assert "<script>" not in chart
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in chart
+    assert '<title id="chart-c-title">Hours &lt;b&gt;</title>' in chart
+    # The largest fills the room left of the values; a bar with a value is never too thin to
+    # see; a bar of nought is not drawn.
+    assert bar_widths(chart) == [328.0, 164.0, 2.0, 0.0]
 
 
 # Staff progress ----------------------------------------------------------------------------
@@ -483,7 +512,7 @@ def progress_by_name(rows: Any) -> dict[str, Any]:
 
 
 def test_staff_progress_counts_each_employee(scene):
-    rows = progress_by_name(reports.staff_progress(scene.hr))
+    rows = progress_by_name(staff_progress.staff_progress(scene.hr))
     assert list(rows) == ["Amy Chan", "Ben Lau", "Cat Wong", "Dan Yip"]  # by name, no HR
     amy, ben, cat, dan = rows.values()
     assert (amy.active, amy.completed, amy.qf_credits) == (1, 1, 3)
@@ -500,15 +529,17 @@ def test_staff_progress_counts_each_employee(scene):
 
 
 def test_staff_progress_by_department_and_by_class_start(scene):
-    rows = list(reports.staff_progress(scene.hr, department="Security"))
+    rows = list(staff_progress.staff_progress(scene.hr, department="Security"))
     assert [row.name for row in rows] == ["Ben Lau", "Dan Yip"]
-    in_2025 = progress_by_name(reports.staff_progress(scene.hr, starts_on=date(2025, 1, 1)))
+    in_2025 = progress_by_name(staff_progress.staff_progress(scene.hr, starts_on=date(2025, 1, 1)))
     assert in_2025["Ben Lau"].completed == 0  # the network class started in 2024
     assert in_2025["Ben Lau"].attended_hours == pytest.approx(3)
-    until_april = progress_by_name(reports.staff_progress(scene.hr, ends_on=date(2025, 4, 30)))
+    until_april = progress_by_name(
+        staff_progress.staff_progress(scene.hr, ends_on=date(2025, 4, 30))
+    )
     assert until_april["Amy Chan"].at_risk_classes == 0  # the security class starts in May
     assert until_april["Amy Chan"].active == 0
-    assert list(reports.staff_progress(scene.hr, department="Kowloon only")) == []
+    assert list(staff_progress.staff_progress(scene.hr, department="Kowloon only")) == []
 
 
 def test_departments_are_the_companys_own(scene):
@@ -517,10 +548,12 @@ def test_departments_are_the_companys_own(scene):
 
 
 def test_sorting_staff_progress_keeps_rows_without_a_value_last(scene):
-    rows = list(reports.staff_progress(scene.hr))
+    rows = list(staff_progress.staff_progress(scene.hr))
 
     def names(sort: str, descending: bool = False) -> list[str]:
-        return [r.name for r in reports.sort_staff_progress(rows, sort, descending=descending)]
+        return [
+            r.name for r in staff_progress.sort_staff_progress(rows, sort, descending=descending)
+        ]
 
     assert names("name", True) == ["Dan Yip", "Cat Wong", "Ben Lau", "Amy Chan"]
     assert names("department") == ["Amy Chan", "Ben Lau", "Dan Yip", "Cat Wong"]
@@ -537,7 +570,7 @@ def test_sorting_staff_progress_keeps_rows_without_a_value_last(scene):
 
 
 def test_enrolment_export_rows(scene):
-    export = reports.enrolments_export(scene.hr, YEAR_2025)
+    export = exports.enrolments_export(scene.hr, YEAR_2025)
     assert export.header[:5] == ["Staff number", "Name", "E-mail address", "Department",
                                  "Course code"]  # fmt: skip
     rows = list(export.rows)
@@ -563,7 +596,7 @@ def test_enrolment_export_rows(scene):
     cat = dict(zip(export.header, rows[3], strict=True))
     assert (cat["Training hours"], cat["Attendance (%)"]) == (0.0, None)
     security = list(
-        reports.enrolments_export(
+        exports.enrolments_export(
             scene.hr, ExportCriteria(date(2024, 1, 1), date(2025, 12, 31), "Security")
         ).rows
     )
@@ -575,7 +608,7 @@ def test_enrolment_export_rows(scene):
 
 
 def test_progress_export_rows(scene):
-    export = reports.progress_export(scene.hr, YEAR_2025)
+    export = exports.progress_export(scene.hr, YEAR_2025)
     rows = {row[1]: dict(zip(export.header, row, strict=True)) for row in export.rows}
     assert list(rows) == ["Amy Chan", "Ben Lau", "Cat Wong", "Dan Yip"]
     amy = rows["Amy Chan"]
@@ -601,7 +634,7 @@ def test_csv_starts_with_a_byte_order_mark_and_escapes_formulas(make, scene):
     scene.dan.staff_number = "\t=1"
     make.user(company=scene.company, name="陳大文", department="資訊科技部")
     db.session.commit()
-    text = "".join(reports.csv_chunks(reports.progress_export(scene.hr, YEAR_2025)))
+    text = "".join(exports.csv_chunks(exports.progress_export(scene.hr, YEAR_2025)))
     assert text.startswith("\ufeffStaff number,Name,")
     rows = read_csv(text.removeprefix("\ufeff"))
     by_email = {row[2]: row for row in rows[1:]}
@@ -621,7 +654,7 @@ def test_csv_starts_with_a_byte_order_mark_and_escapes_formulas(make, scene):
 def test_csv_of_enrolments_has_hong_kong_times(scene):
     scene.amy_security.confirmed_at = datetime(2025, 4, 30, 16, 30, tzinfo=UTC)
     db.session.commit()
-    rows = read_csv("".join(reports.csv_chunks(reports.enrolments_export(scene.hr, YEAR_2025)))[1:])
+    rows = read_csv("".join(exports.csv_chunks(exports.enrolments_export(scene.hr, YEAR_2025)))[1:])
     header, amy_security = rows[0], rows[3]
     record = dict(zip(header, amy_security, strict=True))
     assert record["Confirmed at"] == "2025-05-01 00:30"
@@ -631,8 +664,8 @@ def test_csv_of_enrolments_has_hong_kong_times(scene):
 
 
 def test_csv_comes_in_chunks_for_large_exports(scene, monkeypatch):
-    monkeypatch.setattr(reports, "CSV_CHUNK_CHARACTERS", 200)
-    chunks = list(reports.csv_chunks(reports.enrolments_export(scene.hr, YEAR_2025)))
+    monkeypatch.setattr(exports, "CSV_CHUNK_CHARACTERS", 200)
+    chunks = list(exports.csv_chunks(exports.enrolments_export(scene.hr, YEAR_2025)))
     assert len(chunks) > 2
     assert len(read_csv("".join(chunks)[1:])) == 6
 
@@ -647,8 +680,8 @@ def test_xlsx_has_the_header_rows_and_no_formulas(scene):
     scene.cat.name = "@cmd"
     scene.dan.name = "-2"
     db.session.commit()
-    file = reports.xlsx_file(reports.enrolments_export(scene.hr, YEAR_2025))
-    sheet = open_xlsx(b"".join(reports.file_chunks(file)))
+    file = exports.xlsx_file(exports.enrolments_export(scene.hr, YEAR_2025))
+    sheet = open_xlsx(b"".join(exports.file_chunks(file)))
     assert file.closed
     assert sheet.title == "Enrolments"
     rows = list(sheet.iter_rows(values_only=True))
@@ -674,8 +707,8 @@ def test_xlsx_cells_keep_their_types(scene):
     scene.dan.name = "陳大文"
     scene.dan.department = "資訊科技部"
     db.session.commit()
-    file = reports.xlsx_file(reports.enrolments_export(scene.hr, YEAR_2025))
-    sheet = open_xlsx(b"".join(reports.file_chunks(file)))
+    file = exports.xlsx_file(exports.enrolments_export(scene.hr, YEAR_2025))
+    sheet = open_xlsx(b"".join(exports.file_chunks(file)))
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Staff number", "Name", "E-mail address"]
     assert all(cell.font.b for cell in sheet[1])
@@ -702,7 +735,7 @@ def test_xlsx_cells_keep_their_types(scene):
 
 def test_xlsx_text_is_never_read_as_a_formula_a_link_or_a_number(app):
     # Not caught by escape_cell: an array formula, a link and a number written as text.
-    export = reports.Export(
+    export = exports.Export(
         report="enrolments",
         sheet_title="Odd: [names]?",
         header=["A", "B", "C", "D"],
@@ -710,7 +743,7 @@ def test_xlsx_text_is_never_read_as_a_formula_a_link_or_a_number(app):
         company_code="HBIT",
         criteria=YEAR_2025,
     )
-    sheet = open_xlsx(b"".join(reports.file_chunks(reports.xlsx_file(export))))
+    sheet = open_xlsx(b"".join(exports.file_chunks(exports.xlsx_file(export))))
     assert sheet.title == "Odd   names  "
     (row,) = sheet.iter_rows(min_row=2)
     assert [cell.value for cell in row] == ["{=1+1}", "https://evil.example", "0123", "linebreak"]
@@ -721,7 +754,7 @@ def test_xlsx_text_is_never_read_as_a_formula_a_link_or_a_number(app):
 def test_exports_translate_each_name_and_yes_or_no_once_per_file(scene, monkeypatch):
     names: Counter[Any] = Counter()
     files = Counter()
-    real_label, real_yes_no = reports.label, reports._yes_no
+    real_label, real_yes_no = exports.label, exports._yes_no
 
     def label(value: Any) -> str:
         names[value] += 1
@@ -731,25 +764,25 @@ def test_exports_translate_each_name_and_yes_or_no_once_per_file(scene, monkeypa
         files["yes_no"] += 1
         return real_yes_no()
 
-    monkeypatch.setattr(reports, "label", label)
-    monkeypatch.setattr(reports, "_yes_no", yes_no)
-    text = "".join(reports.csv_chunks(reports.enrolments_export(scene.hr, YEAR_2025)))
+    monkeypatch.setattr(exports, "label", label)
+    monkeypatch.setattr(exports, "_yes_no", yes_no)
+    text = "".join(exports.csv_chunks(exports.enrolments_export(scene.hr, YEAR_2025)))
     # Five rows: one completed, three in the security course.
     assert text.count(",Completed,") == 1 and text.count(",Cybersecurity,") == 3
     assert names[EnrolmentStatus.COMPLETED] == names[SkillArea.CYBERSECURITY] == 1
     assert max(names.values()) == 1
     assert files["yes_no"] == 1
-    reports.xlsx_file(reports.progress_export(scene.hr, YEAR_2025)).close()
+    exports.xlsx_file(exports.progress_export(scene.hr, YEAR_2025)).close()
     assert files["yes_no"] == 2
 
 
 def test_export_file_names_carry_the_company_code_and_dates(scene):
-    export = reports.progress_export(scene.hr, YEAR_2025)
-    assert reports.export_filename(export, "csv") == (
+    export = exports.progress_export(scene.hr, YEAR_2025)
+    assert exports.export_filename(export, "csv") == (
         "skillsup-HBIT-progress-2025-01-01-to-2025-12-31.csv"
     )
     export.company_code = "A/B C\"'"
-    assert reports.export_filename(export, "xlsx").startswith("skillsup-ABC-progress-")
+    assert exports.export_filename(export, "xlsx").startswith("skillsup-ABC-progress-")
 
 
 # Views -------------------------------------------------------------------------------------
@@ -881,7 +914,7 @@ def test_a_change_to_the_companys_enrolments_shows_on_the_dashboard_at_once(
 def test_the_years_on_offer_come_from_the_cache_for_a_while(app, scene, make):
     def years(**kwargs: Any) -> list[str]:
         with app.test_request_context():
-            periods = reports.company_periods(scene.hr, today=date(2025, 6, 1), **kwargs)
+            periods = hr_dashboard.company_periods(scene.hr, today=date(2025, 6, 1), **kwargs)
             return [p.key for p in periods if not p.is_quota_period]
 
     assert years(max_age=120) == ["y2025", "y2024"]
@@ -895,12 +928,12 @@ def test_the_years_on_offer_come_from_the_cache_for_a_while(app, scene, make):
 @pytest.mark.parametrize("app_config", [CACHED])
 def test_cached_figures_keep_each_company_to_itself_and_quotas_current(app, scene):
     with app.test_request_context():
-        ours = reports.company_dashboard(scene.hr, year(2025), max_age=120)
-        theirs = reports.company_dashboard(scene.other_hr, year(2025), max_age=120)
+        ours = hr_dashboard.company_dashboard(scene.hr, year(2025), max_age=120)
+        theirs = hr_dashboard.company_dashboard(scene.other_hr, year(2025), max_age=120)
         assert ours.staff_in_training == 2
         assert theirs.staff_in_training != ours.staff_in_training
-        assert reports.company_dashboard(scene.hr, year(2025), max_age=120) == replace(
-            ours, quotas=reports.quota_uses_in_period(scene.hr.company_id, year(2025))
+        assert hr_dashboard.company_dashboard(scene.hr, year(2025), max_age=120) == replace(
+            ours, quotas=hr_dashboard.quota_uses_in_period(scene.hr.company_id, year(2025))
         )
 
 
@@ -1025,7 +1058,7 @@ def test_csv_is_streamed_in_chunks(app, scene, monkeypatch):
     # Called directly: the test client would read a streamed body outside the request.
     from skillsup.hr.reports import enrolments_csv
 
-    monkeypatch.setattr(reports, "CSV_CHUNK_CHARACTERS", 300)
+    monkeypatch.setattr(exports, "CSV_CHUNK_CHARACTERS", 300)
     with app.test_request_context(
         "/hr/reports/enrolments.csv?starts_on=2025-01-01&ends_on=2025-12-31"
     ):

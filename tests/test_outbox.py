@@ -344,7 +344,7 @@ def test_a_certificate_message_is_written_at_delivery_in_the_learners_language(
     from datetime import UTC, datetime
 
     from skillsup.models import Attendance, AttendanceStatus, ClassStatus
-    from skillsup.services import rosters
+    from skillsup.services import class_closing
 
     smtp.start()
     start = datetime.now(UTC) - timedelta(days=21)
@@ -359,7 +359,7 @@ def test_a_certificate_message_is_written_at_delivery_in_the_learners_language(
         )
     )
     db.session.commit()
-    rosters.close_class(trainer, course_class)
+    class_closing.close_class(trainer, course_class)
     db.session.commit()
     row = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.renderer == notify.CERTIFICATE_ISSUED)

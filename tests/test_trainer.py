@@ -1,7 +1,8 @@
 """Trainers' classes: home, roster, attendance, results and closing a class.
 
-Service tests call :mod:`skillsup.services.rosters` inside a request, as the views do, and
-read the database back; page tests go through the client.
+Service tests call the trainer's services (:mod:`skillsup.services.rosters` and the modules
+beside it) inside a request, as the views do, and read the database back; page tests go
+through the client.
 """
 
 from __future__ import annotations
@@ -35,9 +36,15 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import rosters
+from skillsup.services import (
+    assessment_results,
+    attendance_sheets,
+    class_closing,
+    rosters,
+    trainer_home,
+)
+from skillsup.services.assessment_results import ResultEntry
 from skillsup.services.errors import NotFound, PermissionDenied
-from skillsup.services.rosters import ResultEntry
 
 from .queries import page_queries
 
@@ -189,7 +196,7 @@ def test_home_groups_the_trainers_classes_running_upcoming_and_past(
     completed = a_class(make, trainer, company, learners=0, status=ClassStatus.COMPLETED)
     others = make.course_class(trainers=[other_trainer], sessions=1)
 
-    home = rosters.trainer_home(trainer)
+    home = trainer_home.trainer_home(trainer)
 
     assert [h.course_class.code for h in home.running] == [running.code]
     assert [h.course_class.code for h in home.upcoming] == [upcoming.code]
@@ -217,7 +224,7 @@ def test_an_admins_home_lists_every_running_and_upcoming_class(
     completed = a_class(make, trainer, company, learners=0, status=ClassStatus.COMPLETED)
     cancelled = make.course_class(sessions=1, status=ClassStatus.CANCELLED)
 
-    home = rosters.trainer_home(admin)
+    home = trainer_home.trainer_home(admin)
 
     listed = {h.course_class.code for h in home.running + home.upcoming + home.past}
     assert {running.code, upcoming.code} <= listed
@@ -292,7 +299,7 @@ def test_record_attendance_marks_the_learners_and_audits_each_mark(
     session = scene.sessions[0]
     a, b, c = scene.enrolments
 
-    changes = rosters.record_attendance(
+    changes = attendance_sheets.record_attendance(
         trainer, session, {a.id: PRESENT, b.id: "late", c.id: AttendanceStatus.EXCUSED}
     )
     db.session.commit()
@@ -320,10 +327,10 @@ def test_a_correction_is_audited_with_the_old_and_new_status(
     scene = a_class(make, trainer, company, learners=2)
     session = scene.sessions[1]
     a, b = scene.enrolments
-    rosters.record_attendance(trainer, session, {a.id: PRESENT, b.id: PRESENT})
+    attendance_sheets.record_attendance(trainer, session, {a.id: PRESENT, b.id: PRESENT})
     db.session.commit()
 
-    changes = rosters.record_attendance(admin, session, {a.id: ABSENT, b.id: PRESENT})
+    changes = attendance_sheets.record_attendance(admin, session, {a.id: ABSENT, b.id: PRESENT})
     db.session.commit()
 
     assert [(ch.enrolment_id, ch.old, ch.new) for ch in changes] == [(a.id, PRESENT, ABSENT)]
@@ -344,8 +351,8 @@ def test_attendance_for_a_future_session_is_refused_and_nothing_saved(
 ):
     scene = a_class(make, trainer, company, learners=1, past_sessions=1, future_sessions=1)
     future = scene.sessions[1]
-    with pytest.raises(rosters.SessionNotStarted):
-        rosters.record_attendance(trainer, future, {scene.enrolments[0].id: PRESENT})
+    with pytest.raises(attendance_sheets.SessionNotStarted):
+        attendance_sheets.record_attendance(trainer, future, {scene.enrolments[0].id: PRESENT})
     db.session.rollback()
     assert count(Attendance) == 0
 
@@ -354,10 +361,10 @@ def test_a_session_that_has_started_can_be_marked(in_request, make, trainer, com
     scene = a_class(make, trainer, company, learners=1, past_sessions=0, future_sessions=1)
     session = scene.sessions[0]
     later = session.starts_at + timedelta(minutes=5)
-    rosters.record_attendance(trainer, session, {scene.enrolments[0].id: LATE}, now=later)
+    attendance_sheets.record_attendance(trainer, session, {scene.enrolments[0].id: LATE}, now=later)
     assert attendance_of(scene.enrolments[0], session) == LATE
-    with pytest.raises(rosters.SessionNotStarted):
-        rosters.record_attendance(
+    with pytest.raises(attendance_sheets.SessionNotStarted):
+        attendance_sheets.record_attendance(
             trainer,
             session,
             {scene.enrolments[0].id: PRESENT},
@@ -377,7 +384,9 @@ def test_attendance_for_a_learner_not_on_the_roster_saves_nothing(
     mine = scene.enrolments[0]
     for stranger in (waiting.id, elsewhere.id, 987_654):
         with pytest.raises(rosters.NotOnRoster):
-            rosters.record_attendance(trainer, session, {mine.id: PRESENT, stranger: PRESENT})
+            attendance_sheets.record_attendance(
+                trainer, session, {mine.id: PRESENT, stranger: PRESENT}
+            )
         db.session.rollback()
     assert count(Attendance) == 0
     assert audit_actions("attendance.marked") == []
@@ -387,8 +396,10 @@ def test_an_unknown_attendance_status_saves_nothing(in_request, make, trainer, c
     scene = a_class(make, trainer, company, learners=2)
     a, b = scene.enrolments
     for bad in ("asleep", "", None, "PRESENT"):
-        with pytest.raises(rosters.UnknownAttendanceStatus):
-            rosters.record_attendance(trainer, scene.sessions[0], {a.id: PRESENT, b.id: bad})
+        with pytest.raises(attendance_sheets.UnknownAttendanceStatus):
+            attendance_sheets.record_attendance(
+                trainer, scene.sessions[0], {a.id: PRESENT, b.id: bad}
+            )
         db.session.rollback()
     assert count(Attendance) == 0
 
@@ -399,7 +410,7 @@ def test_attendance_in_another_trainers_class_is_refused(
     scene = a_class(make, trainer, company, learners=1)
     for outsider in (other_trainer, learner):
         with pytest.raises(PermissionDenied):
-            rosters.record_attendance(
+            attendance_sheets.record_attendance(
                 outsider, scene.sessions[0], {scene.enrolments[0].id: PRESENT}
             )
     assert count(Attendance) == 0
@@ -412,13 +423,13 @@ def test_no_attendance_for_a_cancelled_session_or_a_finished_class(
     enrolment_id = scene.enrolments[0].id
     scene.sessions[0].is_cancelled = True
     db.session.commit()
-    with pytest.raises(rosters.SessionCancelled):
-        rosters.record_attendance(trainer, scene.sessions[0], {enrolment_id: PRESENT})
+    with pytest.raises(attendance_sheets.SessionCancelled):
+        attendance_sheets.record_attendance(trainer, scene.sessions[0], {enrolment_id: PRESENT})
     db.session.rollback()
     scene.course_class.status = ClassStatus.COMPLETED
     db.session.commit()
     with pytest.raises(rosters.ClassFinished):
-        rosters.record_attendance(trainer, scene.sessions[1], {enrolment_id: PRESENT})
+        attendance_sheets.record_attendance(trainer, scene.sessions[1], {enrolment_id: PRESENT})
     db.session.rollback()
     assert count(Attendance) == 0
 
@@ -426,9 +437,9 @@ def test_no_attendance_for_a_cancelled_session_or_a_finished_class(
 def test_saving_the_same_marks_again_changes_nothing(in_request, make, trainer, company):
     scene = a_class(make, trainer, company, learners=1)
     marks = {scene.enrolments[0].id: PRESENT}
-    assert len(rosters.record_attendance(trainer, scene.sessions[0], marks)) == 1
-    assert rosters.record_attendance(trainer, scene.sessions[0], marks) == []
-    assert rosters.record_attendance(trainer, scene.sessions[0], {}) == []
+    assert len(attendance_sheets.record_attendance(trainer, scene.sessions[0], marks)) == 1
+    assert attendance_sheets.record_attendance(trainer, scene.sessions[0], marks) == []
+    assert attendance_sheets.record_attendance(trainer, scene.sessions[0], {}) == []
     assert len(audit_actions("attendance.marked")) == 1
     assert audit_actions("attendance.corrected") == []
 
@@ -439,7 +450,7 @@ def test_saving_the_same_marks_again_changes_nothing(in_request, make, trainer, 
 def test_results_are_saved_and_audited(in_request, make, trainer, company):
     scene = a_class(make, trainer, company, learners=3, assessment_required=True)
     a, b, c = scene.enrolments
-    changes = rosters.record_results(
+    changes = assessment_results.record_results(
         trainer,
         scene.course_class,
         {
@@ -462,7 +473,7 @@ def test_results_are_saved_and_audited(in_request, make, trainer, company):
     assert entries[0].details["from"] == {"score": None, "passed": None}
 
     # A correction is audited with what it replaced; an unchanged result is not.
-    rosters.record_results(
+    assessment_results.record_results(
         trainer,
         scene.course_class,
         {a.id: ResultEntry("72.50", True), b.id: ResultEntry("55", True)},
@@ -491,8 +502,8 @@ def test_an_invalid_score_is_a_field_error_and_nothing_is_saved(
 ):
     scene = a_class(make, trainer, company, learners=2, assessment_required=True)
     good, bad = scene.enrolments
-    with pytest.raises(rosters.InvalidResults) as caught:
-        rosters.record_results(
+    with pytest.raises(assessment_results.InvalidResults) as caught:
+        assessment_results.record_results(
             trainer,
             scene.course_class,
             {good.id: ResultEntry("80", True), bad.id: ResultEntry(score, True)},
@@ -508,7 +519,7 @@ def test_an_invalid_score_is_a_field_error_and_nothing_is_saved(
 def test_edge_scores_are_accepted(in_request, make, trainer, company):
     scene = a_class(make, trainer, company, learners=2, assessment_required=True)
     a, b = scene.enrolments
-    rosters.record_results(
+    assessment_results.record_results(
         trainer,
         scene.course_class,
         {a.id: ResultEntry("0", False), b.id: ResultEntry("100.00", True)},
@@ -523,11 +534,13 @@ def test_edge_scores_are_accepted(in_request, make, trainer, company):
 def test_a_score_needs_a_pass_or_fail(in_request, make, trainer, company):
     scene = a_class(make, trainer, company, learners=1, assessment_required=True)
     enrolment = scene.enrolments[0]
-    with pytest.raises(rosters.InvalidResults) as caught:
-        rosters.record_results(trainer, scene.course_class, {enrolment.id: ResultEntry("70")})
+    with pytest.raises(assessment_results.InvalidResults) as caught:
+        assessment_results.record_results(
+            trainer, scene.course_class, {enrolment.id: ResultEntry("70")}
+        )
     assert list(caught.value.errors) == [f"passed-{enrolment.id}"]
-    with pytest.raises(rosters.InvalidResults) as caught:
-        rosters.record_results(
+    with pytest.raises(assessment_results.InvalidResults) as caught:
+        assessment_results.record_results(
             trainer, scene.course_class, {enrolment.id: ResultEntry("70", "maybe")}
         )
     assert list(caught.value.errors) == [f"passed-{enrolment.id}"]
@@ -537,19 +550,19 @@ def test_results_are_refused_without_an_assessment_off_the_roster_or_for_others(
     in_request, make, trainer, other_trainer, company
 ):
     plain = a_class(make, trainer, company, learners=1)
-    with pytest.raises(rosters.NoAssessment):
-        rosters.record_results(
+    with pytest.raises(assessment_results.NoAssessment):
+        assessment_results.record_results(
             trainer, plain.course_class, {plain.enrolments[0].id: ResultEntry("50", True)}
         )
     db.session.rollback()
     assessed = a_class(make, trainer, company, learners=1, assessment_required=True)
     with pytest.raises(rosters.NotOnRoster):
-        rosters.record_results(
+        assessment_results.record_results(
             trainer, assessed.course_class, {plain.enrolments[0].id: ResultEntry("50", True)}
         )
     db.session.rollback()
     with pytest.raises(PermissionDenied):
-        rosters.record_results(
+        assessment_results.record_results(
             other_trainer,
             assessed.course_class,
             {assessed.enrolments[0].id: ResultEntry("50", True)},
@@ -591,7 +604,7 @@ def closing_scene(make: Any, trainer: User, company: Any) -> Scene:
 
 def test_closing_preview_says_who_completes_and_why_not(in_request, make, trainer, company):
     scene = closing_scene(make, trainer, company)
-    preview = rosters.closing_preview(scene.course_class)
+    preview = class_closing.closing_preview(scene.course_class)
     assert preview.can_close
     assert [o.learner.name for o in preview.completing] == ["Ada Complete"]
     reasons = {o.learner.name: [str(r) for r in o.reasons] for o in preview.not_completing}
@@ -621,7 +634,7 @@ def test_closing_records_outcomes_cancels_the_waitlist_and_issues_certificates(
     )
     ada, ben, cat, dan = scene.enrolments
 
-    result = rosters.close_class(trainer, scene.course_class)
+    result = class_closing.close_class(trainer, scene.course_class)
     db.session.commit()
 
     assert [e.id for e in result.completed] == [ada.id]
@@ -664,19 +677,22 @@ def test_closing_records_outcomes_cancels_the_waitlist_and_issues_certificates(
 
 def test_closing_twice_is_refused_and_changes_nothing(in_request, make, trainer, company):
     scene = closing_scene(make, trainer, company)
-    rosters.close_class(trainer, scene.course_class)
+    class_closing.close_class(trainer, scene.course_class)
     db.session.commit()
     audit_before = count(AuditEntry)
     history_before = count(EnrolmentStatusChange)
 
-    with pytest.raises(rosters.AlreadyClosed):
-        rosters.close_class(trainer, scene.course_class)
+    with pytest.raises(class_closing.AlreadyClosed):
+        class_closing.close_class(trainer, scene.course_class)
     db.session.rollback()
 
     assert count(AuditEntry) == audit_before
     assert count(EnrolmentStatusChange) == history_before
     assert count(Certificate) == 1
-    assert rosters.closing_preview(scene.course_class).refusal.__class__ is rosters.AlreadyClosed
+    assert (
+        class_closing.closing_preview(scene.course_class).refusal.__class__
+        is class_closing.AlreadyClosed
+    )
 
 
 def test_only_a_running_class_or_one_whose_sessions_are_over_can_be_closed(
@@ -691,20 +707,20 @@ def test_only_a_running_class_or_one_whose_sessions_are_over_can_be_closed(
         future_sessions=2,
         status=ClassStatus.OPEN,
     )
-    with pytest.raises(rosters.ClassNotClosable):
-        rosters.close_class(trainer, upcoming.course_class)
+    with pytest.raises(class_closing.ClassNotClosable):
+        class_closing.close_class(trainer, upcoming.course_class)
     db.session.rollback()
     cancelled = a_class(make, trainer, company, learners=0, status=ClassStatus.CANCELLED)
-    with pytest.raises(rosters.ClassNotClosable):
-        rosters.close_class(trainer, cancelled.course_class)
+    with pytest.raises(class_closing.ClassNotClosable):
+        class_closing.close_class(trainer, cancelled.course_class)
     db.session.rollback()
     # Enrolment closed and every session over: it can be closed.
     over = a_class(make, trainer, company, learners=1, status=ClassStatus.CLOSED)
     mark(over, [[PRESENT] * 4])
     with pytest.raises(PermissionDenied):
-        rosters.close_class(other_trainer, over.course_class)
+        class_closing.close_class(other_trainer, over.course_class)
     db.session.rollback()
-    result = rosters.close_class(trainer, over.course_class)
+    result = class_closing.close_class(trainer, over.course_class)
     db.session.commit()
     assert len(result.completed) == 1
     assert db.session.get(CourseClass, upcoming.course_class.id).status == ClassStatus.OPEN
@@ -715,7 +731,7 @@ def test_the_class_minimum_decides_and_excused_sessions_are_left_out(
 ):
     scene = a_class(make, trainer, company, learners=2, min_attendance_pct=50)
     mark(scene, [[PRESENT, ABSENT, PRESENT, ABSENT], [EXCUSED, EXCUSED, EXCUSED, ABSENT]])
-    preview = rosters.closing_preview(scene.course_class)
+    preview = class_closing.closing_preview(scene.course_class)
     assert [o.enrolment.id for o in preview.completing] == [scene.enrolments[0].id]
     reasons = [str(r) for r in preview.not_completing[0].reasons]
     assert reasons == ["Attendance 0% is below the 50% minimum."]
@@ -724,7 +740,7 @@ def test_the_class_minimum_decides_and_excused_sessions_are_left_out(
 def test_closing_warns_of_sessions_ahead_and_unmarked(in_request, make, trainer, company):
     scene = a_class(make, trainer, company, learners=2, past_sessions=2, future_sessions=1)
     mark(scene, [[PRESENT, PRESENT], [PRESENT, None]])
-    preview = rosters.closing_preview(scene.course_class)
+    preview = class_closing.closing_preview(scene.course_class)
     assert preview.can_close  # running: the trainer may close early
     assert preview.sessions_ahead == 1
     assert preview.sessions_unmarked == 1

@@ -1,7 +1,8 @@
 """Forms for administering classes and their sessions.
 
 Times are typed in Hong Kong time; the forms turn them into the services' inputs (aware UTC
-datetimes) and back. The rules themselves live in :mod:`skillsup.services.classes`.
+datetimes) and back. The rules themselves live in :mod:`skillsup.services.classes` and
+:mod:`skillsup.services.class_sessions`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import LABELS
 from ..models import ClassSession, ClassStatus, CourseClass, SkillArea
-from ..services.classes import MAX_SERIES_WEEKS, ClassData, SeriesSpec, SessionData
+from ..services.class_sessions import MAX_SERIES_WEEKS, SeriesSpec, SessionData
+from ..services.classes import ClassData
 from ..timeutil import hk_to_utc, to_hk
 
 HK_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]

@@ -16,9 +16,13 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
 from ..services import audit
+from ..services import class_sessions as session_service
+from ..services import class_status as status_service
 from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
-from ..services.classes import ClassListRow, ScheduleChange, StatusAction
+from ..services.class_sessions import ScheduleChange
+from ..services.class_status import StatusAction
+from ..services.classes import ClassListRow
 from ..web import current_actor, unit_of_work
 from .class_forms import (
     CancelClassForm,
@@ -188,7 +192,7 @@ def _render_detail(
         withdrawable={e.id for e in decidable if e.is_active},
         sessions_editable=not course_class.is_finished,
         counts=class_service.enrolment_counts(course_class),
-        actions=class_service.allowed_actions(course_class),
+        actions=status_service.allowed_actions(course_class),
         StatusAction=StatusAction,
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
@@ -228,7 +232,7 @@ def session_add(class_id: int) -> str | Response:
     form = _session_form()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = class_service.add_session(current_actor(), course_class, form.to_data())
+            change = session_service.add_session(current_actor(), course_class, form.to_data())
         if work.succeeded:
             _flash_schedule_change(change, _("The session has been added."))
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
@@ -243,7 +247,7 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         form.fill_from(session)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = class_service.update_session(current_actor(), session, form.to_data())
+            change = session_service.update_session(current_actor(), session, form.to_data())
         if work.succeeded:
             if change.before == change.after:
                 flash(_("Nothing was changed."), "info")
@@ -264,7 +268,7 @@ def session_delete(class_id: int, session_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     with unit_of_work() as work:
-        change = class_service.remove_session(current_actor(), session)
+        change = session_service.remove_session(current_actor(), session)
     if work.succeeded:
         _flash_schedule_change(change, _("The session has been removed."))
     return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
@@ -275,7 +279,9 @@ def sessions_generate(class_id: int) -> str | Response:
     form = _series_form()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = class_service.generate_sessions(current_actor(), course_class, form.to_spec())
+            change = session_service.generate_sessions(
+                current_actor(), course_class, form.to_spec()
+            )
         if work.succeeded:
             _flash_schedule_change(
                 change,
@@ -316,7 +322,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     elif not ActionForm().validate_on_submit():
         abort(400)
     with unit_of_work(cancel_form) as work:
-        change = class_service.change_status(current_actor(), course_class, status_action, reason)
+        change = status_service.change_status(current_actor(), course_class, status_action, reason)
         work.flash(_STATUS_DONE[status_action](course_class.code))
     if work.refusal is not None and work.refusal.field in cancel_form:
         return _render_detail(course_class, cancel_form=cancel_form)

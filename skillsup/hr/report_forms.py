@@ -14,7 +14,7 @@ from wtforms import DateField, Field, SelectChoice, SelectField, ValidationError
 from wtforms.validators import StopValidation
 
 from ..i18n import fmt_date
-from ..services.reports import Period
+from ..services.hr_dashboard import Period
 
 
 class OneOfTheChoices:

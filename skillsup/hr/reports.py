@@ -9,9 +9,12 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
 from ..models import User
-from ..services import reports as report_service
+from ..services import exports as export_service
+from ..services import hr_dashboard
 from ..services import staff as staff_service
-from ..services.reports import PROGRESS_SORTS, ExportCriteria, StaffProgress
+from ..services import staff_progress as progress_service
+from ..services.exports import ExportCriteria
+from ..services.staff_progress import PROGRESS_SORTS, StaffProgress
 from ..web import bad_request, current_actor, unit_of_work
 from .report_forms import ExportForm, ProgressFilterForm
 
@@ -59,8 +62,8 @@ def progress() -> tuple[str, int]:
     else:
         status = 400
 
-    rows: list[StaffProgress] = report_service.sort_staff_progress(
-        report_service.staff_progress(me, department=department),
+    rows: list[StaffProgress] = progress_service.sort_staff_progress(
+        progress_service.staff_progress(me, department=department),
         sort,
         descending=direction == "desc",
     )
@@ -85,7 +88,7 @@ def progress() -> tuple[str, int]:
 
 def _export_form(me: User) -> ExportForm:
     """The download form, filled from the query string, else with the current period."""
-    period = report_service.default_period(report_service.company_periods(me))
+    period = hr_dashboard.default_period(hr_dashboard.company_periods(me))
     form = ExportForm(
         request.args,
         data={"starts_on": period.starts_on, "ends_on": period.ends_on, "department": ""},
@@ -127,24 +130,24 @@ def _export(report: str, file_format: str) -> Response | tuple[str, int]:
         department=form.department.data or None,
     )
     if report == "progress":
-        export = report_service.progress_export(me, criteria)
+        export = export_service.progress_export(me, criteria)
     elif report == "enrolments":
-        export = report_service.enrolments_export(me, criteria)
+        export = export_service.enrolments_export(me, criteria)
     else:  # pragma: no cover - the routes above name every report
         abort(404)
-    filename = report_service.export_filename(export, file_format)
+    filename = export_service.export_filename(export, file_format)
     with unit_of_work():
-        report_service.record_export(me, export, file_format)
+        export_service.record_export(me, export, file_format)
 
     if file_format == "csv":
         response = Response(
-            stream_with_context(report_service.csv_chunks(export)), mimetype=CSV_MIMETYPE
+            stream_with_context(export_service.csv_chunks(export)), mimetype=CSV_MIMETYPE
         )
     else:
-        file = report_service.xlsx_file(export)
+        file = export_service.xlsx_file(export)
         size = file.seek(0, 2)
         file.seek(0)
-        response = Response(report_service.file_chunks(file), mimetype=XLSX_MIMETYPE)
+        response = Response(export_service.file_chunks(file), mimetype=XLSX_MIMETYPE)
         response.content_length = size
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response

@@ -18,10 +18,9 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from ..models import Role
-from ..services import accounts
+from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment as enrolments
-from ..services import reports as report_service
 from ..web import current_actor, redirect_to_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
@@ -31,27 +30,26 @@ def dashboard() -> str | tuple[str, int]:
     """The company's training in a period: figures, charts and quotas."""
     me = current_actor()
     cache_seconds = current_app.config["HR_DASHBOARD_CACHE_SECONDS"]
-    periods = report_service.company_periods(me, max_age=cache_seconds)
+    periods = hr_dashboard.company_periods(me, max_age=cache_seconds)
     form = PeriodForm(request.args)
     form.set_periods(periods)
-    period = report_service.default_period(periods)
+    period = hr_dashboard.default_period(periods)
     chosen_period_is_valid = True
     if "period" in request.args:
         if form.validate():
-            period = report_service.find_period(periods, form.period.data) or period
+            period = hr_dashboard.find_period(periods, form.period.data) or period
         else:
             chosen_period_is_valid = False
     else:
         form.period.data = period.key
 
     def dashboard_page() -> dict[str, Any]:
-        figures = report_service.company_dashboard(me, period, max_age=cache_seconds)
+        figures = hr_dashboard.company_dashboard(me, period, max_age=cache_seconds)
         return {
             "company": me.company,
             "form": form,
             "figures": figures,
             "figures_may_be_old": cache_seconds > 0,
-            "charts": report_service.dashboard_charts(figures),
         }
 
     status_code = 200 if chosen_period_is_valid else 400

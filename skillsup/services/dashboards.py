@@ -68,6 +68,10 @@ class InstituteSummary:
 
 
 def institute_summary(*, recent_limit: int = 15) -> InstituteSummary:
+    """The admin's home page: courses by status, classes by status, active enrolments, active
+    companies and users, and the latest ``recent_limit`` changes of the audit log with who made
+    them. A fixed number of queries whatever the size of the data; the caller checks that the
+    reader is an admin."""
     courses = dict(
         db.session.execute(select(Course.status, func.count()).group_by(Course.status)).all()
     )

@@ -1,4 +1,7 @@
-"""A learner's view of their own learning, in a fixed number of queries."""
+"""A learner's view of their own learning, in a fixed number of queries.
+
+Each class shows its attendance rate so far (:mod:`.attendance_rate`).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
-    Attendance,
-    AttendanceStatus,
     Certificate,
-    ClassSession,
     CourseClass,
     Enrolment,
     EnrolmentStatus,
@@ -24,48 +24,8 @@ from ..models import (
     utcnow,
 )
 from . import certificates, dashboards
+from .attendance_rate import AttendanceSoFar, attendance_so_far
 from .enrolment import waitlist_positions
-
-
-@dataclass
-class AttendanceSoFar:
-    attended_sessions: int = 0
-    marked_sessions: int = 0
-    attended_hours: float = 0.0
-    counted_hours: float = 0.0
-
-    @property
-    def rate(self) -> float | None:
-        """Share of contact hours attended; excused sessions are left out of the total."""
-        if self.counted_hours == 0:
-            return None
-        return self.attended_hours / self.counted_hours
-
-
-def attendance_summaries(enrolment_ids: list[int]) -> dict[int, AttendanceSoFar]:
-    """Attendance so far per enrolment: present and late count, absent does not, excused
-    sessions are left out."""
-    summaries: dict[int, AttendanceSoFar] = defaultdict(AttendanceSoFar)
-    if not enrolment_ids:
-        return summaries
-    rows = db.session.execute(
-        select(
-            Attendance.enrolment_id, Attendance.status, ClassSession.starts_at, ClassSession.ends_at
-        )
-        .join(ClassSession, Attendance.session_id == ClassSession.id)
-        .where(Attendance.enrolment_id.in_(enrolment_ids), ClassSession.is_cancelled.is_(False))
-    ).all()
-    for enrolment_id, status, starts_at, ends_at in rows:
-        summary = summaries[enrolment_id]
-        hours = (ends_at - starts_at).total_seconds() / 3600
-        summary.marked_sessions += 1
-        if status == AttendanceStatus.EXCUSED:
-            continue
-        summary.counted_hours += hours
-        if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
-            summary.attended_sessions += 1
-            summary.attended_hours += hours
-    return summaries
 
 
 @dataclass
@@ -90,6 +50,11 @@ PAST_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
 
 
 def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
+    """What "My learning" shows ``learner``: their next sessions, their current classes (with
+    the waitlist position and whether they may still withdraw: an active enrolment up to the
+    class's withdrawal deadline), their past classes, every request with its history, and
+    their certificates. Only the learner's own enrolments; five queries whatever their number.
+    """
     now = now or utcnow()
     enrolments = list(
         db.session.scalars(
@@ -103,7 +68,7 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     positions = waitlist_positions(
         [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
     )
-    attendance = attendance_summaries(ids)
+    attendance = attendance_so_far(ids)
     history: dict[int, list[EnrolmentStatusChange]] = defaultdict(list)
     if ids:
         for change in db.session.scalars(

@@ -1,8 +1,10 @@
-"""Attendance standing: the rate so far, and whether the class's minimum can still be reached.
+"""Attendance standing: an enrolment's attendance against its class's minimum.
 
-Attendance is counted in contact hours. Present and late count as attended, absent does not,
-and excused sessions are left out of the total. A session not yet marked (a future one, or a
-past one the trainer has not marked yet) still counts as possible.
+The rate is :mod:`.attendance_rate`'s rule: contact hours, present and late attended, excused
+and cancelled sessions left out. A standing gives both of its rates: the rate so far (over the
+hours marked) and the rate for completion (over all the class's hours, a session never marked
+counting as missed). A session not yet marked (a future one, or a past one the trainer has not
+marked yet) still counts as possible when asking whether the minimum can be reached.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassSession, CourseClass, Enrolment
-
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+from .attendance_rate import (
+    attendance_rate,
+    is_attended,
+    is_counted,
+    session_counts,
+    session_counts_sql,
+    session_hours,
+)
 
 
 @dataclass
 class AttendanceStanding:
+    """One enrolment's attendance in contact hours, by kind, against its class's minimum."""
+
     minimum_pct: int = 80
     total_hours: float = 0.0
     attended_hours: float = 0.0
@@ -38,21 +48,20 @@ class AttendanceStanding:
 
     @property
     def rate_so_far(self) -> float | None:
-        """Share of the marked, non-excused hours attended; ``None`` before any is marked."""
-        marked = self.attended_hours + self.absent_hours
-        return None if marked == 0 else self.attended_hours / marked
+        """The rate so far: share of the marked, non-excused hours attended; ``None`` before
+        any is marked."""
+        return attendance_rate(self.attended_hours, self.attended_hours + self.absent_hours)
 
     @property
     def rate(self) -> float | None:
-        """Share of all the class's countable hours attended: the figure completion uses."""
-        return None if self.counted_hours <= 0 else self.attended_hours / self.counted_hours
+        """The rate for completion: share of all the class's countable hours attended, a
+        session never marked counting as missed."""
+        return attendance_rate(self.attended_hours, self.counted_hours)
 
     @property
     def best_possible_rate(self) -> float | None:
-        """The rate if every session not yet marked is attended."""
-        if self.counted_hours <= 0:
-            return None
-        return (self.attended_hours + self.unmarked_hours) / self.counted_hours
+        """The rate for completion if every session not yet marked is attended."""
+        return attendance_rate(self.attended_hours + self.unmarked_hours, self.counted_hours)
 
     @property
     def meets_minimum(self) -> bool:
@@ -89,13 +98,9 @@ def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
     for session_id, class_id, starts_at, ends_at in db.session.execute(
         select(
             ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at
-        ).where(
-            ClassSession.class_id.in_(set(class_of.values())), ClassSession.is_cancelled.is_(False)
-        )
+        ).where(ClassSession.class_id.in_(set(class_of.values())), session_counts_sql())
     ):
-        sessions_by_class[class_id].append(
-            (session_id, (ends_at - starts_at).total_seconds() / 3600)
-        )
+        sessions_by_class[class_id].append((session_id, session_hours(starts_at, ends_at)))
 
     marks = _marks(list(class_of))
     for enrolment_id, class_id in class_of.items():
@@ -115,7 +120,11 @@ def class_standings(
     enrolments each session has marked: one query, where :func:`standings` needs three."""
     marks = _marks(enrolment_ids)
     marked = Counter(session_id for mine in marks.values() for session_id in mine)
-    held = [(session.id, session.hours) for session in sessions if not session.is_cancelled]
+    held = [
+        (session.id, session_hours(session.starts_at, session.ends_at))
+        for session in sessions
+        if session_counts(session)
+    ]
     minimum = int(course_class.min_attendance_pct)
     result = {
         enrolment_id: _standing(minimum, held, marks.get(enrolment_id, {}))
@@ -151,10 +160,10 @@ def _standing(
             standing.unmarked_hours += hours
             continue
         standing.marked_sessions += 1
-        if status in ATTENDED:
+        if is_attended(status):
             standing.attended_hours += hours
             standing.attended_sessions += 1
-        elif status == AttendanceStatus.EXCUSED:
+        elif not is_counted(status):
             standing.excused_hours += hours
         else:
             standing.absent_hours += hours

@@ -16,7 +16,13 @@ from werkzeug.wrappers import Response
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
-from ..services import rosters
+from ..services import (
+    assessment_results,
+    attendance_sheets,
+    class_closing,
+    rosters,
+    trainer_home,
+)
 from ..services.errors import NotFound
 from ..web import bad_request, current_actor, unit_of_work
 
@@ -58,7 +64,7 @@ def _single_value(key: str) -> str:
 
 
 def home() -> str:
-    return render_template("trainer/home.html", home=rosters.trainer_home(current_actor()))
+    return render_template("trainer/home.html", home=trainer_home.trainer_home(current_actor()))
 
 
 # Roster ------------------------------------------------------------------------------------
@@ -103,7 +109,7 @@ def roster_csv(class_code: str) -> Response:
 def sign_in_sheet(class_code: str, session_id: int) -> str:
     course_class = _class_or_404(class_code)
     session = _session_or_404(course_class, session_id)
-    sheet = rosters.attendance_sheet(course_class, session)
+    sheet = attendance_sheets.attendance_sheet(course_class, session)
     return render_template("trainer/sign_in.html", course_class=course_class, sheet=sheet)
 
 
@@ -129,7 +135,7 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
             abort(400)
         chosen = _submitted_marks()
         with unit_of_work() as work:
-            changes = rosters.record_attendance(current_actor(), session, chosen)
+            changes = attendance_sheets.record_attendance(current_actor(), session, chosen)
             if changes:
                 work.flash(
                     ngettext(
@@ -148,7 +154,7 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
     prefill = request.method == "GET" and request.args.get("prefill") == "present"
 
     def sheet_page() -> dict[str, Any]:
-        sheet = rosters.attendance_sheet(course_class, session)
+        sheet = attendance_sheets.attendance_sheet(course_class, session)
         marks = chosen
         if prefill and sheet.can_mark:
             marks = {row.enrolment.id: AttendanceStatus.PRESENT.value for row in sheet.rows}
@@ -167,7 +173,7 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
 # Results -----------------------------------------------------------------------------------
 
 
-def _submitted_results() -> tuple[dict[int, rosters.ResultEntry], dict[str, str]]:
+def _submitted_results() -> tuple[dict[int, assessment_results.ResultEntry], dict[str, str]]:
     scores: dict[int, str] = {}
     verdicts: dict[int, str] = {}
     raw: dict[str, str] = {}
@@ -177,7 +183,7 @@ def _submitted_results() -> tuple[dict[int, rosters.ResultEntry], dict[str, str]
         elif key.startswith(PASSED_PREFIX):
             verdicts[_enrolment_id(key, PASSED_PREFIX)] = raw[key] = _single_value(key)
     entries = {
-        enrolment_id: rosters.ResultEntry(
+        enrolment_id: assessment_results.ResultEntry(
             score=scores.get(enrolment_id),
             passed=PASSED_VALUES.get(verdicts.get(enrolment_id, ""), verdicts.get(enrolment_id)),
         )
@@ -196,8 +202,8 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
         if not form.validate_on_submit():
             abort(400)
         entries, submitted = _submitted_results()
-        with unit_of_work(quietly=(rosters.InvalidResults,)) as work:
-            changes = rosters.record_results(current_actor(), course_class, entries)
+        with unit_of_work(quietly=(assessment_results.InvalidResults,)) as work:
+            changes = assessment_results.record_results(current_actor(), course_class, entries)
             if changes:
                 work.flash(
                     ngettext(
@@ -210,19 +216,19 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
                 work.flash(_("Nothing has changed: these results were already saved."), "info")
         if work.succeeded:
             return redirect(url_for(".results", class_code=course_class.code))
-        if isinstance(work.refusal, rosters.InvalidResults):
+        if isinstance(work.refusal, assessment_results.InvalidResults):
             errors = work.refusal.errors
         status_code = work.status_code
     return render_template(
         "trainer/results.html",
         course_class=course_class,
-        refusal=rosters.result_refusal(course_class),
-        enrolments=rosters.result_rows(course_class),
+        refusal=assessment_results.result_refusal(course_class),
+        enrolments=assessment_results.result_rows(course_class),
         form=form,
         errors=errors,
         submitted=submitted,
-        score_field=rosters.score_field,
-        passed_field=rosters.passed_field,
+        score_field=assessment_results.score_field,
+        passed_field=assessment_results.passed_field,
     ), status_code
 
 
@@ -237,7 +243,7 @@ def close(class_code: str) -> str | Response:
             abort(400)
         code = course_class.code
         with unit_of_work() as work:
-            result = rosters.close_class(current_actor(), course_class)
+            result = class_closing.close_class(current_actor(), course_class)
             work.flash(
                 _(
                     "%(code)s is closed: %(completed)d completed, %(not_completed)d did not "
@@ -254,6 +260,6 @@ def close(class_code: str) -> str | Response:
     return render_template(
         "trainer/close.html",
         course_class=course_class,
-        preview=rosters.closing_preview(course_class),
+        preview=class_closing.closing_preview(course_class),
         form=form,
     )

@@ -1,0 +1,238 @@
+"""Closing a class: the preview of who completes, and the closing itself.
+
+A class is closed once: when running, or when enrolment is open or closed and its last session
+has ended. Closing records each confirmed learner's outcome (:mod:`.outcomes`: attendance in
+contact hours against the class's minimum, and the assessment where one is required), cancels
+the waitlist and pending requests, marks the class completed and issues the certificates, all in
+one transaction with the class row locked.
+
+Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import permissions
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    Attendance,
+    Certificate,
+    ClassSession,
+    ClassStatus,
+    CourseClass,
+    Enrolment,
+    EnrolmentStatus,
+    User,
+    utcnow,
+)
+from . import audit, certificates
+from . import enrolment as enrolment_service
+from .errors import PermissionDenied
+from .outcomes import Outcome, class_outcomes, recorded_reason
+from .rosters import RosterRefused, roster_enrolments
+
+#: Kept with the cancelled waitlist places and requests of a class that has been closed.
+CLASS_COMPLETED_REASON = "class completed"
+
+
+class AlreadyClosed(RosterRefused):
+    default_message = _l("This class has already been closed: nothing has changed.")
+
+
+class ClassNotClosable(RosterRefused):
+    default_message = _l(
+        "Only a running class, or one whose last session has ended, can be closed."
+    )
+
+
+def closing_refusal(
+    course_class: CourseClass, last_session_end: datetime | None, now: datetime
+) -> RosterRefused | None:
+    """Why the class cannot be closed now, or ``None`` when it can: it must be running, or
+    open or closed for enrolment with its last session over; never closed twice."""
+    if course_class.status == ClassStatus.COMPLETED:
+        return AlreadyClosed()
+    if course_class.status == ClassStatus.RUNNING:
+        return None
+    if (
+        course_class.status in (ClassStatus.OPEN, ClassStatus.CLOSED)
+        and last_session_end is not None
+        and last_session_end <= now
+    ):
+        return None
+    return ClassNotClosable()
+
+
+@dataclass
+class ClosingPreview:
+    """What closing the class now would record, whether it may be closed, and warnings."""
+
+    course_class: CourseClass
+    outcomes: list[Outcome]
+    waiting: int
+    refusal: RosterRefused | None
+    sessions_ahead: int
+    sessions_unmarked: int
+
+    @property
+    def can_close(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def completing(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.completes]
+
+    @property
+    def not_completing(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.completes]
+
+
+def _session_facts(course_class: CourseClass, now: datetime) -> tuple[datetime | None, int, int]:
+    """The end of the last session, the sessions still ahead, and the sessions already held
+    that are not marked for every confirmed learner."""
+    sessions = db.session.execute(
+        select(ClassSession.id, ClassSession.starts_at, ClassSession.ends_at).where(
+            ClassSession.class_id == course_class.id, ClassSession.is_cancelled.is_(False)
+        )
+    ).all()
+    confirmed = select(Enrolment.id).where(
+        Enrolment.class_id == course_class.id, Enrolment.status == EnrolmentStatus.CONFIRMED
+    )
+    marked = dict(
+        db.session.execute(
+            select(Attendance.session_id, func.count(Attendance.id))
+            .where(Attendance.enrolment_id.in_(confirmed))
+            .group_by(Attendance.session_id)
+        ).all()
+    )
+    confirmed_count = db.session.scalar(select(func.count()).select_from(confirmed.subquery()))
+    last_end = max((ends_at for _id, _starts, ends_at in sessions), default=None)
+    ahead = sum(1 for _id, starts_at, _ends in sessions if starts_at > now)
+    unmarked = sum(
+        1
+        for session_id, starts_at, _ends in sessions
+        if starts_at <= now and marked.get(session_id, 0) < (confirmed_count or 0)
+    )
+    return last_end, ahead, unmarked
+
+
+def closing_preview(course_class: CourseClass, *, now: datetime | None = None) -> ClosingPreview:
+    """Who closing the class now would mark completed and who not, and why; whether it can
+    be closed at all; and warnings (sessions ahead, sessions not fully marked)."""
+    now = now or utcnow()
+    enrolments = [
+        e for e in roster_enrolments(course_class) if e.status == EnrolmentStatus.CONFIRMED
+    ]
+    last_end, ahead, unmarked = _session_facts(course_class, now)
+    waiting = db.session.scalar(
+        select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == course_class.id,
+            Enrolment.status.in_((EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING)),
+        )
+    )
+    return ClosingPreview(
+        course_class,
+        class_outcomes(course_class, enrolments),
+        int(waiting or 0),
+        closing_refusal(course_class, last_end, now),
+        ahead,
+        unmarked,
+    )
+
+
+@dataclass
+class ClosingResult:
+    """What closing the class recorded."""
+
+    course_class: CourseClass
+    completed: list[Enrolment]
+    not_completed: list[Enrolment]
+    cancelled: list[Enrolment]
+    certificates: list[Certificate]
+
+
+def close_class(
+    actor: User, course_class: CourseClass, *, now: datetime | None = None
+) -> ClosingResult:
+    """Close the class: record each confirmed learner's outcome, cancel the waitlist and
+    pending requests ("class completed"), mark the class completed and issue certificates.
+
+    Each learner's outcome follows :mod:`.outcomes` (attendance against the class's minimum,
+    the assessment where one is required); one who does not complete keeps the reasons, in
+    English, as the transition's reason. Each transition is recorded in the enrolment's history
+    and the audit log. The class row is locked first, so that closing
+    twice at once closes once.
+
+    Raises :class:`PermissionDenied`, :class:`AlreadyClosed` or :class:`ClassNotClosable`.
+    """
+    now = now or utcnow()
+    if not permissions.can_manage_class(actor, course_class):
+        raise PermissionDenied()
+    locked = enrolment_service.lock_class(course_class.id)
+    last_end, _ahead, _unmarked = _session_facts(locked, now)
+    refusal = closing_refusal(locked, last_end, now)
+    if refusal is not None:
+        raise refusal
+
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.class_id == locked.id, Enrolment.status.in_(ACTIVE_STATUSES))
+            .order_by(Enrolment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    confirmed = [e for e in enrolments if e.status == EnrolmentStatus.CONFIRMED]
+    result = ClosingResult(locked, [], [], [], [])
+    for outcome in class_outcomes(locked, confirmed):
+        enrolment = outcome.enrolment
+        if outcome.completes:
+            _finish(enrolment, EnrolmentStatus.COMPLETED, actor, None, now)
+            result.completed.append(enrolment)
+        else:
+            reason = recorded_reason(locked, outcome)
+            _finish(enrolment, EnrolmentStatus.NOT_COMPLETED, actor, reason, now)
+            result.not_completed.append(enrolment)
+    for enrolment in enrolments:
+        if enrolment.status in (EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING):
+            _finish(enrolment, EnrolmentStatus.CANCELLED, actor, CLASS_COMPLETED_REASON, now)
+            result.cancelled.append(enrolment)
+
+    old = locked.status
+    locked.status = ClassStatus.COMPLETED
+    db.session.flush()
+    audit.record(
+        actor,
+        "class.status_changed",
+        locked,
+        f"close: class {locked.code} {old.value} -> {ClassStatus.COMPLETED.value}",
+        {
+            "from": old.value,
+            "to": ClassStatus.COMPLETED.value,
+            "completed": len(result.completed),
+            "not_completed": len(result.not_completed),
+            "cancelled": len(result.cancelled),
+        },
+    )
+    result.certificates = certificates.issue_certificates(actor, locked, result.completed, now=now)
+    return result
+
+
+def _finish(
+    enrolment: Enrolment,
+    to: EnrolmentStatus,
+    actor: User,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """End an enrolment with ``to``, recorded as every enrolment transition is. The learner
+    hears of the outcome through the certificate e-mail, not a status e-mail."""
+    enrolment.ended_at = now
+    enrolment_service.record_transition(enrolment, to, actor, reason, now, tell_learner=False)

@@ -1,0 +1,398 @@
+"""The HR officer's dashboard: the periods it reports on, the company's figures in a period,
+and the seat quotas that overlap it.
+
+Every public function takes the acting HR officer and reads their own company's data only
+(:func:`company_figures` and :func:`quota_uses_in_period` take the company they found): the
+company filter is inside each query, so a view that forgets a check cannot show another
+company's figures. Each function runs a fixed number
+of queries, whatever the number of staff or enrolments.
+
+The words the figures use:
+
+- a *place* is an enrolment that holds or held a seat: confirmed, completed or not completed;
+- *training hours* are the contact hours of the sessions a learner attended (present or late);
+- the *attendance rate* is the rate so far of :mod:`.attendance_rate`: the share of the marked
+  contact hours attended, excused, unmarked and cancelled sessions left out (as in "My
+  learning").
+
+The page draws its charts from these figures (``templates/macros/charts.html``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import (
+    Attendance,
+    ClassSession,
+    Course,
+    CourseClass,
+    Enrolment,
+    EnrolmentStatus,
+    SeatQuota,
+    SkillArea,
+    User,
+    utcnow,
+)
+from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
+from . import caching
+from .attendance_rate import (
+    AttendanceSoFar,
+    counted_sql,
+    is_attended,
+    session_counts_sql,
+    session_hours,
+)
+from .enrolment import QuotaUse, seats_used_by_quota
+from .staff import hr_company_id
+from .staff_progress import company_staff
+
+#: Enrolments that hold or held a seat in their class.
+PLACE_STATUSES = (
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.NOT_COMPLETED,
+)
+
+
+def _as_date(value: Any) -> date | None:
+    # An aggregate over a date column can come back as text on SQLite.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of dates the dashboard reports on: a quota period or a calendar year."""
+
+    key: str
+    label: str
+    starts_on: date
+    ends_on: date
+    is_quota_period: bool = False
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    @property
+    def months(self) -> list[date]:
+        """The first day of every month the period touches, in order."""
+        months = []
+        month = self.starts_on.replace(day=1)
+        while month <= self.ends_on:
+            months.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return months
+
+
+def year_period(year: int) -> Period:
+    """The calendar year ``year`` as a period."""
+    return Period(
+        key=f"y{year}",
+        label=str(_l("Calendar year %(year)s", year=str(year))),
+        starts_on=date(year, 1, 1),
+        ends_on=date(year, 12, 31),
+    )
+
+
+def company_periods(actor: User, *, today: date | None = None, max_age: int = 0) -> list[Period]:
+    """The periods the actor's company can report on: its quota periods, newest first, then
+    every calendar year from its first class to its last (and always the current year).
+
+    Quotas over the same dates are one period, named after the quota for all courses if there
+    is one. With ``max_age`` the span of the company's classes (which reads all its
+    enrolments) may come from the cache, as the dashboard's figures do. Raises
+    :class:`PermissionDenied` unless the actor is an HR officer. Two queries.
+    """
+    company_id = hr_company_id(actor)
+    today = today or today_hk()
+    quotas = db.session.execute(
+        select(SeatQuota.id, SeatQuota.label, SeatQuota.starts_on, SeatQuota.ends_on)
+        .where(SeatQuota.company_id == company_id)
+        .order_by(
+            SeatQuota.starts_on.desc(),
+            SeatQuota.ends_on,
+            case((SeatQuota.course_id.is_(None), 0), else_=1),
+            SeatQuota.id,
+        )
+    ).all()
+    first, last = _class_span(company_id, max_age)
+    periods: list[Period] = []
+    seen: set[tuple[date, date]] = set()
+    years = {today.year}
+    for quota_id, quota_label, starts_on, ends_on in quotas:
+        years.update((starts_on.year, ends_on.year))
+        if (starts_on, ends_on) in seen:
+            continue
+        seen.add((starts_on, ends_on))
+        periods.append(Period(f"q{quota_id}", quota_label, starts_on, ends_on, True))
+    for value in (_as_date(first), _as_date(last)):
+        if value is not None:
+            years.add(value.year)
+    periods.extend(year_period(year) for year in range(max(years), min(years) - 1, -1))
+    return periods
+
+
+def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None]:
+    """The first and last day of the classes the company's staff are or were enrolled in."""
+    key = f"hr-class-span:{company_id}"
+    if max_age > 0:
+        cached = caching.cached(key)
+        if isinstance(cached, tuple):
+            return cached
+    first, last = db.session.execute(
+        select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(*company_staff(company_id))
+    ).one()
+    span = (_as_date(first), _as_date(last))
+    if max_age > 0:
+        caching.keep(key, span, max_age)
+    return span
+
+
+def default_period(periods: Sequence[Period], *, today: date | None = None) -> Period:
+    """The quota period that contains today (the latest to start, if several do), else the
+    current calendar year."""
+    today = today or today_hk()
+    for period in periods:
+        if period.is_quota_period and period.contains(today):
+            return period
+    for period in periods:
+        if period.key == f"y{today.year}":
+            return period
+    return year_period(today.year)
+
+
+def find_period(periods: Sequence[Period], key: str | None) -> Period | None:
+    """The period with this key among ``periods`` (another company's key finds nothing)."""
+    return next((period for period in periods if period.key == key), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    completions: int = 0
+    training_hours: float = 0.0
+
+
+@dataclass
+class Dashboard:
+    """Headline figures of one company for one period."""
+
+    period: Period
+    staff_in_training: int
+    by_status: dict[EnrolmentStatus, int]
+    completions: int
+    qf_credits: int
+    training_hours: float
+    attendance_rate: float | None
+    months: list[MonthFigures]
+    hours_by_skill_area: list[tuple[SkillArea, float]]
+    quotas: list[QuotaUse]
+    #: When the figures (all but the quotas) were worked out.
+    computed_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def enrolments(self) -> int:
+        return sum(self.by_status.values())
+
+
+def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashboard:
+    """The actor's company's training in ``period`` (see :func:`company_figures`).
+
+    With ``max_age`` (seconds) the figures may be ones worked out at most that long ago, from
+    the cache shared by every visitor (``computed_at`` says when): on a large company they
+    take a few hundred milliseconds of the database, and they are report figures. They are
+    kept under the company's latest enrolment change, so that a request, a decision or a
+    completion shows at once; attendance marks (hours, attendance rate) may lag by up to
+    ``max_age``. The quotas are always current. A cache that cannot be reached is passed over.
+
+    Raises :class:`PermissionDenied` unless the actor is an HR officer.
+    """
+    company_id = hr_company_id(actor)
+    if max_age <= 0:
+        figures = company_figures(company_id, period)
+    else:
+        key = (
+            f"hr-dashboard:{company_id}:{period.starts_on}:{period.ends_on}:"
+            f"{_last_enrolment_change(company_id)}"
+        )
+        figures = caching.cached(key)
+        if not isinstance(figures, Dashboard):
+            figures = company_figures(company_id, period)
+            caching.keep(key, figures, max_age)
+    return replace(figures, period=period, quotas=quota_uses_in_period(company_id, period))
+
+
+def _last_enrolment_change(company_id: int) -> str:
+    """How many enrolments the company has and when they last changed, as text for a cache
+    key: read from one index. The count catches a new enrolment stamped before the latest
+    change (a transaction that committed late)."""
+    count, stamp = db.session.execute(
+        select(func.count(), func.max(Enrolment.updated_at)).where(
+            Enrolment.company_id == company_id
+        )
+    ).one()
+    return f"{count}:{stamp.isoformat() if stamp else '-'}"
+
+
+def company_figures(company_id: int, period: Period) -> Dashboard:
+    """The company's training in ``period``, in two queries whatever its size:
+
+    - *staff in training*: learners with a place in a class running in the period;
+    - *enrolments by status*: enrolments in classes running in the period;
+    - *completions* and *QF credits*: completed enrolments in classes that end in the period,
+      and the credits of their courses; counted per month by the class's last day;
+    - *training hours* and *attendance rate*: attendance at the sessions held in the period
+      (Hong Kong dates); hours per month and per skill area.
+
+    The enrolment figures come from one pass over the company's enrolments in classes running
+    in the period, the attendance figures from the attendance of those enrolments. The quotas
+    are :func:`quota_uses_in_period`'s.
+    """
+    staff = company_staff(company_id)
+    # A class ends on or after its first day, so one that ends in the period runs in it: the
+    # completions are among these enrolments too. And its sessions fall within its dates, so
+    # the sessions held in the period are all of classes running in it.
+    running = and_(CourseClass.starts_on <= period.ends_on, CourseClass.ends_on >= period.starts_on)
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
+
+    def completed_between(first: date, last: date) -> ColumnElement[bool]:
+        return and_(completed, CourseClass.ends_on >= first, CourseClass.ends_on <= last)
+
+    by_status_columns = {
+        status: func.count(Enrolment.id).filter(Enrolment.status == status)
+        for status in EnrolmentStatus
+    }
+    completions_columns = {
+        month: func.count(Enrolment.id).filter(
+            completed_between(
+                max(month, period.starts_on),
+                min(_last_day_of_month(month), period.ends_on),
+            )
+        )
+        for month in period.months
+    }
+    staff_in_training, qf_credits, *counts = db.session.execute(
+        select(
+            func.count(func.distinct(Enrolment.learner_id)).filter(
+                Enrolment.status.in_(PLACE_STATUSES)
+            ),
+            func.sum(Course.qf_credits).filter(completed_between(period.starts_on, period.ends_on)),
+            *by_status_columns.values(),
+            *completions_columns.values(),
+        )
+        .select_from(Enrolment)
+        .join(User, Enrolment.learner_id == User.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .where(*staff, running)
+    ).one()
+    by_status = dict(zip(by_status_columns, counts[: len(by_status_columns)], strict=True))
+    completions_by_month = dict(
+        zip(completions_columns, counts[len(by_status_columns) :], strict=True)
+    )
+
+    hours_by_month: defaultdict[date, float] = defaultdict(float)
+    hours_by_area: defaultdict[SkillArea, float] = defaultdict(float)
+    attendance = AttendanceSoFar()
+    # From the company's enrolments in running classes to their attendance (by its unique
+    # index on enrolment and session), rather than from every session of the period. A
+    # session's class is its attendees' class: attendance is taken for a class's own learners.
+    for starts_at, ends_at, skill_area, status, count in db.session.execute(
+        select(
+            ClassSession.starts_at,
+            ClassSession.ends_at,
+            Course.skill_area,
+            Attendance.status,
+            func.count(Attendance.id),
+        )
+        .select_from(Enrolment)
+        .join(User, Enrolment.learner_id == User.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .join(Attendance, Attendance.enrolment_id == Enrolment.id)
+        .join(ClassSession, Attendance.session_id == ClassSession.id)
+        .where(
+            *staff,
+            running,
+            counted_sql(),
+            session_counts_sql(),
+            ClassSession.starts_at >= start_of_hk_day_utc(period.starts_on),
+            ClassSession.starts_at < start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
+        )
+        .group_by(
+            ClassSession.id,
+            ClassSession.starts_at,
+            ClassSession.ends_at,
+            Course.skill_area,
+            Attendance.status,
+        )
+    ):
+        hours = session_hours(starts_at, ends_at) * count
+        attendance.add(status, hours, count)
+        if is_attended(status):
+            hours_by_month[to_hk(starts_at).date().replace(day=1)] += hours
+            hours_by_area[skill_area] += hours
+
+    return Dashboard(
+        period=period,
+        staff_in_training=int(staff_in_training or 0),
+        by_status={status: int(count) for status, count in by_status.items()},
+        completions=sum(int(count) for count in completions_by_month.values()),
+        qf_credits=int(qf_credits or 0),
+        training_hours=attendance.attended_hours,
+        attendance_rate=attendance.rate,
+        months=[
+            MonthFigures(month, int(completions_by_month[month]), hours_by_month[month])
+            for month in period.months
+        ],
+        hours_by_skill_area=sorted(
+            ((area, hours) for area, hours in hours_by_area.items() if hours > 0),
+            key=lambda item: (-item[1], item[0].value),
+        ),
+        quotas=[],
+    )
+
+
+def _last_day_of_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def quota_uses_in_period(company_id: int, period: Period) -> list[QuotaUse]:
+    """The company's quotas whose periods overlap ``period``, each with its seats used, in one
+    query. Seats are counted as :func:`skillsup.services.enrolment.seats_used` counts them."""
+    used = seats_used_by_quota()
+    rows = db.session.execute(
+        select(SeatQuota, used)
+        .outerjoin(Course, SeatQuota.course_id == Course.id)
+        .options(contains_eager(SeatQuota.course))
+        .where(
+            SeatQuota.company_id == company_id,
+            SeatQuota.starts_on <= period.ends_on,
+            SeatQuota.ends_on >= period.starts_on,
+        )
+        .order_by(SeatQuota.starts_on, SeatQuota.course_id.is_not(None), Course.code, SeatQuota.id)
+    ).all()
+    return [QuotaUse(quota, int(count or 0)) for quota, count in rows]
