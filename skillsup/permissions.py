@@ -57,7 +57,7 @@ def can_invite(actor: Any, role: Role, company: PartnerCompany | None) -> bool:
 def can_manage_account(actor: Any, user: User) -> bool:
     """Deactivate or reactivate: admins anyone but themselves; HR their company's learners."""
     if is_admin(actor):
-        return actor.id != user.id
+        return bool(actor.id != user.id)
     return (
         is_hr(actor)
         and user.role == Role.LEARNER

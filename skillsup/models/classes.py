@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class_trainers = sa.Table(
 )
 
 
-class CourseClass(db.Model):
+class CourseClass(Model):
     __tablename__ = "classes"
     __table_args__ = (
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -101,7 +101,7 @@ class CourseClass(db.Model):
         return f"<CourseClass {self.code}>"
 
 
-class ClassSession(db.Model):
+class ClassSession(Model):
     __tablename__ = "class_sessions"
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="times_in_order"),)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .users import User
 
 
-class PartnerCompany(db.Model):
+class PartnerCompany(Model):
     __tablename__ = "partner_companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class PartnerCompany(db.Model):
         return f"<PartnerCompany {self.code}>"
 
 
-class CompanyDomain(db.Model):
+class CompanyDomain(Model):
     """An e-mail domain whose addresses belong to one partner company."""
 
     __tablename__ = "company_domains"
@@ -61,7 +61,7 @@ class CompanyDomain(db.Model):
         return value.strip().lower()
 
 
-class SeatQuota(db.Model):
+class SeatQuota(Model):
     """How many seats a company may fill in classes that start within a period.
 
     A quota without a course covers all classes; one with a course covers that course only.

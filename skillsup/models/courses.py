@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ course_prerequisites = sa.Table(
 )
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
     __table_args__ = (
         sa.CheckConstraint("qf_level BETWEEN 1 AND 7", name="qf_level_range"),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class EnrolmentSource(enum.StrEnum):
     ADMIN = "admin"
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     __tablename__ = "enrolments"
     __table_args__ = (
         # At most one active enrolment per learner and class, whatever the path.
@@ -109,7 +109,9 @@ class Enrolment(db.Model):
 
 
 @sa.event.listens_for(Enrolment, "before_insert")
-def _fill_in_company(_mapper: sa.orm.Mapper, connection: sa.Connection, target: Enrolment) -> None:
+def _fill_in_company(
+    _mapper: sa.orm.Mapper[Enrolment], connection: sa.Connection, target: Enrolment
+) -> None:
     """Every enrolment carries its learner's company, whichever path made it."""
     if target.company_id is not None:
         return
@@ -124,7 +126,7 @@ def _fill_in_company(_mapper: sa.orm.Mapper, connection: sa.Connection, target: 
     )
 
 
-class EnrolmentStatusChange(db.Model):
+class EnrolmentStatusChange(Model):
     """One step in an enrolment's life: from which status to which, by whom, when and why."""
 
     __tablename__ = "enrolment_status_changes"
@@ -152,7 +154,7 @@ class AttendanceStatus(enum.StrEnum):
     EXCUSED = "excused"
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     __tablename__ = "attendance"
     __table_args__ = (sa.UniqueConstraint("enrolment_id", "session_id"),)
 

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class SentReminder(db.Model):
+class SentReminder(Model):
     """One reminder of one kind about one thing to one person.
 
     The unique key is claimed in the same transaction that writes the e-mail to the outbox,

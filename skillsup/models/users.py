@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class Role(enum.StrEnum):
 COMPANY_ROLES = (Role.LEARNER, Role.HR)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (
         # Addresses are stored lower-case, so the unique constraint ignores case.
