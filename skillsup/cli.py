@@ -59,12 +59,14 @@ def create_admin_command(email: str, name: str) -> None:
 @click.option("--by", "admin_email", required=True, help="The admin on whose behalf to act.")
 def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None:
     """Enrol a learner in a class, under every rule of the enrolment service."""
-    from .services import enrolment
+    from .models import EnrolmentSource
     from .services.accounts import find_user_by_email
+    from .services.enrolment import find_class_by_code
+    from .services.enrolment_requests import describe, request_enrolment
 
     admin = find_user_by_email(admin_email)
     learner = find_user_by_email(learner_email)
-    course_class = enrolment.find_class_by_code(class_code)
+    course_class = find_class_by_code(class_code)
     if admin is None or learner is None or course_class is None:
         missing = [
             name
@@ -73,13 +75,11 @@ def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None
         ]
         raise click.ClickException(f"Not found: {', '.join(missing)}.")
     try:
-        outcome = enrolment.request_enrolment(
-            admin, learner, course_class, enrolment.EnrolmentSource.ADMIN
-        )
+        outcome = request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from error
-    message = str(enrolment.describe(outcome, for_self=False))
+    message = str(describe(outcome, for_self=False))
     db.session.commit()
     click.echo(f"{learner.email}: {message}")
 

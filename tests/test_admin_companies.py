@@ -25,7 +25,7 @@ from skillsup.models import (
     SeatQuota,
     User,
 )
-from skillsup.services import companies, enrolment
+from skillsup.services import companies, enrolment_requests, seat_quotas
 from skillsup.services.companies import CompanyData, CompanyFilter, QuotaData
 from skillsup.services.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -413,8 +413,8 @@ def test_quota_usage_agrees_with_the_enrolment_rules(make, company):
     expected = {term.id: 5, term_x.id: 4, later.id: 1, empty.id: 0}
     assert {quota_id: use.used for quota_id, use in uses.items()} == expected
     for quota_id, used in expected.items():
-        assert enrolment.seats_used(db.session.get(SeatQuota, quota_id)) == used
-    for use in enrolment.quota_uses(company.id, scene["x1"]):
+        assert seat_quotas.seats_used(db.session.get(SeatQuota, quota_id)) == used
+    for use in seat_quotas.quota_uses(company.id, scene["x1"]):
         assert uses[use.quota.id].used == use.used
     assert uses[term.id].left == 5
     assert uses[later.id].left == 2
@@ -673,8 +673,8 @@ def test_a_lowered_quota_holds_for_the_next_request(admin, company, make, learne
     )
     db.session.commit()
 
-    with pytest.raises(enrolment.QuotaExceeded):
-        enrolment.request_enrolment(learner, learner, course_class)
+    with pytest.raises(seat_quotas.QuotaExceeded):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
 
 
 # Service: permissions and reading --------------------------------------------------------

@@ -41,7 +41,6 @@ from skillsup.models import (
     User,
 )
 from skillsup.services import reports, staff
-from skillsup.services.enrolment import seats_used
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.reports import (
     Bar,
@@ -50,6 +49,7 @@ from skillsup.services.reports import (
     bar_chart_svg,
     escape_cell,
 )
+from skillsup.services.seat_quotas import seats_used
 
 from .factories import hk_datetime
 from .queries import page_queries, recorded_statements

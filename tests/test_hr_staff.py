@@ -34,7 +34,7 @@ from skillsup.models import (
     utcnow,
 )
 from skillsup.services import staff
-from skillsup.services.enrolment import ClassNotOpen
+from skillsup.services.eligibility import ClassNotOpen
 from skillsup.services.errors import NotFound, PermissionDenied, ValidationFailed
 from skillsup.services.staff import (
     NominationsRefused,

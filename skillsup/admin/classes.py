@@ -19,6 +19,7 @@ from ..services import classes as class_service
 from ..services import enrolment as enrolment_service
 from ..services.classes import ClassListRow, ScheduleChange, StatusAction
 from ..services.errors import DomainError
+from ..services.waitlist import waitlist_positions
 from ..web import current_actor, refuse
 from .class_forms import (
     CancelClassForm,
@@ -198,7 +199,7 @@ def _render_detail(
         cancel_form=cancel_form or _cancel_form(posted=False),
         entries=audit.entries_for("classes", course_class.id),
         enrolments=class_enrolments,
-        waitlist_positions=enrolment_service.waitlist_positions(
+        waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
         enrol_form=AdminEnrolForm(),

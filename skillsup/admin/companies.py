@@ -12,8 +12,8 @@ from ..models import PartnerCompany, Role, SeatQuota, User
 from ..services import audit
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
-from ..services.enrolment import seats_used
 from ..services.errors import DomainError
+from ..services.seat_quotas import seats_used
 from ..web import current_actor, refuse
 from .company_forms import (
     CompanyFilterForm,

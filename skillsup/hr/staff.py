@@ -18,7 +18,8 @@ from .. import i18n
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import staff
-from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
+from ..services.eligibility import is_taking_enrolments
+from ..services.enrolment import EnrolmentRefused
 from ..services.errors import DomainError
 from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
 from ..web import current_actor, refuse

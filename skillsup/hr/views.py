@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Role
 from ..services import accounts
 from ..services import approvals as approval_queries
-from ..services import enrolment as enrolments
+from ..services import enrolment_requests as enrolments
 from ..services import reports as report_service
 from ..services.errors import DomainError
 from ..web import current_actor, redirect_to_next, refuse, require_roles

@@ -11,7 +11,8 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus, Role
 from ..services import catalogue, learning
-from ..services import enrolment as enrolments
+from ..services import enrolment_requests as enrolments
+from ..services.enrolment import find_class_by_code
 from ..services.errors import DomainError
 from ..web import current_actor, refuse, require_roles
 
@@ -28,7 +29,7 @@ def my_learning() -> str:
 
 @bp.post("/classes/<class_code>/enrol")
 def enrol(class_code: str) -> Response:
-    course_class = enrolments.find_class_by_code(class_code)
+    course_class = find_class_by_code(class_code)
     # A class of a course the learner cannot see is as good as missing.
     if course_class is None or not catalogue.can_see_course(course_class.course, current_user):
         abort(404)

@@ -457,9 +457,9 @@ def update_class(actor: User, course_class: CourseClass, data: ClassData) -> Cla
     )
     promoted: list[Enrolment] = []
     if course_class.capacity > old_capacity:
-        from . import enrolment
+        from . import waitlist
 
-        promoted = list(enrolment.promote_waitlist(course_class, actor))
+        promoted = list(waitlist.promote_waitlist(course_class, actor))
     return ClassUpdate(course_class, changes, promoted)
 
 

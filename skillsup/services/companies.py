@@ -38,9 +38,9 @@ from ..models import (
     User,
 )
 from . import accounts, audit
-from .enrolment import QuotaUse, seats_used, seats_used_by_quota
 from .errors import NotFound, PermissionDenied, ValidationFailed
 from .search import contains_pattern
+from .seat_quotas import QuotaUse, seats_used, seats_used_by_quota
 
 #: Two to twenty capital letters and digits, for example HBIT.
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -197,7 +197,7 @@ def people_counts(company_ids: Iterable[int]) -> dict[int, PeopleCount]:
 def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
     """Every quota of ``company`` with the seats it has used, by period, in one query.
 
-    Counts what :func:`skillsup.services.enrolment.seats_used` counts for each quota: the
+    Counts what :func:`skillsup.services.seat_quotas.seats_used` counts for each quota: the
     company's staff's enrolments in :data:`~skillsup.services.enrolment.QUOTA_STATUSES` in
     classes that start within the period (and are of the quota's course, if it has one).
     """

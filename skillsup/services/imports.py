@@ -51,8 +51,10 @@ from ..models import (
     utcnow,
 )
 from ..validators import is_valid_email
-from . import accounts, audit, enrolment, mail
+from . import accounts, audit, mail
 from .csvfiles import Column, CsvTable
+from .eligibility import AccountInactive, AlreadyEnrolled, PrerequisitesMissing, TimetableClash
+from .enrolment_requests import request_enrolment
 from .errors import DomainError, PermissionDenied
 from .staff import hr_company_id, visible_classes
 
@@ -456,7 +458,7 @@ def preview_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPre
     """What nominating each row's employee into its class would do, without saving anything.
 
     Every row that passes the checks of this module's description is put to
-    :func:`enrolment.request_enrolment` inside a savepoint that is rolled back at the end
+    :func:`.enrolment_requests.request_enrolment` inside a savepoint that is rolled back at the end
     (no mail is rendered for it), so each outcome is the service's own answer:
     *confirmed*, *waitlisted* with its position, or *error* with the rule it breaks,
     counting the rows above it (seats, quota, waitlist, timetable). Employees and classes
@@ -483,7 +485,7 @@ def import_nominations(
     """Nominate every row's employee into its class (source ``csv``), all or none.
 
     ``expected`` is the outcome the preview showed for each row. The rows go through
-    :func:`enrolment.request_enrolment` one after the other, and are kept only when every
+    :func:`.enrolment_requests.request_enrolment` one after the other, and are kept only when every
     row succeeds with the outcome it was expected to have (a row previewed as confirmed that
     would now be waitlisted counts as a change; a different waitlist position does not).
     The import as a whole is recorded in the audit log. Returns what was done.
@@ -554,9 +556,7 @@ def _run_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPrevie
             continue
         savepoint = db.session.begin_nested()
         try:
-            outcome = enrolment.request_enrolment(
-                actor, employee, course_class, EnrolmentSource.CSV, now=now
-            )
+            outcome = request_enrolment(actor, employee, course_class, EnrolmentSource.CSV, now=now)
         except DomainError as error:
             savepoint.rollback()
             result.problems = [str(_explain(error))]
@@ -662,18 +662,18 @@ def _resolve_nominations(actor: User, rows: Sequence[NominationRow]) -> list[_Re
 def _explain(error: DomainError) -> Any:
     """The service's refusal, worded for a row of the HR officer's file: the employee stands
     for the row, whatever their name in it."""
-    if isinstance(error, enrolment.AlreadyEnrolled):
+    if isinstance(error, AlreadyEnrolled):
         return _l("This employee already has a place or a request in this class.")
-    if isinstance(error, enrolment.TimetableClash):
+    if isinstance(error, TimetableClash):
         return _l(
             "The class's sessions clash with this employee's class %(code)s.", code=error.code
         )
-    if isinstance(error, enrolment.PrerequisitesMissing):
+    if isinstance(error, PrerequisitesMissing):
         return _l(
             "This employee has not completed the courses this one requires: %(codes)s.",
             codes=", ".join(error.codes),
         )
-    if isinstance(error, enrolment.AccountInactive):
+    if isinstance(error, AccountInactive):
         return _l("This employee's account is deactivated.")
     if isinstance(error, PermissionDenied):
         return _l("Only learners of your company can be nominated.")

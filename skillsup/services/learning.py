@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from . import certificates, dashboards
-from .enrolment import waitlist_positions
+from .waitlist import waitlist_positions
 
 
 @dataclass

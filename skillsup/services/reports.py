@@ -60,8 +60,8 @@ from ..models import (
 )
 from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
 from . import audit, caching, xlsx
-from .enrolment import QuotaUse, seats_used_by_quota
 from .progress import ATTENDED, standings
+from .seat_quotas import QuotaUse, seats_used_by_quota
 from .staff import hr_company_id
 
 #: Enrolments that hold or held a seat in their class.

@@ -3,8 +3,9 @@
 Every function takes the acting HR officer and works inside their company only: each query
 filters on ``User.company_id == actor.company_id`` (and on the learner role), so another
 company's employee, enrolment or record is never found and never changed, even if a view
-forgets a check. Changes to enrolments go through :mod:`skillsup.services.enrolment`, so its
-rules (seats, waitlist, quotas, clashes, prerequisites) hold here too.
+forgets a check. Changes to enrolments go through
+:mod:`skillsup.services.enrolment_requests`, so its rules (seats, waitlist, quotas, clashes,
+prerequisites) hold here too.
 
 Functions flush but never commit; the view commits once per request.
 """
@@ -44,12 +45,15 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import today_hk
-from . import accounts, audit
-from . import enrolment as enrolments
-from .enrolment import EnrolmentOutcome, QuotaUse
+from . import accounts, audit, enrolment_requests, seat_quotas
+from .eligibility import taking_enrolments
+from .enrolment import EnrolmentRefused
+from .enrolment_requests import EnrolmentOutcome
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from .progress import AttendanceStanding, standings
 from .search import contains_pattern
+from .seat_quotas import QuotaUse
+from .waitlist import waitlist_positions
 
 PER_PAGE = 25
 #: The most classes offered in the employee page's list; any other is reached by its code.
@@ -329,7 +333,7 @@ def employee_record(actor: User, employee: User, *, now: datetime | None = None)
     ids = list(records)
 
     waitlisted = [e.id for e in enrolment_list if e.status == EnrolmentStatus.WAITLISTED]
-    for enrolment_id, position in enrolments.waitlist_positions(waitlisted).items():
+    for enrolment_id, position in waitlist_positions(waitlisted).items():
         records[enrolment_id].waitlist_position = position
 
     marks: dict[int, dict[int, AttendanceStatus]] = defaultdict(dict)
@@ -432,7 +436,7 @@ def deactivate_employee(
     enrolments in classes that have started (or finished) are left as they are. Every active
     (pending, confirmed or waitlisted) enrolment in a class that has not started yet, that is
     whose ``starts_on`` is after today in Hong Kong, is withdrawn through
-    :func:`skillsup.services.enrolment.withdraw` with ``reason`` recorded, so that a freed
+    :func:`skillsup.services.enrolment_requests.withdraw` with ``reason`` recorded, so that a freed
     seat goes to the first on the waitlist in the same transaction. The account is
     deactivated first, so that no waitlist promotion picks the employee.
 
@@ -467,8 +471,8 @@ def deactivate_employee(
     withdrawn: list[Enrolment] = []
     for enrolment in to_withdraw:
         try:
-            enrolments.withdraw(actor, enrolment, reason, now=now)
-        except enrolments.InvalidTransition:
+            enrolment_requests.withdraw(actor, enrolment, reason, now=now)
+        except enrolment_requests.InvalidTransition:
             # Ended meanwhile by someone else: nothing left to free.
             continue
         withdrawn.append(enrolment)
@@ -534,7 +538,7 @@ def find_class_by_id(class_id: int) -> CourseClass | None:
 
 
 def _open_conditions(now: datetime) -> list[Any]:
-    return [*enrolments.taking_enrolments(now), Course.status == CourseStatus.PUBLISHED]
+    return [*taking_enrolments(now), Course.status == CourseStatus.PUBLISHED]
 
 
 def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[CourseClass]]:
@@ -617,9 +621,7 @@ def class_staff(actor: User, course_class: CourseClass) -> list[ClassStaffRow]:
             .order_by(User.name, Enrolment.id)
         )
     )
-    positions = enrolments.waitlist_positions(
-        [e.id for e in rows if e.status == EnrolmentStatus.WAITLISTED]
-    )
+    positions = waitlist_positions([e.id for e in rows if e.status == EnrolmentStatus.WAITLISTED])
     result = [ClassStaffRow(e, positions.get(e.id)) for e in rows]
     result.sort(
         key=lambda row: (
@@ -647,7 +649,7 @@ def nomination_candidates(
 def quota_uses(actor: User, course_class: CourseClass) -> list[QuotaUse]:
     """The company's seat quotas that cover the class, with the seats used of each."""
     company_id = hr_company_id(actor)
-    return enrolments.quota_uses(company_id, course_class)
+    return seat_quotas.quota_uses(company_id, course_class)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,7 +661,7 @@ def nominate_employee(
 ) -> EnrolmentOutcome:
     """Nominate one learner of the HR officer's company into a class.
 
-    Goes through :func:`skillsup.services.enrolment.request_enrolment` with source
+    Goes through :func:`skillsup.services.enrolment_requests.request_enrolment` with source
     ``nominated``: the nomination skips HR approval but obeys every other rule. Raises
     :class:`NotFound` for anyone but a learner of the actor's company and for a class HR may
     not see, and the enrolment service's :class:`~skillsup.services.enrolment.EnrolmentRefused`
@@ -674,7 +676,7 @@ def nominate_employee(
 def _nominate(
     actor: User, employee: User, course_class: CourseClass, now: datetime | None
 ) -> EnrolmentOutcome:
-    return enrolments.request_enrolment(
+    return enrolment_requests.request_enrolment(
         actor, employee, course_class, EnrolmentSource.NOMINATED, now=now
     )
 
@@ -768,7 +770,7 @@ def nominate_employees(
                 result = NominationResult(
                     **base, status=outcome.status, waitlist_position=outcome.waitlist_position
                 )
-        except enrolments.EnrolmentRefused as error:
+        except EnrolmentRefused as error:
             result = NominationResult(**base, refusal=error.message)
         results.append(result)
     if any(result.refused for result in results):
