@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import PartnerCompany, Role, SeatQuota, User
-from ..services import audit
+from ..services import audit, seat_quotas
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.errors import DomainError
@@ -47,7 +47,7 @@ def _hr_officer_or_404(company: PartnerCompany, user_id: int) -> User:
 
 def _quota_form() -> QuotaForm:
     form = QuotaForm(prefix="quota")
-    form.set_course_choices(db.session.execute(company_service.course_choices()))
+    form.set_course_choices(db.session.execute(seat_quotas.course_choices()))
     return form
 
 
@@ -171,7 +171,7 @@ def company_quota_add(company_id: int) -> str | Response:
     form = _quota_form()
     if form.validate_on_submit():
         try:
-            quota = company_service.add_quota(current_actor(), company, form.quota_data())
+            quota = seat_quotas.add_quota(current_actor(), company, form.quota_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -190,7 +190,7 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
         form.fill_from(quota)
     if form.validate_on_submit():
         try:
-            changes = company_service.update_quota(current_actor(), quota, form.quota_data())
+            changes = seat_quotas.update_quota(current_actor(), quota, form.quota_data())
         except DomainError as error:
             refuse(error, form)
         else:
@@ -217,7 +217,7 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
         abort(400)
     label = quota.label
     try:
-        company_service.remove_quota(current_actor(), quota)
+        seat_quotas.remove_quota(current_actor(), quota)
     except DomainError as error:
         refuse(error)
     else:
