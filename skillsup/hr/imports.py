@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import User
-from ..services import csvfiles, imports
+from ..services import csvfiles, imports, nomination_import, staff_import
 from ..services.csvfiles import Column, CsvTable
 from ..services.errors import DomainError
 from ..services.imports import ImportPreview, Outcome
@@ -51,8 +51,8 @@ _STAFF = _Import(
     columns=imports.STAFF_COLUMNS,
     required=imports.STAFF_REQUIRED,
     rows=imports.staff_rows,
-    preview=imports.preview_staff_import,
-    apply=imports.import_staff,
+    preview=staff_import.preview_staff_import,
+    apply=staff_import.import_staff,
     upload_endpoint="hr.staff_import",
     confirm_endpoint="hr.staff_import_confirm",
     template="hr/imports/staff",
@@ -63,8 +63,8 @@ _NOMINATIONS = _Import(
     columns=imports.NOMINATION_COLUMNS,
     required=imports.NOMINATION_REQUIRED,
     rows=imports.nomination_rows,
-    preview=imports.preview_nominations,
-    apply=imports.import_nominations,
+    preview=nomination_import.preview_nominations,
+    apply=nomination_import.import_nominations,
     upload_endpoint="hr.nominations_import",
     confirm_endpoint="hr.nominations_import_confirm",
     template="hr/imports/nominations",
