@@ -17,11 +17,12 @@ from wtforms import Field, SelectChoice
 from .. import i18n
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
-from ..services import staff
+from ..services import employee_records, nominations, staff
 from ..services.eligibility import is_taking_enrolments
 from ..services.enrolment import EnrolmentRefused
 from ..services.errors import DomainError
-from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
+from ..services.nominations import NominationsRefused
+from ..services.staff import StaffFilters, StaffSort, StaffStatus
 from ..web import current_actor, refuse
 from .staff_forms import (
     CandidateFilterForm,
@@ -56,7 +57,7 @@ def _employee_or_404(user_id: int) -> User:
 
 
 def _class_or_404(class_code: str) -> CourseClass:
-    course_class = staff.find_class(class_code)
+    course_class = nominations.find_class(class_code)
     if course_class is None:
         abort(404)
     return course_class
@@ -117,16 +118,16 @@ def _employee_page(
     nominate_form: NominateEmployeeForm | None = None,
 ) -> str:
     me = current_actor()
-    record = staff.employee_record(me, employee)
+    record = employee_records.employee_record(me, employee)
     if nominate_form is None:
         nominate_form = NominateEmployeeForm(formdata=None)
-    nominate_form.set_classes(_class_choices(staff.class_choices(me, employee)))
+    nominate_form.set_classes(_class_choices(nominations.class_choices(me, employee)))
     return render_template(
         "hr/staff/detail.html",
         employee=employee,
         record=record,
         StaffStatus=StaffStatus,
-        SessionState=staff.SessionState,
+        SessionState=employee_records.SessionState,
         deactivate_form=deactivate_form or DeactivateForm(formdata=None),
         reactivate_form=reactivate_form or ReactivateForm(formdata=None),
         nominate_form=nominate_form,
@@ -217,18 +218,18 @@ def nominate_employee(user_id: int) -> str | Response:
     if not form.validate_on_submit():
         return _employee_page(employee, nominate_form=form)
     if form.chosen_class_id is not None:
-        course_class = staff.find_class_by_id(form.chosen_class_id)
+        course_class = nominations.find_class_by_id(form.chosen_class_id)
         field = form.class_id
         missing = _("That class is no longer offered: choose another one.")
     else:
-        course_class = staff.find_class(form.class_code.data or "")
+        course_class = nominations.find_class(form.class_code.data or "")
         field = form.class_code
         missing = _("No class has the code %(code)s.", code=(form.class_code.data or "").upper())
     if course_class is None:
         field.errors = [*field.errors, missing]
         return _employee_page(employee, nominate_form=form)
     try:
-        outcome = staff.nominate_employee(current_actor(), employee, course_class)
+        outcome = nominations.nominate_employee(current_actor(), employee, course_class)
     except EnrolmentRefused as error:
         db.session.rollback()
         field.errors = [*field.errors, str(error.message)]
@@ -266,7 +267,7 @@ def class_list() -> str:
     form.validate()
     q = _clean(form.q)
     page = db.paginate(
-        staff.open_classes(q),
+        nominations.open_classes(q),
         page=_page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
@@ -276,7 +277,7 @@ def class_list() -> str:
         "hr/staff/classes.html",
         form=form,
         page=page,
-        staff_counts=staff.staff_counts_in_classes(me, (c.id for c in page.items)),
+        staff_counts=nominations.staff_counts_in_classes(me, (c.id for c in page.items)),
         args={"q": q} if q else {},
     )
 
@@ -296,7 +297,7 @@ def _class_page(
     candidates = None
     if taking:
         candidates = db.paginate(
-            staff.nomination_candidates(me, course_class, q, department or None),
+            nominations.nomination_candidates(me, course_class, q, department or None),
             page=_page_number(),
             per_page=PER_PAGE,
             max_per_page=PER_PAGE,
@@ -307,8 +308,8 @@ def _class_page(
         "hr/staff/class_detail.html",
         course_class=course_class,
         taking=taking,
-        rows=staff.class_staff(me, course_class),
-        quotas=staff.quota_uses(me, course_class),
+        rows=nominations.class_staff(me, course_class),
+        quotas=nominations.quota_uses(me, course_class),
         filter_form=filter_form,
         candidates=candidates,
         args={name: value for name, value in args.items() if value},
@@ -332,7 +333,9 @@ def nominate_staff(class_code: str) -> str | Response:
         flash(_("Choose at least one employee from the list."), "error")
         return redirect(back)
     try:
-        results = staff.nominate_employees(current_actor(), course_class, form.employee_ids.data)
+        results = nominations.nominate_employees(
+            current_actor(), course_class, form.employee_ids.data
+        )
     except NominationsRefused as error:
         db.session.rollback()
         return _class_page(course_class, refused=error)

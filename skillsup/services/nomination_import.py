@@ -51,7 +51,7 @@ from .imports import (
     row_list,
     scalars_in,
 )
-from .staff import visible_classes
+from .nominations import visible_classes
 
 #: The longest class code: a longer one cannot be any class's.
 CLASS_CODE_MAX = 40
