@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import (
     AuditEntry,
     CompanyDomain,
@@ -31,6 +32,9 @@ from skillsup.services.errors import NotFound, PermissionDenied, ValidationFaile
 from skillsup.services.seat_quotas import QuotaData
 
 from .queries import page_queries
+
+#: Links for e-mail, as a view passes them to the services.
+LINKS = PortalLinks()
 
 
 @pytest.fixture(autouse=True)
@@ -697,7 +701,9 @@ def test_only_admins_manage_companies(request, role, company, make):
         ),
         lambda: seat_quotas.update_quota(actor, quota, quota_data(seats=20)),
         lambda: seat_quotas.remove_quota(actor, quota),
-        lambda: companies.invite_hr_officer(actor, company, name="N", email="n@harbour-it.test"),
+        lambda: companies.invite_hr_officer(
+            actor, company, name="N", email="n@harbour-it.test", links=LINKS
+        ),
         lambda: companies.set_hr_officer_active(actor, company, officer, False),
     ]
     for call in calls:
@@ -714,7 +720,7 @@ def test_only_admins_manage_companies(request, role, company, make):
 
 def test_invite_hr_officer_records_it_on_the_company(admin, company, outbox):
     officer = companies.invite_hr_officer(
-        admin, company, name="Hana Lee", email="Hana.Lee@Harbour-IT.test"
+        admin, company, name="Hana Lee", email="Hana.Lee@Harbour-IT.test", links=LINKS
     )
     db.session.commit()
 
@@ -729,13 +735,17 @@ def test_invite_hr_officer_records_it_on_the_company(admin, company, outbox):
 def test_no_hr_officer_is_invited_into_an_inactive_company_or_without_a_name(admin, make, outbox):
     closed = make.company(name="Closed Ltd", code="CLSD", is_active=False)
     with pytest.raises(ValidationFailed) as refused:
-        companies.invite_hr_officer(admin, closed, name="Hana Lee", email="hana@clsd.test")
+        companies.invite_hr_officer(
+            admin, closed, name="Hana Lee", email="hana@clsd.test", links=LINKS
+        )
     assert "Closed Ltd is inactive" in str(refused.value.message)
     db.session.rollback()
 
     open_company = make.company(code="OPEN")
     with pytest.raises(ValidationFailed) as nameless:
-        companies.invite_hr_officer(admin, open_company, name="  ", email="hana@open.test")
+        companies.invite_hr_officer(
+            admin, open_company, name="  ", email="hana@open.test", links=LINKS
+        )
     assert nameless.value.field == "name"
     db.session.rollback()
 

@@ -19,6 +19,7 @@ import time_machine
 from sqlalchemy import event, func, insert, select
 
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import (
     AuditEntry,
     ClassStatus,
@@ -44,6 +45,9 @@ from skillsup.services.imports import (
 )
 
 from .queries import recorded_statements
+
+#: Links for e-mail, as a view passes them to the services.
+LINKS = PortalLinks()
 
 DATA = Path(__file__).parent / "data" / "csv"
 STAFF_URL = "/hr/staff/import"
@@ -381,7 +385,7 @@ def test_staff_preview_runs_a_fixed_number_of_queries(hr_officer):
 def test_import_staff_invites_everyone_as_learners_and_mails_after_commit(
     hr_officer, company, outbox
 ):
-    staff_import.import_staff(hr_officer, staff(GOOD_STAFF), filename="new-staff.csv")
+    staff_import.import_staff(hr_officer, staff(GOOD_STAFF), filename="new-staff.csv", links=LINKS)
     assert outbox == []  # not before the commit
     db.session.commit()
     amy = db.session.scalar(select(User).where(User.email == "amy.chan@harbour-it.test"))
@@ -406,7 +410,7 @@ def test_import_staff_saves_nothing_when_a_row_now_fails(hr_officer, make, compa
     make.user(company=company, email="bob.lee@harbour-it.test")  # taken in between
     users = count(User)
     with pytest.raises(ImportChanged) as caught:
-        staff_import.import_staff(hr_officer, rows, expected=preview.expected)
+        staff_import.import_staff(hr_officer, rows, expected=preview.expected, links=LINKS)
     db.session.rollback()
     assert count(User) == users
     assert audit_actions("import.staff") == []
@@ -440,7 +444,7 @@ def test_import_staff_reports_a_clash_saved_between_the_checks_and_the_insert(
 
     monkeypatch.setattr(accounts, "invite_user", invite_racing)
     with pytest.raises(ImportChanged) as caught:
-        staff_import.import_staff(hr_officer, staff(GOOD_STAFF))
+        staff_import.import_staff(hr_officer, staff(GOOD_STAFF), links=LINKS)
     db.session.rollback()
     assert count(User) == 1  # the HR officer only: nothing of the import was kept
     failed = by_number(caught.value.preview)[3]
@@ -454,7 +458,7 @@ def test_only_hr_officers_import(make, company, role):
     with pytest.raises(PermissionDenied):
         staff_import.preview_staff_import(user, staff(GOOD_STAFF))
     with pytest.raises(PermissionDenied):
-        staff_import.import_staff(user, staff(GOOD_STAFF))
+        staff_import.import_staff(user, staff(GOOD_STAFF), links=LINKS)
     with pytest.raises(PermissionDenied):
         nomination_import.preview_nominations(user, nominations([("a@x.test", "", "X")]))
     with pytest.raises(PermissionDenied):
@@ -750,7 +754,9 @@ def test_imports_refuse_outcomes_that_do_not_match_the_rows(hr_officer, people):
     with pytest.raises(ImportTampered):
         nomination_import.import_nominations(hr_officer, rows, expected=[])
     with pytest.raises(ImportTampered):
-        staff_import.import_staff(hr_officer, staff(GOOD_STAFF), expected=[Outcome.INVITE])
+        staff_import.import_staff(
+            hr_officer, staff(GOOD_STAFF), expected=[Outcome.INVITE], links=LINKS
+        )
     assert count(User) == 1 + len(people)
 
 

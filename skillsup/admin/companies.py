@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..forms import ActionForm
+from ..links import PortalLinks
 from ..models import PartnerCompany, Role, SeatQuota, User
 from ..services import audit, seat_quotas
 from ..services import companies as company_service
@@ -236,7 +237,11 @@ def company_hr_invite(company_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             officer = company_service.invite_hr_officer(
-                current_actor(), company, name=form.name.data or "", email=form.email.data or ""
+                current_actor(),
+                company,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                links=PortalLinks(),
             )
         except DomainError as error:
             refuse(error, form)

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..extensions import db
+from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..services.errors import DomainError
@@ -53,6 +54,7 @@ def invite_user() -> str | Response:
                 staff_number=form.staff_number.data,
                 department=form.department.data,
                 job_title=form.job_title.data,
+                links=PortalLinks(),
             )
         except DomainError as error:
             refuse(error, form)

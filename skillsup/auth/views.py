@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..forms import ActionForm
+from ..links import PortalLinks
 from ..models import normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, DomainError, InvalidCredentials, InvalidToken
@@ -121,7 +122,10 @@ def register() -> str | Response:
     if form.validate_on_submit():
         try:
             accounts.register_learner(
-                form.email.data or "", form.name.data or "", form.password.data or ""
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data or "",
+                links=PortalLinks(),
             )
         except DomainError as error:
             refuse(error, form)
@@ -174,7 +178,7 @@ def accept_invitation(token: str) -> str | Response:
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
+        accounts.request_password_reset(form.email.data or "", links=PortalLinks())
         db.session.commit()
         flash(
             _(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..links import PortalLinks
 from ..models import User
 from ..services import csvfiles, imports, nomination_import, staff_import
 from ..services.csvfiles import Column, CsvTable
@@ -52,7 +54,8 @@ _STAFF = _Import(
     required=imports.STAFF_REQUIRED,
     rows=imports.staff_rows,
     preview=staff_import.preview_staff_import,
-    apply=staff_import.import_staff,
+    # The invitations' links are built in the request that confirms the import.
+    apply=partial(staff_import.import_staff, links=PortalLinks()),
     upload_endpoint="hr.staff_import",
     confirm_endpoint="hr.staff_import_confirm",
     template="hr/imports/staff",

@@ -20,6 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..links import PortalLinks
 from ..models import Role
 from ..services import accounts
 from ..services import approvals as approval_queries
@@ -80,6 +81,7 @@ def invite_employee() -> str | Response:
                 staff_number=form.staff_number.data,
                 department=form.department.data,
                 job_title=form.job_title.data,
+                links=PortalLinks(),
             )
         except DomainError as error:
             refuse(error, form)

@@ -466,8 +466,11 @@ def _flush_checking_unique(company: PartnerCompany) -> None:
 # HR officers -----------------------------------------------------------------------------
 
 
-def invite_hr_officer(actor: User, company: PartnerCompany, *, name: str, email: str) -> User:
-    """Create an HR officer account for ``company`` and e-mail them an invitation.
+def invite_hr_officer(
+    actor: User, company: PartnerCompany, *, name: str, email: str, links: accounts.AccountLinks
+) -> User:
+    """Create an HR officer account for ``company`` and e-mail them an invitation, with the
+    link to set their password from ``links``.
 
     The company must be active (an inactive company's people cannot log in, so the link
     would lead nowhere) and the name given; the address rules are those of
@@ -487,7 +490,9 @@ def invite_hr_officer(actor: User, company: PartnerCompany, *, name: str, email:
         )
     if not (name or "").strip():
         raise ValidationFailed(_l("Enter the person's full name."), field="name")
-    officer = accounts.invite_user(actor, email=email, name=name, role=Role.HR, company=company)
+    officer = accounts.invite_user(
+        actor, email=email, name=name, role=Role.HR, company=company, links=links
+    )
     audit.record(
         actor,
         "company.hr_officer_invited",

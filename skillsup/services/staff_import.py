@@ -140,14 +140,15 @@ def import_staff(
     actor: User,
     rows: Sequence[StaffRow],
     *,
+    links: accounts.AccountLinks,
     expected: Sequence[Outcome] | None = None,
     filename: str = "",
 ) -> ImportPreview[StaffRow]:
     """Invite every row's person as a learner of ``actor``'s company, all or none.
 
     Each invitation goes through :func:`accounts.invite_user` (which records it and queues
-    its e-mail for after the commit), and the import as a whole is recorded in the audit
-    log. Returns the preview of what was done.
+    its e-mail, with the link from ``links``, for after the commit), and the import as a
+    whole is recorded in the audit log. Returns the preview of what was done.
 
     Raises :class:`PermissionDenied` unless ``actor`` is an HR officer, and
     :class:`ImportChanged`, having changed nothing, when any row now fails (someone took an
@@ -173,6 +174,7 @@ def import_staff(
                 staff_number=row.staff_number or None,
                 department=row.department or None,
                 job_title=row.job_title or None,
+                links=links,
             )
             done += 1
     except (DomainError, IntegrityError) as error:
