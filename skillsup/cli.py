@@ -1,13 +1,19 @@
-"""``flask`` commands, thin over the services. Each command commits once, at its end."""
+"""``flask`` commands, thin over the services. Each command commits once, at its end.
+
+The commands that write e-mail outside a request (``send-mail``, ``send-reminders``) build its
+links from the portal's configured address (:meth:`skillsup.links.PortalLinks.for_server`),
+and in production refuse to start without it.
+"""
 
 from __future__ import annotations
 
 import getpass
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from .extensions import db
+from .links import PortalLinks, ServerNameMissing
 from .services.errors import DomainError
 
 
@@ -90,6 +96,9 @@ def send_mail_command(limit: int) -> None:
     """Deliver the e-mail waiting in the outbox (run it from cron or a worker every minute)."""
     from .services import mail
 
+    # Messages queued to be written at delivery are written now, with links to the portal:
+    # refuse before writing any with links that lead nowhere.
+    _links_outside_request()
     report = mail.deliver_pending(limit=limit)
     click.echo(report.summary())
 
@@ -99,8 +108,9 @@ def send_reminders_command() -> None:
     """Send the reminders that are due (safe to run every few minutes, even twice at once)."""
     from .services import reminders
 
+    links = _links_outside_request()
     report = reminders.ReminderReport()
-    for reminder in reminders.due_reminders():
+    for reminder in reminders.due_reminders(links=links):
         if reminders.claim_and_send(reminder):
             report.sent[reminder.kind] += 1
         else:
@@ -108,3 +118,12 @@ def send_reminders_command() -> None:
         # One commit per reminder: its claim and its e-mail are saved together.
         db.session.commit()
     click.echo(report.summary())
+
+
+def _links_outside_request() -> PortalLinks:
+    """The links for e-mail a command writes, to the portal's configured address. Raises a
+    :class:`click.ClickException` naming the setting when production has none."""
+    try:
+        return PortalLinks.for_server(current_app)
+    except ServerNameMissing as error:
+        raise click.ClickException(str(error)) from error
