@@ -37,6 +37,23 @@ def test_services_build_no_urls():
     assert building == []
 
 
+def _session_reminder(app: Any, make: Any, company: Any) -> OutboxMessage:
+    """The reminder ``flask send-reminders`` writes the day before a learner's session."""
+    course_class = make.course_class(
+        sessions=1, first_session=datetime(2031, 3, 4, 11, 0, tzinfo=UTC)
+    )
+    learner = make.user(company=company)
+    make.enrolment(course_class, learner)
+    db.session.commit()
+    with time_machine.travel(datetime(2031, 3, 3, 2, 0, tzinfo=UTC)):
+        result = app.test_cli_runner().invoke(args=["send-reminders"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    [reminder] = db.session.scalars(select(OutboxMessage)).all()
+    assert reminder.recipient == learner.email
+    return reminder
+
+
 class TestWrittenAtDeliveryBySendMail:
     @pytest.fixture
     def app_config(self) -> dict[str, Any]:
@@ -81,18 +98,7 @@ class TestWrittenAtDeliveryBySendMail:
         assert _links(texts[going.email]) == ["https://portal.example.edu/my-learning"]
 
     def test_reminders_carry_links_to_the_configured_address(self, app, make, company):
-        course_class = make.course_class(
-            sessions=1, first_session=datetime(2031, 3, 4, 11, 0, tzinfo=UTC)
-        )
-        learner = make.user(company=company)
-        make.enrolment(course_class, learner)
-        db.session.commit()
-        with time_machine.travel(datetime(2031, 3, 3, 2, 0, tzinfo=UTC)):
-            result = app.test_cli_runner().invoke(args=["send-reminders"])
-        assert result.exit_code == 0, result.output
-        db.session.expire_all()
-        [reminder] = db.session.scalars(select(OutboxMessage)).all()
-        assert reminder.recipient == learner.email
+        reminder = _session_reminder(app, make, company)
         assert _links(reminder.text) == ["https://portal.example.edu/my-learning"]
 
 
@@ -112,16 +118,7 @@ class TestWithoutAServerName:
         assert _links(message.text) == ["http://127.0.0.1:5000/my-learning"]
 
     def test_send_reminders_links_to_where_make_run_serves(self, app, make, company):
-        course_class = make.course_class(
-            sessions=1, first_session=datetime(2031, 3, 4, 11, 0, tzinfo=UTC)
-        )
-        make.enrolment(course_class, make.user(company=company))
-        db.session.commit()
-        with time_machine.travel(datetime(2031, 3, 3, 2, 0, tzinfo=UTC)):
-            result = app.test_cli_runner().invoke(args=["send-reminders"])
-        assert result.exit_code == 0, result.output
-        db.session.expire_all()
-        [reminder] = db.session.scalars(select(OutboxMessage)).all()
+        reminder = _session_reminder(app, make, company)
         assert _links(reminder.text) == ["http://127.0.0.1:5000/my-learning"]
 
     def test_mail_written_in_a_request_links_to_its_host(self, app, make, login_as, outbox):
