@@ -57,9 +57,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_babel(app)
     _init_login(app)
 
-    # notify registers the renderers of the e-mail written at delivery (`flask send-mail`).
-    from .services import mail, notify  # noqa: F401
+    from .emails import register_renderers
+    from .services import mail
 
+    # The e-mail that services queue to be written at delivery is written here, in the web
+    # layer, which knows the portal's links.
+    register_renderers()
     mail.install(app, db.session)
 
     _register_blueprints(app)

@@ -1,5 +1,10 @@
 """``flask`` commands, thin over the services. Each change a command makes is one unit of work
-(:func:`unit_of_work`): committed once, or rolled back with the refusal as the command's error."""
+(:func:`unit_of_work`): committed once, or rolled back with the refusal as the command's error.
+
+The commands that write e-mail outside a request (``send-mail``, ``send-reminders``) build its
+links from the portal's configured address (:meth:`skillsup.links.PortalLinks.for_server`),
+and in production refuse to start without it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from .extensions import db
+from .links import PortalLinks, ServerNameMissing
 from .services.errors import DomainError
 
 
@@ -76,12 +82,14 @@ def create_admin_command(email: str, name: str) -> None:
 @click.option("--by", "admin_email", required=True, help="The admin on whose behalf to act.")
 def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None:
     """Enrol a learner in a class, under every rule of the enrolment service."""
-    from .services import enrolment
+    from .models import EnrolmentSource
     from .services.accounts import find_user_by_email
+    from .services.enrolment import find_class_by_code
+    from .services.enrolment_requests import describe, request_enrolment
 
     admin = find_user_by_email(admin_email)
     learner = find_user_by_email(learner_email)
-    course_class = enrolment.find_class_by_code(class_code)
+    course_class = find_class_by_code(class_code)
     if admin is None or learner is None or course_class is None:
         missing = [
             name
@@ -90,10 +98,8 @@ def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None
         ]
         raise click.ClickException(f"Not found: {', '.join(missing)}.")
     with unit_of_work():
-        outcome = enrolment.request_enrolment(
-            admin, learner, course_class, enrolment.EnrolmentSource.ADMIN
-        )
-        message = str(enrolment.describe(outcome, for_self=False))
+        outcome = request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+        message = str(describe(outcome, for_self=False))
     click.echo(f"{learner.email}: {message}")
 
 
@@ -103,6 +109,9 @@ def send_mail_command(limit: int) -> None:
     """Deliver the e-mail waiting in the outbox (run it from cron or a worker every minute)."""
     from .services import mail
 
+    # Messages queued to be written at delivery are written now, with links to the portal:
+    # refuse before writing any with links that lead nowhere.
+    _links_outside_request()
     report = mail.deliver_pending(limit=limit)
     click.echo(report.summary())
 
@@ -112,8 +121,9 @@ def send_reminders_command() -> None:
     """Send the reminders that are due (safe to run every few minutes, even twice at once)."""
     from .services import reminders
 
+    links = _links_outside_request()
     report = reminders.ReminderReport()
-    for reminder in reminders.due_reminders():
+    for reminder in reminders.due_reminders(links=links):
         # One unit per reminder: its claim and its e-mail are saved together.
         with unit_of_work():
             sent = reminders.claim_and_send(reminder)
@@ -122,3 +132,12 @@ def send_reminders_command() -> None:
         else:
             report.skipped += 1
     click.echo(report.summary())
+
+
+def _links_outside_request() -> PortalLinks:
+    """The links for e-mail a command writes, to the portal's configured address. Raises a
+    :class:`click.ClickException` naming the setting when production has none."""
+    try:
+        return PortalLinks.for_server(current_app)
+    except ServerNameMissing as error:
+        raise click.ClickException(str(error)) from error

@@ -78,9 +78,10 @@ class DefaultConfig:
     # Deliver right after the commit, in the request; otherwise `flask send-mail` does it.
     MAIL_DELIVER_IN_REQUEST = False
 
-    # The address users see in e-mailed links when no request is at hand (CLI, workers)
+    # The host (and PREFERRED_URL_SCHEME the scheme) of e-mailed links written outside a
+    # request: `flask send-mail` and `flask send-reminders` refuse to start in production
+    # without it (skillsup.links).
     SERVER_NAME: str | None = None
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     # Localisation
     BABEL_DEFAULT_LOCALE = "en"

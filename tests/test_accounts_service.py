@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from skillsup import create_app
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import AuditEntry, Role, User
 from skillsup.services import accounts, mail, passwords
 from skillsup.services.errors import (
@@ -36,6 +37,9 @@ from skillsup.services.errors import (
 )
 from skillsup.services.tokens import Purpose, make_token, user_for_token
 from tests.factories import PASSWORD
+
+#: Links for e-mail, as a view passes them to the services.
+LINKS = PortalLinks()
 
 NEW_PASSWORD = "a different long passphrase"
 
@@ -234,7 +238,9 @@ class TestRegistration:
     def test_partner_address_registers_an_unconfirmed_learner(
         self, company: Any, outbox: list[mail.Message]
     ) -> None:
-        user = accounts.register_learner(" Bob.Lee@Harbour-IT.test ", " Bob Lee ", NEW_PASSWORD)
+        user = accounts.register_learner(
+            " Bob.Lee@Harbour-IT.test ", " Bob Lee ", NEW_PASSWORD, links=LINKS
+        )
         assert user is not None
         assert outbox == []  # nothing leaves before the commit
         db.session.commit()
@@ -257,7 +263,7 @@ class TestRegistration:
     def test_confirmation_link_confirms_once(
         self, company: Any, outbox: list[mail.Message]
     ) -> None:
-        accounts.register_learner("bob.lee@harbour-it.test", "Bob Lee", NEW_PASSWORD)
+        accounts.register_learner("bob.lee@harbour-it.test", "Bob Lee", NEW_PASSWORD, links=LINKS)
         db.session.commit()
         token = token_in(outbox[0], "/confirm/")
         user = accounts.confirm_email(token)
@@ -272,7 +278,7 @@ class TestRegistration:
         self, app: Any, company: Any, outbox: list[mail.Message]
     ) -> None:
         assert app.config["EMAIL_CONFIRMATION_MAX_AGE"] == 3 * 24 * 3600
-        accounts.register_learner("bob.lee@harbour-it.test", "Bob Lee", NEW_PASSWORD)
+        accounts.register_learner("bob.lee@harbour-it.test", "Bob Lee", NEW_PASSWORD, links=LINKS)
         db.session.commit()
         token = token_in(outbox[0], "/confirm/")
         with time_machine.travel(time.time() + 3 * 24 * 3600 + 60), pytest.raises(InvalidToken):
@@ -290,7 +296,7 @@ class TestRegistration:
         ]:
             with subtests.test(email=email):
                 with pytest.raises(UnknownCompanyDomain) as caught:
-                    accounts.register_learner(email, "Bob Lee", NEW_PASSWORD)
+                    accounts.register_learner(email, "Bob Lee", NEW_PASSWORD, links=LINKS)
                 assert caught.value.field == "email"
                 db.session.rollback()
                 assert user_count() == before
@@ -298,17 +304,19 @@ class TestRegistration:
     @pytest.mark.parametrize("email", ["harbour-it.test", "@harbour-it.test"])
     def test_a_bare_domain_is_not_an_address(self, company: Any, email: str) -> None:
         with pytest.raises(ValidationFailed):
-            accounts.register_learner(email, "Bob Lee", NEW_PASSWORD)
+            accounts.register_learner(email, "Bob Lee", NEW_PASSWORD, links=LINKS)
 
     def test_inactive_company_domain_is_refused(self, make: Any) -> None:
         make.company(domains=["closed.test"], is_active=False)
         with pytest.raises(UnknownCompanyDomain):
-            accounts.register_learner("bob@closed.test", "Bob Lee", NEW_PASSWORD)
+            accounts.register_learner("bob@closed.test", "Bob Lee", NEW_PASSWORD, links=LINKS)
 
     def test_weak_password_creates_nothing(self, company: Any, outbox: list[mail.Message]) -> None:
         before = user_count()
         with pytest.raises(WeakPassword):
-            accounts.register_learner("bob.lee@harbour-it.test", "Bob Lee", "password123")
+            accounts.register_learner(
+                "bob.lee@harbour-it.test", "Bob Lee", "password123", links=LINKS
+            )
         db.session.rollback()
         db.session.commit()
         assert user_count() == before
@@ -319,7 +327,9 @@ class TestRegistration:
     ) -> None:
         old_hash = learner.password_hash
         before = user_count()
-        result = accounts.register_learner("Amy.Chan@harbour-it.test", "Impostor", NEW_PASSWORD)
+        result = accounts.register_learner(
+            "Amy.Chan@harbour-it.test", "Impostor", NEW_PASSWORD, links=LINKS
+        )
         db.session.commit()
         assert result is None
         assert user_count() == before
@@ -343,9 +353,11 @@ class TestRegistration:
             return real_hash(password)
 
         monkeypatch.setattr(passwords, "hash_password", counting_hash)
-        accounts.register_learner("new.person@harbour-it.test", "New Person", NEW_PASSWORD)
+        accounts.register_learner(
+            "new.person@harbour-it.test", "New Person", NEW_PASSWORD, links=LINKS
+        )
         fresh_address = len(hashed)
-        accounts.register_learner(learner.email, "Impostor", NEW_PASSWORD)
+        accounts.register_learner(learner.email, "Impostor", NEW_PASSWORD, links=LINKS)
         assert fresh_address == 1
         assert len(hashed) - fresh_address == fresh_address
 
@@ -357,17 +369,22 @@ class TestInvitations:
     def test_an_invitation_in_a_dry_run_queues_no_e_mail(self, admin: User, company: Any) -> None:
         with mail.dry_run(db.session()):
             accounts.invite_user(admin, email="dan@harbour-it.test", name="Dan", role=Role.HR,
-                                 company=company)  # fmt: skip
+                                 company=company, links=LINKS)  # fmt: skip
         assert mail.queued(db.session()) == []
         accounts.invite_user(admin, email="eve@harbour-it.test", name="Eve", role=Role.HR,
-                             company=company)  # fmt: skip
+                             company=company, links=LINKS)  # fmt: skip
         assert [m.to for m in mail.queued(db.session())] == ["eve@harbour-it.test"]
 
     def test_admin_invites_an_hr_officer(
         self, admin: User, company: Any, outbox: list[mail.Message]
     ) -> None:
         invitee = accounts.invite_user(
-            admin, email=" Carol.Ho@Harbour-IT.test", name="Carol Ho", role=Role.HR, company=company
+            admin,
+            email=" Carol.Ho@Harbour-IT.test",
+            name="Carol Ho",
+            role=Role.HR,
+            company=company,
+            links=LINKS,
         )
         assert outbox == []
         db.session.commit()
@@ -390,7 +407,12 @@ class TestInvitations:
     ) -> None:
         for role in (Role.TRAINER, Role.ADMIN):
             invitee = accounts.invite_user(
-                admin, email=f"dan.{role}@skillsup.test", name="Dan", role=role, company=company
+                admin,
+                email=f"dan.{role}@skillsup.test",
+                name="Dan",
+                role=role,
+                company=company,
+                links=LINKS,
             )
             db.session.commit()
             assert (reload(invitee).role, reload(invitee).company_id) == (role, None)
@@ -398,7 +420,9 @@ class TestInvitations:
 
     def test_company_roles_need_a_company(self, admin: User) -> None:
         with pytest.raises(ValidationFailed) as caught:
-            accounts.invite_user(admin, email="eve@harbour-it.test", name="Eve", role=Role.LEARNER)
+            accounts.invite_user(
+                admin, email="eve@harbour-it.test", name="Eve", role=Role.LEARNER, links=LINKS
+            )
         assert caught.value.field == "company"
 
     def test_hr_invites_learners_of_their_own_company(
@@ -413,6 +437,7 @@ class TestInvitations:
             staff_number="E-100",
             department="Cloud",
             job_title="Engineer",
+            links=LINKS,
         )
         db.session.commit()
         invitee = reload(invitee)
@@ -432,7 +457,12 @@ class TestInvitations:
         for role in (Role.LEARNER, Role.HR):
             with pytest.raises(accounts.ValidationFailed) as refused:
                 accounts.invite_user(
-                    admin, email="ivy@closed.test", name="Ivy", role=role, company=company
+                    admin,
+                    email="ivy@closed.test",
+                    name="Ivy",
+                    role=role,
+                    company=company,
+                    links=LINKS,
                 )
             assert refused.value.field == "company"
             assert "Closed Ltd is inactive" in str(refused.value)
@@ -446,19 +476,34 @@ class TestInvitations:
         officer = make.user(role="hr", company=company)
         with pytest.raises(accounts.ValidationFailed) as refused:
             accounts.invite_user(
-                officer, email="frank@gmail.test", name="Frank", role=Role.LEARNER, company=company
+                officer,
+                email="frank@gmail.test",
+                name="Frank",
+                role=Role.LEARNER,
+                company=company,
+                links=LINKS,
             )
         assert refused.value.field == "email"
         assert "harbour-it.test, hbit.test" in str(refused.value)
         db.session.rollback()
         assert accounts.find_user_by_email("frank@gmail.test") is None
         accounts.invite_user(
-            officer, email="Frank@HBIT.test", name="Frank", role=Role.LEARNER, company=company
+            officer,
+            email="Frank@HBIT.test",
+            name="Frank",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         # Admins may invite anyone, say a contractor with an address of their own.
         admin = make.user(role="admin")
         accounts.invite_user(
-            admin, email="gina@gmail.test", name="Gina", role=Role.LEARNER, company=company
+            admin,
+            email="gina@gmail.test",
+            name="Gina",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         db.session.commit()
         assert len(outbox) == 2
@@ -469,7 +514,12 @@ class TestInvitations:
         company.domains.clear()
         db.session.commit()
         invitee = accounts.invite_user(
-            officer, email="hana@example.test", name="Hana", role=Role.LEARNER, company=company
+            officer,
+            email="hana@example.test",
+            name="Hana",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         assert invitee.company_id == company.id
 
@@ -493,7 +543,12 @@ class TestInvitations:
             with subtests.test(case=case):
                 with pytest.raises(PermissionDenied):
                     accounts.invite_user(
-                        actor, email="gina@harbour-it.test", name="Gina", role=role, company=target
+                        actor,
+                        email="gina@harbour-it.test",
+                        name="Gina",
+                        role=role,
+                        company=target,
+                        links=LINKS,
                     )
                 db.session.rollback()
         db.session.commit()
@@ -508,6 +563,7 @@ class TestInvitations:
                 name="Amy",
                 role=Role.LEARNER,
                 company=company,
+                links=LINKS,
             )
         assert caught.value.field == "email"
 
@@ -521,6 +577,7 @@ class TestInvitations:
                 role=Role.LEARNER,
                 company=company,
                 staff_number=learner.staff_number,
+                links=LINKS,
             )
         assert caught.value.field == "staff_number"
 
@@ -528,7 +585,12 @@ class TestInvitations:
         self, admin: User, company: Any, outbox: list[mail.Message]
     ) -> None:
         accounts.invite_user(
-            admin, email="kim@harbour-it.test", name="Kim Wong", role=Role.LEARNER, company=company
+            admin,
+            email="kim@harbour-it.test",
+            name="Kim Wong",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         db.session.commit()
         token = token_in(outbox[0], "/invitation/")
@@ -554,7 +616,9 @@ class TestInvitations:
         self, app: Any, admin: User, outbox: list[mail.Message]
     ) -> None:
         assert app.config["INVITATION_MAX_AGE"] == 7 * 24 * 3600
-        accounts.invite_user(admin, email="lee@skillsup.test", name="Lee", role=Role.TRAINER)
+        accounts.invite_user(
+            admin, email="lee@skillsup.test", name="Lee", role=Role.TRAINER, links=LINKS
+        )
         db.session.commit()
         token = token_in(outbox[0], "/invitation/")
         with (
@@ -573,7 +637,7 @@ class TestPasswordReset:
     def test_known_address_gets_a_link_after_commit(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset("AMY.CHAN@harbour-it.test")
+        accounts.request_password_reset("AMY.CHAN@harbour-it.test", links=LINKS)
         assert outbox == []
         db.session.commit()
         [message] = outbox
@@ -588,7 +652,7 @@ class TestPasswordReset:
         if email == "deactivated":
             email = make.user(company=company, is_active=False).email
         entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
-        accounts.request_password_reset(email)
+        accounts.request_password_reset(email, links=LINKS)
         db.session.commit()
         assert outbox == []
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
@@ -597,7 +661,7 @@ class TestPasswordReset:
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
         version = learner.session_version
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         accounts.reset_password(token, NEW_PASSWORD)
@@ -612,8 +676,8 @@ class TestPasswordReset:
     def test_link_works_once_and_voids_older_links(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email)
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email, links=LINKS)
         db.session.commit()
         first, second = (token_in(m, "/reset-password/") for m in outbox)
         accounts.reset_password(second, NEW_PASSWORD)
@@ -626,7 +690,7 @@ class TestPasswordReset:
     def test_weak_password_keeps_the_old_one_and_the_link(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         with pytest.raises(WeakPassword):
@@ -642,7 +706,7 @@ class TestPasswordReset:
         assert app.config["PASSWORD_RESET_MAX_AGE"] == 3600
         start = time.time()
         with time_machine.travel(start, tick=False):
-            accounts.request_password_reset(learner.email)
+            accounts.request_password_reset(learner.email, links=LINKS)
             db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         with time_machine.travel(start + 3590, tick=False):
@@ -659,7 +723,7 @@ class TestPasswordReset:
         self, make: Any, company: Any, outbox: list[mail.Message]
     ) -> None:
         user = make.user(company=company, email_confirmed_at=None)
-        accounts.request_password_reset(user.email)
+        accounts.request_password_reset(user.email, links=LINKS)
         db.session.commit()
         accounts.reset_password(token_in(outbox[0], "/reset-password/"), NEW_PASSWORD)
         db.session.commit()
@@ -668,7 +732,7 @@ class TestPasswordReset:
     def test_deactivation_voids_a_reset_link(
         self, admin: User, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         accounts.set_active(admin, learner, False)
@@ -819,7 +883,12 @@ class TestMailAfterCommit:
         self, admin: User, company: Any, outbox: list[mail.Message]
     ) -> None:
         accounts.invite_user(
-            admin, email="mo@harbour-it.test", name="Mo", role=Role.LEARNER, company=company
+            admin,
+            email="mo@harbour-it.test",
+            name="Mo",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         assert len(mail.queued(db.session())) == 1
         db.session.rollback()
@@ -831,7 +900,7 @@ class TestMailAfterCommit:
     def test_mail_queued_before_a_savepoint_survives_its_rollback(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
         savepoint = db.session.begin_nested()
         savepoint.rollback()
         db.session.commit()
@@ -842,7 +911,12 @@ class TestMailAfterCommit:
     ) -> None:
         savepoint = db.session.begin_nested()
         accounts.invite_user(
-            admin, email="ned@harbour-it.test", name="Ned", role=Role.LEARNER, company=company
+            admin,
+            email="ned@harbour-it.test",
+            name="Ned",
+            role=Role.LEARNER,
+            company=company,
+            links=LINKS,
         )
         savepoint.rollback()
         db.session.commit()
@@ -852,7 +926,7 @@ class TestMailAfterCommit:
     def test_each_message_is_delivered_once(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email, links=LINKS)
         db.session.commit()
         db.session.commit()
         assert len(outbox) == 1

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import (
     AuditEntry,
     CompanyDomain,
@@ -25,11 +26,15 @@ from skillsup.models import (
     SeatQuota,
     User,
 )
-from skillsup.services import companies, enrolment
-from skillsup.services.companies import CompanyData, CompanyFilter, QuotaData
+from skillsup.services import companies, enrolment_requests, seat_quotas
+from skillsup.services.companies import CompanyData, CompanyFilter
 from skillsup.services.errors import NotFound, PermissionDenied, ValidationFailed
+from skillsup.services.seat_quotas import QuotaData
 
 from .queries import page_queries
+
+#: Links for e-mail, as a view passes them to the services.
+LINKS = PortalLinks()
 
 
 @pytest.fixture(autouse=True)
@@ -408,13 +413,13 @@ def test_quota_usage_agrees_with_the_enrolment_rules(make, company):
     later = make.quota(company, 3, T3_START, T3_END, label="T3")
     empty = make.quota(company, 3, date(2028, 1, 1), date(2028, 3, 31), label="2028")
 
-    uses = {use.quota.id: use for use in companies.quota_usage(company)}
+    uses = {use.quota.id: use for use in seat_quotas.quota_usage(company)}
 
     expected = {term.id: 5, term_x.id: 4, later.id: 1, empty.id: 0}
     assert {quota_id: use.used for quota_id, use in uses.items()} == expected
     for quota_id, used in expected.items():
-        assert enrolment.seats_used(db.session.get(SeatQuota, quota_id)) == used
-    for use in enrolment.quota_uses(company.id, scene["x1"]):
+        assert seat_quotas.seats_used(db.session.get(SeatQuota, quota_id)) == used
+    for use in seat_quotas.quota_uses(company.id, scene["x1"]):
         assert uses[use.quota.id].used == use.used
     assert uses[term.id].left == 5
     assert uses[later.id].left == 2
@@ -427,7 +432,7 @@ def test_quota_usage_lists_the_latest_period_first_company_wide_before_per_cours
     make.quota(company, 1, T3_START, T3_END, label="T3")
     make.quota(make.company(), 1, T3_START, T3_END, label="not theirs")
 
-    assert [use.quota.label for use in companies.quota_usage(company)] == [
+    assert [use.quota.label for use in seat_quotas.quota_usage(company)] == [
         "T3",
         "T2",
         "T2 course",
@@ -437,8 +442,8 @@ def test_quota_usage_lists_the_latest_period_first_company_wide_before_per_cours
 def test_add_company_wide_and_per_course_quotas(admin, company, make):
     course = make.course(code="SU-CLD-101")
 
-    term = companies.add_quota(admin, company, quota_data(label=" 2026/27  Term 2 "))
-    per_course = companies.add_quota(
+    term = seat_quotas.add_quota(admin, company, quota_data(label=" 2026/27  Term 2 "))
+    per_course = seat_quotas.add_quota(
         admin, company, quota_data(label="Cloud, Term 2", seats=4, course_id=course.id)
     )
     db.session.commit()
@@ -469,7 +474,7 @@ def test_add_company_wide_and_per_course_quotas(admin, company, make):
 )
 def test_add_quota_refuses_bad_data_and_saves_nothing(admin, company, overrides, field, message):
     with pytest.raises(ValidationFailed) as refused:
-        companies.add_quota(admin, company, quota_data(**overrides))
+        seat_quotas.add_quota(admin, company, quota_data(**overrides))
     db.session.rollback()
 
     assert refused.value.field == field
@@ -496,7 +501,7 @@ def test_overlapping_periods_with_the_same_scope_are_refused(
 
     for course_id in (None, course.id):
         with pytest.raises(ValidationFailed) as refused:
-            companies.add_quota(
+            seat_quotas.add_quota(
                 admin,
                 company,
                 quota_data(label="New", starts_on=starts_on, ends_on=ends_on, course_id=course_id),
@@ -508,10 +513,10 @@ def test_overlapping_periods_with_the_same_scope_are_refused(
 
 
 def test_overlap_message_names_the_other_quota_and_its_dates(admin, company):
-    make_quota = companies.add_quota(admin, company, quota_data())
+    make_quota = seat_quotas.add_quota(admin, company, quota_data())
     db.session.commit()
     with pytest.raises(ValidationFailed) as refused:
-        companies.add_quota(admin, company, quota_data(label="Again"))
+        seat_quotas.add_quota(admin, company, quota_data(label="Again"))
     message = str(refused.value.message)
     assert make_quota.label in message
     assert "Jan 1, 2027" in message
@@ -525,9 +530,11 @@ def test_adjacent_periods_other_scopes_and_other_companies_do_not_overlap(admin,
     make.quota(company, 5, T2_START, T2_END, label="T2 course", course=course)
     make.quota(make.company(), 10, T3_START, T3_END, label="theirs")
 
-    companies.add_quota(admin, company, quota_data(label="T3", starts_on=T3_START, ends_on=T3_END))
-    companies.add_quota(admin, company, quota_data(label="T2 other", course_id=other_course.id))
-    companies.add_quota(
+    seat_quotas.add_quota(
+        admin, company, quota_data(label="T3", starts_on=T3_START, ends_on=T3_END)
+    )
+    seat_quotas.add_quota(admin, company, quota_data(label="T2 other", course_id=other_course.id))
+    seat_quotas.add_quota(
         admin,
         company,
         quota_data(label="T3 course", starts_on=T3_START, ends_on=T3_END, course_id=course.id),
@@ -540,12 +547,12 @@ def test_a_new_quota_cannot_give_fewer_seats_than_are_already_used(admin, compan
     used_scene(make, company)
 
     with pytest.raises(ValidationFailed) as refused:
-        companies.add_quota(admin, company, quota_data(seats=4))
+        seat_quotas.add_quota(admin, company, quota_data(seats=4))
     db.session.rollback()
     assert refused.value.field == "seats"
     assert "5 seats are already used" in str(refused.value.message)
 
-    companies.add_quota(admin, company, quota_data(seats=5))
+    seat_quotas.add_quota(admin, company, quota_data(seats=5))
     db.session.commit()
     assert count(SeatQuota) == 1
 
@@ -554,7 +561,7 @@ def test_update_quota_records_changes_and_may_go_down_to_what_is_used(admin, com
     used_scene(make, company)
     quota = make.quota(company, 10, T2_START, T2_END, label="T2")
 
-    changes = companies.update_quota(
+    changes = seat_quotas.update_quota(
         admin, quota, quota_data(label="2026/27 Term 2", seats=5, ends_on=date(2027, 4, 15))
     )
     db.session.commit()
@@ -577,7 +584,7 @@ def test_reducing_seats_below_what_is_used_is_a_field_error(admin, company, make
     quota = make.quota(company, 10, T2_START, T2_END, label="T2")
 
     with pytest.raises(ValidationFailed) as refused:
-        companies.update_quota(admin, quota, quota_data(label="T2", seats=4))
+        seat_quotas.update_quota(admin, quota, quota_data(label="T2", seats=4))
     db.session.rollback()
 
     assert refused.value.field == "seats"
@@ -591,7 +598,7 @@ def test_changing_the_period_counts_the_seats_used_in_the_new_period(admin, comp
     quota = make.quota(company, 0, date(2027, 6, 1), date(2027, 6, 30), label="June")
 
     with pytest.raises(ValidationFailed) as refused:
-        companies.update_quota(
+        seat_quotas.update_quota(
             admin,
             quota,
             quota_data(
@@ -606,9 +613,9 @@ def test_update_quota_refuses_an_overlap_but_not_with_itself(admin, company, mak
     quota = make.quota(company, 10, T2_START, T2_END, label="T2")
     later = make.quota(company, 10, T3_START, T3_END, label="T3")
 
-    companies.update_quota(admin, quota, quota_data(label="T2", starts_on=date(2026, 12, 1)))
+    seat_quotas.update_quota(admin, quota, quota_data(label="T2", starts_on=date(2026, 12, 1)))
     with pytest.raises(ValidationFailed) as refused:
-        companies.update_quota(admin, later, quota_data(label="T3", starts_on=T2_END))
+        seat_quotas.update_quota(admin, later, quota_data(label="T3", starts_on=T2_END))
     db.session.rollback()
 
     assert refused.value.field == "starts_on"
@@ -618,7 +625,7 @@ def test_update_quota_refuses_an_overlap_but_not_with_itself(admin, company, mak
 
 def test_update_quota_with_nothing_changed_records_nothing(admin, company, make):
     quota = make.quota(company, 10, T2_START, T2_END, label="2026/27 Term 2")
-    assert companies.update_quota(admin, quota, quota_data()) == {}
+    assert seat_quotas.update_quota(admin, quota, quota_data()) == {}
     db.session.commit()
     assert company_entries(company) == []
 
@@ -627,7 +634,7 @@ def test_remove_an_unused_quota(admin, company, make):
     used_scene(make, company)
     quota = make.quota(company, 10, date(2028, 1, 1), date(2028, 3, 31), label="2028 T2")
 
-    companies.remove_quota(admin, quota)
+    seat_quotas.remove_quota(admin, quota)
     db.session.commit()
 
     assert count(SeatQuota) == 0
@@ -642,7 +649,7 @@ def test_a_quota_with_seats_counted_against_it_cannot_be_removed(admin, company,
     quota = make.quota(company, 10, T2_START, T2_END, label="T2")
 
     with pytest.raises(ValidationFailed) as refused:
-        companies.remove_quota(admin, quota)
+        seat_quotas.remove_quota(admin, quota)
     db.session.rollback()
 
     assert "5 seats have already been counted against T2" in str(refused.value.message)
@@ -655,7 +662,7 @@ def test_a_quota_used_only_by_withdrawn_places_can_be_removed(admin, company, ma
     make.enrolment(course_class, learner, EnrolmentStatus.WITHDRAWN)
     quota = make.quota(company, 10, T2_START, T2_END, label="T2")
 
-    companies.remove_quota(admin, quota)
+    seat_quotas.remove_quota(admin, quota)
     db.session.commit()
     assert count(SeatQuota) == 0
 
@@ -666,15 +673,15 @@ def test_a_lowered_quota_holds_for_the_next_request(admin, company, make, learne
     make.enrolment(course_class, other, EnrolmentStatus.CONFIRMED)
     quota = make.quota(company, 5, course_class.starts_on, course_class.starts_on, label="Now")
 
-    companies.update_quota(
+    seat_quotas.update_quota(
         admin,
         quota,
         quota_data(label="Now", starts_on=quota.starts_on, ends_on=quota.ends_on, seats=1),
     )
     db.session.commit()
 
-    with pytest.raises(enrolment.QuotaExceeded):
-        enrolment.request_enrolment(learner, learner, course_class)
+    with pytest.raises(seat_quotas.QuotaExceeded):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
 
 
 # Service: permissions and reading --------------------------------------------------------
@@ -689,10 +696,14 @@ def test_only_admins_manage_companies(request, role, company, make):
     calls = [
         lambda: companies.create_company(actor, company_data()),
         lambda: companies.update_company(actor, company, company_data()),
-        lambda: companies.add_quota(actor, company, quota_data(starts_on=T3_START, ends_on=T3_END)),
-        lambda: companies.update_quota(actor, quota, quota_data(seats=20)),
-        lambda: companies.remove_quota(actor, quota),
-        lambda: companies.invite_hr_officer(actor, company, name="N", email="n@harbour-it.test"),
+        lambda: seat_quotas.add_quota(
+            actor, company, quota_data(starts_on=T3_START, ends_on=T3_END)
+        ),
+        lambda: seat_quotas.update_quota(actor, quota, quota_data(seats=20)),
+        lambda: seat_quotas.remove_quota(actor, quota),
+        lambda: companies.invite_hr_officer(
+            actor, company, name="N", email="n@harbour-it.test", links=LINKS
+        ),
         lambda: companies.set_hr_officer_active(actor, company, officer, False),
     ]
     for call in calls:
@@ -709,7 +720,7 @@ def test_only_admins_manage_companies(request, role, company, make):
 
 def test_invite_hr_officer_records_it_on_the_company(admin, company, outbox):
     officer = companies.invite_hr_officer(
-        admin, company, name="Hana Lee", email="Hana.Lee@Harbour-IT.test"
+        admin, company, name="Hana Lee", email="Hana.Lee@Harbour-IT.test", links=LINKS
     )
     db.session.commit()
 
@@ -724,13 +735,17 @@ def test_invite_hr_officer_records_it_on_the_company(admin, company, outbox):
 def test_no_hr_officer_is_invited_into_an_inactive_company_or_without_a_name(admin, make, outbox):
     closed = make.company(name="Closed Ltd", code="CLSD", is_active=False)
     with pytest.raises(ValidationFailed) as refused:
-        companies.invite_hr_officer(admin, closed, name="Hana Lee", email="hana@clsd.test")
+        companies.invite_hr_officer(
+            admin, closed, name="Hana Lee", email="hana@clsd.test", links=LINKS
+        )
     assert "Closed Ltd is inactive" in str(refused.value.message)
     db.session.rollback()
 
     open_company = make.company(code="OPEN")
     with pytest.raises(ValidationFailed) as nameless:
-        companies.invite_hr_officer(admin, open_company, name="  ", email="hana@open.test")
+        companies.invite_hr_officer(
+            admin, open_company, name="  ", email="hana@open.test", links=LINKS
+        )
     assert nameless.value.field == "name"
     db.session.rollback()
 

@@ -48,7 +48,7 @@ from skillsup.models import (
 )
 from skillsup.services import caching
 from skillsup.services.accounts import authenticate
-from skillsup.services.enrolment import seats_used
+from skillsup.services.seat_quotas import seats_used
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 TODAY = date(2026, 3, 10)

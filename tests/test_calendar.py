@@ -9,8 +9,7 @@ from icalendar import Calendar, Event
 
 from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, EnrolmentStatus, User
-from skillsup.services import calendar
-from skillsup.services import enrolment as enrolments
+from skillsup.services import calendar, enrolment_requests
 from skillsup.timeutil import HONG_KONG
 
 START = datetime(2031, 3, 4, 11, 0, tzinfo=UTC)  # Tuesday 19:00 in Hong Kong
@@ -114,7 +113,7 @@ def test_class_download_is_public_for_published_courses_only(client, make):
 
 def test_confirmation_email_carries_the_class_calendar(make, learner, outbox):
     course_class = make.course_class(sessions=2, first_session=START)
-    enrolments.request_enrolment(learner, learner, course_class)
+    enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
     [message] = outbox
     [attachment] = message.attachments

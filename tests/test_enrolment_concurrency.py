@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from skillsup.extensions import db
 from skillsup.models import CourseClass, Enrolment, EnrolmentStatus, User
-from skillsup.services import enrolment as service
+from skillsup.services import eligibility, enrolment_requests
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,10 @@ def _race(
                 if prepare is not None:
                     prepare(course_class)
                 barrier.wait(timeout=30)
-                outcome = service.request_enrolment(learner, learner, course_class)
+                outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
                 db.session.commit()
                 result = outcome.status.value
-            except service.AlreadyEnrolled:
+            except eligibility.AlreadyEnrolled:
                 db.session.rollback()
                 result = "duplicate"
             except BaseException as error:
@@ -188,7 +188,9 @@ def test_a_seat_freed_while_joining_the_waitlist_goes_to_the_one_joining(
         with app.app_context():
             try:
                 me = db.session.get(User, learner_id)
-                outcome = service.request_enrolment(me, me, db.session.get(CourseClass, class_id))
+                outcome = enrolment_requests.request_enrolment(
+                    me, me, db.session.get(CourseClass, class_id)
+                )
                 assert outcome.status == EnrolmentStatus.WAITLISTED
                 joined.set()
                 # Hold the shared lock until the withdrawal is seen waiting for it.
@@ -205,7 +207,7 @@ def test_a_seat_freed_while_joining_the_waitlist_goes_to_the_one_joining(
             try:
                 assert joined.wait(timeout=30)
                 enrolment = db.session.get(Enrolment, seated_id)
-                service.withdraw(make_admin(), enrolment, "Moved to another team")
+                enrolment_requests.withdraw(make_admin(), enrolment, "Moved to another team")
                 db.session.commit()
                 withdrawn.set()
             except BaseException as error:

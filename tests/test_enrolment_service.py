@@ -21,7 +21,8 @@ from skillsup.models import (
     EnrolmentStatusChange,
     utcnow,
 )
-from skillsup.services import enrolment as service
+from skillsup.services import eligibility, enrolment_requests, seat_quotas, waitlist
+from skillsup.services import enrolment as enrolment_service
 from skillsup.services.errors import NotFound, PermissionDenied
 
 # Dates and deadlines: run again at several times of the Hong Kong day.
@@ -35,7 +36,7 @@ def _class(make, **kwargs) -> CourseClass:
 
 def test_a_free_seat_confirms_at_once(make, learner, outbox):
     course_class = _class(make, capacity=2)
-    outcome = service.request_enrolment(learner, learner, course_class)
+    outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.CONFIRMED
     assert db.session.get(CourseClass, course_class.id).seats_taken == 1
@@ -46,7 +47,7 @@ def test_a_free_seat_confirms_at_once(make, learner, outbox):
 def test_a_full_class_waitlists_in_order(make, company):
     course_class = _class(make, capacity=1)
     people = [make.user(company=company) for _ in range(3)]
-    outcomes = [service.request_enrolment(p, p, course_class) for p in people]
+    outcomes = [enrolment_requests.request_enrolment(p, p, course_class) for p in people]
     db.session.commit()
     assert [o.status for o in outcomes] == [
         EnrolmentStatus.CONFIRMED,
@@ -60,7 +61,7 @@ def test_a_seat_freed_after_the_class_was_read_as_full_is_taken(make, company, l
     course_class = _class(make, capacity=1)
     # As if the class had been read full just before its last learner withdrew.
     set_committed_value(course_class, "seats_taken", 1)
-    outcome = service.request_enrolment(learner, learner, course_class)
+    outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.CONFIRMED
     assert db.session.get(CourseClass, course_class.id).seats_taken == 1
@@ -74,10 +75,10 @@ def test_a_refused_request_for_a_full_class_leaves_nothing_and_the_work_goes_on(
     other_company = make.company()
     welcome = make.user(company=other_company)
     db.session.commit()
-    with pytest.raises(service.QuotaExceeded):
-        service.request_enrolment(refused, refused, course_class)
+    with pytest.raises(seat_quotas.QuotaExceeded):
+        enrolment_requests.request_enrolment(refused, refused, course_class)
     # In the same transaction, as an import of many rows goes on after a refused one.
-    outcome = service.request_enrolment(welcome, welcome, course_class)
+    outcome = enrolment_requests.request_enrolment(welcome, welcome, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.WAITLISTED
     learners = db.session.scalars(
@@ -99,12 +100,12 @@ def test_learner_obstacles_are_told_together(make, learner):
     db.session.commit()
     course_class = _class(make, course=wanted, first_session=start, sessions=1)
     make.enrolment(course_class, learner, EnrolmentStatus.WAITLISTED)
-    obstacles = service.learner_obstacles(learner.id, course_class)
+    obstacles = eligibility.learner_obstacles(learner.id, course_class)
     assert obstacles.enrolled
     assert obstacles.missing_prerequisites == ["AA-BASICS", "ZZ-BASICS"]
     assert obstacles.clash == min(first.code, second.code)
     newcomer = make.user(company=learner.company)
-    assert service.learner_obstacles(newcomer.id, course_class) == service.LearnerObstacles(
+    assert eligibility.learner_obstacles(newcomer.id, course_class) == eligibility.LearnerObstacles(
         enrolled=False, missing_prerequisites=["AA-BASICS", "ZZ-BASICS"], clash=None
     )
 
@@ -114,7 +115,7 @@ def test_company_needing_approval_makes_a_pending_request_without_a_seat(make, o
     learner = make.user(company=company)
     officer = make.user(role="hr", company=company)
     course_class = _class(make, capacity=1)
-    outcome = service.request_enrolment(learner, learner, course_class)
+    outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.PENDING
     assert db.session.get(CourseClass, course_class.id).seats_taken == 0
@@ -126,10 +127,10 @@ def test_approval_takes_a_seat_or_a_waitlist_place(make):
     officer = make.user(role="hr", company=company)
     first, second = make.user(company=company), make.user(company=company)
     course_class = _class(make, capacity=1)
-    a = service.request_enrolment(first, first, course_class).enrolment
-    b = service.request_enrolment(second, second, course_class).enrolment
-    assert service.approve(officer, a).status == EnrolmentStatus.CONFIRMED
-    outcome = service.approve(officer, b)
+    a = enrolment_requests.request_enrolment(first, first, course_class).enrolment
+    b = enrolment_requests.request_enrolment(second, second, course_class).enrolment
+    assert enrolment_requests.approve(officer, a).status == EnrolmentStatus.CONFIRMED
+    outcome = enrolment_requests.approve(officer, b)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.WAITLISTED
     assert outcome.waitlist_position == 1
@@ -139,12 +140,12 @@ def test_rejection_needs_a_reason_and_records_it(make, outbox):
     company = make.company(requires_approval=True)
     officer = make.user(role="hr", company=company)
     learner = make.user(company=company)
-    pending = service.request_enrolment(learner, learner, _class(make)).enrolment
+    pending = enrolment_requests.request_enrolment(learner, learner, _class(make)).enrolment
     db.session.commit()
-    with pytest.raises(service.EnrolmentRefused):
-        service.reject(officer, pending, "  ")
+    with pytest.raises(enrolment_service.EnrolmentRefused):
+        enrolment_requests.reject(officer, pending, "  ")
     db.session.rollback()
-    service.reject(officer, pending, "Budget used for this term")
+    enrolment_requests.reject(officer, pending, "Budget used for this term")
     db.session.commit()
     assert pending.status == EnrolmentStatus.REJECTED
     assert pending.history[-1].reason == "Budget used for this term"
@@ -155,21 +156,21 @@ def test_hr_of_another_company_cannot_decide(make):
     company = make.company(requires_approval=True)
     learner = make.user(company=company)
     stranger = make.user(role="hr", company=make.company())
-    pending = service.request_enrolment(learner, learner, _class(make)).enrolment
+    pending = enrolment_requests.request_enrolment(learner, learner, _class(make)).enrolment
     with pytest.raises(NotFound):
-        service.approve(stranger, pending)
+        enrolment_requests.approve(stranger, pending)
 
 
 def test_withdrawal_frees_the_seat_for_the_first_on_the_waitlist(make, company, outbox):
     course_class = _class(make, capacity=1)
     first, second, third = (make.user(company=company) for _ in range(3))
-    held = service.request_enrolment(first, first, course_class).enrolment
-    waiting = service.request_enrolment(second, second, course_class).enrolment
-    service.request_enrolment(third, third, course_class)
+    held = enrolment_requests.request_enrolment(first, first, course_class).enrolment
+    waiting = enrolment_requests.request_enrolment(second, second, course_class).enrolment
+    enrolment_requests.request_enrolment(third, third, course_class)
     db.session.commit()
     outbox.clear()
 
-    service.withdraw(first, held)
+    enrolment_requests.withdraw(first, held)
     db.session.commit()
     assert held.status == EnrolmentStatus.WITHDRAWN
     assert waiting.status == EnrolmentStatus.CONFIRMED
@@ -183,16 +184,16 @@ def test_learner_cannot_withdraw_after_the_deadline_but_hr_can_with_a_reason(
     make, learner, hr_officer
 ):
     course_class = _class(make)
-    held = service.request_enrolment(learner, learner, course_class).enrolment
+    held = enrolment_requests.request_enrolment(learner, learner, course_class).enrolment
     db.session.commit()
     late = course_class.withdrawal_deadline_at + timedelta(minutes=1)
-    with pytest.raises(service.WithdrawalClosed):
-        service.withdraw(learner, held, now=late)
+    with pytest.raises(enrolment_requests.WithdrawalClosed):
+        enrolment_requests.withdraw(learner, held, now=late)
     db.session.rollback()
-    with pytest.raises(service.EnrolmentRefused):
-        service.withdraw(hr_officer, held, "", now=late)
+    with pytest.raises(enrolment_service.EnrolmentRefused):
+        enrolment_requests.withdraw(hr_officer, held, "", now=late)
     db.session.rollback()
-    service.withdraw(hr_officer, held, "Project deadline", now=late)
+    enrolment_requests.withdraw(hr_officer, held, "Project deadline", now=late)
     db.session.commit()
     assert held.status == EnrolmentStatus.WITHDRAWN
     assert held.history[-1].actor_id == hr_officer.id
@@ -201,28 +202,28 @@ def test_learner_cannot_withdraw_after_the_deadline_but_hr_can_with_a_reason(
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"status": ClassStatus.DRAFT}, service.ClassNotOpen),
-        ({"status": ClassStatus.CLOSED}, service.ClassNotOpen),
+        ({"status": ClassStatus.DRAFT}, eligibility.ClassNotOpen),
+        ({"status": ClassStatus.CLOSED}, eligibility.ClassNotOpen),
         (
             {
                 "enrolment_opens_at": datetime(2099, 1, 1, tzinfo=UTC),
                 "enrolment_closes_at": datetime(2099, 2, 1, tzinfo=UTC),
             },
-            service.EnrolmentClosed,
+            eligibility.EnrolmentClosed,
         ),
         (
             {
                 "enrolment_opens_at": datetime(2020, 1, 1, tzinfo=UTC),
                 "enrolment_closes_at": datetime(2020, 2, 1, tzinfo=UTC),
             },
-            service.EnrolmentClosed,
+            eligibility.EnrolmentClosed,
         ),
     ],
 )
 def test_class_must_be_open_and_inside_its_window(make, learner, change, error):
     course_class = _class(make, **change)
     with pytest.raises(error):
-        service.request_enrolment(learner, learner, course_class)
+        enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Enrolment.id))) == 0
 
@@ -230,16 +231,16 @@ def test_class_must_be_open_and_inside_its_window(make, learner, change, error):
 def test_inactive_learner_or_company_cannot_enrol(make, company):
     course_class = _class(make)
     inactive = make.user(company=company, is_active=False)
-    with pytest.raises(service.AccountInactive):
-        service.request_enrolment(inactive, inactive, course_class)
+    with pytest.raises(eligibility.AccountInactive):
+        enrolment_requests.request_enrolment(inactive, inactive, course_class)
 
 
 def test_one_active_enrolment_per_class(make, learner):
     course_class = _class(make)
-    service.request_enrolment(learner, learner, course_class)
+    enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
-    with pytest.raises(service.AlreadyEnrolled):
-        service.request_enrolment(learner, learner, course_class)
+    with pytest.raises(eligibility.AlreadyEnrolled):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
 
 
 def test_prerequisites_must_be_completed(make, learner):
@@ -248,12 +249,12 @@ def test_prerequisites_must_be_completed(make, learner):
     advanced.prerequisites.append(basics)
     db.session.commit()
     course_class = _class(make, course=advanced)
-    with pytest.raises(service.PrerequisitesMissing, match="SU-PRE-101"):
-        service.request_enrolment(learner, learner, course_class)
+    with pytest.raises(eligibility.PrerequisitesMissing, match="SU-PRE-101"):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.rollback()
     past = make.course_class(course=basics, status=ClassStatus.COMPLETED)
     make.enrolment(past, learner, EnrolmentStatus.COMPLETED)
-    assert service.request_enrolment(learner, learner, course_class).status == (
+    assert enrolment_requests.request_enrolment(learner, learner, course_class).status == (
         EnrolmentStatus.CONFIRMED
     )
 
@@ -263,12 +264,12 @@ def test_sessions_must_not_clash_with_a_confirmed_class(make, learner):
     first = _class(make, first_session=start, sessions=2)
     clashing = _class(make, first_session=start + timedelta(hours=1), sessions=1)
     separate = _class(make, first_session=start + timedelta(days=1), sessions=1)
-    service.request_enrolment(learner, learner, first)
+    enrolment_requests.request_enrolment(learner, learner, first)
     db.session.commit()
-    with pytest.raises(service.TimetableClash, match=first.code):
-        service.request_enrolment(learner, learner, clashing)
+    with pytest.raises(eligibility.TimetableClash, match=first.code):
+        enrolment_requests.request_enrolment(learner, learner, clashing)
     db.session.rollback()
-    assert service.request_enrolment(learner, learner, separate).status == (
+    assert enrolment_requests.request_enrolment(learner, learner, separate).status == (
         EnrolmentStatus.CONFIRMED
     )
 
@@ -284,16 +285,18 @@ def test_quota_counts_confirmed_and_pending_and_says_what_is_left(make, company)
     )
     people = [make.user(company=company) for _ in range(3)]
     for person in people[:2]:
-        service.request_enrolment(person, person, course_class)
+        enrolment_requests.request_enrolment(person, person, course_class)
     db.session.commit()
-    with pytest.raises(service.QuotaExceeded, match=r"all 2 seats .* Whole contract .*0 left"):
-        service.request_enrolment(people[2], people[2], course_class)
+    with pytest.raises(seat_quotas.QuotaExceeded, match=r"all 2 seats .* Whole contract .*0 left"):
+        enrolment_requests.request_enrolment(people[2], people[2], course_class)
 
 
 def test_an_enrolment_keeps_its_learners_company_whichever_path_made_it(make, company, admin):
     course_class = _class(make, capacity=10)
     by_service = make.user(company=company)
-    made = service.request_enrolment(admin, by_service, course_class, EnrolmentSource.ADMIN)
+    made = enrolment_requests.request_enrolment(
+        admin, by_service, course_class, EnrolmentSource.ADMIN
+    )
     # Made directly, with the learner given by id only: filled in from the database.
     directly = make.user(company=company)
     db.session.commit()
@@ -314,21 +317,21 @@ def test_quota_counts_the_companys_seats_only(make, company):
     course_class = _class(make, capacity=10)
     make.quota(company, seats=1, starts_on=date(2000, 1, 1), ends_on=date(2100, 1, 1))
     outsider = make.user(company=other)
-    service.request_enrolment(outsider, outsider, course_class)
+    enrolment_requests.request_enrolment(outsider, outsider, course_class)
     person = make.user(company=company)
-    assert service.request_enrolment(person, person, course_class).status == (
+    assert enrolment_requests.request_enrolment(person, person, course_class).status == (
         EnrolmentStatus.CONFIRMED
     )
     second = make.user(company=company)
-    with pytest.raises(service.QuotaExceeded):
-        service.request_enrolment(second, second, course_class)
+    with pytest.raises(seat_quotas.QuotaExceeded):
+        enrolment_requests.request_enrolment(second, second, course_class)
 
 
 def test_quota_of_another_period_does_not_apply(make, company):
     course_class = _class(make)
     make.quota(company, seats=0, starts_on=date(2001, 1, 1), ends_on=date(2001, 12, 31))
     person = make.user(company=company)
-    assert service.request_enrolment(person, person, course_class).status == (
+    assert enrolment_requests.request_enrolment(person, person, course_class).status == (
         EnrolmentStatus.CONFIRMED
     )
 
@@ -339,12 +342,16 @@ def test_only_the_learner_hr_of_their_company_or_an_admin_may_enrol_them(
     course_class = _class(make, capacity=5)
     other_hr = make.user(role="hr", company=make.company())
     with pytest.raises(PermissionDenied):
-        service.request_enrolment(other_hr, learner, course_class, EnrolmentSource.NOMINATED)
+        enrolment_requests.request_enrolment(
+            other_hr, learner, course_class, EnrolmentSource.NOMINATED
+        )
     with pytest.raises(PermissionDenied):
-        service.request_enrolment(trainer, learner, course_class, EnrolmentSource.ADMIN)
+        enrolment_requests.request_enrolment(trainer, learner, course_class, EnrolmentSource.ADMIN)
     with pytest.raises(PermissionDenied):
-        service.request_enrolment(hr_officer, learner, course_class, EnrolmentSource.SELF)
-    outcome = service.request_enrolment(
+        enrolment_requests.request_enrolment(
+            hr_officer, learner, course_class, EnrolmentSource.SELF
+        )
+    outcome = enrolment_requests.request_enrolment(
         hr_officer, learner, course_class, EnrolmentSource.NOMINATED
     )
     assert outcome.enrolment.source == EnrolmentSource.NOMINATED
@@ -355,17 +362,21 @@ def test_nomination_skips_approval(make):
     company = make.company(requires_approval=True)
     officer = make.user(role="hr", company=company)
     learner = make.user(company=company)
-    outcome = service.request_enrolment(officer, learner, _class(make), EnrolmentSource.NOMINATED)
+    outcome = enrolment_requests.request_enrolment(
+        officer, learner, _class(make), EnrolmentSource.NOMINATED
+    )
     assert outcome.status == EnrolmentStatus.CONFIRMED
 
 
 def test_raising_capacity_promotes_the_waitlist(make, company, admin):
     course_class = _class(make, capacity=1)
     people = [make.user(company=company) for _ in range(3)]
-    enrolments = [service.request_enrolment(p, p, course_class).enrolment for p in people]
+    enrolments = [
+        enrolment_requests.request_enrolment(p, p, course_class).enrolment for p in people
+    ]
     course_class.capacity = 2
     db.session.flush()
-    promoted = service.promote_waitlist(course_class, admin)
+    promoted = waitlist.promote_waitlist(course_class, admin)
     db.session.commit()
     assert promoted == [enrolments[1]]
     assert enrolments[2].status == EnrolmentStatus.WAITLISTED
@@ -375,10 +386,12 @@ def test_cancelling_a_class_cancels_every_active_enrolment(make, company, admin,
     course_class = _class(make, capacity=1)
     people = [make.user(company=company) for _ in range(2)]
     for person in people:
-        service.request_enrolment(person, person, course_class)
+        enrolment_requests.request_enrolment(person, person, course_class)
     db.session.commit()
     outbox.clear()
-    cancelled = service.cancel_class_enrolments(course_class, admin, "Trainer unavailable")
+    cancelled = enrolment_service.cancel_class_enrolments(
+        course_class, admin, "Trainer unavailable"
+    )
     db.session.commit()
     assert {e.status for e in cancelled} == {EnrolmentStatus.CANCELLED}
     assert db.session.get(CourseClass, course_class.id).seats_taken == 0
@@ -388,8 +401,8 @@ def test_cancelling_a_class_cancels_every_active_enrolment(make, company, admin,
 
 def test_every_transition_is_in_the_history_and_the_audit_log(make, learner):
     course_class = _class(make)
-    enrolment = service.request_enrolment(learner, learner, course_class).enrolment
-    service.withdraw(learner, enrolment)
+    enrolment = enrolment_requests.request_enrolment(learner, learner, course_class).enrolment
+    enrolment_requests.withdraw(learner, enrolment)
     db.session.commit()
     steps = db.session.execute(
         select(EnrolmentStatusChange.from_status, EnrolmentStatusChange.to_status)
@@ -407,7 +420,7 @@ def test_every_transition_is_in_the_history_and_the_audit_log(make, learner):
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(make, learner, outbox):
-    service.request_enrolment(learner, learner, _class(make))
+    enrolment_requests.request_enrolment(learner, learner, _class(make))
     db.session.rollback()
     assert outbox == []
 
@@ -416,14 +429,16 @@ def test_waitlist_positions_follow_request_time_then_arrival_when_times_tie(make
     course_class = _class(make, capacity=1)
     people = [make.user(company=company) for _ in range(4)]
     same_moment = utcnow()
-    outcomes = [service.request_enrolment(p, p, course_class, now=same_moment) for p in people]
+    outcomes = [
+        enrolment_requests.request_enrolment(p, p, course_class, now=same_moment) for p in people
+    ]
     db.session.commit()
     assert [o.waitlist_position for o in outcomes] == [None, 1, 2, 3]
-    assert [service.waitlist_position(o.enrolment) for o in outcomes] == [None, 1, 2, 3]
-    service.withdraw(people[1], outcomes[1].enrolment)
+    assert [waitlist.waitlist_position(o.enrolment) for o in outcomes] == [None, 1, 2, 3]
+    enrolment_requests.withdraw(people[1], outcomes[1].enrolment)
     db.session.commit()
-    assert [service.waitlist_position(o.enrolment) for o in outcomes[2:]] == [1, 2]
-    ranked = service.waitlist_positions([o.enrolment.id for o in outcomes[2:]])
+    assert [waitlist.waitlist_position(o.enrolment) for o in outcomes[2:]] == [1, 2]
+    ranked = waitlist.waitlist_positions([o.enrolment.id for o in outcomes[2:]])
     assert list(ranked.values()) == [1, 2]
 
 
@@ -433,32 +448,32 @@ def test_a_learner_refused_by_their_own_records_never_waits_for_the_class_lock(
     """The class row lock serialises every request for the class; a learner's own rules
     (account, duplicate, prerequisites, timetable) are checked before it is taken."""
     locked: list[int] = []
-    lock_class = service.lock_class
+    lock_class = enrolment_service.lock_class
     monkeypatch.setattr(
-        service,
+        enrolment_service,
         "lock_class",
         lambda class_id, *args: locked.append(class_id) or lock_class(class_id, *args),
     )
     course_class = _class(make, capacity=5)
     learner = make.user(company=company)
-    service.request_enrolment(learner, learner, course_class)
+    enrolment_requests.request_enrolment(learner, learner, course_class)
     assert locked == [course_class.id]
-    with pytest.raises(service.AlreadyEnrolled):
-        service.request_enrolment(learner, learner, course_class)
+    with pytest.raises(eligibility.AlreadyEnrolled):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
     inactive = make.user(company=company, is_active=False)
-    with pytest.raises(service.AccountInactive):
-        service.request_enrolment(inactive, inactive, course_class)
+    with pytest.raises(eligibility.AccountInactive):
+        enrolment_requests.request_enrolment(inactive, inactive, course_class)
     assert locked == [course_class.id]
 
 
 def test_the_class_in_hand_counts_the_seats_taken_before_the_commit(make, company):
     course_class = _class(make, capacity=2)
     first, second, third = (make.user(company=company) for _ in range(3))
-    service.request_enrolment(first, first, course_class)
+    enrolment_requests.request_enrolment(first, first, course_class)
     assert course_class.seats_taken == 1
-    service.request_enrolment(second, second, course_class)
+    enrolment_requests.request_enrolment(second, second, course_class)
     assert course_class.seats_taken == 2
-    assert service.request_enrolment(third, third, course_class).waitlist_position == 1
+    assert enrolment_requests.request_enrolment(third, third, course_class).waitlist_position == 1
     assert course_class.seats_taken == 2
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).seats_taken == 2
@@ -469,11 +484,13 @@ def test_the_waitlist_passes_over_staff_of_an_inactive_company(make, admin):
     closed_company, open_company = make.company(), make.company()
     first = make.user(company=open_company)
     gone, next_in_line = make.user(company=closed_company), make.user(company=open_company)
-    holder = service.request_enrolment(first, first, course_class).enrolment
-    passed = service.request_enrolment(gone, gone, course_class).enrolment
-    waiting = service.request_enrolment(next_in_line, next_in_line, course_class).enrolment
+    holder = enrolment_requests.request_enrolment(first, first, course_class).enrolment
+    passed = enrolment_requests.request_enrolment(gone, gone, course_class).enrolment
+    waiting = enrolment_requests.request_enrolment(
+        next_in_line, next_in_line, course_class
+    ).enrolment
     closed_company.is_active = False
-    service.withdraw(first, holder)
+    enrolment_requests.withdraw(first, holder)
     db.session.commit()
     assert passed.status == EnrolmentStatus.WAITLISTED
     assert waiting.status == EnrolmentStatus.CONFIRMED
@@ -485,17 +502,17 @@ def test_approval_refuses_an_inactive_company_and_a_timetable_clash(make):
     learner = make.user(company=company)
     start = datetime(2031, 5, 5, 1, tzinfo=UTC)
     wanted = _class(make, capacity=5, sessions=1, first_session=start)
-    pending = service.request_enrolment(learner, learner, wanted).enrolment
+    pending = enrolment_requests.request_enrolment(learner, learner, wanted).enrolment
     clashing = _class(make, capacity=5, sessions=1, first_session=start)
     make.enrolment(clashing, learner, EnrolmentStatus.CONFIRMED)
-    with pytest.raises(service.TimetableClash) as refused:
-        service.approve(officer, pending)
+    with pytest.raises(eligibility.TimetableClash) as refused:
+        enrolment_requests.approve(officer, pending)
     assert clashing.code in str(refused.value) and learner.name in str(refused.value)
     db.session.rollback()
     company.is_active = False
     db.session.commit()
-    with pytest.raises(service.AccountInactive):
-        service.approve(officer, pending)
+    with pytest.raises(eligibility.AccountInactive):
+        enrolment_requests.approve(officer, pending)
     db.session.rollback()
     assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING
 
@@ -510,7 +527,7 @@ def test_the_rule_for_taking_enrolments_reads_the_same_in_sql_and_in_python(make
     draft_course = _class(make, course=make.course(status=CourseStatus.DRAFT))
     db.session.commit()
     classes = [taking, not_yet, closed, cancelled, draft_course]
-    in_python = {c.code for c in classes if service.is_taking_enrolments(c, now)}
+    in_python = {c.code for c in classes if eligibility.is_taking_enrolments(c, now)}
     in_sql = set(
         db.session.scalars(
             select(CourseClass.code)
@@ -518,7 +535,7 @@ def test_the_rule_for_taking_enrolments_reads_the_same_in_sql_and_in_python(make
             .where(
                 CourseClass.id.in_([c.id for c in classes]),
                 Course.status == CourseStatus.PUBLISHED,
-                *service.taking_enrolments(now),
+                *eligibility.taking_enrolments(now),
             )
         )
     )
@@ -539,14 +556,14 @@ def test_refusals_speak_to_the_learner_or_of_them_to_whoever_acts_for_them(make,
     db.session.commit()
 
     for actor, source in ((learner, EnrolmentSource.SELF), (admin, EnrolmentSource.ADMIN)):
-        with pytest.raises(service.TimetableClash) as clash:
-            service.request_enrolment(actor, learner, clashing, source)
+        with pytest.raises(eligibility.TimetableClash) as clash:
+            enrolment_requests.request_enrolment(actor, learner, clashing, source)
         db.session.rollback()
-        with pytest.raises(service.PrerequisitesMissing) as missing:
-            service.request_enrolment(actor, learner, needs_basics, source)
+        with pytest.raises(eligibility.PrerequisitesMissing) as missing:
+            enrolment_requests.request_enrolment(actor, learner, needs_basics, source)
         db.session.rollback()
-        with pytest.raises(service.AlreadyEnrolled) as duplicate:
-            service.request_enrolment(actor, learner, held, source)
+        with pytest.raises(eligibility.AlreadyEnrolled) as duplicate:
+            enrolment_requests.request_enrolment(actor, learner, held, source)
         db.session.rollback()
         assert clash.value.code == held.code
         assert missing.value.codes == ["SU-PRE-101"]

@@ -318,13 +318,13 @@ def test_my_learning_lists_certificates_with_download_and_check_links(
 
 
 def test_approval_mail_says_hr_approved(make, outbox):
-    from skillsup.services import enrolment as service
+    from skillsup.services import enrolment_requests
 
     company = make.company(requires_approval=True)
     officer = make.user(role="hr", company=company)
     learner = make.user(company=company)
     pending = make.enrolment(make.course_class(sessions=1), learner, EnrolmentStatus.PENDING)
-    service.approve(officer, pending)
+    enrolment_requests.approve(officer, pending)
     db.session.commit()
     [message] = [m for m in outbox if m.to == learner.email]
     assert "Your HR officer has approved your request." in message.text

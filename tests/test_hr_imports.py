@@ -19,6 +19,7 @@ import time_machine
 from sqlalchemy import event, func, insert, select
 
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import (
     AuditEntry,
     ClassStatus,
@@ -31,7 +32,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import csvfiles, imports, mail
+from skillsup.services import csvfiles, imports, mail, nomination_import, staff_import
 from skillsup.services.csvfiles import CsvUnreadable
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.imports import (
@@ -44,6 +45,9 @@ from skillsup.services.imports import (
 )
 
 from .queries import recorded_statements
+
+#: Links for e-mail, as a view passes them to the services.
+LINKS = PortalLinks()
 
 DATA = Path(__file__).parent / "data" / "csv"
 STAFF_URL = "/hr/staff/import"
@@ -292,7 +296,7 @@ GOOD_STAFF = [
 
 def test_staff_preview_invites_good_rows_and_saves_nothing(hr_officer, outbox):
     users = count(User)
-    preview = imports.preview_staff_import(hr_officer, staff(GOOD_STAFF))
+    preview = staff_import.preview_staff_import(hr_officer, staff(GOOD_STAFF))
     db.session.commit()
     assert [r.outcome for r in preview.results] == [Outcome.INVITE, Outcome.INVITE]
     assert preview.can_confirm
@@ -320,7 +324,7 @@ def test_staff_preview_reports_every_problem_with_its_row(hr_officer, make, comp
             ("fine@harbour-it.test", "Fine", "E777", "", ""),  # 13
         ]
     )
-    preview = imports.preview_staff_import(hr_officer, rows)
+    preview = staff_import.preview_staff_import(hr_officer, rows)
     results = by_number(preview)
     assert results[2].problems == ["“not-an-address” is not a valid e-mail address."]
     assert results[3].problems == [
@@ -352,7 +356,7 @@ def test_staff_preview_names_several_domains_and_a_company_without_any(hr_office
 
     company.domains.append(CompanyDomain(domain="harbour.example"))
     db.session.commit()
-    [result] = imports.preview_staff_import(
+    [result] = staff_import.preview_staff_import(
         hr_officer, staff([("x@unrelated.test", "X", "", "", "")])
     ).results
     assert result.problems == [
@@ -361,7 +365,7 @@ def test_staff_preview_names_several_domains_and_a_company_without_any(hr_office
     ]
     company.domains.clear()
     db.session.commit()
-    [result] = imports.preview_staff_import(
+    [result] = staff_import.preview_staff_import(
         hr_officer, staff([("x@harbour-it.test", "X", "", "", "")])
     ).results
     assert "no e-mail domains on record" in result.problems[0]
@@ -372,7 +376,7 @@ def test_staff_preview_runs_a_fixed_number_of_queries(hr_officer):
         rows = staff([(f"p{i}@harbour-it.test", f"P {i}", f"E{i}", "", "") for i in range(n)])
         db.session.expire_all()
         with recorded_statements() as statements:
-            imports.preview_staff_import(hr_officer, rows)
+            staff_import.preview_staff_import(hr_officer, rows)
         return len(statements)
 
     assert queries(3) == queries(40)
@@ -381,7 +385,7 @@ def test_staff_preview_runs_a_fixed_number_of_queries(hr_officer):
 def test_import_staff_invites_everyone_as_learners_and_mails_after_commit(
     hr_officer, company, outbox
 ):
-    imports.import_staff(hr_officer, staff(GOOD_STAFF), filename="new-staff.csv")
+    staff_import.import_staff(hr_officer, staff(GOOD_STAFF), filename="new-staff.csv", links=LINKS)
     assert outbox == []  # not before the commit
     db.session.commit()
     amy = db.session.scalar(select(User).where(User.email == "amy.chan@harbour-it.test"))
@@ -402,11 +406,11 @@ def test_import_staff_invites_everyone_as_learners_and_mails_after_commit(
 
 def test_import_staff_saves_nothing_when_a_row_now_fails(hr_officer, make, company, outbox):
     rows = staff(GOOD_STAFF)
-    preview = imports.preview_staff_import(hr_officer, rows)
+    preview = staff_import.preview_staff_import(hr_officer, rows)
     make.user(company=company, email="bob.lee@harbour-it.test")  # taken in between
     users = count(User)
     with pytest.raises(ImportChanged) as caught:
-        imports.import_staff(hr_officer, rows, expected=preview.expected)
+        staff_import.import_staff(hr_officer, rows, expected=preview.expected, links=LINKS)
     db.session.rollback()
     assert count(User) == users
     assert audit_actions("import.staff") == []
@@ -440,7 +444,7 @@ def test_import_staff_reports_a_clash_saved_between_the_checks_and_the_insert(
 
     monkeypatch.setattr(accounts, "invite_user", invite_racing)
     with pytest.raises(ImportChanged) as caught:
-        imports.import_staff(hr_officer, staff(GOOD_STAFF))
+        staff_import.import_staff(hr_officer, staff(GOOD_STAFF), links=LINKS)
     db.session.rollback()
     assert count(User) == 1  # the HR officer only: nothing of the import was kept
     failed = by_number(caught.value.preview)[3]
@@ -452,13 +456,15 @@ def test_import_staff_reports_a_clash_saved_between_the_checks_and_the_insert(
 def test_only_hr_officers_import(make, company, role):
     user = make.user(role=role, company=company if role == "learner" else None)
     with pytest.raises(PermissionDenied):
-        imports.preview_staff_import(user, staff(GOOD_STAFF))
+        staff_import.preview_staff_import(user, staff(GOOD_STAFF))
     with pytest.raises(PermissionDenied):
-        imports.import_staff(user, staff(GOOD_STAFF))
+        staff_import.import_staff(user, staff(GOOD_STAFF), links=LINKS)
     with pytest.raises(PermissionDenied):
-        imports.preview_nominations(user, nominations([("a@x.test", "", "X")]))
+        nomination_import.preview_nominations(user, nominations([("a@x.test", "", "X")]))
     with pytest.raises(PermissionDenied):
-        imports.import_nominations(user, nominations([("a@x.test", "", "X")]), expected=[])
+        nomination_import.import_nominations(
+            user, nominations([("a@x.test", "", "X")]), expected=[]
+        )
     assert count(User) == 1  # no one was invited
 
 
@@ -502,7 +508,7 @@ def test_nomination_preview_confirms_then_waitlists_and_saves_nothing(
             (people[3].email, "", course_class.code),
         ]
     )
-    preview = imports.preview_nominations(hr_officer, rows)
+    preview = nomination_import.preview_nominations(hr_officer, rows)
     db.session.commit()
     assert [(r.outcome, r.waitlist_position) for r in preview.results] == [
         (Outcome.CONFIRMED, None),
@@ -527,10 +533,10 @@ def test_nomination_preview_queues_no_mail_and_the_import_queues_each_unrendered
     )
     course_class = make.course_class(capacity=1, sessions=1)
     rows = nominations([(p.email, "", course_class.code) for p in people[:2]])
-    preview = imports.preview_nominations(hr_officer, rows)
+    preview = nomination_import.preview_nominations(hr_officer, rows)
     assert mail.queued(db.session()) == []
     assert not mail.in_dry_run(db.session())
-    imports.import_nominations(hr_officer, rows, expected=preview.expected)
+    nomination_import.import_nominations(hr_officer, rows, expected=preview.expected)
     # Each learner's message is queued, to be written when it is delivered.
     assert rendered == []
     assert [m.to for m in mail.queued(db.session())] == [people[0].email, people[1].email]
@@ -540,7 +546,7 @@ def test_nomination_preview_counts_the_quota_used_by_rows_above(hr_officer, make
     course_class = make.course_class(capacity=10, sessions=1)
     make.quota(company, 2, course_class.starts_on, course_class.starts_on, label="Spring term")
     rows = nominations([(p.email, "", course_class.code) for p in people[:3]])
-    results = imports.preview_nominations(hr_officer, rows).results
+    results = nomination_import.preview_nominations(hr_officer, rows).results
     assert [r.outcome for r in results] == [Outcome.CONFIRMED, Outcome.CONFIRMED, Outcome.ERROR]
     assert results[2].problems == [
         "Your company has used all 2 seats of its quota for Spring term (0 left)."
@@ -583,7 +589,7 @@ def test_nomination_preview_explains_every_refusal(hr_officer, make, company, pe
             ("not an address", "", open_class.code),  # 16
         ]
     )
-    results = by_number(imports.preview_nominations(hr_officer, rows))
+    results = by_number(nomination_import.preview_nominations(hr_officer, rows))
     not_ours = ["Not one of your staff: no employee of yours has this e-mail address."]
     assert results[2].problems == not_ours
     assert results[3].problems == not_ours  # the same answer: nothing about other companies
@@ -623,7 +629,7 @@ def test_nomination_rows_find_no_draft_class_as_the_nomination_form_finds_none(
     rows = nominations(
         [(people[0].email, "", draft.code), (people[0].email, "", of_draft_course.code)]
     )
-    results = by_number(imports.preview_nominations(hr_officer, rows))
+    results = by_number(nomination_import.preview_nominations(hr_officer, rows))
     assert results[2].problems == [f"There is no class with the code “{draft.code}”."]
     assert results[3].problems == [f"There is no class with the code “{of_draft_course.code}”."]
 
@@ -632,7 +638,7 @@ def test_nomination_preview_counts_clashes_with_rows_above(hr_officer, make, peo
     first = make.course_class(sessions=1)
     same_time = make.course_class(sessions=1)
     rows = nominations([(people[0].email, "", first.code), (people[0].email, "", same_time.code)])
-    results = imports.preview_nominations(hr_officer, rows).results
+    results = nomination_import.preview_nominations(hr_officer, rows).results
     assert results[0].outcome == Outcome.CONFIRMED
     assert results[1].problems == [
         f"The class's sessions clash with this employee's class {first.code}."
@@ -649,7 +655,7 @@ def test_nomination_duplicates_are_errors_on_every_row(hr_officer, make, people)
             (people[0].email, "", course_class.code),
         ]
     )
-    results = by_number(imports.preview_nominations(hr_officer, rows))
+    results = by_number(nomination_import.preview_nominations(hr_officer, rows))
     assert results[2].problems == ["The same employee and class are also on rows 3, 5."]
     assert results[3].problems == ["The same employee and class are also on rows 2, 5."]
     assert results[4].outcome == Outcome.CONFIRMED
@@ -664,7 +670,7 @@ def test_nomination_preview_looks_rows_up_in_a_fixed_number_of_queries(hr_office
         rows = nominations([(f"ghost{i}@harbour-it.test", "", course_class.code) for i in range(n)])
         db.session.expire_all()
         with recorded_statements() as statements:
-            imports.preview_nominations(hr_officer, rows)
+            nomination_import.preview_nominations(hr_officer, rows)
         db.session.rollback()
         return len(statements)
 
@@ -675,8 +681,8 @@ def test_import_nominations_enrols_every_row_in_one_go(hr_officer, make, people,
     course_class = make.course_class(capacity=1, sessions=1)
     rows = nominations([(people[0].email, "", course_class.code), (people[1].email, "", "")])
     rows[1] = NominationRow(3, people[1].email, "", course_class.code)
-    preview = imports.preview_nominations(hr_officer, rows)
-    done = imports.import_nominations(
+    preview = nomination_import.preview_nominations(hr_officer, rows)
+    done = nomination_import.import_nominations(
         hr_officer, rows, expected=preview.expected, filename="q3.csv"
     )
     db.session.commit()
@@ -698,12 +704,12 @@ def test_import_nominations_saves_nothing_when_the_class_filled_up(
 ):
     course_class = make.course_class(capacity=2, sessions=1)
     rows = nominations([(p.email, "", course_class.code) for p in people[:2]])
-    preview = imports.preview_nominations(hr_officer, rows)
+    preview = nomination_import.preview_nominations(hr_officer, rows)
     assert preview.expected == [Outcome.CONFIRMED, Outcome.CONFIRMED]
     make.enrolment(course_class, make.user(company=company))  # someone takes a seat
     before = nomination_state()
     with pytest.raises(ImportChanged) as caught:
-        imports.import_nominations(hr_officer, rows, expected=preview.expected)
+        nomination_import.import_nominations(hr_officer, rows, expected=preview.expected)
     db.session.rollback()
     assert nomination_state() == before
     fresh = caught.value.preview
@@ -718,11 +724,11 @@ def test_import_nominations_saves_nothing_when_the_class_filled_up(
 def test_import_nominations_saves_nothing_when_the_class_was_closed(hr_officer, make, people):
     course_class = make.course_class(sessions=1)
     rows = nominations([(people[0].email, "", course_class.code)])
-    preview = imports.preview_nominations(hr_officer, rows)
+    preview = nomination_import.preview_nominations(hr_officer, rows)
     course_class.status = ClassStatus.CLOSED
     db.session.commit()
     with pytest.raises(ImportChanged) as caught:
-        imports.import_nominations(hr_officer, rows, expected=preview.expected)
+        nomination_import.import_nominations(hr_officer, rows, expected=preview.expected)
     db.session.rollback()
     assert count(Enrolment) == 0
     [result] = caught.value.preview.results
@@ -734,10 +740,10 @@ def test_import_nominations_saves_nothing_when_the_class_was_closed(hr_officer, 
 def test_a_different_waitlist_place_is_not_a_change(hr_officer, make, company, people):
     course_class = make.course_class(capacity=0, sessions=1)
     rows = nominations([(people[0].email, "", course_class.code)])
-    preview = imports.preview_nominations(hr_officer, rows)
+    preview = nomination_import.preview_nominations(hr_officer, rows)
     assert preview.results[0].waitlist_position == 1
     make.enrolment(course_class, make.user(company=company), EnrolmentStatus.WAITLISTED)
-    done = imports.import_nominations(hr_officer, rows, expected=preview.expected)
+    done = nomination_import.import_nominations(hr_officer, rows, expected=preview.expected)
     db.session.commit()
     assert done.results[0].waitlist_position == 2
     assert count(Enrolment) == 2
@@ -746,9 +752,11 @@ def test_a_different_waitlist_place_is_not_a_change(hr_officer, make, company, p
 def test_imports_refuse_outcomes_that_do_not_match_the_rows(hr_officer, people):
     rows = nominations([(people[0].email, "", "X")])
     with pytest.raises(ImportTampered):
-        imports.import_nominations(hr_officer, rows, expected=[])
+        nomination_import.import_nominations(hr_officer, rows, expected=[])
     with pytest.raises(ImportTampered):
-        imports.import_staff(hr_officer, staff(GOOD_STAFF), expected=[Outcome.INVITE])
+        staff_import.import_staff(
+            hr_officer, staff(GOOD_STAFF), expected=[Outcome.INVITE], links=LINKS
+        )
     assert count(User) == 1 + len(people)
 
 
@@ -757,7 +765,7 @@ def test_imports_refuse_outcomes_that_do_not_match_the_rows(hr_officer, people):
 
 def _signed_preview(hr_officer, people, make) -> tuple[str, imports.ImportPreview[Any]]:
     course_class = make.course_class(sessions=1)
-    preview = imports.preview_nominations(
+    preview = nomination_import.preview_nominations(
         hr_officer, nominations([(people[0].email, "", course_class.code)])
     )
     return imports.sign(hr_officer, preview, filename="n.csv"), preview

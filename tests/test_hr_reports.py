@@ -42,10 +42,10 @@ from skillsup.models import (
     User,
 )
 from skillsup.services import exports, hr_dashboard, staff, staff_progress
-from skillsup.services.enrolment import seats_used
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.exports import ExportCriteria, escape_cell
 from skillsup.services.hr_dashboard import Period
+from skillsup.services.seat_quotas import seats_used
 
 from .factories import hk_datetime
 from .queries import page_queries, recorded_statements

@@ -33,12 +33,12 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import staff
-from skillsup.services.enrolment import ClassNotOpen
+from skillsup.services import employee_records, nominations, staff
+from skillsup.services.eligibility import ClassNotOpen
+from skillsup.services.employee_records import SessionState
 from skillsup.services.errors import NotFound, PermissionDenied, ValidationFailed
+from skillsup.services.nominations import NominationsRefused
 from skillsup.services.staff import (
-    NominationsRefused,
-    SessionState,
     StaffActionRefused,
     StaffFilters,
     StaffSort,
@@ -228,7 +228,7 @@ def test_only_hr_officers_use_the_staff_service(request, who, make):
     with pytest.raises(PermissionDenied):
         staff.departments(actor)
     with pytest.raises(PermissionDenied):
-        staff.nominate_employees(actor, make.course_class(), [1])
+        nominations.nominate_employees(actor, make.course_class(), [1])
 
 
 # The employee record: service -------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_the_record_shows_attendance_by_session_and_the_standing(make, hr_office
     )
     enrolment = make.enrolment(course_class, learner)
     _mark(enrolment, [AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.ABSENT])
-    record = staff.employee_record(hr_officer, learner)
+    record = employee_records.employee_record(hr_officer, learner)
     [row] = record.attendance
     assert [mark.state for mark in row.sessions] == [
         SessionState.MARKED,
@@ -295,7 +295,7 @@ def test_the_record_has_results_certificates_history_and_waitlist_places(
     )
     db.session.commit()
 
-    record = staff.employee_record(hr_officer, learner)
+    record = employee_records.employee_record(hr_officer, learner)
     by_id = {r.enrolment.id: r for r in record.enrolments}
     assert by_id[waiting.id].waitlist_position == 2
     assert [r.enrolment.id for r in record.results] == [finished.id]
@@ -308,7 +308,7 @@ def test_the_record_has_results_certificates_history_and_waitlist_places(
 
 def test_another_company_s_employee_has_no_record(hr_officer, outsider):
     with pytest.raises(NotFound):
-        staff.employee_record(hr_officer, outsider)
+        employee_records.employee_record(hr_officer, outsider)
 
 
 # Deactivation: service ----------------------------------------------------------------------
@@ -464,7 +464,7 @@ def test_a_nomination_skips_approval_and_takes_a_seat(make, outbox):
     officer = make.user(role="hr", company=company)
     employee = make.user(company=company)
     course_class = make.course_class(capacity=1)
-    outcome = staff.nominate_employee(officer, employee, course_class)
+    outcome = nominations.nominate_employee(officer, employee, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.CONFIRMED
     assert outcome.enrolment.source == EnrolmentSource.NOMINATED
@@ -476,7 +476,7 @@ def test_a_nomination_skips_approval_and_takes_a_seat(make, outbox):
 def test_a_nomination_into_a_full_class_joins_the_waitlist(make, hr_officer, learner, company):
     course_class = make.course_class(capacity=1)
     make.enrolment(course_class, make.user(company=company))
-    outcome = staff.nominate_employee(hr_officer, learner, course_class)
+    outcome = nominations.nominate_employee(hr_officer, learner, course_class)
     assert outcome.status == EnrolmentStatus.WAITLISTED
     assert outcome.waitlist_position == 1
 
@@ -484,30 +484,32 @@ def test_a_nomination_into_a_full_class_joins_the_waitlist(make, hr_officer, lea
 def test_a_nomination_obeys_the_rules(make, hr_officer, learner):
     closed = make.course_class(status=ClassStatus.CLOSED)
     with pytest.raises(ClassNotOpen):
-        staff.nominate_employee(hr_officer, learner, closed)
+        nominations.nominate_employee(hr_officer, learner, closed)
     db.session.rollback()
     assert enrolment_count() == 0
 
 
 def test_another_company_s_employee_cannot_be_nominated(make, hr_officer, outsider):
     with pytest.raises(NotFound):
-        staff.nominate_employee(hr_officer, outsider, make.course_class())
+        nominations.nominate_employee(hr_officer, outsider, make.course_class())
     db.session.rollback()
     assert enrolment_count() == 0
 
 
 def test_a_draft_class_is_not_found_for_hr(make, hr_officer, learner):
     with pytest.raises(NotFound):
-        staff.nominate_employee(hr_officer, learner, make.course_class(status=ClassStatus.DRAFT))
-    assert staff.find_class(make.course_class(code="SU-DFT-1", status=ClassStatus.DRAFT).code) is (
-        None
-    )
+        nominations.nominate_employee(
+            hr_officer, learner, make.course_class(status=ClassStatus.DRAFT)
+        )
+    assert nominations.find_class(
+        make.course_class(code="SU-DFT-1", status=ClassStatus.DRAFT).code
+    ) is (None)
     hidden = make.course_class(code="SU-HID-1", course=make.course(status=CourseStatus.DRAFT))
-    assert staff.find_class(hidden.code) is None
+    assert nominations.find_class(hidden.code) is None
     shown = make.course_class(code="SU-OPN-1")
-    assert staff.find_class(" su-opn-1 ") == shown
-    assert staff.find_class("") is None
-    assert staff.find_class("X" * 41) is None
+    assert nominations.find_class(" su-opn-1 ") == shown
+    assert nominations.find_class("") is None
+    assert nominations.find_class("X" * 41) is None
 
 
 def test_several_nominations_all_succeed_in_name_order(make, hr_officer, company, outbox):
@@ -515,7 +517,9 @@ def test_several_nominations_all_succeed_in_name_order(make, hr_officer, company
     zoe = make.user(company=company, name="Zoe Yip")
     amy = make.user(company=company, name="Amy Chan")
     max_ = make.user(company=company, name="Max Lee")
-    results = staff.nominate_employees(hr_officer, course_class, [zoe.id, amy.id, max_.id, amy.id])
+    results = nominations.nominate_employees(
+        hr_officer, course_class, [zoe.id, amy.id, max_.id, amy.id]
+    )
     db.session.commit()
     assert [(r.name, r.status, r.waitlist_position) for r in results] == [
         ("Amy Chan", EnrolmentStatus.CONFIRMED, None),
@@ -543,7 +547,7 @@ def test_one_refusal_means_no_nomination_and_a_report_for_everyone(
     make.enrolment(done, ben, EnrolmentStatus.COMPLETED)
 
     with pytest.raises(NominationsRefused) as raised:
-        staff.nominate_employees(hr_officer, course_class, [amy.id, ben.id, gone.id])
+        nominations.nominate_employees(hr_officer, course_class, [amy.id, ben.id, gone.id])
     db.session.rollback()
 
     results = {r.name: r for r in raised.value.results}
@@ -564,7 +568,7 @@ def test_a_missing_prerequisite_is_reported(make, hr_officer, learner):
     prerequisite = make.course(code="SU-PRE-002")
     course_class = make.course_class(course=make.course(prerequisites=[prerequisite]))
     with pytest.raises(NominationsRefused) as raised:
-        staff.nominate_employees(hr_officer, course_class, [learner.id])
+        nominations.nominate_employees(hr_officer, course_class, [learner.id])
     assert "SU-PRE-002" in str(raised.value.results[0].refusal)
 
 
@@ -572,7 +576,7 @@ def test_an_employee_already_in_the_class_is_reported_by_name(make, hr_officer, 
     course_class = make.course_class()
     make.enrolment(course_class, learner, EnrolmentStatus.WAITLISTED)
     with pytest.raises(NominationsRefused) as raised:
-        staff.nominate_employees(hr_officer, course_class, [learner.id])
+        nominations.nominate_employees(hr_officer, course_class, [learner.id])
     assert str(raised.value.results[0].refusal) == (
         f"{learner.name} already has a place or a request in this class."
     )
@@ -582,14 +586,14 @@ def test_a_batch_with_another_company_s_employee_is_not_found(make, hr_officer, 
     course_class = make.course_class()
     for ids in ([learner.id, outsider.id], [learner.id, 999_999], [hr_officer.id]):
         with pytest.raises(NotFound):
-            staff.nominate_employees(hr_officer, course_class, ids)
+            nominations.nominate_employees(hr_officer, course_class, ids)
         db.session.rollback()
     assert enrolment_count() == 0
 
 
 def test_an_empty_batch_is_refused(make, hr_officer):
     with pytest.raises(ValidationFailed):
-        staff.nominate_employees(hr_officer, make.course_class(), [])
+        nominations.nominate_employees(hr_officer, make.course_class(), [])
 
 
 def test_class_staff_and_candidates(make, hr_officer, company, outsider):
@@ -605,15 +609,17 @@ def test_class_staff_and_candidates(make, hr_officer, company, outsider):
     make.enrolment(course_class, cat, EnrolmentStatus.WITHDRAWN)
     make.enrolment(course_class, outsider, EnrolmentStatus.WAITLISTED)
 
-    rows = staff.class_staff(hr_officer, course_class)
+    rows = nominations.class_staff(hr_officer, course_class)
     assert [(r.enrolment.learner.name, r.waitlist_position) for r in rows] == [
         ("Amy Chan", None),
         ("Ben Lau", 2),
         ("Cat Wong", None),
     ]
-    candidates = db.session.scalars(staff.nomination_candidates(hr_officer, course_class)).all()
+    candidates = db.session.scalars(
+        nominations.nomination_candidates(hr_officer, course_class)
+    ).all()
     assert [u.name for u in candidates] == ["Cat Wong", "Dan Ho"]
-    found = staff.nomination_candidates(hr_officer, course_class, q="dan")
+    found = nominations.nomination_candidates(hr_officer, course_class, q="dan")
     assert [u.id for u in db.session.scalars(found)] == [dan.id]
 
 

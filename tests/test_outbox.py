@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import EnrolmentSource, EnrolmentStatus, OutboxMessage, OutboxStatus, utcnow
-from skillsup.services import enrolment, mail, notify
+from skillsup.services import enrolment_requests, mail, notify
 
 
 def _free_port() -> int:
@@ -249,7 +249,7 @@ def test_an_enrolment_message_is_written_when_it_is_delivered_and_kept(app, smtp
     smtp.start()
     learner = make.user()
     course_class = make.course_class(capacity=1, sessions=2)
-    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     db.session.commit()
     row = db.session.scalar(select(OutboxMessage))
     # The request paid for a row, not for the templates.
@@ -275,11 +275,13 @@ def test_an_enrolment_message_tells_the_status_as_it_was_at_the_change(app, smtp
     smtp.start()
     first, second = make.user(), make.user()
     course_class = make.course_class(capacity=1)
-    taken = enrolment.request_enrolment(admin, first, course_class, EnrolmentSource.ADMIN)
-    waiting = enrolment.request_enrolment(admin, second, course_class, EnrolmentSource.ADMIN)
+    taken = enrolment_requests.request_enrolment(admin, first, course_class, EnrolmentSource.ADMIN)
+    waiting = enrolment_requests.request_enrolment(
+        admin, second, course_class, EnrolmentSource.ADMIN
+    )
     db.session.commit()
     # The seat comes free, and the waitlisted learner moves up, before any mail leaves.
-    enrolment.withdraw(admin, taken.enrolment, reason="Changed team")
+    enrolment_requests.withdraw(admin, taken.enrolment, reason="Changed team")
     db.session.commit()
     assert waiting.enrolment.status == EnrolmentStatus.CONFIRMED
     db.session.commit()  # hold no lock while the sender works (SQLite)
@@ -296,7 +298,7 @@ def test_an_enrolment_message_is_written_in_the_learners_language(app, smtp, mak
     smtp.start()
     learner = make.user(preferred_language="zh_Hant_HK")
     course_class = make.course_class(capacity=1)
-    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     db.session.commit()
     mail.deliver_pending()
     [(_tos, content)] = smtp.handler.received
@@ -313,7 +315,7 @@ def test_a_request_awaiting_approval_tells_each_active_hr_officer_in_their_langu
     make.user(role="hr", company=company, is_active=False)
     learner = make.user(company=company, name="Lee Learner", department="Service desk")
     course_class = make.course_class(capacity=5)
-    outcome = enrolment.request_enrolment(learner, learner, course_class)
+    outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
     db.session.commit()
     assert outcome.status == EnrolmentStatus.PENDING
     rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -379,7 +381,7 @@ def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smt
     smtp.start()
     learner = make.user()
     course_class = make.course_class(capacity=1)
-    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     _queue("fine@example.test")
     db.session.commit()
     broken = db.session.scalar(select(OutboxMessage).where(OutboxMessage.text.is_(None)))
@@ -402,7 +404,7 @@ def test_a_message_to_be_written_needs_a_known_renderer(app):
 def test_queued_shows_messages_to_be_written_as_they_will_read(app, make, admin):
     learner = make.user()
     course_class = make.course_class(capacity=0)
-    enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     [message] = mail.queued(db.session())
     assert message.to == learner.email
     assert "you are on its waitlist" in message.text
@@ -441,7 +443,7 @@ class TestDeliveredInTheRequest:
         smtp.start()
         learner = make.user()
         course_class = make.course_class(capacity=1)
-        enrolment.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+        enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
         db.session.commit()
         assert smtp.recipients() == [learner.email]
         assert _statuses() == {learner.email: OutboxStatus.SENT}

@@ -6,9 +6,11 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import time_machine
+from flask import current_app
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
+from skillsup.links import PortalLinks
 from skillsup.models import (
     Attendance,
     AttendanceStatus,
@@ -25,8 +27,9 @@ DAY_BEFORE = datetime(2031, 3, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Hong Kong
 
 
 def _run(now: datetime) -> reminders.ReminderReport:
+    """What ``flask send-reminders`` does at ``now``."""
     report = reminders.ReminderReport()
-    for reminder in reminders.due_reminders(now):
+    for reminder in reminders.due_reminders(now, links=PortalLinks.for_server(current_app)):
         if reminders.claim_and_send(reminder):
             report.sent[reminder.kind] += 1
         else:

@@ -23,6 +23,7 @@ from ..services import enrolment as enrolment_service
 from ..services.class_sessions import ScheduleChange
 from ..services.class_status import StatusAction
 from ..services.classes import ClassListRow
+from ..services.waitlist import waitlist_positions
 from ..web import current_actor, unit_of_work
 from .class_forms import (
     CancelClassForm,
@@ -199,7 +200,7 @@ def _render_detail(
         cancel_form=cancel_form or _cancel_form(posted=False),
         entries=audit.entries_for("classes", course_class.id),
         enrolments=class_enrolments,
-        waitlist_positions=enrolment_service.waitlist_positions(
+        waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
         enrol_form=AdminEnrolForm(),

@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response
 from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
+from ..links import PortalLinks
 from ..models import PartnerCompany, SeatQuota, User
-from ..services import audit
+from ..services import audit, seat_quotas
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
-from ..services.enrolment import seats_used
+from ..services.seat_quotas import seats_used
 from ..web import current_actor, unit_of_work
 from .company_forms import (
     CompanyFilterForm,
@@ -46,7 +47,7 @@ def _hr_officer_or_404(company: PartnerCompany, user_id: int) -> User:
 
 def _quota_form() -> QuotaForm:
     form = QuotaForm(prefix="quota")
-    form.set_course_choices(db.session.execute(company_service.course_choices()))
+    form.set_course_choices(db.session.execute(seat_quotas.course_choices()))
     return form
 
 
@@ -159,7 +160,7 @@ def company_quota_add(company_id: int) -> str | Response:
     form = _quota_form()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            quota = company_service.add_quota(current_actor(), company, form.quota_data())
+            quota = seat_quotas.add_quota(current_actor(), company, form.quota_data())
             work.flash(_("The quota for %(label)s has been added.", label=quota.label))
         if work.succeeded:
             return redirect(_detail_url(company, "quotas"))
@@ -174,7 +175,7 @@ def company_quota_edit(company_id: int, quota_id: int) -> str | Response:
         form.fill_from(quota)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            changes = company_service.update_quota(current_actor(), quota, form.quota_data())
+            changes = seat_quotas.update_quota(current_actor(), quota, form.quota_data())
         if work.succeeded:
             if changes:
                 flash(_("The quota for %(label)s has been saved.", label=quota.label), "success")
@@ -197,7 +198,7 @@ def company_quota_remove(company_id: int, quota_id: int) -> Response:
         abort(400)
     label = quota.label
     with unit_of_work() as work:
-        company_service.remove_quota(current_actor(), quota)
+        seat_quotas.remove_quota(current_actor(), quota)
         work.flash(_("The quota for %(label)s has been removed.", label=label))
     return redirect(_detail_url(company, "quotas"))
 
@@ -211,7 +212,11 @@ def company_hr_invite(company_id: int) -> str | Response:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             officer = company_service.invite_hr_officer(
-                current_actor(), company, name=form.name.data or "", email=form.email.data or ""
+                current_actor(),
+                company,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                links=PortalLinks(),
             )
             work.flash(
                 _(

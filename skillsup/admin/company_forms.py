@@ -26,14 +26,12 @@ from ..labels import LABELS
 from ..models import CourseStatus, PartnerCompany, SeatQuota
 from ..services.companies import (
     CODE_PATTERN,
-    LABEL_MAX_LENGTH,
-    MAX_SEATS,
     NAME_MAX_LENGTH,
     CompanyData,
     CompanyFilter,
-    QuotaData,
     split_domains,
 )
+from ..services.seat_quotas import LABEL_MAX_LENGTH, MAX_SEATS, QuotaData
 from ..validators import EmailAddress
 
 CODE_MESSAGE = _l("Use 2 to 20 capital letters and digits, for example HBIT.")

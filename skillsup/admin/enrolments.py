@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentSource
-from ..services import enrolment as enrolments
+from ..services import enrolment_requests as enrolments
 from ..services.accounts import find_user_by_email
 from ..web import current_actor, unit_of_work
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm

@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from .. import permissions
 from ..extensions import db
+from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..web import current_actor, redirect_to_next, unit_of_work
@@ -54,6 +55,7 @@ def invite_user() -> str | Response:
                 staff_number=form.staff_number.data,
                 department=form.department.data,
                 job_title=form.job_title.data,
+                links=PortalLinks(),
             )
             work.flash(_("We have sent %(email)s an invitation.", email=form.email.data))
         if work.succeeded:

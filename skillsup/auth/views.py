@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..forms import ActionForm
+from ..links import PortalLinks
 from ..models import normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
@@ -113,7 +114,10 @@ def register() -> str | Response:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             accounts.register_learner(
-                form.email.data or "", form.name.data or "", form.password.data or ""
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data or "",
+                links=PortalLinks(),
             )
             work.flash(_("Check your inbox: we have sent you a link to confirm your address."))
         if work.succeeded:
@@ -156,7 +160,7 @@ def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         with unit_of_work() as work:
-            accounts.request_password_reset(form.email.data or "")
+            accounts.request_password_reset(form.email.data or "", links=PortalLinks())
             work.flash(
                 _(
                     "If that address has an account, we have sent it a link to reset the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,8 +20,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..links import PortalLinks
 from ..models import User
-from ..services import csvfiles, imports
+from ..services import csvfiles, imports, nomination_import
+from ..services import staff_import as staff_import_service
 from ..services.csvfiles import Column, CsvTable
 from ..services.imports import ImportPreview, Outcome
 from ..web import bad_request, current_actor, unit_of_work
@@ -48,8 +51,9 @@ _STAFF = _Import(
     columns=imports.STAFF_COLUMNS,
     required=imports.STAFF_REQUIRED,
     rows=imports.staff_rows,
-    preview=imports.preview_staff_import,
-    apply=imports.import_staff,
+    preview=staff_import_service.preview_staff_import,
+    # The invitations' links are built in the request that confirms the import.
+    apply=partial(staff_import_service.import_staff, links=PortalLinks()),
     upload_endpoint="hr.staff_import",
     confirm_endpoint="hr.staff_import_confirm",
     template="hr/imports/staff",
@@ -60,8 +64,8 @@ _NOMINATIONS = _Import(
     columns=imports.NOMINATION_COLUMNS,
     required=imports.NOMINATION_REQUIRED,
     rows=imports.nomination_rows,
-    preview=imports.preview_nominations,
-    apply=imports.import_nominations,
+    preview=nomination_import.preview_nominations,
+    apply=nomination_import.import_nominations,
     upload_endpoint="hr.nominations_import",
     confirm_endpoint="hr.nominations_import_confirm",
     template="hr/imports/nominations",

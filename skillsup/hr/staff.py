@@ -17,9 +17,11 @@ from wtforms import Field, SelectChoice
 from .. import i18n, permissions
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
-from ..services import staff
-from ..services.enrolment import EnrolmentRefused, is_taking_enrolments
-from ..services.staff import NominationsRefused, StaffFilters, StaffSort, StaffStatus
+from ..services import employee_records, nominations, staff
+from ..services.eligibility import is_taking_enrolments
+from ..services.enrolment import EnrolmentRefused
+from ..services.nominations import NominationsRefused
+from ..services.staff import StaffFilters, StaffSort, StaffStatus
 from ..web import current_actor, unit_of_work
 from .staff_forms import (
     CandidateFilterForm,
@@ -53,7 +55,7 @@ def _employee_or_404(user_id: int) -> User:
 
 
 def _class_or_404(class_code: str) -> CourseClass:
-    course_class = staff.find_class(class_code)
+    course_class = nominations.find_class(class_code)
     if course_class is None:
         abort(404)
     return course_class
@@ -113,10 +115,10 @@ def _employee_page(
     nominate_form: NominateEmployeeForm | None = None,
 ) -> str:
     me = current_actor()
-    record = staff.employee_record(me, employee)
+    record = employee_records.employee_record(me, employee)
     if nominate_form is None:
         nominate_form = NominateEmployeeForm(formdata=None)
-    nominate_form.set_classes(_class_choices(staff.class_choices(me, employee)))
+    nominate_form.set_classes(_class_choices(nominations.class_choices(me, employee)))
     manageable = permissions.can_manage_account(me, employee)
     deactivated = record.status == StaffStatus.DEACTIVATED
     return render_template(
@@ -128,7 +130,7 @@ def _employee_page(
         may_reactivate=manageable and deactivated,
         # A refused nomination shows its form again, with why.
         may_nominate=not deactivated or bool(nominate_form.errors),
-        SessionState=staff.SessionState,
+        SessionState=employee_records.SessionState,
         deactivate_form=deactivate_form or DeactivateForm(formdata=None),
         reactivate_form=reactivate_form or ReactivateForm(formdata=None),
         nominate_form=nominate_form,
@@ -204,11 +206,11 @@ def nominate_employee(user_id: int) -> str | Response:
     if not form.validate_on_submit():
         return _employee_page(employee, nominate_form=form)
     if form.chosen_class_id is not None:
-        course_class = staff.find_class_by_id(form.chosen_class_id)
+        course_class = nominations.find_class_by_id(form.chosen_class_id)
         field = form.class_id
         missing = _("That class is no longer offered: choose another one.")
     else:
-        course_class = staff.find_class(form.class_code.data or "")
+        course_class = nominations.find_class(form.class_code.data or "")
         field = form.class_code
         missing = _("No class has the code %(code)s.", code=(form.class_code.data or "").upper())
     if course_class is None:
@@ -216,7 +218,7 @@ def nominate_employee(user_id: int) -> str | Response:
         return _employee_page(employee, nominate_form=form)
     code = course_class.code
     with unit_of_work(form, quietly=(EnrolmentRefused,)) as work:
-        outcome = staff.nominate_employee(current_actor(), employee, course_class)
+        outcome = nominations.nominate_employee(current_actor(), employee, course_class)
         message = _describe(employee.name, outcome.status, outcome.waitlist_position)
         work.flash(_("%(message)s (%(code)s)", message=message, code=code))
     if work.succeeded:
@@ -249,7 +251,7 @@ def class_list() -> str:
     form.validate()
     q = _clean(form.q)
     page = db.paginate(
-        staff.open_classes(q),
+        nominations.open_classes(q),
         page=_page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
@@ -259,7 +261,7 @@ def class_list() -> str:
         "hr/staff/classes.html",
         form=form,
         page=page,
-        staff_counts=staff.staff_counts_in_classes(me, (c.id for c in page.items)),
+        staff_counts=nominations.staff_counts_in_classes(me, (c.id for c in page.items)),
         args={"q": q} if q else {},
     )
 
@@ -279,7 +281,7 @@ def _class_page(
     candidates = None
     if taking:
         candidates = db.paginate(
-            staff.nomination_candidates(me, course_class, q, department or None),
+            nominations.nomination_candidates(me, course_class, q, department or None),
             page=_page_number(),
             per_page=PER_PAGE,
             max_per_page=PER_PAGE,
@@ -290,8 +292,8 @@ def _class_page(
         "hr/staff/class_detail.html",
         course_class=course_class,
         taking=taking,
-        rows=staff.class_staff(me, course_class),
-        quotas=staff.quota_uses(me, course_class),
+        rows=nominations.class_staff(me, course_class),
+        quotas=nominations.quota_uses(me, course_class),
         filter_form=filter_form,
         candidates=candidates,
         args={name: value for name, value in args.items() if value},
@@ -313,7 +315,9 @@ def nominate_staff(class_code: str) -> str | Response:
         flash(_("Choose at least one employee from the list."), "error")
         return redirect(back)
     with unit_of_work(quietly=(NominationsRefused,)) as work:
-        results = staff.nominate_employees(current_actor(), course_class, form.employee_ids.data)
+        results = nominations.nominate_employees(
+            current_actor(), course_class, form.employee_ids.data
+        )
         work.flash(
             ngettext(
                 "%(num)d employee nominated into %(code)s.",

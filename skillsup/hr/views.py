@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from ..links import PortalLinks
 from ..models import Role
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
-from ..services import enrolment as enrolments
+from ..services import enrolment_requests as enrolments
 from ..web import current_actor, redirect_to_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
@@ -70,6 +71,7 @@ def invite_employee() -> str | Response:
                 staff_number=form.staff_number.data,
                 department=form.department.data,
                 job_title=form.job_title.data,
+                links=PortalLinks(),
             )
             work.flash(_("We have sent %(email)s an invitation.", email=form.email.data))
         if work.succeeded:

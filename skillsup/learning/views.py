@@ -11,8 +11,9 @@ from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
-from ..services import enrolment as enrolments
+from ..services import enrolment_requests as enrolments
 from ..services import learning
+from ..services.enrolment import find_class_by_code
 from ..web import current_actor, unit_of_work
 
 
@@ -23,7 +24,7 @@ def my_learning() -> str:
 
 
 def enrol(class_code: str) -> Response:
-    course_class = enrolments.find_class_by_code(class_code)
+    course_class = find_class_by_code(class_code)
     # A class of a course the learner cannot see is as good as missing.
     if course_class is None or not permissions.can_see_course(current_user, course_class.course):
         abort(404)

@@ -1,10 +1,15 @@
-"""Accounts: signing in, registration, invitations, password changes and deactivation."""
+"""Accounts: signing in, registration, invitations, password changes and deactivation.
+
+The e-mail these send carries links to the portal with a token in them (to confirm an
+address, accept an invitation, reset a password): the view that asks for it passes in the
+links (:class:`AccountLinks`), since services build no URLs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
@@ -23,6 +28,19 @@ from .errors import (
     ValidationFailed,
 )
 from .tokens import Purpose, make_token, user_for_token
+
+
+class AccountLinks(Protocol):
+    """The links that account e-mail carries, built by the web layer
+    (:class:`skillsup.links.PortalLinks`)."""
+
+    def confirm_email(self, token: str) -> str: ...
+
+    def accept_invitation(self, token: str) -> str: ...
+
+    def reset_password(self, token: str) -> str: ...
+
+    def forgot_password(self) -> str: ...
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -75,13 +93,15 @@ def end_all_sessions(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
 
 
-def register_learner(email: str, name: str, password: str) -> User | None:
-    """Register a learner from a partner company's staff, pending e-mail confirmation.
+def register_learner(email: str, name: str, password: str, *, links: AccountLinks) -> User | None:
+    """Register a learner from a partner company's staff, pending e-mail confirmation, and
+    e-mail them the link that confirms it.
 
     The address must be at an active partner company's domain (else
     :class:`UnknownCompanyDomain`); the password must meet the policy (else
     :class:`WeakPassword`). If the address already has an account, nothing is created and
-    its owner is told by e-mail instead, so that the form reveals nothing; returns ``None``.
+    its owner is told by e-mail instead (with the way to reset a forgotten password), so that
+    the form reveals nothing; returns ``None``.
     """
     email = normalise_email(email)
     if not is_valid_email(email):
@@ -100,7 +120,7 @@ def register_learner(email: str, name: str, password: str) -> User | None:
             existing,
             _l("You already have a SkillsUp account"),
             "account_exists",
-            reset_url=url_for("auth.forgot_password", _external=True),
+            reset_url=links.forgot_password(),
         )
         return None
     user = User(
@@ -117,9 +137,7 @@ def register_learner(email: str, name: str, password: str) -> User | None:
         user,
         _l("Confirm your e-mail address"),
         "confirm_email",
-        link=url_for(
-            "auth.confirm_email", token=make_token(user, Purpose.CONFIRM_EMAIL), _external=True
-        ),
+        link=links.confirm_email(make_token(user, Purpose.CONFIRM_EMAIL)),
     )
     return user
 
@@ -184,6 +202,7 @@ def invite_user(
     staff_number: str | None = None,
     department: str | None = None,
     job_title: str | None = None,
+    links: AccountLinks,
 ) -> User:
     """Create an account for someone and e-mail them a link to set their password.
 
@@ -243,19 +262,18 @@ def invite_user(
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "account.invited", user, f"invited {email} as {role.value}")
-    send_invitation(user, actor)
+    send_invitation(user, actor, links)
     return user
 
 
-def send_invitation(user: User, actor: User) -> None:
+def send_invitation(user: User, actor: User, links: AccountLinks) -> None:
+    """E-mail ``user`` an invitation from ``actor`` with the link to set their password."""
     notify.send(
         user,
         _l("You are invited to the SkillsUp portal"),
         "invitation",
         inviter=actor,
-        link=url_for(
-            "auth.accept_invitation", token=make_token(user, Purpose.INVITATION), _external=True
-        ),
+        link=links.accept_invitation(make_token(user, Purpose.INVITATION)),
     )
 
 
@@ -269,7 +287,7 @@ def accept_invitation(token: str, password: str) -> User:
     return user
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(email: str, *, links: AccountLinks) -> None:
     """E-mail a reset link if the address has an active account; otherwise do nothing.
 
     The caller shows the same answer either way, so the form reveals no addresses.
@@ -281,9 +299,7 @@ def request_password_reset(email: str) -> None:
         user,
         _l("Reset your SkillsUp password"),
         "password_reset",
-        link=url_for(
-            "auth.reset_password", token=make_token(user, Purpose.PASSWORD_RESET), _external=True
-        ),
+        link=links.reset_password(make_token(user, Purpose.PASSWORD_RESET)),
     )
     audit.record(None, "account.password_reset_requested", user, "asked for a reset link")
 

@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
-from .enrolment import is_taking_enrolments, taking_enrolments
+from .eligibility import is_taking_enrolments, taking_enrolments
 from .search import contains_pattern
 
 UPCOMING_STATUSES = (ClassStatus.OPEN, ClassStatus.CLOSED)

@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..timeutil import hk_date, start_of_hk_day_utc, to_hk
 from . import audit
-from .enrolment import lock_class, promote_waitlist
+from .enrolment import lock_class
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .search import contains_pattern
 
@@ -300,7 +300,9 @@ def update_class(actor: User, course_class: CourseClass, data: ClassData) -> Cla
     )
     promoted: list[Enrolment] = []
     if course_class.capacity > old_capacity:
-        promoted = list(promote_waitlist(course_class, actor))
+        from . import waitlist
+
+        promoted = list(waitlist.promote_waitlist(course_class, actor))
     return ClassUpdate(course_class, changes, promoted)
 
 

@@ -1,11 +1,8 @@
-"""Programme administration of partner companies: their details, e-mail domains and seat quotas.
+"""Programme administration of partner companies: their details, e-mail domains and HR officers.
 
 A company's e-mail domains decide who may register as its staff, so a domain belongs to one
 company only, and the public mail providers that anyone can use are refused. Its seat quotas
-cap how many seats its staff fill in classes starting within a period, either across all
-classes or for one course; the seats a quota has used are counted exactly as the enrolment
-rules count them (:data:`skillsup.services.enrolment.QUOTA_STATUSES`), so the numbers here
-always agree with what an enrolment request is told.
+are :mod:`.seat_quotas`'s.
 
 Deactivating a company stops its learners and HR officers from logging in (their sessions end
 on their next request, since an account of an inactive company cannot log in) but keeps every
@@ -17,39 +14,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
 from ..models import (
     CompanyDomain,
-    Course,
-    CourseStatus,
     PartnerCompany,
     Role,
-    SeatQuota,
     User,
 )
 from . import accounts, audit
-from .enrolment import QuotaUse, seats_used, seats_used_by_quota
 from .errors import NotFound, PermissionDenied, ValidationFailed
 from .search import contains_pattern
+from .seat_quotas import QuotaUse, quota_usage
 
 #: Two to twenty capital letters and digits, for example HBIT.
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,20}$")
 NAME_MAX_LENGTH = 200
-LABEL_MAX_LENGTH = 100
 MAX_DOMAINS = 50
 DOMAIN_MAX_LENGTH = 253
-#: More seats than any company could use; keeps the number inside the column's range.
-MAX_SEATS = 100_000
 
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _TOP_LEVEL_DOMAIN = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
@@ -111,17 +101,6 @@ class CompanyData:
             requires_approval=company.requires_approval,
             is_active=company.is_active,
         )
-
-
-@dataclass
-class QuotaData:
-    """A seat quota as an admin enters it. ``course_id`` ``None`` covers every course."""
-
-    label: str
-    starts_on: date | None
-    ends_on: date | None
-    seats: int | None
-    course_id: int | None = None
 
 
 # Queries for the admin pages -------------------------------------------------------------
@@ -194,23 +173,6 @@ def people_counts(company_ids: Iterable[int]) -> dict[int, PeopleCount]:
     }
 
 
-def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
-    """Every quota of ``company`` with the seats it has used, by period, in one query.
-
-    Counts what :func:`skillsup.services.enrolment.seats_used` counts for each quota: the
-    company's staff's enrolments in :data:`~skillsup.services.enrolment.QUOTA_STATUSES` in
-    classes that start within the period (and are of the quota's course, if it has one).
-    """
-    used = seats_used_by_quota()
-    rows = db.session.execute(
-        select(SeatQuota, used)
-        .where(SeatQuota.company_id == company.id)
-        .options(joinedload(SeatQuota.course))
-        .order_by(SeatQuota.starts_on.desc(), SeatQuota.course_id.is_not(None), SeatQuota.id)
-    ).all()
-    return [QuotaUse(quota, int(count or 0)) for quota, count in rows]
-
-
 def hr_officers(company: PartnerCompany) -> list[User]:
     """The company's HR officers, deactivated ones too, by name."""
     return list(
@@ -240,11 +202,6 @@ def company_admin_page(company: PartnerCompany) -> CompanyAdminPage:
         hr_officers=hr_officers(company),
         people=people_counts([company.id])[company.id],
     )
-
-
-def course_choices() -> Select[tuple[int, str, str, CourseStatus]]:
-    """Every course a quota may be limited to: id, code, English title and status, by code."""
-    return select(Course.id, Course.code, Course.title_en, Course.status).order_by(Course.code)
 
 
 # Companies -------------------------------------------------------------------------------
@@ -506,229 +463,14 @@ def _flush_checking_unique(company: PartnerCompany) -> None:
         raise
 
 
-# Seat quotas -----------------------------------------------------------------------------
-
-
-def add_quota(actor: User, company: PartnerCompany, data: QuotaData) -> SeatQuota:
-    """Give ``company`` a seat quota for a period, across all courses or for one course.
-
-    The label is required; the period ends on or after its first day; the seats are a whole
-    number from 0 to :data:`MAX_SEATS` and not fewer than the company's staff already use in
-    the period; the course, if any, exists; and the period does not overlap another quota
-    of the company with the same scope (all courses, or the same course). A company-wide
-    quota and a course's quota may overlap: an enrolment must then fit both.
-
-    Raises :class:`PermissionDenied` unless ``actor`` is an admin, and
-    :class:`ValidationFailed` naming the field of the first rule ``data`` breaks.
-    """
-    _check_actor(actor)
-    _lock(company)
-    values = _clean_quota(company, data, None)
-    quota = SeatQuota(company_id=company.id, **values)
-    db.session.add(quota)
-    db.session.flush()
-    audit.record(
-        actor,
-        "company.quota_added",
-        company,
-        f"added seat quota {quota.label}",
-        {"quota_id": quota.id, **_describe_quota(values)},
-    )
-    return quota
-
-
-def update_quota(actor: User, quota: SeatQuota, data: QuotaData) -> dict[str, str]:
-    """Change a quota's label, period, seats or course.
-
-    The rules of :func:`add_quota` apply to the quota as it would be; in particular its seats
-    cannot go below what is already used within the new period and scope. Records the
-    changed fields, old and new, on the company (``company.quota_updated``). Returns the
-    changes; when nothing changed, nothing is recorded.
-
-    Raises :class:`PermissionDenied` unless ``actor`` is an admin, and
-    :class:`ValidationFailed` naming the field of the first rule ``data`` breaks.
-    """
-    _check_actor(actor)
-    company = quota.company
-    _lock(company)
-    db.session.refresh(quota, with_for_update=True)
-    values = _clean_quota(company, data, quota)
-    before = _describe_quota(
-        {
-            "label": quota.label,
-            "starts_on": quota.starts_on,
-            "ends_on": quota.ends_on,
-            "seats": quota.seats,
-            "course_id": quota.course_id,
-        }
-    )
-    after = _describe_quota(values)
-    changes = {
-        name: f"{before[name]} → {after[name]}" for name in after if before[name] != after[name]
-    }
-    if not changes:
-        return {}
-    for name, value in values.items():
-        setattr(quota, name, value)
-    db.session.flush()
-    audit.record(
-        actor,
-        "company.quota_updated",
-        company,
-        f"updated seat quota {quota.label}: {', '.join(changes)}",
-        {"quota_id": quota.id, **changes},
-    )
-    return changes
-
-
-def remove_quota(actor: User, quota: SeatQuota) -> None:
-    """Remove a quota that nothing has been counted against yet.
-
-    Once a seat has been counted against it, the quota is part of the record of what the
-    company used and stays; its seats or period can still change. Records the removal on the
-    company (``company.quota_removed``).
-
-    Raises :class:`PermissionDenied` unless ``actor`` is an admin, and
-    :class:`ValidationFailed` when seats have been used.
-    """
-    _check_actor(actor)
-    company = quota.company
-    _lock(company)
-    db.session.refresh(quota, with_for_update=True)
-    used = seats_used(quota)
-    if used:
-        raise ValidationFailed(
-            _nl(
-                "%(num)d seat has already been counted against %(label)s, so it cannot be "
-                "removed. You can still change its seats or dates.",
-                "%(num)d seats have already been counted against %(label)s, so it cannot be "
-                "removed. You can still change its seats or dates.",
-                used,
-                label=quota.label,
-            )
-        )
-    details = _describe_quota(
-        {
-            "label": quota.label,
-            "starts_on": quota.starts_on,
-            "ends_on": quota.ends_on,
-            "seats": quota.seats,
-            "course_id": quota.course_id,
-        }
-    )
-    quota_id = quota.id
-    if quota in company.quotas:
-        company.quotas.remove(quota)
-    db.session.delete(quota)
-    db.session.flush()
-    audit.record(
-        actor,
-        "company.quota_removed",
-        company,
-        f"removed seat quota {details['label']}",
-        {"quota_id": quota_id, **details},
-    )
-
-
-def _clean_quota(
-    company: PartnerCompany, data: QuotaData, quota: SeatQuota | None
-) -> dict[str, Any]:
-    label = " ".join((data.label or "").split())
-    if not label:
-        raise ValidationFailed(_l("Name the period, for example 2026/27 Term 2."), field="label")
-    if len(label) > LABEL_MAX_LENGTH:
-        raise ValidationFailed(
-            _l("Use at most %(num)d characters.", num=LABEL_MAX_LENGTH), field="label"
-        )
-    if not isinstance(data.starts_on, date):
-        raise ValidationFailed(_l("Enter the first day of the period."), field="starts_on")
-    if not isinstance(data.ends_on, date):
-        raise ValidationFailed(_l("Enter the last day of the period."), field="ends_on")
-    if data.ends_on < data.starts_on:
-        raise ValidationFailed(_l("The period cannot end before it starts."), field="ends_on")
-    seats = data.seats
-    if not isinstance(seats, int) or isinstance(seats, bool) or not 0 <= seats <= MAX_SEATS:
-        raise ValidationFailed(
-            _l("Enter a whole number of seats from 0 to %(max)d.", max=MAX_SEATS), field="seats"
-        )
-    course_id = data.course_id or None
-    if course_id is not None:
-        if not isinstance(course_id, int) or isinstance(course_id, bool):
-            raise ValidationFailed(_l("Choose a course from the list."), field="course_id")
-        with db.session.no_autoflush:
-            found = db.session.get(Course, course_id)
-        if found is None:
-            raise ValidationFailed(_l("Choose a course from the list."), field="course_id")
-    values: dict[str, Any] = {
-        "label": label,
-        "starts_on": data.starts_on,
-        "ends_on": data.ends_on,
-        "seats": seats,
-        "course_id": course_id,
-    }
-    _check_no_overlap(company, values, quota)
-    # Counted by the enrolment rules' own function, on a quota as it would be (not saved).
-    used = seats_used(SeatQuota(company_id=company.id, **values))
-    if seats < used:
-        raise ValidationFailed(
-            _nl(
-                "%(num)d seat is already used in this period: give at least %(num)d.",
-                "%(num)d seats are already used in this period: give at least %(num)d.",
-                used,
-            ),
-            field="seats",
-        )
-    return values
-
-
-def _check_no_overlap(
-    company: PartnerCompany, values: dict[str, Any], quota: SeatQuota | None
-) -> None:
-    course_id = values["course_id"]
-    statement = select(SeatQuota).where(
-        SeatQuota.company_id == company.id,
-        SeatQuota.course_id.is_(None) if course_id is None else SeatQuota.course_id == course_id,
-        and_(SeatQuota.starts_on <= values["ends_on"], SeatQuota.ends_on >= values["starts_on"]),
-    )
-    if quota is not None:
-        statement = statement.where(SeatQuota.id != quota.id)
-    with db.session.no_autoflush:
-        other = db.session.scalar(statement.order_by(SeatQuota.starts_on).limit(1))
-    if other is None:
-        return
-    from ..i18n import fmt_date
-
-    raise ValidationFailed(
-        _l(
-            "This period overlaps %(label)s (%(start)s to %(end)s), which covers the same courses.",
-            label=other.label,
-            start=fmt_date(other.starts_on),
-            end=fmt_date(other.ends_on),
-        ),
-        field="starts_on",
-    )
-
-
-def _describe_quota(values: dict[str, Any]) -> dict[str, str]:
-    course_id = values["course_id"]
-    course_code = None
-    if course_id is not None:
-        with db.session.no_autoflush:
-            course_code = db.session.scalar(select(Course.code).where(Course.id == course_id))
-    return {
-        "label": str(values["label"]),
-        "starts_on": values["starts_on"].isoformat(),
-        "ends_on": values["ends_on"].isoformat(),
-        "seats": str(values["seats"]),
-        "course": course_code or "all courses",
-    }
-
-
 # HR officers -----------------------------------------------------------------------------
 
 
-def invite_hr_officer(actor: User, company: PartnerCompany, *, name: str, email: str) -> User:
-    """Create an HR officer account for ``company`` and e-mail them an invitation.
+def invite_hr_officer(
+    actor: User, company: PartnerCompany, *, name: str, email: str, links: accounts.AccountLinks
+) -> User:
+    """Create an HR officer account for ``company`` and e-mail them an invitation, with the
+    link to set their password from ``links``.
 
     The company must be active (an inactive company's people cannot log in, so the link
     would lead nowhere) and the name given; the address rules are those of
@@ -748,7 +490,9 @@ def invite_hr_officer(actor: User, company: PartnerCompany, *, name: str, email:
         )
     if not (name or "").strip():
         raise ValidationFailed(_l("Enter the person's full name."), field="name")
-    officer = accounts.invite_user(actor, email=email, name=name, role=Role.HR, company=company)
+    officer = accounts.invite_user(
+        actor, email=email, name=name, role=Role.HR, company=company, links=links
+    )
     audit.record(
         actor,
         "company.hr_officer_invited",
@@ -796,8 +540,8 @@ def _check_actor(actor: User) -> None:
 
 
 def _lock(company: PartnerCompany) -> None:
-    # One admin change to a company at a time: the checks for duplicates and overlapping
-    # quotas read before they write (on SQLite, BEGIN IMMEDIATE already serialises writers).
+    # One admin change to a company at a time: the checks for duplicate names, codes and
+    # domains read before they write (on SQLite, BEGIN IMMEDIATE already serialises writers).
     db.session.refresh(company, with_for_update=True)
 
 

@@ -52,7 +52,7 @@ from .attendance_rate import (
     session_counts_sql,
     session_hours,
 )
-from .enrolment import QuotaUse, seats_used_by_quota
+from .seat_quotas import QuotaUse, seats_used_by_quota
 from .staff import hr_company_id
 from .staff_progress import company_staff
 

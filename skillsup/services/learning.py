@@ -25,7 +25,7 @@ from ..models import (
 )
 from . import certificates, dashboards
 from .attendance_rate import AttendanceSoFar, attendance_so_far
-from .enrolment import waitlist_positions
+from .waitlist import waitlist_positions
 
 
 @dataclass

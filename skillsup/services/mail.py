@@ -71,19 +71,15 @@ class PermanentFailure(Exception):
 
 #: Writes a message queued with :func:`queue_to_render` from its subject and context, reading
 #: what it needs through the session it is given (the delivering one, or the queuing one for
-#: :func:`queued`).
+#: :func:`queued`). The renderers belong to the web layer, which registers them when the app
+#: is built (:func:`skillsup.emails.register_renderers`): they write the links.
 Renderer = Callable[[Session, str, dict[str, Any]], Message]
 _renderers: dict[str, Renderer] = {}
 
 
-def renderer(name: str) -> Callable[[Renderer], Renderer]:
-    """Register a function as the renderer ``name`` for :func:`queue_to_render`."""
-
-    def register(function: Renderer) -> Renderer:
-        _renderers[name] = function
-        return function
-
-    return register
+def register_renderer(name: str, function: Renderer) -> None:
+    """Make ``function`` the renderer ``name`` for :func:`queue_to_render`."""
+    _renderers[name] = function
 
 
 def render_message(to: str, subject: str, template: str, **context: Any) -> Message:

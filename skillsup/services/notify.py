@@ -1,6 +1,10 @@
-"""E-mail that changes to enrolments cause, in each recipient's language.
+"""E-mail that changes cause, in each recipient's language.
 
-Messages are queued on the database session and leave only after it commits.
+Messages are queued on the database session and leave only after it commits. Services build
+no URLs: a message that many changes cause at once is queued as what it needs (ids, and the
+facts as they were at the change) and written at delivery by a renderer of the web layer
+(:mod:`skillsup.emails`), which adds the links; a message rendered at once (:func:`send`) is
+given its links by the caller, who has them from the web layer.
 """
 
 from __future__ import annotations
@@ -8,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Certificate, Enrolment, EnrolmentStatus, Role, User
-from . import calendar, mail
+from ..models import Enrolment, EnrolmentStatus, Role, User
+from . import mail
+
+#: The kinds of message written at delivery, each by the renderer of that name.
+ENROLMENT_STATUS = "enrolment_status"
+APPROVAL_REQUESTED = "approval_requested"
+CERTIFICATE_ISSUED = "certificate_issued"
+SCHEDULE_CHANGED = "schedule_changed"
 
 _SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
     EnrolmentStatus.CONFIRMED: lambda code: _l("You are confirmed in %(code)s", code=code),
@@ -33,20 +40,13 @@ _SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
 }
 
 
-def send(
-    user: User,
-    subject: Any,
-    template: str,
-    *,
-    attachments: list[mail.Attachment] | None = None,
-    **context: Any,
-) -> None:
-    """Queue one templated e-mail to ``user`` in their language (none in a dry run)."""
+def send(user: User, subject: Any, template: str, **context: Any) -> None:
+    """Queue one e-mail to ``user``, written now from ``emails/<template>`` in their language
+    (none in a dry run). The caller gives the links it carries in ``context``."""
     if mail.in_dry_run(db.session()):
         return
     with force_locale(user.preferred_language or "en"):
         message = mail.render_message(user.email, str(subject), template, user=user, **context)
-    message.attachments.extend(attachments or [])
     mail.queue(db.session(), message)
 
 
@@ -65,10 +65,10 @@ def send_later(user: User, subject: Any, renderer: str, **context: Any) -> None:
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
     """Tell the learner (and, for a new approval request, their HR officers) what happened.
 
-    The messages are written when they are delivered (:func:`render_enrolment_status`,
-    :func:`render_approval_requested`): every enrolment request, decision and withdrawal
-    causes them, a rush of them at once. What may change again before then (the status, the
-    reason) goes with them as it is now.
+    The messages are written when they are delivered (:data:`ENROLMENT_STATUS`,
+    :data:`APPROVAL_REQUESTED`): every enrolment request, decision and withdrawal causes
+    them, a rush of them at once. What may change again before then (the status, the reason)
+    goes with them as it is now.
     """
     subject = _SUBJECTS.get(enrolment.status)
     # A dry run (a CSV preview of thousands of rows) need not even look for the HR officers.
@@ -84,10 +84,8 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         status=enrolment.status.value,
         previous=previous.value if previous else None,
         reason=enrolment.status_reason,
-        link=url_for("learning.my_learning", _external=True),
     )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
-        link = url_for("hr.approvals", _external=True)
         for officer in db.session.scalars(
             select(User).where(
                 User.company_id == learner.company_id,
@@ -101,80 +99,15 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                 APPROVAL_REQUESTED,
                 enrolment_id=enrolment.id,
                 officer_id=officer.id,
-                link=link,
             )
-
-
-ENROLMENT_STATUS = "enrolment_status"
-APPROVAL_REQUESTED = "approval_requested"
-CERTIFICATE_ISSUED = "certificate_issued"
-
-
-@mail.renderer(ENROLMENT_STATUS)
-def render_enrolment_status(
-    session: Session, subject: str, context: dict[str, Any]
-) -> mail.Message:
-    """The message :func:`enrolment_changed` queued: the class as it is when the message is
-    written, the status and reason as they were at the change; a confirmed place comes with
-    the class's sessions as a calendar file."""
-    enrolment = session.get(Enrolment, context["enrolment_id"])
-    if enrolment is None:
-        raise LookupError(f"no enrolment {context['enrolment_id']}")
-    course_class = enrolment.course_class
-    learner = enrolment.learner
-    status = EnrolmentStatus(context["status"])
-    previous = EnrolmentStatus(context["previous"]) if context.get("previous") else None
-    message = mail.render_message(
-        learner.email,
-        subject,
-        "enrolment_status",
-        user=learner,
-        status=status,
-        reason=context.get("reason"),
-        course_class=course_class,
-        course=course_class.course,
-        previous=previous,
-        promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
-        link=context["link"],
-    )
-    if status == EnrolmentStatus.CONFIRMED:
-        # The class's sessions, so that they can go straight into the learner's calendar.
-        message.attachments.append(
-            mail.Attachment(
-                f"{course_class.code}.ics",
-                calendar.class_calendar(course_class, session),
-                "text",
-                "calendar",
-            )
-        )
-    return message
-
-
-@mail.renderer(APPROVAL_REQUESTED)
-def render_approval_requested(
-    session: Session, subject: str, context: dict[str, Any]
-) -> mail.Message:
-    """The message :func:`enrolment_changed` queued for each HR officer of a learner whose
-    request waits for their approval: who asks for which class, and the way to the queue."""
-    enrolment = session.get(Enrolment, context["enrolment_id"])
-    officer = session.get(User, context["officer_id"])
-    if enrolment is None or officer is None:
-        raise LookupError(f"no enrolment {context['enrolment_id']} or officer")
-    course_class = enrolment.course_class
-    return mail.render_message(
-        officer.email,
-        subject,
-        "approval_requested",
-        user=officer,
-        learner=enrolment.learner,
-        course_class=course_class,
-        course=course_class.course,
-        link=context["link"],
-    )
 
 
 def schedule_changed(change: Any) -> None:
-    """Tell every confirmed learner of the class what changed in its timetable."""
+    """Tell every confirmed learner of the class what changed in its timetable.
+
+    Written when it is delivered (:data:`SCHEDULE_CHANGED`); the session's times before and
+    after go with it as they are at the change (a later change is a message of its own).
+    """
     course_class = change.course_class
     learners = db.session.scalars(
         select(User)
@@ -187,60 +120,38 @@ def schedule_changed(change: Any) -> None:
     ).all()
     if not learners:
         return
-    ics = calendar.class_calendar(course_class)
+    before = [_session_times(times) for times in change.before]
+    after = [_session_times(times) for times in change.after]
     for learner in learners:
-        with force_locale(learner.preferred_language or "en"):
-            send(
-                learner,
-                _("Timetable change: %(code)s", code=course_class.code),
-                "schedule_changed",
-                attachments=[mail.Attachment(f"{course_class.code}.ics", ics, "text", "calendar")],
-                change=change,
-                course_class=course_class,
-                course=course_class.course,
-                link=url_for("learning.my_learning", _external=True),
-            )
+        send_later(
+            learner,
+            _l("Timetable change: %(code)s", code=course_class.code),
+            SCHEDULE_CHANGED,
+            class_id=course_class.id,
+            learner_id=learner.id,
+            before=before,
+            after=after,
+        )
+
+
+def _session_times(times: Any) -> dict[str, Any]:
+    """A session's place in the timetable, in JSON, as :func:`schedule_changed` queues it."""
+    return {
+        "starts_at": times.starts_at.isoformat(),
+        "ends_at": times.ends_at.isoformat(),
+        "room": times.room,
+    }
 
 
 def certificate_issued(certificate: Any, enrolment: Enrolment) -> None:
     """Tell the learner their certificate is ready, with the links to download and check it.
 
-    Written when it is delivered (:func:`render_certificate_issued`): closing a class issues
-    a certificate to each learner who completed it, in one request.
+    Written when it is delivered (:data:`CERTIFICATE_ISSUED`): closing a class issues a
+    certificate to each learner who completed it, in one request.
     """
     send_later(
         enrolment.learner,
         _l("Your certificate for %(code)s", code=enrolment.course_class.course.code),
         CERTIFICATE_ISSUED,
         certificate_id=certificate.id,
-        download_link=url_for(
-            "certificates.download", certificate_id=certificate.id, _external=True
-        ),
-        verify_link=url_for(
-            "certificates.verify", code=certificate.verification_code, _external=True
-        ),
-    )
-
-
-@mail.renderer(CERTIFICATE_ISSUED)
-def render_certificate_issued(
-    session: Session, subject: str, context: dict[str, Any]
-) -> mail.Message:
-    """The message :func:`certificate_issued` queued: the certificate and its course, with
-    the links worked out when it was issued."""
-    certificate = session.get(Certificate, context["certificate_id"])
-    if certificate is None:
-        raise LookupError(f"no certificate {context['certificate_id']}")
-    enrolment = certificate.enrolment
-    course_class = enrolment.course_class
-    return mail.render_message(
-        enrolment.learner.email,
-        subject,
-        "certificate_issued",
-        user=enrolment.learner,
-        certificate=certificate,
-        course_class=course_class,
-        course=course_class.course,
-        download_link=context["download_link"],
-        verify_link=context["verify_link"],
     )

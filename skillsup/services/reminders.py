@@ -3,6 +3,9 @@
 ``flask send-reminders`` may run every few minutes, and two runs may overlap: each reminder
 is claimed by a row in ``sent_reminders`` (unique per kind, subject and recipient) written in
 the same transaction as its e-mail, so it goes out once whatever happens.
+
+The reminders are written when they are claimed, with links to the portal that the command
+passes in (:class:`ReminderLinks`): it runs outside a request, and services build no URLs.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -37,6 +40,15 @@ from . import notify, progress
 APPROVAL_WAIT_WORKING_DAYS = 2
 
 
+class ReminderLinks(Protocol):
+    """The links that reminders carry, built by the web layer
+    (:class:`skillsup.links.PortalLinks`)."""
+
+    def my_learning(self) -> str: ...
+
+    def approvals(self) -> str: ...
+
+
 @dataclass
 class Reminder:
     """One e-mail to one person, claimed under ``kind`` and ``keys`` before it is sent."""
@@ -57,11 +69,11 @@ class ReminderReport:
         return (", ".join(parts) or "no reminders") + f" sent; {self.skipped} already sent"
 
 
-def due_reminders(now: datetime | None = None) -> Iterator[Reminder]:
-    """Every reminder due now that has not been sent yet."""
+def due_reminders(now: datetime | None = None, *, links: ReminderLinks) -> Iterator[Reminder]:
+    """Every reminder due now that has not been sent yet, to carry ``links``."""
     now = now or utcnow()
-    yield from _session_reminders(now)
-    yield from _approval_reminders(now)
+    yield from _session_reminders(links, now)
+    yield from _approval_reminders(links, now)
     yield from _attendance_warnings(now)
 
 
@@ -99,7 +111,7 @@ def _already_sent(kind: str) -> set[tuple[str, int]]:
 # The day before a session -------------------------------------------------------------------
 
 
-def _session_reminders(now: datetime) -> Iterator[Reminder]:
+def _session_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminder]:
     tomorrow = hk_date(now) + timedelta(days=1)
     rows = db.session.execute(
         select(ClassSession, Enrolment)
@@ -137,7 +149,7 @@ def _session_reminders(now: datetime) -> Iterator[Reminder]:
                     session=session,
                     course_class=course_class,
                     course=course_class.course,
-                    link=url_for("learning.my_learning", _external=True),
+                    link=links.my_learning(),
                 )
 
         yield Reminder("session", learner, [key], send)
@@ -160,7 +172,7 @@ def working_days_between(start: date, end: date) -> int:
     return days
 
 
-def _approval_reminders(now: datetime) -> Iterator[Reminder]:
+def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminder]:
     today = hk_date(now)
     pending = db.session.scalars(
         select(Enrolment)
@@ -204,7 +216,7 @@ def _approval_reminders(now: datetime) -> Iterator[Reminder]:
                     _("%(num)d requests are waiting for your approval", num=len(waiting)),
                     "approval_reminder",
                     waiting=waiting,
-                    link=url_for("hr.approvals", _external=True),
+                    link=links.approvals(),
                 )
 
         yield Reminder("approval", officer, [f"enrolment:{e.id}" for e in waiting], send)

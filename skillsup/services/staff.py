@@ -1,10 +1,12 @@
-"""An HR officer's staff pages: the directory, an employee's record, deactivation, nominations.
+"""An HR officer's staff: the directory of their company's learners, deactivation, reactivation.
 
 Every function takes the acting HR officer and works inside their company only: each query
 filters on ``User.company_id == actor.company_id`` (and on the learner role), so another
 company's employee, enrolment or record is never found and never changed, even if a view
-forgets a check. Changes to enrolments go through :mod:`skillsup.services.enrolment`, so its
-rules (seats, waitlist, quotas, clashes, prerequisites) hold here too.
+forgets a check (:func:`hr_company_id`, :func:`check_employee`). The same holds for an
+employee's record (:mod:`.employee_records`) and for nominations (:mod:`.nominations`).
+Changes to enrolments go through :mod:`skillsup.services.enrolment_requests`, so its rules
+(seats, waitlist, quotas, clashes, prerequisites) hold here too.
 
 Functions flush but never commit; the view commits once per request.
 """
@@ -12,48 +14,31 @@ Functions flush but never commit; the view commits once per request.
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, func, or_, select
 
 from .. import permissions
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
-    Attendance,
-    AttendanceStatus,
-    AuditEntry,
-    Certificate,
-    ClassSession,
-    ClassStatus,
-    Course,
     CourseClass,
-    CourseStatus,
     Enrolment,
-    EnrolmentSource,
     EnrolmentStatus,
-    EnrolmentStatusChange,
     Role,
     User,
     utcnow,
 )
 from ..timeutil import today_hk
-from . import accounts, audit
-from . import enrolment as enrolments
-from .enrolment import EnrolmentOutcome, QuotaUse
+from . import accounts, audit, enrolment_requests
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from .progress import AttendanceStanding, standings
 from .search import contains_pattern
 
 PER_PAGE = 25
-#: The most classes offered in the employee page's list; any other is reached by its code.
-MAX_CLASS_CHOICES = 300
 REASON_MAX_LENGTH = 500
 
 
@@ -206,199 +191,11 @@ def find_employee(actor: User, user_id: int, *, lock: bool = False) -> User | No
     return db.session.scalar(statement)
 
 
-def _check_employee(actor: User, employee: User) -> None:
+def check_employee(actor: User, employee: User) -> None:
     """Raise :class:`NotFound` unless ``employee`` is a learner of the HR officer's company."""
     company_id = hr_company_id(actor)
     if employee.company_id != company_id or employee.role != Role.LEARNER:
         raise NotFound()
-
-
-# ---------------------------------------------------------------------------------------------
-# An employee's record
-
-
-class SessionState(enum.StrEnum):
-    MARKED = "marked"
-    NOT_MARKED = "not_marked"
-    UPCOMING = "upcoming"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class SessionMark:
-    session: ClassSession
-    state: SessionState
-    status: AttendanceStatus | None = None
-
-
-#: Enrolments whose attendance is worth showing session by session.
-ATTENDING_STATUSES = (
-    EnrolmentStatus.CONFIRMED,
-    EnrolmentStatus.COMPLETED,
-    EnrolmentStatus.NOT_COMPLETED,
-)
-FINISHED_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
-
-
-@dataclass
-class EnrolmentRecord:
-    enrolment: Enrolment
-    waitlist_position: int | None = None
-    sessions: list[SessionMark] = field(default_factory=list)
-    standing: AttendanceStanding | None = None
-    certificate: Certificate | None = None
-
-    @property
-    def shows_attendance(self) -> bool:
-        return self.enrolment.status in ATTENDING_STATUSES or any(
-            mark.status is not None for mark in self.sessions
-        )
-
-    @property
-    def has_result(self) -> bool:
-        e = self.enrolment
-        return (
-            e.result_score is not None
-            or e.result_passed is not None
-            or e.status in FINISHED_STATUSES
-        )
-
-    @property
-    def at_risk(self) -> bool:
-        return (
-            self.enrolment.status == EnrolmentStatus.CONFIRMED
-            and self.standing is not None
-            and self.standing.at_risk
-        )
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    change: EnrolmentStatusChange
-    enrolment: Enrolment
-
-
-@dataclass
-class EmployeeRecord:
-    employee: User
-    status: StaffStatus
-    enrolments: list[EnrolmentRecord]
-    history: list[HistoryItem]
-    account_history: list[AuditEntry]
-
-    @property
-    def attendance(self) -> list[EnrolmentRecord]:
-        return [record for record in self.enrolments if record.shows_attendance]
-
-    @property
-    def results(self) -> list[EnrolmentRecord]:
-        return [record for record in self.enrolments if record.has_result]
-
-    @property
-    def certificates(self) -> list[EnrolmentRecord]:
-        return [record for record in self.enrolments if record.certificate is not None]
-
-
-ACCOUNT_HISTORY_LIMIT = 50
-
-
-def employee_record(actor: User, employee: User, *, now: datetime | None = None) -> EmployeeRecord:
-    """Everything the employee page shows, in a fixed number of queries.
-
-    Their enrolments (newest first, with class, course and requester), the waitlist position
-    of those waitlisted, attendance session by session and the standing from
-    :func:`skillsup.services.progress.standings` for those confirmed or finished, results,
-    certificates, every status change of their requests, and the account's own history
-    (invitation, deactivation, reactivation). Raises :class:`NotFound` for anyone but a
-    learner of the actor's company.
-    """
-    _check_employee(actor, employee)
-    now = now or utcnow()
-    enrolment_list = list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.learner_id == employee.id)
-            .options(
-                joinedload(Enrolment.course_class).joinedload(CourseClass.course),
-                joinedload(Enrolment.requested_by),
-            )
-            .order_by(Enrolment.requested_at.desc(), Enrolment.id.desc())
-        )
-    )
-    records = {e.id: EnrolmentRecord(e) for e in enrolment_list}
-    ids = list(records)
-
-    waitlisted = [e.id for e in enrolment_list if e.status == EnrolmentStatus.WAITLISTED]
-    for enrolment_id, position in enrolments.waitlist_positions(waitlisted).items():
-        records[enrolment_id].waitlist_position = position
-
-    marks: dict[int, dict[int, AttendanceStatus]] = defaultdict(dict)
-    sessions_by_class: dict[int, list[ClassSession]] = defaultdict(list)
-    if ids:
-        for attendance in db.session.scalars(
-            select(Attendance).where(Attendance.enrolment_id.in_(ids))
-        ):
-            marks[attendance.enrolment_id][attendance.session_id] = attendance.status
-        class_ids = {e.class_id for e in enrolment_list}
-        for session in db.session.scalars(
-            select(ClassSession)
-            .where(ClassSession.class_id.in_(class_ids))
-            .order_by(ClassSession.starts_at, ClassSession.id)
-        ):
-            sessions_by_class[session.class_id].append(session)
-        for certificate in db.session.scalars(
-            select(Certificate).where(Certificate.enrolment_id.in_(ids))
-        ):
-            records[certificate.enrolment_id].certificate = certificate
-
-    for record in records.values():
-        mine = marks.get(record.enrolment.id, {})
-        for session in sessions_by_class.get(record.enrolment.class_id, []):
-            status = mine.get(session.id)
-            if status is not None:
-                state = SessionState.MARKED
-            elif session.is_cancelled:
-                state = SessionState.CANCELLED
-            elif session.starts_at > now:
-                state = SessionState.UPCOMING
-            else:
-                state = SessionState.NOT_MARKED
-            record.sessions.append(SessionMark(session, state, status))
-
-    attending = [record.enrolment.id for record in records.values() if record.shows_attendance]
-    for enrolment_id, standing in standings(attending).items():
-        records[enrolment_id].standing = standing
-
-    history: list[HistoryItem] = []
-    if ids:
-        for change in db.session.scalars(
-            select(EnrolmentStatusChange)
-            .where(EnrolmentStatusChange.enrolment_id.in_(ids))
-            .options(joinedload(EnrolmentStatusChange.actor))
-            .order_by(EnrolmentStatusChange.changed_at.desc(), EnrolmentStatusChange.id.desc())
-        ):
-            history.append(HistoryItem(change, records[change.enrolment_id].enrolment))
-
-    account_history = list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.object_type == User.__tablename__,
-                AuditEntry.object_id == employee.id,
-                AuditEntry.action.like("account.%"),
-            )
-            .options(joinedload(AuditEntry.actor))
-            .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-            .limit(ACCOUNT_HISTORY_LIMIT)
-        )
-    )
-    return EmployeeRecord(
-        employee=employee,
-        status=staff_status(employee),
-        enrolments=[records[e.id] for e in enrolment_list],
-        history=history,
-        account_history=account_history,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,7 +229,7 @@ def deactivate_employee(
     enrolments in classes that have started (or finished) are left as they are. Every active
     (pending, confirmed or waitlisted) enrolment in a class that has not started yet, that is
     whose ``starts_on`` is after today in Hong Kong, is withdrawn through
-    :func:`skillsup.services.enrolment.withdraw` with ``reason`` recorded, so that a freed
+    :func:`skillsup.services.enrolment_requests.withdraw` with ``reason`` recorded, so that a freed
     seat goes to the first on the waitlist in the same transaction. The account is
     deactivated first, so that no waitlist promotion picks the employee.
 
@@ -442,7 +239,7 @@ def deactivate_employee(
     :class:`StaffActionRefused` when the employee is already deactivated. Nothing changes when
     it raises.
     """
-    _check_employee(actor, employee)
+    check_employee(actor, employee)
     reason = _clean_reason(reason, required=True, message=_l("Give a reason for the deactivation."))
     today = today or today_hk()
     now = now or utcnow()
@@ -467,8 +264,8 @@ def deactivate_employee(
     withdrawn: list[Enrolment] = []
     for enrolment in to_withdraw:
         try:
-            enrolments.withdraw(actor, enrolment, reason, now=now)
-        except enrolments.InvalidTransition:
+            enrolment_requests.withdraw(actor, enrolment, reason, now=now)
+        except enrolment_requests.InvalidTransition:
             # Ended meanwhile by someone else: nothing left to free.
             continue
         withdrawn.append(enrolment)
@@ -492,7 +289,7 @@ def reactivate_employee(actor: User, employee: User, reason: str = "") -> None:
     :class:`PermissionDenied` unless the actor is an HR officer, :class:`ValidationFailed`
     for a reason that is too long, and :class:`StaffActionRefused` when the employee is active.
     """
-    _check_employee(actor, employee)
+    check_employee(actor, employee)
     reason = _clean_reason(reason, required=False, message=None)
     locked = find_employee(actor, employee.id, lock=True)
     if locked is None:
@@ -501,283 +298,3 @@ def reactivate_employee(actor: User, employee: User, reason: str = "") -> None:
         raise StaffActionRefused(_l("%(name)s is already active.", name=locked.name))
     accounts.set_active(actor, locked, True, reason)
     db.session.flush()
-
-
-# ---------------------------------------------------------------------------------------------
-# Classes HR can nominate into
-
-
-def visible_classes() -> Select[tuple[CourseClass]]:
-    """Classes an HR officer may look at: not drafts, of courses that are not drafts."""
-    return (
-        select(CourseClass)
-        .join(Course, CourseClass.course_id == Course.id)
-        .where(CourseClass.status != ClassStatus.DRAFT, Course.status != CourseStatus.DRAFT)
-        .options(contains_eager(CourseClass.course))
-    )
-
-
-def find_class(code: str) -> CourseClass | None:
-    """The class with this code (any case) if HR may see it, with its course; else ``None``.
-
-    Draft classes and classes of draft courses are the institute's business only.
-    """
-    cleaned = (code or "").strip().upper()
-    if not cleaned or len(cleaned) > 40:
-        return None
-    return db.session.scalar(visible_classes().where(CourseClass.code == cleaned))
-
-
-def find_class_by_id(class_id: int) -> CourseClass | None:
-    """The class with this id if HR may see it (as :func:`find_class`), else ``None``."""
-    return db.session.scalar(visible_classes().where(CourseClass.id == class_id))
-
-
-def _open_conditions(now: datetime) -> list[Any]:
-    return [*enrolments.taking_enrolments(now), Course.status == CourseStatus.PUBLISHED]
-
-
-def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[CourseClass]]:
-    """Classes of published courses taking enrolments now, soonest first, for ``db.paginate``.
-
-    ``q`` matches part of the class code, the course code or either title.
-    """
-    now = now or utcnow()
-    statement = visible_classes().where(*_open_conditions(now))
-    q = (q or "").strip()
-    if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(
-            or_(
-                CourseClass.code.ilike(pattern, escape="\\"),
-                Course.code.ilike(pattern, escape="\\"),
-                Course.title_en.ilike(pattern, escape="\\"),
-                Course.title_zh.ilike(pattern, escape="\\"),
-            )
-        )
-    return statement.order_by(CourseClass.starts_on, CourseClass.code, CourseClass.id)
-
-
-def class_choices(actor: User, employee: User, *, now: datetime | None = None) -> list[CourseClass]:
-    """Classes the employee could be nominated into now: taking enrolments, and without an
-    active enrolment of theirs. At most :data:`MAX_CLASS_CHOICES`, soonest first."""
-    _check_employee(actor, employee)
-    already = exists().where(
-        Enrolment.class_id == CourseClass.id,
-        Enrolment.learner_id == employee.id,
-        Enrolment.status.in_(ACTIVE_STATUSES),
-    )
-    return list(db.session.scalars(open_classes(now=now).where(~already).limit(MAX_CLASS_CHOICES)))
-
-
-def staff_counts_in_classes(actor: User, class_ids: Iterable[int]) -> dict[int, int]:
-    """How many of the company's learners hold an active enrolment in each class, one query."""
-    company_id = hr_company_id(actor)
-    ids = list(class_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Enrolment.class_id, func.count(Enrolment.id))
-        .join(User, Enrolment.learner_id == User.id)
-        .where(
-            Enrolment.class_id.in_(ids),
-            Enrolment.status.in_(ACTIVE_STATUSES),
-            User.company_id == company_id,
-        )
-        .group_by(Enrolment.class_id)
-    ).all()
-    return {class_id: count for class_id, count in rows}
-
-
-@dataclass(frozen=True)
-class ClassStaffRow:
-    enrolment: Enrolment
-    waitlist_position: int | None
-
-
-_STATUS_ORDER = {
-    EnrolmentStatus.CONFIRMED: 0,
-    EnrolmentStatus.WAITLISTED: 1,
-    EnrolmentStatus.PENDING: 2,
-    EnrolmentStatus.COMPLETED: 3,
-    EnrolmentStatus.NOT_COMPLETED: 4,
-}
-
-
-def class_staff(actor: User, course_class: CourseClass) -> list[ClassStaffRow]:
-    """The company's enrolments in the class, whatever their status, with waitlist positions:
-    confirmed first, then the waitlist in its order, then pending, finished and ended ones."""
-    company_id = hr_company_id(actor)
-    rows = list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(Enrolment.class_id == course_class.id, User.company_id == company_id)
-            .options(contains_eager(Enrolment.learner))
-            .order_by(User.name, Enrolment.id)
-        )
-    )
-    positions = enrolments.waitlist_positions(
-        [e.id for e in rows if e.status == EnrolmentStatus.WAITLISTED]
-    )
-    result = [ClassStaffRow(e, positions.get(e.id)) for e in rows]
-    result.sort(
-        key=lambda row: (
-            _STATUS_ORDER.get(row.enrolment.status, 9),
-            row.waitlist_position or 0,
-        )
-    )
-    return result
-
-
-def nomination_candidates(
-    actor: User, course_class: CourseClass, q: str = "", department: str | None = None
-) -> Select[tuple[User]]:
-    """Active learners of the company without an active enrolment in the class, by name,
-    for ``db.paginate``; ``q`` and ``department`` narrow them as in the directory."""
-    already = exists().where(
-        Enrolment.learner_id == User.id,
-        Enrolment.class_id == course_class.id,
-        Enrolment.status.in_(ACTIVE_STATUSES),
-    )
-    statement = directory(actor, StaffFilters(q=q, department=department))
-    return statement.where(User.is_active.is_(True), ~already)
-
-
-def quota_uses(actor: User, course_class: CourseClass) -> list[QuotaUse]:
-    """The company's seat quotas that cover the class, with the seats used of each."""
-    company_id = hr_company_id(actor)
-    return enrolments.quota_uses(company_id, course_class)
-
-
-# ---------------------------------------------------------------------------------------------
-# Nominations
-
-
-def nominate_employee(
-    actor: User, employee: User, course_class: CourseClass, *, now: datetime | None = None
-) -> EnrolmentOutcome:
-    """Nominate one learner of the HR officer's company into a class.
-
-    Goes through :func:`skillsup.services.enrolment.request_enrolment` with source
-    ``nominated``: the nomination skips HR approval but obeys every other rule. Raises
-    :class:`NotFound` for anyone but a learner of the actor's company and for a class HR may
-    not see, and the enrolment service's :class:`~skillsup.services.enrolment.EnrolmentRefused`
-    errors.
-    """
-    _check_employee(actor, employee)
-    if find_class_by_id(course_class.id) is None:
-        raise NotFound()
-    return _nominate(actor, employee, course_class, now)
-
-
-def _nominate(
-    actor: User, employee: User, course_class: CourseClass, now: datetime | None
-) -> EnrolmentOutcome:
-    return enrolments.request_enrolment(
-        actor, employee, course_class, EnrolmentSource.NOMINATED, now=now
-    )
-
-
-@dataclass(frozen=True)
-class NominationResult:
-    """What happened (or would have happened) to one employee of a batch of nominations."""
-
-    employee_id: int
-    name: str
-    staff_number: str | None
-    status: EnrolmentStatus | None = None
-    waitlist_position: int | None = None
-    refusal: Any = None
-
-    @property
-    def refused(self) -> bool:
-        return self.refusal is not None
-
-
-class NominationsRefused(DomainError):
-    """Some nominations of a batch were refused, so none was made; ``results`` says, for each
-    employee, why they were refused or what would have happened."""
-
-    def __init__(self, results: list[NominationResult]) -> None:
-        refused = sum(1 for result in results if result.refused)
-        super().__init__(
-            _l(
-                "Nothing was saved: %(refused)d of %(total)d nominations were refused.",
-                refused=refused,
-                total=len(results),
-            )
-        )
-        self.results = results
-
-    @property
-    def accepted(self) -> list[NominationResult]:
-        return [result for result in self.results if not result.refused]
-
-    @property
-    def refused(self) -> list[NominationResult]:
-        return [result for result in self.results if result.refused]
-
-
-def nominate_employees(
-    actor: User,
-    course_class: CourseClass,
-    employee_ids: Iterable[int],
-    *,
-    now: datetime | None = None,
-) -> list[NominationResult]:
-    """Nominate several learners of the HR officer's company into a class: all or nothing.
-
-    Each nomination goes through the enrolment service as in :func:`nominate_employee`, in
-    the order of the employees' names, each in a savepoint, so that every one is tried and a
-    refusal leaves no trace. A nomination that succeeds uses what earlier ones of the batch
-    took (seats, quota), so the results are exactly what the batch does. When every one
-    succeeds, returns the results (confirmed, or waitlisted with the position); when any is
-    refused, raises :class:`NominationsRefused` with every result, and the caller rolls back,
-    so that nothing of the batch is saved.
-
-    Raises :class:`ValidationFailed` without any employee, and :class:`NotFound` when an id is
-    not a learner of the actor's company or the class is not one HR may see (before trying
-    any nomination).
-    """
-    company_id = hr_company_id(actor)
-    ids = sorted(set(employee_ids))
-    if not ids:
-        raise ValidationFailed(_l("Choose at least one employee."), field="employee_ids")
-    if find_class_by_id(course_class.id) is None:
-        raise NotFound()
-    employees = list(
-        db.session.scalars(
-            select(User)
-            .where(User.id.in_(ids), User.company_id == company_id, User.role == Role.LEARNER)
-            .order_by(User.name, User.id)
-        )
-    )
-    if len(employees) != len(ids):
-        raise NotFound()
-    results: list[NominationResult] = []
-    for employee in employees:
-        base = {
-            "employee_id": employee.id,
-            "name": employee.name,
-            "staff_number": employee.staff_number,
-        }
-        try:
-            with db.session.begin_nested():
-                outcome = _nominate(actor, employee, course_class, now)
-                result = NominationResult(
-                    **base, status=outcome.status, waitlist_position=outcome.waitlist_position
-                )
-        except enrolments.EnrolmentRefused as error:
-            result = NominationResult(**base, refusal=error.message)
-        results.append(result)
-    if any(result.refused for result in results):
-        raise NominationsRefused(results)
-    audit.record(
-        actor,
-        "staff.nominated",
-        course_class,
-        f"nominated {len(results)} employee(s) into {course_class.code}",
-        {"employee_ids": [result.employee_id for result in results]},
-    )
-    return results

@@ -32,7 +32,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.services import enrolment as enrolment_service
+from skillsup.services import eligibility
 from skillsup.services.errors import DomainError
 
 from ..factories import PASSWORD, Factory
@@ -76,7 +76,7 @@ class Offer:
 
 def _can_enrol(learner: User, candidate: CourseClass, now: Any) -> bool:
     try:
-        enrolment_service.check_eligibility(learner, candidate, now=now)
+        eligibility.check_eligibility(learner, candidate, now=now)
     except DomainError:
         return False
     return True

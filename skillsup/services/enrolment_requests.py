@@ -1,0 +1,303 @@
+"""A request for a place in a class, and what becomes of it: approval, rejection, withdrawal.
+
+A learner asks for themself; an HR officer nominates their own company's staff (one by one or
+from a CSV file); an admin enrols anyone. A learner's own request at a company that needs HR
+approval waits (*pending*) and takes no seat until an HR officer or an admin approves it;
+every other request, and an approved one, is *confirmed* when a seat is free and
+*waitlisted* when the class is full. A learner withdraws themself up to the class's
+withdrawal deadline; after it, their HR officer or an admin does, with a reason. A seat that
+a rejection or a withdrawal frees goes to the waitlist at once (:mod:`.waitlist`).
+
+Every change takes the class lock first (in the lock order of
+:mod:`skillsup.services.enrolment`), checks the rules of :mod:`.eligibility` and
+:mod:`.seat_quotas`, and is recorded with who, when and why. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import permissions
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    CourseClass,
+    Enrolment,
+    EnrolmentSource,
+    EnrolmentStatus,
+    User,
+    utcnow,
+)
+from .eligibility import (
+    AccountInactive,
+    TimetableClash,
+    already_enrolled,
+    can_hold_a_place,
+    check_class_open,
+    check_learner,
+    clashing_class,
+)
+from .enrolment import (
+    EnrolmentRefused,
+    give_back_seat,
+    lock_class,
+    lock_for_request,
+    record_request,
+    record_transition,
+    take_seat,
+)
+from .errors import NotFound, PermissionDenied
+from .seat_quotas import check_quota
+from .waitlist import promote_waitlist, waitlist_position
+
+
+class WithdrawalClosed(EnrolmentRefused):
+    pass
+
+
+class InvalidTransition(EnrolmentRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class EnrolmentOutcome:
+    enrolment: Enrolment
+    waitlist_position: int | None = None
+
+    @property
+    def status(self) -> EnrolmentStatus:
+        return self.enrolment.status
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def request_enrolment(
+    actor: User,
+    learner: User,
+    course_class: CourseClass,
+    source: EnrolmentSource = EnrolmentSource.SELF,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> EnrolmentOutcome:
+    """Enrol ``learner`` in ``course_class`` on behalf of ``actor``.
+
+    The learner asks for themself (source ``self``); an HR officer nominates staff of their
+    own company (``nominated`` or ``csv``); an admin enrols anyone (``admin``). A learner's own
+    request at a company that needs HR approval becomes *pending* and takes no seat; every
+    other request is *confirmed* when a seat is free and *waitlisted* when the class is full.
+
+    Raises :class:`PermissionDenied` when the actor may not act for the learner,
+    :class:`ClassNotOpen`, :class:`EnrolmentClosed`, :class:`AccountInactive`,
+    :class:`AlreadyEnrolled`, :class:`PrerequisitesMissing`, :class:`TimetableClash` or
+    :class:`QuotaExceeded` when a rule refuses the request.
+    """
+    now = now or utcnow()
+    _check_actor(actor, learner, source)
+    # Everything that can be checked without the class lock is checked before taking it:
+    # concurrent requests for the class wait on that lock, so the shorter it is held the
+    # faster a rush of requests goes through. The learner's own records change only by their
+    # own requests (a duplicate that slips through is caught by the unique index below);
+    # the class and the quota are checked again under their locks.
+    check_class_open(course_class, now)
+    check_learner(learner, course_class, for_self=actor.id == learner.id)
+    needs_approval = (
+        source == EnrolmentSource.SELF
+        and learner.company is not None
+        and learner.company.requires_approval
+    )
+    # In a savepoint, so that a refusal or a duplicate caught by the unique index gives back
+    # the seat and the locks.
+    savepoint, locked = lock_for_request(course_class, takes_no_seat=needs_approval)
+    try:
+        check_class_open(locked, now)
+        check_quota(learner, locked)
+        seats_taken = None if needs_approval or locked.seats_left == 0 else take_seat(locked.id)
+        if needs_approval:
+            status = EnrolmentStatus.PENDING
+        elif seats_taken is not None:
+            status = EnrolmentStatus.CONFIRMED
+        else:
+            status = EnrolmentStatus.WAITLISTED
+        enrolment = Enrolment(
+            class_id=locked.id,
+            learner_id=learner.id,
+            company_id=learner.company_id,
+            status=status,
+            source=source,
+            requested_by_id=actor.id,
+            acted_by_id=actor.id,
+            requested_at=now,
+            confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
+            waitlisted_at=now if status == EnrolmentStatus.WAITLISTED else None,
+        )
+        db.session.add(enrolment)
+        db.session.flush()
+    except IntegrityError as error:
+        savepoint.rollback()
+        raise already_enrolled(learner, for_self=actor.id == learner.id) from error
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+
+    if seats_taken is not None:
+        # The row is locked, so the count the UPDATE returned is current: no need to reload.
+        set_committed_value(locked, "seats_taken", seats_taken)
+    record_request(enrolment, actor, reason, now)
+    position = waitlist_position(enrolment) if status == EnrolmentStatus.WAITLISTED else None
+    return EnrolmentOutcome(enrolment, position)
+
+
+def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
+    if source == EnrolmentSource.SELF:
+        allowed = permissions.is_learner(actor) and actor.id == learner.id
+    elif source in (EnrolmentSource.NOMINATED, EnrolmentSource.CSV):
+        allowed = permissions.is_hr(actor) and actor.company_id == learner.company_id
+    else:
+        allowed = permissions.is_admin(actor)
+    if not allowed or not permissions.is_learner(learner):
+        raise PermissionDenied()
+
+
+def describe(outcome: EnrolmentOutcome, *, for_self: bool = True) -> Any:
+    """What to tell the person who made the request, in their language."""
+    from .. import i18n
+
+    code = outcome.enrolment.course_class.code
+    if outcome.status == EnrolmentStatus.CONFIRMED:
+        return (
+            _l("You are confirmed in %(code)s.", code=code)
+            if for_self
+            else _l("Confirmed in %(code)s.", code=code)
+        )
+    if outcome.status == EnrolmentStatus.WAITLISTED:
+        position = i18n.ordinal(outcome.waitlist_position or 0)
+        return (
+            _l("The class is full: you are %(position)s on the waitlist.", position=position)
+            if for_self
+            else _l("The class is full: %(position)s on the waitlist.", position=position)
+        )
+    return (
+        _l("Your request is waiting for HR approval.")
+        if for_self
+        else _l("The request is waiting for HR approval.")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and withdrawals
+
+
+def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -> EnrolmentOutcome:
+    """Approve a pending request: it takes a free seat, or a waitlist place when full.
+
+    HR officers approve their own company's staff; admins anyone. The learner's account and
+    company must still be active, and a seat is never given across a timetable clash with a
+    class the learner has been confirmed in since asking. Raises :class:`PermissionDenied`,
+    :class:`InvalidTransition` when it is not pending, :class:`AccountInactive` or
+    :class:`TimetableClash`.
+    """
+    now = now or utcnow()
+    _check_decider(actor, enrolment)
+    locked = lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status != EnrolmentStatus.PENDING:
+        raise InvalidTransition(_l("Only a request waiting for approval can be approved."))
+    learner = enrolment.learner
+    if not can_hold_a_place(learner):
+        raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))
+    clash = clashing_class(learner.id, locked.id)
+    if clash is not None:
+        raise TimetableClash(
+            _l(
+                "%(name)s is confirmed in %(code)s, whose sessions clash with this class.",
+                name=learner.name,
+                code=clash,
+            )
+        )
+    if take_seat(locked.id):
+        to = EnrolmentStatus.CONFIRMED
+        enrolment.confirmed_at = now
+    else:
+        to = EnrolmentStatus.WAITLISTED
+        enrolment.waitlisted_at = now
+    record_transition(enrolment, to, actor, None, now)
+    db.session.refresh(locked)
+    position = waitlist_position(enrolment) if to == EnrolmentStatus.WAITLISTED else None
+    return EnrolmentOutcome(enrolment, position)
+
+
+def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | None = None) -> None:
+    """Reject a request, with a reason. A rejected confirmed place frees its seat for the
+    waitlist. Raises :class:`PermissionDenied`, :class:`InvalidTransition`, or
+    :class:`EnrolmentRefused` without a reason."""
+    now = now or utcnow()
+    _check_decider(actor, enrolment)
+    if not reason.strip():
+        raise EnrolmentRefused(_l("Give a reason for the rejection."), field="reason")
+    lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_l("This enrolment is no longer active."))
+    _end(enrolment, EnrolmentStatus.REJECTED, actor, reason.strip(), now)
+
+
+def withdraw(
+    actor: User, enrolment: Enrolment, reason: str = "", *, now: datetime | None = None
+) -> None:
+    """Withdraw an active enrolment; a freed seat goes to the waitlist at once.
+
+    A learner withdraws themself up to the class's withdrawal deadline. After it, only an
+    HR officer of the learner's company or an admin can, and they must give a reason.
+    Raises :class:`PermissionDenied`, :class:`WithdrawalClosed` or :class:`InvalidTransition`.
+    """
+    now = now or utcnow()
+    is_self = actor.id == enrolment.learner_id
+    if not is_self:
+        _check_decider(actor, enrolment)
+    locked = lock_class(enrolment.class_id)
+    db.session.refresh(enrolment, with_for_update=True)
+    if enrolment.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_l("This enrolment is no longer active."))
+    if is_self and not permissions.is_admin(actor):
+        if now > locked.withdrawal_deadline_at:
+            raise WithdrawalClosed(
+                _l("The withdrawal deadline has passed. Ask your HR officer to withdraw you.")
+            )
+    elif not reason.strip():
+        raise EnrolmentRefused(_l("Give a reason for the withdrawal."), field="reason")
+    _end(enrolment, EnrolmentStatus.WITHDRAWN, actor, reason.strip() or None, now)
+
+
+def _end(
+    enrolment: Enrolment,
+    to: EnrolmentStatus,
+    actor: User | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    held_seat = enrolment.status == EnrolmentStatus.CONFIRMED
+    enrolment.ended_at = now
+    record_transition(enrolment, to, actor, reason, now)
+    if held_seat:
+        give_back_seat(enrolment.class_id)
+        promote_waitlist(db.session.get(CourseClass, enrolment.class_id), actor, now=now)
+
+
+def _check_decider(actor: User, enrolment: Enrolment) -> None:
+    learner = enrolment.learner
+    if permissions.is_admin(actor):
+        return
+    if permissions.is_hr(actor) and actor.company_id == learner.company_id:
+        return
+    # Another company's enrolment is not theirs to know about.
+    raise NotFound()

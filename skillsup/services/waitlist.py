@@ -1,0 +1,108 @@
+"""The waitlist of a full class: first come, first served.
+
+A learner joins the waitlist when a request finds the class full. A seat that comes free (a
+withdrawal, a rejection, a larger capacity) goes to the first waitlisted learner who may
+still hold it, in the same transaction that frees it, under the class lock (see the lock
+order in :mod:`skillsup.services.enrolment`). A learner passed over keeps their place in line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from ..extensions import db
+from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
+from .eligibility import can_hold_a_place, clashing_class
+from .enrolment import lock_class, record_transition, take_seat
+from .seat_quotas import quota_allows
+
+
+def promote_waitlist(
+    course_class: CourseClass, actor: User | None, *, now: datetime | None = None
+) -> list[Enrolment]:
+    """Fill the class's free seats from its waitlist, first come, first served.
+
+    A waitlisted learner whose account or company is inactive, whose company has no quota
+    left, or whose timetable would clash is passed over and keeps their place. Returns the
+    promoted enrolments, each told by e-mail.
+    """
+    now = now or utcnow()
+    locked = lock_class(course_class.id)
+    if locked.is_finished:
+        return []
+    promoted: list[Enrolment] = []
+    free = locked.capacity - locked.seats_taken
+    if free <= 0:
+        return promoted
+    for candidate in db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.class_id == locked.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .order_by(Enrolment.waitlisted_at, Enrolment.id)
+        .with_for_update()
+    ).all():
+        if len(promoted) >= free:
+            break
+        learner = candidate.learner
+        if not can_hold_a_place(learner) or not quota_allows(learner, locked):
+            continue
+        if clashing_class(learner.id, locked.id) is not None:
+            continue
+        if not take_seat(locked.id):
+            break
+        candidate.confirmed_at = now
+        record_transition(
+            candidate, EnrolmentStatus.CONFIRMED, actor, "promoted from the waitlist", now
+        )
+        promoted.append(candidate)
+    db.session.refresh(locked)
+    return promoted
+
+
+def waitlist_position(enrolment: Enrolment) -> int | None:
+    """1 for the first in line, or ``None`` when the enrolment is not waitlisted."""
+    if enrolment.status != EnrolmentStatus.WAITLISTED:
+        return None
+    if enrolment.waitlisted_at is None:
+        return waitlist_positions([enrolment.id]).get(enrolment.id)
+    # A count of those ahead in line rather than a ranking of the whole waitlist.
+    ahead = db.session.scalar(
+        select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == enrolment.class_id,
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            (Enrolment.waitlisted_at < enrolment.waitlisted_at)
+            | and_(
+                Enrolment.waitlisted_at == enrolment.waitlisted_at,
+                Enrolment.id < enrolment.id,
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def waitlist_positions(enrolment_ids: list[int]) -> dict[int, int]:
+    """Waitlist positions of the given enrolments, in one query."""
+    if not enrolment_ids:
+        return {}
+    ranked = (
+        select(
+            Enrolment.id.label("enrolment_id"),
+            func.row_number()
+            .over(partition_by=Enrolment.class_id, order_by=(Enrolment.waitlisted_at, Enrolment.id))
+            .label("position"),
+        )
+        .where(
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            Enrolment.class_id.in_(
+                select(Enrolment.class_id).where(Enrolment.id.in_(enrolment_ids))
+            ),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.enrolment_id, ranked.c.position).where(
+            ranked.c.enrolment_id.in_(enrolment_ids)
+        )
+    ).all()
+    return {row.enrolment_id: int(row.position) for row in rows}
