@@ -37,7 +37,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from skillsup import CACHE_KEY_PREFIX, create_app
-from skillsup.benchdata import BENCH_PASSWORD, SEEDED_ACTION, analyse, seed_bench
+from skillsup.devdata.bench import BENCH_PASSWORD, SEEDED_ACTION, analyse, seed_bench
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus, User
 

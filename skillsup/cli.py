@@ -1,11 +1,17 @@
-"""``flask`` commands, thin over the services. Each command commits once, at its end."""
+"""``flask`` commands, thin over the services. Each command commits once, at its end.
+
+The seeding commands (``seed-demo``, ``seed-bench``) import :mod:`skillsup.devdata` only when
+they run, so that the portal itself never loads it.
+"""
 
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .services.errors import DomainError
@@ -17,19 +23,60 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(enrol_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(send_reminders_command)
-
-    from .benchdata import seed_bench_command
-
     app.cli.add_command(seed_bench_command)
 
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo data (safe to run again: existing records are kept)."""
-    from .demo import seed_demo
+    from .devdata.demo import seed_demo
 
     report = seed_demo()
     db.session.commit()
+    click.echo(report.summary())
+
+
+@click.command("seed-bench")
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="1 = 20,000 employees and so on."
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed (default: a fixed one: every run alike)."
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the history is built around (default: today in Hong Kong).",
+)
+@click.option("--reset", is_flag=True, help="Empty every table first (all data is lost).")
+@click.option("--force", is_flag=True, help="Add the bench data beside the data already there.")
+@with_appcontext
+def seed_bench_command(
+    scale: float, seed: int | None, today: datetime | None, reset: bool, force: bool
+) -> None:
+    """Load a large, realistic data set for benchmarks, in bulk."""
+    from .devdata.bench import DEFAULT_SEED, analyse, seed_bench
+    from .services import caching
+
+    if reset and force:
+        raise click.UsageError("Give --reset or --force, not both.")
+    try:
+        report = seed_bench(
+            scale,
+            seed=DEFAULT_SEED if seed is None else seed,
+            today=today.date() if today else None,
+            reset=reset,
+            force=force,
+        )
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    # The bulk load writes past the unit of work and starts the ids again: nothing kept
+    # in the cache from the data before may be served.
+    caching.forget_everything()
+    analyse()
     click.echo(report.summary())
 
 

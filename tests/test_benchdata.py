@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 from bench.queries import count_queries
 from bench.scenarios import make_burst_class, make_plan
 from bench.wsgi import add_reference_routes
-from skillsup.benchdata import (
+from skillsup.cli import seed_bench_command
+from skillsup.devdata.bench import (
     BENCH_PASSWORD,
     FULL_SIZE,
     BenchDataExists,
     BenchSizes,
     seed_bench,
-    seed_bench_command,
 )
 from skillsup.extensions import db
 from skillsup.models import (
@@ -354,12 +354,12 @@ def test_a_database_with_data_is_refused_unless_forced(app: Flask, make: object)
 
 
 def test_a_failed_run_leaves_nothing_behind(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from skillsup import benchdata
+    from skillsup.devdata.bench.generator import Generator
 
     def broken(self: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(benchdata._Generator, "make_quotas", broken)
+    monkeypatch.setattr(Generator, "make_quotas", broken)
     result = app.test_cli_runner().invoke(seed_bench_command, ["--scale", "0.005"])
 
     assert result.exit_code == 1

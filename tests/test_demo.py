@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from skillsup.demo import DEMO_PASSWORD, seed_demo
+from skillsup.devdata.demo import DEMO_PASSWORD, seed_demo
 from skillsup.extensions import db
 from skillsup.models import (
     ACTIVE_STATUSES,
