@@ -22,7 +22,10 @@ enforce, so that the pages under load show what they would show in production:
 The run refuses a database that has data unless told ``--reset`` (empty every table first) or
 ``--force`` (add the bench data beside other data, such as the demo). A database that already
 holds bench data is refused with ``--force`` too, so running the command twice never doubles
-the data. It all happens in one transaction: a failed run leaves nothing behind.
+the data. ``--reset`` empties only a database that is empty already or marked as a benchmark
+database: one whose audit log holds the entry an earlier load wrote (:data:`SEEDED_ACTION`),
+in the same transaction as its rows. Any other database, a production one above all, is
+refused whole. It all happens in one transaction: a failed run leaves nothing behind.
 
 The modules: :mod:`.shape` (sizes and vocabulary), :mod:`.generator` and :mod:`.enrolments`
 (the rows), :mod:`.records` (the generator's working records) and :mod:`.store` (bulk writing).
@@ -34,6 +37,7 @@ import time as clock
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 from sqlalchemy import func, insert, select
@@ -103,13 +107,15 @@ def seed_bench(
 
     Refuses (:class:`BenchDataExists`) a database with data in it unless ``reset`` (every
     table is emptied first) or ``force`` (the data is added beside it); refuses one that
-    already holds bench data unless ``reset``. The same ``seed`` and ``today`` give the same
+    already holds bench data unless ``reset``; refuses to ``reset`` a database with data in it
+    that is not marked as a benchmark database. The same ``seed`` and ``today`` give the same
     data. Flushes but never commits: the caller commits once, or rolls back.
     """
     sizes = BenchSizes.for_scale(scale)
     today = today or hong_kong_today()
     started = clock.perf_counter()
     if reset:
+        _check_resettable()
         empty_database()
     else:
         _check_empty(force)
@@ -141,10 +147,26 @@ def seed_bench(
     return report
 
 
-def _check_empty(force: bool) -> None:
-    marker = db.session.scalar(
+def _bench_mark() -> dict[str, Any] | None:
+    """The details of the audit entry an earlier load wrote, if there is one: the mark of a
+    benchmark database."""
+    return db.session.scalar(
         select(AuditEntry.details).where(AuditEntry.action == SEEDED_ACTION).limit(1)
     )
+
+
+def _filled_tables() -> str:
+    """The tables that hold rows, with their counts, as a message lists them ("" if none)."""
+    filled = {
+        table.name: count
+        for table in db.metadata.sorted_tables
+        if (count := db.session.scalar(select(func.count()).select_from(table)) or 0)
+    }
+    return ", ".join(f"{name} ({count:,})" for name, count in sorted(filled.items()))
+
+
+def _check_empty(force: bool) -> None:
+    marker = _bench_mark()
     if marker is not None:
         raise BenchDataExists(
             f"This database already holds bench data (scale {marker.get('scale')}, seed "
@@ -152,14 +174,24 @@ def _check_empty(force: bool) -> None:
         )
     if force:
         return
-    filled = {
-        table.name: count
-        for table in db.metadata.sorted_tables
-        if (count := db.session.scalar(select(func.count()).select_from(table)) or 0)
-    }
-    if filled:
-        listing = ", ".join(f"{name} ({count:,})" for name, count in sorted(filled.items()))
+    listing = _filled_tables()
+    if listing:
         raise BenchDataExists(
             f"This database is not empty: {listing}. Run with --reset to empty it first "
             "(all its data is lost) or --force to add the bench data beside it."
+        )
+
+
+def _check_resettable() -> None:
+    """Emptying every table is for benchmark databases only: refuse a database that holds
+    data but was never loaded by seed-bench (a production or demo database given by mistake)."""
+    if _bench_mark() is not None:
+        return
+    listing = _filled_tables()
+    if listing:
+        raise BenchDataExists(
+            "Refusing --reset: this database is not marked as a benchmark database (seed-bench "
+            f"has never loaded it), and it holds data: {listing}. Nothing was deleted. Point "
+            "the command at a database of its own for the benchmark, or use --force to add "
+            "the bench data beside this data."
         )
