@@ -742,7 +742,9 @@ def change_status(
     if action is StatusAction.CANCEL:
         from . import enrolment
 
-        cancelled = list(enrolment.cancel_class_enrolments(course_class, actor, reason or ""))
+        cancelled = list(
+            enrolment.cancel_class_enrolments(course_class, actor, reason or "", now=now)
+        )
     return StatusChange(course_class, old, target, cancelled)
 
 
