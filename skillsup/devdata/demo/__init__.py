@@ -4,47 +4,58 @@ Everything here is invented: the people, the companies and their ``.test`` domai
 schedule is placed around a reference day so that the demo always has classes that are over,
 classes running now and classes open for enrolment over the coming months.
 
+The demo's history is made by the services a user's click goes through, by the person who
+would click (the admin, an HR officer, a learner, the trainer), each change at its moment in
+the past (the services' ``now``), in time order: the rules hold in the demo because the
+services applied them, as they do for everyone. Only the accounts themselves are written
+directly, with one shared password.
+
 The modules: :mod:`.people` (staff, companies, employees), :mod:`.plan` (the timetable and
-the stories of the demo accounts), :mod:`.catalogue` (courses, classes, quotas) and
-:mod:`.enrolments` (what happened in each class).
+the stories of the demo accounts), :mod:`.catalogue` (the admin's courses, classes and
+quotas), :mod:`.enrolments` (the learners' requests and the HR officers' decisions),
+:mod:`.teaching` (the trainers' attendance, results and closing), :mod:`.state` and
+:mod:`.clock` (the time the history has reached).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import AuditEntry
-from ...services import audit
+from ...services import audit, mail
 from ..calendar import hong_kong_today
 from .catalogue import CatalogueSeeding
 from .enrolments import EnrolmentSeeding
 from .people import PeopleSeeding
-from .plan import STORIES
+from .plan import STORIES, Story
 from .state import DEMO_PASSWORD
+from .teaching import TeachingSeeding
 
 __all__ = ["DEMO_PASSWORD", "SEEDED_ACTION", "SeedReport", "hong_kong_today", "seed_demo"]
 
 SEEDED_ACTION = "demo.seeded"
 
-# Counted in this order in the summary.
-REPORT_KEYS = (
-    "users",
-    "companies",
-    "company_domains",
-    "seat_quotas",
-    "courses",
-    "course_prerequisites",
-    "classes",
-    "class_sessions",
-    "enrolments",
-    "enrolment_status_changes",
-    "attendance",
-    "certificates",
-)
+# Counted in this order in the summary, each the rows of its table.
+REPORT_TABLES = {
+    "users": "users",
+    "companies": "partner_companies",
+    "company_domains": "company_domains",
+    "seat_quotas": "seat_quotas",
+    "courses": "courses",
+    "course_prerequisites": "course_prerequisites",
+    "classes": "classes",
+    "class_sessions": "class_sessions",
+    "enrolments": "enrolments",
+    "enrolment_status_changes": "enrolment_status_changes",
+    "attendance": "attendance",
+    "certificates": "certificates",
+}
+REPORT_KEYS = tuple(REPORT_TABLES)
 
 
 @dataclass
@@ -80,11 +91,19 @@ def seed_demo(today: date | None = None) -> SeedReport:
     with their class only, so a second run creates nothing. ``today`` (default: today in
     Hong Kong) anchors the schedule on the first run; later runs reuse that first anchor so
     that they find the same class codes. Adds and flushes, never commits.
+
+    No e-mail is queued: the history happened in the past, to invented people, so the
+    services run in a dry run for mail (as an import's preview does). Raises
+    ``RuntimeError`` if a demo story did not end as told.
     """
     anchor = _stored_anchor() or today or hong_kong_today()
+    before = _row_counts()
+    session = db.session()
     seeder = _Seeder(anchor)
-    seeder.run()
-    report = SeedReport({key: seeder.created.get(key, 0) for key in REPORT_KEYS})
+    with mail.dry_run(session), seeder.clock.stamping(session):
+        seeder.run()
+    after = _row_counts()
+    report = SeedReport({key: after[key] - before[key] for key in REPORT_KEYS})
     if report.total:
         audit.record(
             None,
@@ -94,6 +113,15 @@ def seed_demo(today: date | None = None) -> SeedReport:
         )
         db.session.flush()
     return report
+
+
+def _row_counts() -> dict[str, int]:
+    db.session.flush()
+    tables = db.metadata.tables
+    return {
+        key: int(db.session.scalar(select(func.count()).select_from(tables[name])) or 0)
+        for key, name in REPORT_TABLES.items()
+    }
 
 
 def _stored_anchor() -> date | None:
@@ -111,9 +139,20 @@ def _stored_anchor() -> date | None:
         return None
 
 
-class _Seeder(PeopleSeeding, CatalogueSeeding, EnrolmentSeeding):
+class _Seeder(PeopleSeeding, CatalogueSeeding, EnrolmentSeeding, TeachingSeeding):
     def run(self) -> None:
+        """People and courses first; then the history of the classes, the quotas and the
+        departures, played in time order."""
         self.seed_people({story.email for story in STORIES})
         self.seed_courses()
-        self.seed_classes()
-        self.seed_quotas()
+        stories: dict[str, list[Story]] = defaultdict(list)
+        for story in STORIES:
+            stories[story.class_key].append(story)
+        planned = self.plan_classes()
+        for demo_class in planned:
+            self.plan_enrolments(demo_class, stories.get(demo_class.plan.key or "", []), planned)
+            self.plan_teaching(demo_class)
+        self.plan_quotas()
+        self.schedule_departures()
+        self.play()
+        self.check_stories()

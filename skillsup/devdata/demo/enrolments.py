@@ -1,103 +1,100 @@
-"""The demo's enrolments: each new class's requests, decisions, withdrawals, waitlist
-promotions, attendance and closing.
+"""The learners' and HR officers' part of the demo: requests, nominations, approvals,
+rejections and withdrawals, each made at its moment through the enrolment service
+(:mod:`skillsup.services.enrolment`), as a click makes it.
 
-Enrolments are made directly (not through the enrolment service) by replaying each class's
-requests, approvals, withdrawals and waitlist promotions in time order, so that the result
-obeys the same rules the service enforces: never more confirmed learners than seats, one
-active enrolment per learner and class, a first-come-first-served waitlist, approval only for
-companies that require it.
+The service decides what each step leads to (a seat, a waitlist place, a request waiting for
+approval, a promotion from the waitlist) and refuses what the rules refuse: a learner it
+turns away (no quota left, a timetable clash, a prerequisite missing) is simply not enrolled,
+and the next learner of the class's pool asks instead.
 """
 
 from __future__ import annotations
 
-import math
-import random
-import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import (
-    Attendance,
-    AttendanceStatus,
-    Certificate,
-    ClassStatus,
-    CourseClass,
-    Enrolment,
-    EnrolmentSource,
-    EnrolmentStatus,
-    EnrolmentStatusChange,
-    User,
+from ...models import ClassStatus, CourseClass, Enrolment, EnrolmentSource, EnrolmentStatus
+from ...services import enrolment as enrolment_service
+from ...services.errors import DomainError
+from .catalogue import DemoClass
+from .plan import CLASH_REASON, REJECTION_REASONS, WITHDRAWAL_REASONS, Story
+from .state import DemoLearner, SeedState, Step
+
+# Refusals that are about the learner, not the class: another learner may still ask.
+LEARNER_REFUSALS = (
+    enrolment_service.QuotaExceeded,
+    enrolment_service.TimetableClash,
+    enrolment_service.PrerequisitesMissing,
+    enrolment_service.AccountInactive,
+    enrolment_service.AlreadyEnrolled,
 )
-from ...services.enrolment import QUOTA_STATUSES
-from ..calendar import hk, hk_date
-from .people import ADMINS
-from .plan import (
-    LEARNER_A,
-    PROMOTION_REASON,
-    REJECTION_REASONS,
-    WITHDRAWAL_REASONS,
-    ClassPlan,
-    Story,
-)
-from .state import DemoLearner, SeedState
 
 
-@dataclass
+@dataclass(eq=False)
 class _Request:
-    learner: DemoLearner
+    """A request the demo makes in a class: a story's, or one by the first learner of the
+    class's pool whom the rules let in."""
+
     at: datetime
-    source: EnrolmentSource
-    requested_by: User
-    needs_approval: bool
-    decide_at: datetime | None = None
-    approve: bool = True
-    decision_reason: str | None = None
+    story: Story | None = None
+    # The seat is taken at once: the learner asks where no approval is needed, or their HR
+    # officer nominates them.
+    at_once: bool = False
+    # Decided in advance (approved, for a place on a waitlist); otherwise drawn.
+    approve: bool | None = None
+    may_withdraw: bool = False
     withdraw_at: datetime | None = None
     withdraw_reason: str | None = None
-    story: Story | None = None
+
+
+@dataclass(frozen=True)
+class _Window:
+    """When a class's requests, decisions and withdrawals happen."""
+
+    starts: datetime  # the first request
+    ends: datetime  # the last request (the last withdrawal, when someone withdraws late)
+    last_request: datetime
+    last_decision: datetime
+    last_withdrawal: datetime
+
+    def moment(self, fraction: float) -> datetime:
+        return (self.starts + (self.ends - self.starts) * fraction).replace(second=0, microsecond=0)
 
 
 class EnrolmentSeeding(SeedState):
-    """Fills each new class with its enrolments and what followed them."""
+    """Schedules each new class's requests, decisions and withdrawals."""
 
-    def enrol(
-        self, plan: ClassPlan, course_class: CourseClass, rng: random.Random, stories: list[Story]
+    def plan_enrolments(
+        self, demo_class: DemoClass, stories: Sequence[Story], planned: Sequence[DemoClass]
     ) -> None:
+        plan = demo_class.plan
         if plan.status is ClassStatus.DRAFT:
             return
-        class_days = {hk_date(s.starts_at) for s in course_class.sessions}
-        last_end = course_class.sessions[-1].ends_at
-        cancel_at: datetime | None = None
-        if plan.status is ClassStatus.CANCELLED:
-            cancel_at = self.days_ago(2) + timedelta(hours=10)
-        ends = min(self.day_start, cancel_at or self.day_start)
-        limit = min(course_class.enrolment_closes_at, ends) - timedelta(hours=1)
-        withdraw_limit = min(course_class.withdrawal_deadline_at, ends) - timedelta(hours=1)
-        lo = course_class.enrolment_opens_at
-        span_end = withdraw_limit if plan.promote else limit
-        span = span_end - lo
-
-        def moment(fraction: float) -> datetime:
-            return (lo + span * fraction).replace(second=0, microsecond=0)
-
-        requests: list[_Request] = []
-        for story in stories:
-            learner = next(lr for lr in self.learners if lr.user.email == story.email)
-            requests.append(self.story_request(story, learner, moment(story.at), course_class))
+        rng = demo_class.rng
+        window = self.request_window(demo_class, planned)
+        requests = [
+            _Request(
+                at=window.moment(story.at),
+                story=story,
+                withdraw_at=None if story.withdraw_at is None else window.moment(story.withdraw_at),
+                withdraw_reason=story.reason if story.withdraw_at is not None else None,
+            )
+            for story in stories
+        ]
+        last_end = demo_class.times[-1][1]
 
         def available(learner: DemoLearner) -> bool:
-            if learner.story or learner.busy_days & class_days:
+            if learner.story:
                 return False
-            if not learner.active:
+            if learner.leaves_at is not None:
                 # Staff who have left may only have finished a class before leaving.
                 return (
                     plan.status is ClassStatus.COMPLETED
-                    and learner.deactivated_at is not None
-                    and last_end < learner.deactivated_at - timedelta(days=7)
+                    and last_end < learner.leaves_at - timedelta(days=7)
                 )
             return True
 
@@ -105,364 +102,226 @@ class EnrolmentSeeding(SeedState):
         rng.shuffle(pool)
         is_open = plan.status is ClassStatus.OPEN
         if plan.waitlist:
-            # A full class: the seats go to early requests that need no approval, then a
+            # A full class: the seats go to early requests that take them at once, then a
             # waitlist forms behind them.
             confirmed_stories = sum(
                 1
-                for r in requests
-                if r.story
-                and r.story.outcome in (EnrolmentStatus.CONFIRMED, EnrolmentStatus.COMPLETED)
+                for story in stories
+                if story.outcome in (EnrolmentStatus.CONFIRMED, EnrolmentStatus.COMPLETED)
             )
-            quick = [lr for lr in pool if not lr.spec.requires_approval]
-            main = quick[: max(plan.capacity - confirmed_stories, 0)]
-            rest = [lr for lr in pool if all(lr is not m for m in main)]
-            if not is_open:
-                rest = [lr for lr in rest if not lr.spec.requires_approval]
-            extras = rest[: plan.waitlist + (1 if plan.promote else 0)]
-            for learner in main:
-                requests.append(
-                    self.generic_request(learner, moment(rng.uniform(0, 0.7)), rng, plan, False)
+            main = [
+                _Request(at=window.moment(rng.uniform(0, 0.7)), at_once=True)
+                for _ in range(max(plan.capacity - confirmed_stories, 0))
+            ]
+            # Behind them, requests that will wait: approved (if asked) onto the waitlist.
+            extras = [
+                _Request(
+                    at=window.moment(rng.uniform(0.72, 0.8)), at_once=not is_open, approve=True
                 )
-            for learner in extras:
-                requests.append(
-                    self.generic_request(
-                        learner, moment(rng.uniform(0.72, 0.8)), rng, plan, False, approve=True
-                    )
-                )
-            if plan.promote:
-                leaver = next(r for r in requests if any(r.learner is m for m in main))
-                leaver.withdraw_at = moment(0.9)
-                leaver.withdraw_reason = rng.choice(WITHDRAWAL_REASONS)
+                for _ in range(plan.waitlist + (1 if plan.promote else 0))
+            ]
+            if plan.promote and main:
+                main[0].withdraw_at = window.moment(0.9)
+                main[0].withdraw_reason = rng.choice(WITHDRAWAL_REASONS)
+            requests += main + extras
         else:
             wanted = max(round(plan.capacity * plan.fill) - len(requests), 0)
-            for learner in pool[:wanted]:
-                requests.append(
-                    self.generic_request(learner, moment(rng.random()), rng, plan, True)
-                )
-
-        decide_limit = limit if is_open else limit - timedelta(minutes=30)
+            requests += [
+                _Request(at=window.moment(rng.random()), may_withdraw=True) for _ in range(wanted)
+            ]
         for request in requests:
-            if request.decide_at is not None and request.decide_at > decide_limit:
-                if is_open or cancel_at is not None:
-                    # Still waiting for HR; a cancelled class cancels the request.
-                    request.decide_at = None
-                else:
-                    request.decide_at = max(
-                        request.at + timedelta(minutes=10),
-                        decide_limit - timedelta(minutes=rng.randint(0, 60)),
-                    )
-            if request.withdraw_at is not None and request.withdraw_at > withdraw_limit:
-                request.withdraw_at = None
+            self.schedule(request.at, self.request_step(demo_class, window, request, pool))
 
-        enrolments = self.replay(course_class, requests)
-        if cancel_at is not None:
-            self.cancel(course_class, enrolments, cancel_at)
-        self.record_attendance(course_class, enrolments, rng)
-        if plan.status is ClassStatus.COMPLETED:
-            self.close(course_class, enrolments, rng)
-        course_class.seats_taken = sum(
-            1 for e in enrolments if e.status is EnrolmentStatus.CONFIRMED
+    def request_window(self, demo_class: DemoClass, planned: Sequence[DemoClass]) -> _Window:
+        """Requests come while enrolment is open and before the class is cancelled; for a
+        course with prerequisites, once a class of a prerequisite has closed (so that its
+        learners have completed it), when one closes in time."""
+        ends = min(self.day_start, demo_class.cancelled_at or self.day_start)
+        last_request = min(demo_class.closes_at, ends) - timedelta(hours=1)
+        last_withdrawal = min(demo_class.withdrawal_deadline_at, ends) - timedelta(hours=1)
+        span_end = last_withdrawal if demo_class.plan.promote else last_request
+        starts = demo_class.opens_at
+        needed = {course.code for course in demo_class.course.prerequisites}
+        ready = [
+            other.closed_at
+            for other in planned
+            if other.course.code in needed
+            and other.closed_at is not None
+            and starts < other.closed_at < span_end - timedelta(days=3)
+        ]
+        if ready:
+            starts = max(ready) + timedelta(hours=1)
+        is_open = demo_class.plan.status is ClassStatus.OPEN
+        return _Window(
+            starts=starts,
+            ends=span_end,
+            last_request=last_request,
+            last_decision=last_request if is_open else last_request - timedelta(minutes=30),
+            last_withdrawal=last_withdrawal,
         )
-        if course_class.seats_taken > course_class.capacity:
-            raise RuntimeError(f"demo class {course_class.code} is overbooked")
-        for request, enrolment in zip(requests, enrolments, strict=True):
-            if enrolment.status in QUOTA_STATUSES:
-                request.learner.busy_days |= class_days
-            if request.story and enrolment.status is not request.story.outcome:
-                raise RuntimeError(
-                    f"demo story of {request.story.email} in {course_class.code} ended "
-                    f"{enrolment.status.value}, not {request.story.outcome.value}"
+
+    def request_step(
+        self,
+        demo_class: DemoClass,
+        window: _Window,
+        request: _Request,
+        pool: list[DemoLearner],
+    ) -> Step:
+        def ask() -> None:
+            story = request.story
+            if story is not None:
+                learner = next(lr for lr in self.learners if lr.user.email == story.email)
+                try:
+                    enrolment = self.enrol(demo_class, learner, story.source)
+                except DomainError as error:
+                    raise RuntimeError(
+                        f"demo story of {story.email} in {demo_class.code} was refused: "
+                        f"{error.message}"
+                    ) from error
+                self.story_enrolments.append((story, demo_class, enrolment))
+                self.follow_up(demo_class, window, request, learner, enrolment)
+                return
+            rng = demo_class.rng
+            prepared = self.prepared_learners(demo_class)
+            for learner in list(pool):
+                if prepared is not None and learner.user.id not in prepared:
+                    # A learner asks for a course once they have completed its prerequisites,
+                    # as its page tells them; they may have done so by a later request.
+                    continue
+                pool.remove(learner)
+                draw = rng.random()
+                source = EnrolmentSource.SELF
+                if draw < 0.18 or (request.at_once and learner.spec.requires_approval):
+                    source = EnrolmentSource.NOMINATED
+                elif draw < 0.24 and learner.spec.code == "PDLS":
+                    source = EnrolmentSource.CSV
+                try:
+                    enrolment = self.enrol(demo_class, learner, source)
+                except LEARNER_REFUSALS:
+                    continue
+                self.follow_up(demo_class, window, request, learner, enrolment)
+                return
+
+        return ask
+
+    def prepared_learners(self, demo_class: DemoClass) -> set[int] | None:
+        """The learners who have completed every prerequisite of the class's course by now, in
+        one query; ``None`` for a course without prerequisites."""
+        needed = [course.id for course in demo_class.course.prerequisites]
+        if not needed:
+            return None
+        return set(
+            db.session.scalars(
+                select(Enrolment.learner_id)
+                .join(CourseClass, Enrolment.class_id == CourseClass.id)
+                .where(
+                    Enrolment.status == EnrolmentStatus.COMPLETED,
+                    CourseClass.course_id.in_(needed),
                 )
-            enrolment.updated_at = max(change.changed_at for change in enrolment.history)
-            db.session.add(enrolment)
-        self.created["enrolments"] += len(enrolments)
-        self.created["enrolment_status_changes"] += sum(len(e.history) for e in enrolments)
-
-    def story_request(
-        self, story: Story, learner: DemoLearner, at: datetime, course_class: CourseClass
-    ) -> _Request:
-        nominated = story.source is not EnrolmentSource.SELF
-        request = _Request(
-            learner=learner,
-            at=at,
-            source=story.source,
-            requested_by=learner.hr if nominated else learner.user,
-            needs_approval=learner.spec.requires_approval and not nominated,
-            story=story,
+                .group_by(Enrolment.learner_id)
+                .having(func.count(func.distinct(CourseClass.course_id)) == len(needed))
+            )
         )
-        if request.needs_approval and story.outcome is not EnrolmentStatus.PENDING:
-            request.decide_at = at + timedelta(hours=26)
-            request.approve = story.outcome is not EnrolmentStatus.REJECTED
-            if not request.approve:
-                request.decision_reason = story.reason
-        if story.outcome is EnrolmentStatus.WITHDRAWN:
-            request.withdraw_at = at + (course_class.withdrawal_deadline_at - at) / 3
-            request.withdraw_at = min(request.withdraw_at, self.days_ago(3))
-            request.withdraw_reason = story.reason
-        return request
 
-    def generic_request(
+    def enrol(
+        self, demo_class: DemoClass, learner: DemoLearner, source: EnrolmentSource
+    ) -> Enrolment:
+        """The learner asks for a place, or their HR officer nominates them."""
+        actor = learner.user if source is EnrolmentSource.SELF else learner.hr
+        outcome = enrolment_service.request_enrolment(
+            actor, learner.user, demo_class.created, source, now=self.clock.now
+        )
+        return outcome.enrolment
+
+    def follow_up(
+        self,
+        demo_class: DemoClass,
+        window: _Window,
+        request: _Request,
+        learner: DemoLearner,
+        enrolment: Enrolment,
+    ) -> None:
+        """Schedule the HR officer's decision on a pending request, and the learner's
+        withdrawal if they withdraw."""
+        rng = demo_class.rng
+        now = self.clock.now
+        assert now is not None
+        story = request.story
+        if enrolment.status is EnrolmentStatus.PENDING:
+            if story is not None:
+                decide_at = (
+                    None if story.outcome is EnrolmentStatus.PENDING else now + timedelta(hours=26)
+                )
+                approve = story.outcome is not EnrolmentStatus.REJECTED
+                reason = story.reason
+            else:
+                decide_at = now + timedelta(hours=rng.uniform(3, 60))
+                approve = request.approve if request.approve is not None else rng.random() >= 0.12
+                reason = None if approve else rng.choice(REJECTION_REASONS)
+                if demo_class.plan.status is ClassStatus.OPEN and rng.random() < 0.25:
+                    decide_at = None
+                if decide_at is not None and decide_at > window.last_decision:
+                    if demo_class.plan.status is ClassStatus.OPEN or demo_class.cancelled_at:
+                        # Still waiting for HR; a cancelled class cancels the request.
+                        decide_at = None
+                    else:
+                        decide_at = max(
+                            now + timedelta(minutes=10),
+                            window.last_decision - timedelta(minutes=rng.randint(0, 60)),
+                        )
+            if decide_at is not None:
+                self.schedule(
+                    decide_at, self.decision_step(learner, enrolment, approve, reason, story)
+                )
+        withdraw_at, withdraw_reason = request.withdraw_at, request.withdraw_reason
+        if withdraw_at is None and request.may_withdraw and rng.random() < 0.08:
+            withdraw_at = now + timedelta(days=rng.uniform(1, 20))
+            withdraw_reason = rng.choice(WITHDRAWAL_REASONS)
+        if withdraw_at is not None and withdraw_at <= window.last_withdrawal:
+            self.schedule(
+                max(withdraw_at, now + timedelta(hours=1)),
+                self.withdrawal_step(learner, enrolment, withdraw_reason or ""),
+            )
+
+    def decision_step(
         self,
         learner: DemoLearner,
-        at: datetime,
-        rng: random.Random,
-        plan: ClassPlan,
-        may_withdraw: bool,
-        *,
-        approve: bool | None = None,
-    ) -> _Request:
-        source = EnrolmentSource.SELF
-        draw = rng.random()
-        if draw < 0.18:
-            source = EnrolmentSource.NOMINATED
-        elif draw < 0.24 and learner.spec.code == "PDLS":
-            source = EnrolmentSource.CSV
-        request = _Request(
-            learner=learner,
-            at=at,
-            source=source,
-            requested_by=learner.user if source is EnrolmentSource.SELF else learner.hr,
-            needs_approval=learner.spec.requires_approval and source is EnrolmentSource.SELF,
-        )
-        if request.needs_approval:
-            request.decide_at = at + timedelta(hours=rng.uniform(3, 60))
-            request.approve = approve if approve is not None else rng.random() >= 0.12
-            if not request.approve:
-                request.decision_reason = rng.choice(REJECTION_REASONS)
-            if plan.status is ClassStatus.OPEN and rng.random() < 0.25:
-                request.decide_at = None
-        if may_withdraw and rng.random() < 0.08:
-            request.withdraw_at = at + timedelta(days=rng.uniform(1, 20))
-            request.withdraw_reason = rng.choice(WITHDRAWAL_REASONS)
-        return request
-
-    def replay(self, course_class: CourseClass, requests: list[_Request]) -> list[Enrolment]:
-        """Play the requests, decisions and withdrawals in time order, as the service would."""
-        enrolments = [
-            Enrolment(
-                course_class=course_class,
-                learner=request.learner.user,
-                source=request.source,
-                requested_by=request.requested_by,
-                requested_at=request.at,
+        enrolment: Enrolment,
+        approve: bool,
+        reason: str | None,
+        story: Story | None,
+    ) -> Step:
+        def decide() -> None:
+            if enrolment.status is not EnrolmentStatus.PENDING:
+                return
+            if approve:
+                try:
+                    enrolment_service.approve(learner.hr, enrolment, now=self.clock.now)
+                    return
+                except (enrolment_service.TimetableClash, enrolment_service.AccountInactive):
+                    if story is not None:
+                        raise
+                    # Confirmed elsewhere at the same times since asking: HR says so.
+            enrolment_service.reject(
+                learner.hr, enrolment, reason or CLASH_REASON, now=self.clock.now
             )
-            for request in requests
-        ]
-        events: list[tuple[datetime, int, str, int]] = []
-        for index, request in enumerate(requests):
-            events.append((request.at, 0, "request", index))
-            if request.needs_approval and request.decide_at is not None:
-                events.append((request.decide_at, 1, "decide", index))
-            if request.withdraw_at is not None:
-                events.append((request.withdraw_at, 2, "withdraw", index))
-        events.sort()
-        confirmed = 0
-        waitlist: list[int] = []
 
-        def change(
-            enrolment: Enrolment,
-            status: EnrolmentStatus,
-            at: datetime,
-            actor: User | None,
-            reason: str | None = None,
-        ) -> None:
-            enrolment.history.append(
-                EnrolmentStatusChange(
-                    from_status=enrolment.status,
-                    to_status=status,
-                    actor=actor,
-                    reason=reason,
-                    changed_at=at,
-                )
-            )
-            enrolment.status = status
-            if actor is not None and actor is not enrolment.learner:
-                enrolment.acted_by = actor
+        return decide
 
-        def place(index: int, at: datetime, actor: User) -> None:
-            nonlocal confirmed
-            enrolment = enrolments[index]
-            if confirmed < course_class.capacity:
-                change(enrolment, EnrolmentStatus.CONFIRMED, at, actor)
-                enrolment.confirmed_at = at
-                confirmed += 1
-            else:
-                change(enrolment, EnrolmentStatus.WAITLISTED, at, actor)
-                enrolment.waitlisted_at = at
-                waitlist.append(index)
+    def withdrawal_step(self, learner: DemoLearner, enrolment: Enrolment, reason: str) -> Step:
+        def withdraw() -> None:
+            # A waiting request is decided, not withdrawn: the demo's learners withdraw from a
+            # place or a waitlist.
+            if enrolment.status in (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED):
+                enrolment_service.withdraw(learner.user, enrolment, reason, now=self.clock.now)
 
-        for at, _order, kind, index in events:
-            request, enrolment = requests[index], enrolments[index]
-            if kind == "request":
-                if request.needs_approval:
-                    change(enrolment, EnrolmentStatus.PENDING, at, request.requested_by)
-                else:
-                    place(index, at, request.requested_by)
-            elif kind == "decide" and enrolment.status is EnrolmentStatus.PENDING:
-                enrolment.decided_at = at
-                if request.approve:
-                    place(index, at, request.learner.hr)
-                else:
-                    change(
-                        enrolment,
-                        EnrolmentStatus.REJECTED,
-                        at,
-                        request.learner.hr,
-                        request.decision_reason,
-                    )
-                    enrolment.status_reason = request.decision_reason
-                    enrolment.ended_at = at
-            elif kind == "withdraw" and enrolment.status in (
-                EnrolmentStatus.CONFIRMED,
-                EnrolmentStatus.WAITLISTED,
-            ):
-                was_confirmed = enrolment.status is EnrolmentStatus.CONFIRMED
-                change(
-                    enrolment,
-                    EnrolmentStatus.WITHDRAWN,
-                    at,
-                    request.learner.user,
-                    request.withdraw_reason,
-                )
-                enrolment.status_reason = request.withdraw_reason
-                enrolment.ended_at = at
-                if was_confirmed:
-                    confirmed -= 1
-                    if waitlist:
-                        promoted = enrolments[waitlist.pop(0)]
-                        change(promoted, EnrolmentStatus.CONFIRMED, at, None, PROMOTION_REASON)
-                        promoted.confirmed_at = at
-                        confirmed += 1
-                else:
-                    waitlist.remove(index)
-        return enrolments
+        return withdraw
 
-    def cancel(
-        self, course_class: CourseClass, enrolments: list[Enrolment], cancel_at: datetime
-    ) -> None:
-        admin = self.users[ADMINS[0].email]
-        course_class.updated_at = cancel_at
-        for enrolment in enrolments:
-            if enrolment.status in (
-                EnrolmentStatus.PENDING,
-                EnrolmentStatus.CONFIRMED,
-                EnrolmentStatus.WAITLISTED,
-            ):
-                enrolment.history.append(
-                    EnrolmentStatusChange(
-                        from_status=enrolment.status,
-                        to_status=EnrolmentStatus.CANCELLED,
-                        actor=admin,
-                        reason=course_class.status_reason,
-                        changed_at=cancel_at,
-                    )
+    def check_stories(self) -> None:
+        """Every story ended as told: the rules the services apply did not turn it."""
+        for story, demo_class, enrolment in self.story_enrolments:
+            if enrolment.status is not story.outcome:
+                raise RuntimeError(
+                    f"demo story of {story.email} in {demo_class.code} ended "
+                    f"{enrolment.status.value}, not {story.outcome.value}"
                 )
-                enrolment.status = EnrolmentStatus.CANCELLED
-                enrolment.status_reason = course_class.status_reason
-                enrolment.acted_by = admin
-                enrolment.ended_at = cancel_at
-
-    def record_attendance(
-        self, course_class: CourseClass, enrolments: list[Enrolment], rng: random.Random
-    ) -> None:
-        held = [s for s in course_class.sessions if s.ends_at <= self.day_start]
-        if not held or course_class.status is ClassStatus.CANCELLED:
-            return
-        marker = course_class.trainers[0] if course_class.trainers else None
-        completed = course_class.status is ClassStatus.COMPLETED
-        for enrolment in enrolments:
-            if enrolment.status is not EnrolmentStatus.CONFIRMED:
-                continue
-            n = len(held)
-            if completed and enrolment.learner.email == LEARNER_A:
-                misses = 0
-            elif completed and rng.random() < 0.08:
-                # Missed too much to complete.
-                misses = math.ceil(0.35 * len(course_class.sessions))
-            else:
-                allowed = math.floor(0.15 * len(course_class.sessions))
-                misses = rng.randint(1, allowed) if allowed and rng.random() < 0.35 else 0
-            missed = set(rng.sample(range(n), min(misses, n)))
-            for index, session in enumerate(held):
-                if index in missed:
-                    status = (
-                        AttendanceStatus.EXCUSED if rng.random() < 0.4 else AttendanceStatus.ABSENT
-                    )
-                elif rng.random() < 0.08:
-                    status = AttendanceStatus.LATE
-                else:
-                    status = AttendanceStatus.PRESENT
-                enrolment.attendance.append(
-                    Attendance(
-                        session=session,
-                        status=status,
-                        marked_by_id=marker.id if marker else None,
-                        marked_at=session.starts_at + timedelta(minutes=rng.randint(5, 40)),
-                    )
-                )
-                self.created["attendance"] += 1
-
-    def close(
-        self, course_class: CourseClass, enrolments: list[Enrolment], rng: random.Random
-    ) -> None:
-        """Decide completion from attendance and result, and issue the certificates."""
-        closed_at = hk(course_class.ends_on + timedelta(days=2), time(17, 30))
-        trainer = course_class.trainers[0]
-        course_class.updated_at = closed_at
-        total_minutes = sum(s.hours * 60 for s in course_class.sessions)
-        for enrolment in enrolments:
-            if enrolment.status is not EnrolmentStatus.CONFIRMED:
-                continue
-            attended = sum(
-                a.session.hours * 60
-                for a in enrolment.attendance
-                if a.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-            )
-            attendance_pct = round(100 * attended / total_minutes)
-            reason = None
-            if attendance_pct < course_class.min_attendance_pct:
-                reason = (
-                    f"Attendance {attendance_pct}% is below the required "
-                    f"{course_class.min_attendance_pct}%."
-                )
-            elif course_class.assessment_required:
-                failed = enrolment.learner.email != LEARNER_A and rng.random() < 0.07
-                score = rng.uniform(28, 48) if failed else rng.uniform(55, 96)
-                enrolment.result_score = Decimal(f"{score:.1f}")
-                enrolment.result_passed = not failed
-                if failed:
-                    reason = f"Assessment not passed (score {enrolment.result_score})."
-            outcome = EnrolmentStatus.NOT_COMPLETED if reason else EnrolmentStatus.COMPLETED
-            enrolment.history.append(
-                EnrolmentStatusChange(
-                    from_status=EnrolmentStatus.CONFIRMED,
-                    to_status=outcome,
-                    actor=trainer,
-                    reason=reason,
-                    changed_at=closed_at,
-                )
-            )
-            enrolment.status = outcome
-            enrolment.status_reason = reason
-            enrolment.decided_at = closed_at
-            enrolment.ended_at = closed_at
-            enrolment.acted_by = trainer
-            if outcome is EnrolmentStatus.COMPLETED:
-                enrolment.certificate = Certificate(
-                    serial_number=self.serial_number(closed_at),
-                    verification_code=secrets.token_urlsafe(24),
-                    issued_at=closed_at + timedelta(minutes=5),
-                )
-                self.created["certificates"] += 1
-
-    def serial_number(self, issued_at: datetime) -> str:
-        if self.next_serial is None:
-            highest = 100
-            for serial in db.session.scalars(select(Certificate.serial_number)):
-                tail = serial.rsplit("-", 1)[-1]
-                if tail.isdigit():
-                    highest = max(highest, int(tail))
-            self.next_serial = highest + 1
-        number = self.next_serial
-        self.next_serial += 1
-        return f"SU-{hk_date(issued_at).year}-{number:06d}"

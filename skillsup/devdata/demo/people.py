@@ -1,21 +1,25 @@
 """The demo's people: institute staff, the partner companies and their employees.
 
-Everyone shares one password hash; names are invented and addresses at ``.test`` domains.
+Accounts are written as they are: everyone shares one password hash, names are invented and
+addresses at ``.test`` domains. The companies are created, and leavers deactivated, through
+the services, as an admin and an HR officer do it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import CompanyDomain, PartnerCompany, Role, User
+from ...services import companies, staff
 from ...services.passwords import hash_password
+from ..calendar import hk_date
 from ..names import invent_name
-from .state import DEMO_PASSWORD, DemoLearner, SeedState
+from .state import DEMO_PASSWORD, DemoLearner, SeedState, Step
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ COMPANIES = (
         domain="partner-a.test",
         requires_approval=False,
         staff_prefix="HV",
-        quota_seats=90,
+        quota_seats=150,
         hr_name="Yvonne Lo Mei Kuen",
         hr_title="HR Business Partner",
         lead_learner=("Chan Tai Man", "Infrastructure", "Systems Engineer"),
@@ -123,7 +127,7 @@ COMPANIES = (
         domain="partner-b.test",
         requires_approval=True,
         staff_prefix="LR",
-        quota_seats=60,
+        quota_seats=120,
         hr_name="Patrick Szeto Ka Fai",
         hr_title="Learning and Development Manager",
         lead_learner=("Wong Ka Yan", "Finance Systems", "Systems Analyst"),
@@ -141,7 +145,7 @@ COMPANIES = (
         domain="partner-c.test",
         requires_approval=False,
         staff_prefix="PD",
-        quota_seats=50,
+        quota_seats=120,
         hr_name="Bonnie Kwan Siu Ling",
         hr_title="Training Officer",
         lead_learner=("Cheung Wing Sze", "IT Operations", "IT Support Officer"),
@@ -173,25 +177,74 @@ class PeopleSeeding(SeedState):
         return self._password_hash
 
     def seed_people(self, story_emails: set[str]) -> None:
-        """The admins, trainers, HR officers and learners, found by e-mail or created; the
-        learners of ``story_emails`` are kept out of the classes filled at random."""
+        """The admins and trainers, the companies, and their HR officers and learners, found
+        by e-mail (or code) or created; the learners of ``story_emails`` are kept out of the
+        classes filled at random.
+
+        The companies are created by the first admin through the companies service. A learner
+        who has left the company is deactivated by their HR officer, when they left, through
+        the staff service (see :meth:`schedule_departures`).
+        """
+        specs = self.people_specs()
+        existing = {
+            user.email: user
+            for user in db.session.scalars(
+                select(User).where(User.email.in_([spec["email"] for spec, _ in specs]))
+            )
+        }
+        institute = [(index, spec) for index, (spec, code) in enumerate(specs) if code is None]
+        self.save_users(institute, None, existing)
+        # The companies join once the institute's staff have, before their own staff do.
+        self.seed_companies(self.days_ago(420 - len(institute) + 1) + timedelta(hours=2))
+        staff_numbers_in_use = self.staff_numbers_in_use()
+        for company_spec in COMPANIES:
+            mine = [
+                (index, spec)
+                for index, (spec, code) in enumerate(specs)
+                if code == company_spec.code
+            ]
+            self.save_users(mine, company_spec, existing, staff_numbers_in_use[company_spec.code])
+        db.session.flush()
+
+        for spec, company_code in specs:
+            user = self.users[spec["email"]]
+            if company_code is None or spec["role"] is not Role.LEARNER:
+                continue
+            company_spec = next(c for c in COMPANIES if c.code == company_code)
+            if user.role is not Role.LEARNER or user.company_id != self.companies[company_code].id:
+                continue
+            self.learners.append(
+                DemoLearner(
+                    user=user,
+                    spec=company_spec,
+                    hr=self.users[f"hr@{company_spec.domain}"],
+                    # A leaver of this run leaves later in the history; one of an earlier run
+                    # has left already.
+                    leaves_at=self.departures.get(user.email, user.deactivated_at),
+                    story=user.email in story_emails,
+                )
+            )
+
+    def people_specs(self) -> list[tuple[dict[str, Any], str | None]]:
+        """Everyone the demo has, with the code of their company (``None`` for institute
+        staff), in the order they joined. Invented names and staff numbers come from the
+        seeded random source, so every run invents the same people."""
         rng = self.rng
         specs: list[tuple[dict[str, Any], str | None]] = []
-        for staff in (*ADMINS, *TRAINERS):
+        for member in (*ADMINS, *TRAINERS):
             specs.append(
                 (
                     {
-                        "email": staff.email,
-                        "name": staff.name,
-                        "role": staff.role,
-                        "department": staff.department,
-                        "job_title": staff.job_title,
-                        "preferred_language": staff.language,
+                        "email": member.email,
+                        "name": member.name,
+                        "role": member.role,
+                        "department": member.department,
+                        "job_title": member.job_title,
+                        "preferred_language": member.language,
                     },
                     None,
                 )
             )
-        self.seed_companies()
         taken_emails = {spec["email"] for spec, _ in specs}
         for company_spec in COMPANIES:
             taken_numbers: set[str] = set()
@@ -205,11 +258,10 @@ class PeopleSeeding(SeedState):
                         taken.add(number)
                         return number
 
-            hr_email = f"hr@{company_spec.domain}"
             specs.append(
                 (
                     {
-                        "email": hr_email,
+                        "email": f"hr@{company_spec.domain}",
                         "name": company_spec.hr_name,
                         "role": Role.HR,
                         "department": "Human Resources",
@@ -250,25 +302,28 @@ class PeopleSeeding(SeedState):
                 person["role"] = Role.LEARNER
                 person["staff_number"] = staff_number()
                 # The last learner of the first two companies has left the company.
-                has_left = index == len(people) - 1 and company_spec.code != "PDLS"
-                person["is_active"] = not has_left
+                person["has_left"] = index == len(people) - 1 and company_spec.code != "PDLS"
                 specs.append((person, company_spec.code))
+        return specs
 
-        emails = [spec["email"] for spec, _ in specs]
-        existing = {
-            user.email: user
-            for user in db.session.scalars(select(User).where(User.email.in_(emails)))
-        }
-        staff_numbers_in_use = self.staff_numbers_in_use()
-        for index, (spec, company_code) in enumerate(specs):
+    def save_users(
+        self,
+        specs: list[tuple[int, dict[str, Any]]],
+        company_spec: CompanySpec | None,
+        existing: dict[str, User],
+        staff_numbers_in_use: set[str] | None = None,
+    ) -> None:
+        """Create the accounts of ``specs`` (each with its place in the list of everyone)
+        that do not exist yet, all with the demo password, joined a day apart."""
+        company = self.companies[company_spec.code] if company_spec else None
+        for index, spec in specs:
             user = existing.get(spec["email"])
             if user is None:
-                company = self.companies[company_code] if company_code else None
                 created_at = self.days_ago(420 - index)
-                fields = dict(spec)
-                if company_code and fields.get("staff_number"):
+                fields = {key: value for key, value in spec.items() if key != "has_left"}
+                if staff_numbers_in_use is not None and fields.get("staff_number"):
                     fields["staff_number"] = _free_staff_number(
-                        fields["staff_number"], staff_numbers_in_use[company_code]
+                        fields["staff_number"], staff_numbers_in_use
                     )
                 user = User(
                     company=company,
@@ -277,38 +332,17 @@ class PeopleSeeding(SeedState):
                     created_at=created_at,
                     **fields,
                 )
-                if not spec.get("is_active", True):
-                    user.deactivated_at = self.days_ago(20 + index % 7)
+                # Staff of the third company were invited by their HR officer.
+                if company_spec and company_spec.code == "PDLS" and user.role is Role.LEARNER:
+                    user.invited_by = self.users[f"hr@{company_spec.domain}"]
+                    user.invited_at = created_at
                 db.session.add(user)
-                self.created["users"] += 1
+                if spec.get("has_left"):
+                    self.departures[user.email] = self.days_ago(20 + index % 7) + timedelta(
+                        hours=10
+                    )
             self.users[spec["email"]] = user
-        # Staff of the third company were invited by their HR officer.
-        for spec, company_code in specs:
-            user = self.users[spec["email"]]
-            if company_code == "PDLS" and spec["role"] is Role.LEARNER and user.id is None:
-                user.invited_by = self.users["hr@partner-c.test"]
-                user.invited_at = user.created_at
         db.session.flush()
-
-        for spec, company_code in specs:
-            user = self.users[spec["email"]]
-            if company_code is None:
-                continue
-            company_spec = next(c for c in COMPANIES if c.code == company_code)
-            if spec["role"] is not Role.LEARNER:
-                continue
-            if user.role is not Role.LEARNER or user.company_id != self.companies[company_code].id:
-                continue
-            self.learners.append(
-                DemoLearner(
-                    user=user,
-                    spec=company_spec,
-                    hr=self.users[f"hr@{company_spec.domain}"],
-                    active=bool(user.is_active),
-                    deactivated_at=user.deactivated_at,
-                    story=user.email in story_emails,
-                )
-            )
 
     def staff_numbers_in_use(self) -> dict[str, set[str]]:
         """Staff numbers already taken in each demo company (by anyone, demo or not)."""
@@ -323,7 +357,10 @@ class PeopleSeeding(SeedState):
             in_use[codes[company_id]].add(number)
         return in_use
 
-    def seed_companies(self) -> None:
+    def seed_companies(self, at: datetime) -> None:
+        """The demo's partner companies, found by code or created by the first admin ``at``
+        that moment, each with its e-mail domain."""
+        admin = self.users[ADMINS[0].email]
         codes = [spec.code for spec in COMPANIES]
         existing = {
             company.code: company
@@ -338,19 +375,41 @@ class PeopleSeeding(SeedState):
                 )
             )
         )
+        self.clock.now = at
         for spec in COMPANIES:
             company = existing.get(spec.code)
             if company is None:
-                company = PartnerCompany(
-                    name=spec.name,
-                    code=spec.code,
-                    requires_approval=spec.requires_approval,
-                    created_at=self.days_ago(500),
+                company = companies.create_company(
+                    admin,
+                    companies.CompanyData(
+                        name=spec.name,
+                        code=spec.code,
+                        domains=[spec.domain],
+                        requires_approval=spec.requires_approval,
+                    ),
                 )
-                db.session.add(company)
-                self.created["companies"] += 1
-            if spec.domain not in known_domains:
-                company.domains.append(CompanyDomain(domain=spec.domain))
-                self.created["company_domains"] += 1
+            elif spec.domain not in known_domains:
+                data = companies.CompanyData.from_company(company)
+                companies.update_company(
+                    admin, company, replace(data, domains=[*data.domains, spec.domain])
+                )
             self.companies[spec.code] = company
-        db.session.flush()
+
+    def schedule_departures(self) -> None:
+        """Each leaver created by this run is deactivated by their HR officer on the day they
+        left; the staff service withdraws them from classes still to come."""
+        for learner in self.learners:
+            if learner.user.email in self.departures:
+                self.schedule(self.departures[learner.user.email], self.departure_step(learner))
+
+    def departure_step(self, learner: DemoLearner) -> Step:
+        def leave() -> None:
+            staff.deactivate_employee(
+                learner.hr,
+                learner.user,
+                "Left the company.",
+                today=hk_date(self.clock.now),
+                now=self.clock.now,
+            )
+
+        return leave

@@ -103,7 +103,7 @@ CLASS_PLAN = (
     ClassPlan("SU-DAT-210", 60, "saturday", _O, 18, (T3,), 0.35),
     ClassPlan("SU-SEC-101", 60, "mon_wed_evening", _O, 30, (T2,), 0.25),
     ClassPlan("SU-SWE-220", 65, "tue_thu_evening", _O, 20, (T1, T4), 0.3),
-    ClassPlan("SU-SEC-301", 75, "weekdays", _O, 16, (T2,), 0.3, key="sec301-next"),
+    ClassPlan("SU-SEC-301", 75, "weekdays", _O, 16, (T2,), 0.3),
     ClassPlan("SU-ITS-201", 80, "tue_thu_evening", _O, 18, (T4,), 0.2),
     ClassPlan("SU-PMG-210", 95, "saturday", _O, 24, (T4,), 0.15),
     ClassPlan("SU-CLD-101", 100, "tue_thu_evening", _O, 24, (T1,), 0.1),
@@ -113,14 +113,21 @@ CLASS_PLAN = (
 
 @dataclass(frozen=True)
 class Story:
-    """One enrolment told on purpose, so that the demo accounts have a known history."""
+    """One enrolment told on purpose, so that the demo accounts have a known history.
+
+    ``at`` places the request in the class's enrolment window (0 its opening, 1 its end) and
+    ``withdraw_at``, for a withdrawal, the learner's withdrawal the same way. A request at a
+    company that needs approval is decided by its HR officer a day later, unless the story
+    ends pending.
+    """
 
     email: str
     class_key: str
     outcome: EnrolmentStatus
-    at: float  # where the request falls in the class's enrolment window, 0 to 1
+    at: float
     source: EnrolmentSource = EnrolmentSource.SELF
     reason: str | None = None
+    withdraw_at: float | None = None
 
 
 LEARNER_A = "learner@partner-a.test"
@@ -132,29 +139,31 @@ STORIES = (
     Story(LEARNER_A, "cld201-next", EnrolmentStatus.CONFIRMED, 0.4, EnrolmentSource.NOMINATED),
     Story(LEARNER_A, "dat220-next", EnrolmentStatus.CONFIRMED, 0.5),
     Story(LEARNER_A, "cld210-full", EnrolmentStatus.WAITLISTED, 0.9),
+    # Withdrawn before HR nominates them for SU-CLD-201, whose Saturdays it would clash with.
     Story(
         LEARNER_A,
         "pmg201-next",
         EnrolmentStatus.WITHDRAWN,
-        0.3,
+        0.05,
         reason="Clashes with my Saturday classes in SU-CLD-201.",
+        withdraw_at=0.1,
     ),
     Story(LEARNER_B, "its101-next", EnrolmentStatus.PENDING, 0.97),
     Story(LEARNER_B, "dwp101-next", EnrolmentStatus.CONFIRMED, 0.3),
     Story(
         LEARNER_B,
-        "sec301-next",
+        "dat220-next",
         EnrolmentStatus.REJECTED,
         0.4,
-        reason="Please complete SU-SEC-201 first; we will support your request for the next "
-        "intake.",
+        reason="The team cannot release you during the core banking cut-over in this period; "
+        "please ask again for the next intake.",
     ),
 )
 
 REJECTION_REASONS = (
     "Not part of this year's development plan; please discuss it with your manager first.",
     "The team cannot release you during the core banking cut-over in this period.",
-    "Please complete the prerequisite course first.",
+    "Your team's training budget for this term is already committed.",
     "Seats this term are reserved for the Information Security team.",
 )
 WITHDRAWAL_REASONS = (
@@ -164,7 +173,9 @@ WITHDRAWAL_REASONS = (
     "I will join a later intake instead.",
     "My manager asked me to postpone to next term.",
 )
-PROMOTION_REASON = "A seat became free: moved up from the waitlist."
+# What an HR officer says when a request they would approve clashes with a class the learner
+# has been confirmed in since asking.
+CLASH_REASON = "You are now confirmed in another class at the same times."
 
 
 def session_times(
