@@ -49,7 +49,11 @@ def seed_demo_command() -> None:
     default=None,
     help="The day the history is built around (default: today in Hong Kong).",
 )
-@click.option("--reset", is_flag=True, help="Empty every table first (all data is lost).")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Empty every table of a benchmark database first (all its data is lost).",
+)
 @click.option("--force", is_flag=True, help="Add the bench data beside the data already there.")
 @with_appcontext
 def seed_bench_command(
