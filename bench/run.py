@@ -37,7 +37,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from skillsup import CACHE_KEY_PREFIX, create_app
-from skillsup.benchdata import BENCH_PASSWORD, SEEDED_ACTION, analyse, seed_bench
+from skillsup.devdata.bench import (
+    BENCH_PASSWORD,
+    SEEDED_ACTION,
+    BenchDataExists,
+    analyse,
+    seed_bench,
+)
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus, User
 
@@ -214,7 +220,11 @@ def seed(scale: float, reseed: bool) -> dict[str, Any]:
         return {"kept": True}
     log(f"seeding scale {scale:g}")
     started = time.perf_counter()
-    seeded = seed_bench(scale, reset=True)
+    try:
+        seeded = seed_bench(scale, reset=True)
+    except BenchDataExists as error:
+        # A database with data of its own, not a benchmark one: set SKILLSUP_BENCH_DATABASE_URL.
+        raise SystemExit(f"SKILLSUP_BENCH_DATABASE_URL: {error.message}") from error
     db.session.commit()
     seconds = time.perf_counter() - started
     analyse_started = time.perf_counter()

@@ -4,6 +4,9 @@
 The commands that write e-mail outside a request (``send-mail``, ``send-reminders``) build its
 links from the portal's configured address (:meth:`skillsup.links.PortalLinks.for_server`),
 and in production refuse to start without it.
+
+The seeding commands (``seed-demo``, ``seed-bench``) import :mod:`skillsup.devdata` only when
+they run, so that the portal itself never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .links import PortalLinks, ServerNameMissing
@@ -43,19 +48,60 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(enrol_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(send_reminders_command)
-
-    from .benchdata import seed_bench_command
-
     app.cli.add_command(seed_bench_command)
 
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo data (safe to run again: existing records are kept)."""
-    from .demo import seed_demo
+    from .devdata.demo import seed_demo
 
     with unit_of_work():
         report = seed_demo()
+    click.echo(report.summary())
+
+
+@click.command("seed-bench")
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="1 = 20,000 employees and so on."
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed (default: a fixed one: every run alike)."
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the history is built around (default: today in Hong Kong).",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Empty every table of a benchmark database first (all its data is lost).",
+)
+@click.option("--force", is_flag=True, help="Add the bench data beside the data already there.")
+@with_appcontext
+def seed_bench_command(
+    scale: float, seed: int | None, today: datetime | None, reset: bool, force: bool
+) -> None:
+    """Load a large, realistic data set for benchmarks, in bulk."""
+    from .devdata.bench import DEFAULT_SEED, analyse, seed_bench
+    from .services import caching
+
+    if reset and force:
+        raise click.UsageError("Give --reset or --force, not both.")
+    with unit_of_work():
+        report = seed_bench(
+            scale,
+            seed=DEFAULT_SEED if seed is None else seed,
+            today=today.date() if today else None,
+            reset=reset,
+            force=force,
+        )
+    # The bulk load writes past the unit of work and starts the ids again: nothing kept
+    # in the cache from the data before may be served.
+    caching.forget_everything()
+    analyse()
     click.echo(report.summary())
 
 

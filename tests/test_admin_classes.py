@@ -872,6 +872,24 @@ def test_cancelling_cancels_every_active_enrolment_and_keeps_the_reason(admin, m
     assert status_entry.details["reason"] == "The trainer is unavailable."
 
 
+def test_cancelling_at_a_given_moment_records_it_on_every_cancelled_enrolment(admin, make):
+    course_class = winter_class(make, capacity=2)
+    confirmed = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.CONFIRMED)
+    waiting = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
+    moment = hk_datetime(2026, 12, 1, 10)
+
+    service.change_status(
+        admin, course_class, StatusAction.CANCEL, "The lab is closed.", now=moment
+    )
+    db.session.commit()
+
+    for enrolment in (confirmed, waiting):
+        saved = db.session.get(Enrolment, enrolment.id)
+        assert saved.ended_at == moment
+        assert saved.history[-1].to_status == EnrolmentStatus.CANCELLED
+        assert saved.history[-1].changed_at == moment
+
+
 # The list query ----------------------------------------------------------------------------
 
 

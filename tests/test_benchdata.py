@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 from bench.queries import count_queries
 from bench.scenarios import make_burst_class, make_plan
 from bench.wsgi import add_reference_routes
-from skillsup.benchdata import (
+from skillsup.cli import seed_bench_command
+from skillsup.devdata.bench import (
     BENCH_PASSWORD,
     FULL_SIZE,
     BenchDataExists,
     BenchSizes,
     seed_bench,
-    seed_bench_command,
 )
 from skillsup.extensions import db
 from skillsup.models import (
@@ -353,13 +353,44 @@ def test_a_database_with_data_is_refused_unless_forced(app: Flask, make: object)
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
 
 
+def test_reset_refuses_a_database_not_marked_as_a_benchmark_one(app: Flask, make: object) -> None:
+    company = make.company(name="Existing Partner Ltd", code="EXIST")  # type: ignore[attr-defined]
+    make.user(role="learner", company=company, email="amy@existing.test")  # type: ignore[attr-defined]
+    before = _counts()
+
+    with pytest.raises(BenchDataExists, match="not marked as a benchmark database") as refused:
+        seed_bench(SCALE, today=TODAY, reset=True)
+    assert "users (1)" in str(refused.value.message)
+    db.session.rollback()
+    assert _counts() == before
+
+    result = app.test_cli_runner().invoke(seed_bench_command, ["--scale", "0.005", "--reset"])
+    assert result.exit_code == 1
+    assert "Refusing --reset: this database is not marked as a benchmark database" in (
+        result.output
+    )
+    assert "Nothing was deleted" in result.output
+    db.session.rollback()
+    assert _counts() == before
+
+
+def test_reset_empties_an_empty_or_a_benchmark_database(app: Flask) -> None:
+    # Nothing to lose: an empty database (a new one, just migrated) may be reset.
+    _seed(0.005, reset=True)
+    first = _counts()
+    assert first["enrolments"] > 0
+    # The load marked it: it may be reset again, and holds one load, not two.
+    _seed(0.005, reset=True)
+    assert _counts() == first
+
+
 def test_a_failed_run_leaves_nothing_behind(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from skillsup import benchdata
+    from skillsup.devdata.bench.generator import Generator
 
     def broken(self: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(benchdata._Generator, "make_quotas", broken)
+    monkeypatch.setattr(Generator, "make_quotas", broken)
     result = app.test_cli_runner().invoke(seed_bench_command, ["--scale", "0.005"])
 
     assert result.exit_code == 1

@@ -28,10 +28,11 @@ from skillsup.models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
+    OutboxMessage,
     User,
     utcnow,
 )
-from skillsup.services import certificates, class_closing
+from skillsup.services import certificates, class_closing, mail
 from skillsup.services.errors import PermissionDenied, ValidationFailed
 from skillsup.timeutil import hk_date, today_hk
 
@@ -474,6 +475,24 @@ def test_closing_a_class_with_nobody_completing_issues_no_certificate(app, make,
     result = close(app, trainer, course_class)
     assert result.certificates == []
     assert db.session.scalar(select(func.count(Certificate.id))) == 0
+
+
+def test_closing_in_a_dry_run_outside_a_request_issues_certificates_and_queues_no_mail(
+    app, make, trainer, learner, monkeypatch
+):
+    class_id, trainer_id = finished_class(make, trainer, [learner]).id, trainer.id
+    db.session.commit()  # holds no lock while the command's context works
+    # As a command runs: in an app context of its own, with no request and no SERVER_NAME
+    # to build links with.
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+    with app.app_context():
+        with mail.dry_run(db.session()):
+            result = class_closing.close_class(
+                db.session.get(User, trainer_id), db.session.get(CourseClass, class_id)
+            )
+        db.session.commit()
+        assert len(result.certificates) == 1
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
 
 
 @pytest.mark.parametrize(

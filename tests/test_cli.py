@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -78,3 +84,40 @@ def test_create_admin_command_refuses_bad_input_and_creates_nothing(
     assert message in result.output
     db.session.expire_all()
     assert db.session.scalar(select(User).where(User.role == Role.ADMIN)) is None
+
+
+# Builds the app as gunicorn does and lists the seeding modules that got loaded on the way.
+_LOADED_SEEDING_MODULES = """
+import json, sys
+from skillsup import create_app
+
+app = create_app({
+    "SKILLSUP_ENV": "testing",
+    "SECRET_KEY": "test-secret-key-that-is-long-enough",
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+})
+commands = sorted(app.cli.commands)
+seeding = ("skillsup.devdata", "skillsup.demo", "skillsup.benchdata")
+print(json.dumps({
+    "commands": [name for name in commands if name.startswith("seed-")],
+    "loaded": sorted(name for name in sys.modules if name.startswith(seeding)),
+}))
+"""
+
+
+def test_the_app_never_imports_the_seeding_code():
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    # A fresh interpreter: this one has imported the seeding code for other tests.
+    finished = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _LOADED_SEEDING_MODULES],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    found = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert found["commands"] == ["seed-bench", "seed-demo"]
+    assert found["loaded"] == []

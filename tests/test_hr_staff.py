@@ -367,6 +367,20 @@ def test_deactivation_withdraws_every_active_enrolment_in_classes_to_come(
     assert learner.email in [m.to for m in outbox]
 
 
+def test_deactivating_at_a_given_moment_dates_the_account_and_the_withdrawals_then(
+    make, hr_officer, learner
+):
+    course_class = make.course_class(starts_on=date(2031, 5, 5), ends_on=date(2031, 6, 30))
+    enrolment = make.enrolment(course_class, learner)
+    moment = datetime(2031, 4, 20, 2, 30, tzinfo=UTC)
+
+    staff.deactivate_employee(hr_officer, learner, "Moved", today=date(2031, 4, 20), now=moment)
+    db.session.commit()
+
+    assert fresh(learner).deactivated_at == moment
+    assert db.session.get(Enrolment, enrolment.id).ended_at == moment
+
+
 def test_a_class_starting_today_in_hong_kong_has_started(make, hr_officer, learner):
     course_class = make.course_class(starts_on=date(2031, 5, 5), ends_on=date(2031, 6, 30))
     enrolment = make.enrolment(course_class, learner)

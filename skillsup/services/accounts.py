@@ -8,6 +8,7 @@ links (:class:`AccountLinks`), since services build no URLs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
@@ -338,7 +339,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     audit.record(user, "account.password_changed", user, "changed the password")
 
 
-def set_active(actor: User, user: User, active: bool, reason: str = "") -> None:
+def set_active(
+    actor: User, user: User, active: bool, reason: str = "", *, now: datetime | None = None
+) -> None:
     """Deactivate or reactivate an account. Deactivation ends every session of the user.
 
     Admins act on anyone but themselves; HR officers on learners of their own company.
@@ -352,7 +355,7 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> None:
     if active:
         user.deactivated_at = None
     else:
-        user.deactivated_at = utcnow()
+        user.deactivated_at = now or utcnow()
         end_all_sessions(user)
     audit.record(
         actor,

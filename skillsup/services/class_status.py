@@ -145,7 +145,7 @@ def change_status(
     cancelled: list[Enrolment] = []
     if action is StatusAction.CANCEL:
         cancelled = list(
-            enrolment_service.cancel_class_enrolments(course_class, actor, reason or "")
+            enrolment_service.cancel_class_enrolments(course_class, actor, reason or "", now=now)
         )
     return StatusChange(course_class, old, target, cancelled)
 

@@ -149,6 +149,10 @@ def certificate_issued(certificate: Any, enrolment: Enrolment) -> None:
     Written when it is delivered (:data:`CERTIFICATE_ISSUED`): closing a class issues a
     certificate to each learner who completed it, in one request.
     """
+    # A dry run sends nothing, so it need not build the links (which outside a request
+    # needs a SERVER_NAME).
+    if mail.in_dry_run(db.session()):
+        return
     send_later(
         enrolment.learner,
         _l("Your certificate for %(code)s", code=enrolment.course_class.course.code),

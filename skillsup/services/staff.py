@@ -260,7 +260,7 @@ def deactivate_employee(
             .order_by(CourseClass.starts_on, CourseClass.code, Enrolment.id)
         )
     )
-    accounts.set_active(actor, locked, False, reason)
+    accounts.set_active(actor, locked, False, reason, now=now)
     withdrawn: list[Enrolment] = []
     for enrolment in to_withdraw:
         try:

@@ -69,7 +69,7 @@ def browser_available() -> None:
 def live_server(
     browser_available: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    from skillsup.demo import seed_demo
+    from skillsup.devdata.demo import seed_demo
 
     database = tmp_path_factory.mktemp("live-server") / "skillsup.sqlite3"
     app = create_app({**BROWSER_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})

@@ -35,7 +35,7 @@ INSTALL_HINT = "apt-get install chromium fonts-noto-cjk"
 PYTHON_PACKAGES = "playwright axe-playwright-python"
 REQUIRE_BROWSER_VARIABLE = "SKILLSUP_REQUIRE_BROWSER"
 
-#: Every demo account signs in with it (see skillsup/demo.py).
+#: Every demo account signs in with it (see skillsup/devdata/demo).
 DEMO_PASSWORD = "skillsup-demo"
 ADMIN = "admin@skillsup.test"
 TRAINER = "trainer@skillsup.test"
