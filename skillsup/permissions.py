@@ -74,6 +74,22 @@ def can_view_employee(actor: Any, employee: User) -> bool:
     return bool(getattr(actor, "is_authenticated", False)) and actor.id == employee.id
 
 
+def can_act_on_employee(actor: Any, employee: User) -> bool:
+    """What an HR officer does to their company's staff (deactivate, reactivate, nominate,
+    see their record): only to the learners of their own company."""
+    return (
+        is_hr(actor)
+        and actor.company_id is not None
+        and employee.company_id == actor.company_id
+        and employee.role == Role.LEARNER
+    )
+
+
+def can_manage_companies(actor: Any) -> bool:
+    """Partner companies, their domains, HR officers and seat quotas: the institute's admins."""
+    return is_admin(actor)
+
+
 def can_manage_catalogue(actor: Any) -> bool:
     return is_admin(actor)
 
@@ -127,7 +143,7 @@ def can_revoke_certificate(viewer: Any) -> bool:
     return is_admin(viewer)
 
 
-def is_hr_officer_of(user: User, company: PartnerCompany) -> bool:
+def is_hr_officer_of(user: Any, company: PartnerCompany) -> bool:
     """Whether ``user`` is one of ``company``'s HR officers (the people an admin manages on
     the company's page)."""
-    return user.role == Role.HR and user.company_id == company.id
+    return is_hr(user) and user.company_id == company.id

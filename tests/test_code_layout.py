@@ -70,3 +70,11 @@ def test_date_sensitive_tests_run_at_the_hong_kong_times_they_name(hong_kong_clo
     wall = datetime.now(HONG_KONG)
     expected = datetime.combine(today_hk(), HONG_KONG_CLOCKS[hong_kong_clock], tzinfo=HONG_KONG)
     assert timedelta(0) <= wall - expected < timedelta(minutes=1)
+
+
+def test_no_service_module_grows_past_about_600_lines():
+    """A service module that grows past this is split by aggregate (DESIGN.md)."""
+    sizes = {
+        path.name: len(path.read_text().splitlines()) for path in _modules(PACKAGE / "services")
+    }
+    assert {name: size for name, size in sizes.items() if size > 620} == {}

@@ -535,7 +535,7 @@ def set_hr_officer_active(
 
 
 def _check_actor(actor: User) -> None:
-    if not permissions.is_admin(actor):
+    if not permissions.can_manage_companies(actor):
         raise PermissionDenied()
 
 

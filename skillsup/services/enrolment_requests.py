@@ -158,13 +158,7 @@ def request_enrolment(
 
 
 def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
-    if source == EnrolmentSource.SELF:
-        allowed = permissions.is_learner(actor) and actor.id == learner.id
-    elif source in (EnrolmentSource.NOMINATED, EnrolmentSource.CSV):
-        allowed = permissions.is_hr(actor) and actor.company_id == learner.company_id
-    else:
-        allowed = permissions.is_admin(actor)
-    if not allowed or not permissions.is_learner(learner):
+    if not permissions.can_request_enrolment(actor, learner, source):
         raise PermissionDenied()
 
 
@@ -294,10 +288,6 @@ def _end(
 
 
 def _check_decider(actor: User, enrolment: Enrolment) -> None:
-    learner = enrolment.learner
-    if permissions.is_admin(actor):
-        return
-    if permissions.is_hr(actor) and actor.company_id == learner.company_id:
-        return
-    # Another company's enrolment is not theirs to know about.
-    raise NotFound()
+    if not permissions.can_decide_enrolment(actor, enrolment):
+        # Another company's enrolment is not theirs to know about.
+        raise NotFound()

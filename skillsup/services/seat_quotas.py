@@ -410,7 +410,7 @@ def _describe_quota(values: dict[str, Any]) -> dict[str, str]:
 
 def _check_actor(actor: User) -> None:
     # Quotas are part of the institute's administration of its partner companies.
-    if not permissions.is_admin(actor):
+    if not permissions.can_manage_companies(actor):
         raise PermissionDenied()
 
 

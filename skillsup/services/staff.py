@@ -192,9 +192,10 @@ def find_employee(actor: User, user_id: int, *, lock: bool = False) -> User | No
 
 
 def check_employee(actor: User, employee: User) -> None:
-    """Raise :class:`NotFound` unless ``employee`` is a learner of the HR officer's company."""
-    company_id = hr_company_id(actor)
-    if employee.company_id != company_id or employee.role != Role.LEARNER:
+    """Raise :class:`NotFound` unless ``employee`` is a learner of the HR officer's company
+    (:class:`PermissionDenied` for anyone but an HR officer)."""
+    hr_company_id(actor)
+    if not permissions.can_act_on_employee(actor, employee):
         raise NotFound()
 
 
