@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
@@ -96,7 +96,7 @@ class CataloguePage:
         return min(self.page * self.per_page, self.total)
 
 
-def _upcoming(today: date) -> list:
+def _upcoming(today: date) -> list[ColumnElement[bool]]:
     return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
 
 
@@ -168,7 +168,7 @@ def search_courses(
         .correlate(Course)
         .scalar_subquery()
     )
-    statement: Select = select(Course).where(*conditions)
+    statement: Select[Course] = select(Course).where(*conditions)
     if query.sort == "title":
         title = (
             func.coalesce(Course.title_zh, Course.title_en)

@@ -106,9 +106,7 @@ class CompanyData:
 # Queries for the admin pages -------------------------------------------------------------
 
 
-def company_admin_list(
-    q: str | None = None, status: str | None = None
-) -> Select[tuple[PartnerCompany]]:
+def company_admin_list(q: str | None = None, status: str | None = None) -> Select[PartnerCompany]:
     """Companies whose name, code or one of whose domains contains ``q``, by name.
 
     ``status`` is :attr:`CompanyFilter.ACTIVE`, :attr:`CompanyFilter.INACTIVE` or ``None``
