@@ -306,7 +306,7 @@ def course_page(
             e.class_id: e
             for e in db.session.scalars(
                 select(Enrolment).where(
-                    Enrolment.learner_id == viewer.id,  # type: ignore[attr-defined]
+                    Enrolment.learner_id == viewer.id,
                     Enrolment.class_id.in_([c.id for c in classes]),
                     Enrolment.status.in_(ACTIVE_STATUSES),
                 )
@@ -338,7 +338,7 @@ def viewer_action(viewer: object, state: Availability, enrolment: Enrolment | No
         return ViewerAction.ENROLLED
     if state == Availability.CLOSED:
         return ViewerAction.CLOSED
-    company = viewer.company  # type: ignore[attr-defined]
+    company = viewer.company
     if company is not None and company.requires_approval:
         return ViewerAction.REQUEST_APPROVAL
     return ViewerAction.ENROL if state == Availability.OPEN else ViewerAction.JOIN_WAITLIST
@@ -348,7 +348,7 @@ def schedule_summary(course_class: CourseClass) -> str:
     """'Tue and Thu 19:00–22:00, 8 sessions', in the reader's language and Hong Kong time."""
     sessions = [s for s in course_class.sessions if not s.is_cancelled]
     if not sessions:
-        return ngettext("%(num)d session", "%(num)d sessions", 0)
+        return str(ngettext("%(num)d session", "%(num)d sessions", 0))
     locale = get_locale() or "en"
     local = [(to_hk(s.starts_at), to_hk(s.ends_at)) for s in sessions]
     weekdays = sorted({start.weekday() for start, _ in local})
