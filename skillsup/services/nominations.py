@@ -11,7 +11,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -299,19 +299,15 @@ def nominate_employees(
         raise NotFound()
     results: list[NominationResult] = []
     for employee in employees:
-        base = {
-            "employee_id": employee.id,
-            "name": employee.name,
-            "staff_number": employee.staff_number,
-        }
+        base = NominationResult(employee.id, employee.name, employee.staff_number)
         try:
             with db.session.begin_nested():
                 outcome = _nominate(actor, employee, course_class, now)
-                result = NominationResult(
-                    **base, status=outcome.status, waitlist_position=outcome.waitlist_position
+                result = replace(
+                    base, status=outcome.status, waitlist_position=outcome.waitlist_position
                 )
         except EnrolmentRefused as error:
-            result = NominationResult(**base, refusal=error.message)
+            result = replace(base, refusal=error.message)
         results.append(result)
     if any(result.refused for result in results):
         raise NominationsRefused(results)
