@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,6 +24,9 @@ from .services.errors import DomainError
 GET = ["GET"]
 POST = ["POST"]
 FORM = ["GET", "POST"]
+
+#: One route of a URL map: its address, its view and the methods it answers.
+Route = tuple[str, Callable[..., ResponseReturnValue], list[str]]
 
 #: Each role's menu: the endpoint and the label of each entry, after the catalogue.
 MENUS: dict[Role, list[tuple[str, Any]]] = {
