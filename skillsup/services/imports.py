@@ -345,7 +345,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def hr_company(actor: User) -> PartnerCompany:
     """The acting HR officer's company. Raises :class:`PermissionDenied` for anyone else."""
     hr_company_id(actor)
-    assert actor.company is not None
+    assert actor.company is not None  # hr_company_id has refused an officer without one
     return actor.company
 
 

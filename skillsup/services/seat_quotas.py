@@ -178,6 +178,7 @@ def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
 def check_quota(learner: User, course_class: CourseClass) -> None:
     """Raise :class:`QuotaExceeded` when a quota of the learner's company that covers the
     class has no seat left. Locks those quotas' rows: the caller holds the class lock."""
+    # Callers check the learner first (check_learner), which refuses one without a company.
     assert learner.company_id is not None
     for use in quota_uses(learner.company_id, course_class, lock=True):
         if use.left < 1:
