@@ -878,7 +878,7 @@ def test_cancelling_at_a_given_moment_records_it_on_every_cancelled_enrolment(ad
     waiting = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
     moment = hk_datetime(2026, 12, 1, 10)
 
-    service.change_status(
+    class_status.change_status(
         admin, course_class, StatusAction.CANCEL, "The lab is closed.", now=moment
     )
     db.session.commit()
