@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= auto
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve on http://$(HOST):$(PORT)"
-	@echo "make test    install the test tools and run ruff and the whole test suite"
+	@echo "make test    install the test tools and run ruff, mypy and the whole test suite"
 	@echo "make format  format the code with ruff"
 	@echo "make messages  extract translatable text into the catalogues"
 	@echo "make bench   load-test the portal on PostgreSQL (results in bench/results/latest.md)"
@@ -59,6 +59,7 @@ format: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev translations
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 messages: $(VENV)/.installed
@@ -75,5 +76,5 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

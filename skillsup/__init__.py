@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     proxies = int(app.config["PROXY_FIX_X_FOR"])
     if proxies > 0:
+        # Flask's documented way to wrap its WSGI app, which its types see as a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _configure_logging(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -86,7 +87,7 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError() from error
 
 
-def configure_engines(app: Flask, engines: dict[Any, Engine]) -> None:
+def configure_engines(app: Flask, engines: Mapping[str | None, Engine]) -> None:
     for engine in engines.values():
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -7,7 +7,7 @@ again, so a forgotten check in a view cannot open a hole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from .models import (
     Certificate,
@@ -26,19 +26,19 @@ def _is(user: Any, role: Role) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role == role
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: Any) -> TypeGuard[User]:
     return _is(user, Role.ADMIN)
 
 
-def is_hr(user: Any) -> bool:
+def is_hr(user: Any) -> TypeGuard[User]:
     return _is(user, Role.HR)
 
 
-def is_trainer(user: Any) -> bool:
+def is_trainer(user: Any) -> TypeGuard[User]:
     return _is(user, Role.TRAINER)
 
 
-def is_learner(user: Any) -> bool:
+def is_learner(user: Any) -> TypeGuard[User]:
     return _is(user, Role.LEARNER)
 
 

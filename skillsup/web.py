@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from .extensions import db
+from .extensions import db, login_manager
 from .models import Role, User
 from .services.errors import DomainError
 
@@ -23,6 +24,9 @@ from .services.errors import DomainError
 GET = ["GET"]
 POST = ["POST"]
 FORM = ["GET", "POST"]
+
+#: One route of a URL map: its address, its view and the methods it answers.
+Route = tuple[str, Callable[..., ResponseReturnValue], list[str]]
 
 #: Each role's menu: the endpoint and the label of each entry, after the catalogue.
 MENUS: dict[Role, list[tuple[str, Any]]] = {
@@ -73,7 +77,7 @@ def require_roles(*roles: Role) -> Callable[[], Response | None]:
 
     def check() -> Response | None:
         if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+            return login_manager.unauthorized()
         if current_user.role not in roles:
             current_app.logger.warning(
                 "access denied: user %s (%s) to %s",
@@ -87,7 +91,7 @@ def require_roles(*roles: Role) -> Callable[[], Response | None]:
     return check
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """Whether ``target`` is a path on this site (no scheme, host, or backslash tricks)."""
     if not target:
         return False
@@ -106,14 +110,17 @@ def redirect_to_next(default: str) -> Response:
 
 def current_actor() -> User:
     """The signed-in user as the services take them (the model, not Flask-Login's proxy)."""
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    return current_user._get_current_object()
+
+
+class _ReasonedBadRequest(BadRequest):
+    #: The error page shows this 400's description (see the error handlers in create_app).
+    skillsup_reason = True
 
 
 def bad_request(reason: str) -> NoReturn:
     """Answer 400 with ``reason`` shown on the error page (for input no form of ours sends)."""
-    error = BadRequest(description=reason)
-    error.skillsup_reason = True  # type: ignore[attr-defined]
-    raise error
+    raise _ReasonedBadRequest(description=reason)
 
 
 class Work:

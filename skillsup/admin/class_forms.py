@@ -153,11 +153,11 @@ class ClassForm(FlaskForm):
             venue=self.venue.data,
             online_url=self.online_url.data,
             capacity=self.capacity.data if self.capacity.data is not None else 0,
-            starts_on=self.starts_on.data,  # type: ignore[arg-type]
-            ends_on=self.ends_on.data,  # type: ignore[arg-type]
-            enrolment_opens_at=_utc(self.enrolment_opens_at.data),  # type: ignore[arg-type]
-            enrolment_closes_at=_utc(self.enrolment_closes_at.data),  # type: ignore[arg-type]
-            withdrawal_deadline_at=_utc(self.withdrawal_deadline_at.data),  # type: ignore[arg-type]
+            starts_on=self.starts_on.data,
+            ends_on=self.ends_on.data,
+            enrolment_opens_at=_utc(self.enrolment_opens_at.data),
+            enrolment_closes_at=_utc(self.enrolment_closes_at.data),
+            withdrawal_deadline_at=_utc(self.withdrawal_deadline_at.data),
             min_attendance_pct=(
                 self.min_attendance_pct.data if self.min_attendance_pct.data is not None else 80
             ),
@@ -199,9 +199,9 @@ class SessionForm(FlaskForm):
 
     def to_data(self) -> SessionData:
         return SessionData(
-            day=self.day.data,  # type: ignore[arg-type]
-            start_time=self.start_time.data,  # type: ignore[arg-type]
-            end_time=self.end_time.data,  # type: ignore[arg-type]
+            day=self.day.data,
+            start_time=self.start_time.data,
+            end_time=self.end_time.data,
             room=self.room.data,
         )
 
@@ -244,9 +244,9 @@ class SeriesForm(FlaskForm):
     def to_spec(self) -> SeriesSpec:
         return SeriesSpec(
             weekdays=frozenset(self.weekdays.data or []),
-            start_time=self.start_time.data,  # type: ignore[arg-type]
-            end_time=self.end_time.data,  # type: ignore[arg-type]
-            first_date=self.first_date.data,  # type: ignore[arg-type]
+            start_time=self.start_time.data,
+            end_time=self.end_time.data,
+            first_date=self.first_date.data,
             weeks=self.weeks.data if self.weeks.data is not None else 0,
             skip_dates=frozenset(self.skip_dates.data or []),
             skip_public_holidays=bool(self.skip_public_holidays.data),

@@ -27,7 +27,7 @@ def class_enrol(class_id: int) -> Response:
         return redirect(back)
     with unit_of_work() as work:
         outcome = enrolments.request_enrolment(
-            current_actor(),  # type: ignore[attr-defined]
+            current_actor(),
             learner,
             course_class,
             EnrolmentSource.ADMIN,
@@ -45,7 +45,7 @@ def enrolment_withdraw(enrolment_id: int) -> Response:
         return redirect(back)
     with unit_of_work() as work:
         enrolments.withdraw(
-            current_actor(),  # type: ignore[attr-defined]
+            current_actor(),
             enrolment,
             form.reason.data or "",
         )
@@ -57,7 +57,7 @@ def enrolment_approve(enrolment_id: int) -> Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
     with unit_of_work() as work:
-        outcome = enrolments.approve(current_actor(), enrolment)  # type: ignore[attr-defined]
+        outcome = enrolments.approve(current_actor(), enrolment)
         message = f"{enrolment.learner.name}: {enrolments.describe(outcome, for_self=False)}"
         work.flash(message)
     return redirect(back)

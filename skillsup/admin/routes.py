@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..models import Role
-from ..web import FORM, GET, POST, require_roles
+from ..web import FORM, GET, POST, Route, require_roles
 from . import classes, companies, courses, enrolments, views
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                                                            view                             methods
     # home and people
     ("/",                                                                views.home,                      GET),

@@ -47,7 +47,7 @@ def invite_user() -> str | Response:
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
         with unit_of_work(form) as work:
             accounts.invite_user(
-                current_actor(),  # type: ignore[attr-defined]
+                current_actor(),
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=Role(form.role.data),
@@ -80,7 +80,7 @@ def _set_active(user_id: int, *, active: bool) -> Response:
         accounts.set_active(
             current_actor(),
             user,
-            active,  # type: ignore[attr-defined]
+            active,
             form.reason.data or "",
         )
     if work.succeeded:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web import FORM, GET, POST
+from ..web import FORM, GET, POST, Route
 from . import views
 
 bp = Blueprint("auth", __name__)
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                   view                     methods
     ("/login",                  views.login,             FORM),
     ("/logout",                 views.logout,            POST),

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from ..extensions import limiter
 from ..forms import ActionForm
 from ..links import PortalLinks
-from ..models import normalise_email
+from ..models import User, normalise_email
 from ..services import accounts, calendar
 from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
@@ -51,13 +51,13 @@ def _per_address_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 
 
-def _start_session(user: object, remember: bool = False) -> None:
+def _start_session(user: User, remember: bool = False) -> None:
     # A fresh session on every login, so that a planted session id is worthless.
     language = session.get("lang")
     session.clear()
     if language:
         session["lang"] = language
-    login_user(user, remember=remember)  # type: ignore[arg-type]
+    login_user(user, remember=remember)
     session.permanent = True
 
 
@@ -125,7 +125,7 @@ def register() -> str | Response:
     return render_template("auth/register.html", form=form)
 
 
-def confirm_email(token: str) -> str | Response:
+def confirm_email(token: str) -> str | tuple[str, int] | Response:
     form = ActionForm()
     try:
         user_for_token(token, Purpose.CONFIRM_EMAIL)
@@ -139,7 +139,7 @@ def confirm_email(token: str) -> str | Response:
     return render_template("auth/confirm_email.html", form=form)
 
 
-def accept_invitation(token: str) -> str | Response:
+def accept_invitation(token: str) -> str | tuple[str, int] | Response:
     try:
         invitee = user_for_token(token, Purpose.INVITATION)
     except InvalidToken as error:
@@ -171,7 +171,7 @@ def forgot_password() -> str | Response:
     return render_template("auth/forgot_password.html", form=form)
 
 
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | tuple[str, int] | Response:
     try:
         user_for_token(token, Purpose.PASSWORD_RESET)
     except InvalidToken as error:
@@ -202,7 +202,7 @@ def account() -> str:
 
 
 @login_required
-def update_profile() -> str | Response:
+def update_profile() -> tuple[str, int] | Response:
     profile_form = ProfileForm()
     if profile_form.validate_on_submit():
         with unit_of_work(profile_form) as work:
@@ -220,7 +220,7 @@ def update_profile() -> str | Response:
 
 
 @login_required
-def change_password() -> str | Response:
+def change_password() -> tuple[str, int] | Response:
     password_form = ChangePasswordForm()
     if password_form.validate_on_submit():
         user = current_actor()

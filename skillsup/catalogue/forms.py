@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from flask_babel import get_locale
@@ -20,7 +21,9 @@ from ..models import DeliveryMode, SkillArea, TeachingLanguage
 _CHOICES: dict[str, dict[str, list[SelectChoice]]] = {}
 
 
-def _enum_choices(enum_class: type, any_label: str, labels: dict[Any, str]) -> list[SelectChoice]:
+def _enum_choices(
+    enum_class: type[Enum], any_label: str, labels: dict[Any, str]
+) -> list[SelectChoice]:
     return [SelectChoice("", any_label)] + [
         SelectChoice(member.value, labels[member]) for member in enum_class
     ]

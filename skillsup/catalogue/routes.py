@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web import GET
+from ..web import GET, Route
 from . import views
 
 bp = Blueprint("catalogue", __name__)
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                              view                  methods
     ("/courses",                           views.course_list,    GET),
     ("/classes/<class_code>/calendar.ics", views.class_calendar, GET),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from enum import Enum
+from typing import TypeVar
 
 from flask import Response, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
@@ -18,6 +20,8 @@ from .forms import CatalogueFilterForm
 
 MONTHS_AHEAD = 12
 
+E = TypeVar("E", bound=Enum)
+
 
 def _months(today: date) -> list[date]:
     months = []
@@ -29,7 +33,7 @@ def _months(today: date) -> list[date]:
 
 
 def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
-    def enum_or_none(enum_class: type, value: str | None) -> object:
+    def enum_or_none(enum_class: type[E], value: str | None) -> E | None:
         try:
             return enum_class(value) if value else None
         except ValueError:
@@ -48,10 +52,10 @@ def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
         page = 1
     return catalogue.CatalogueQuery(
         q=(form.q.data or "")[:100],
-        skill_area=enum_or_none(SkillArea, form.skill_area.data),  # type: ignore[arg-type]
+        skill_area=enum_or_none(SkillArea, form.skill_area.data),
         qf_level=int(form.qf_level.data) if (form.qf_level.data or "").isdigit() else None,
-        delivery_mode=enum_or_none(DeliveryMode, form.delivery_mode.data),  # type: ignore[arg-type]
-        teaching_language=enum_or_none(TeachingLanguage, form.teaching_language.data),  # type: ignore[arg-type]
+        delivery_mode=enum_or_none(DeliveryMode, form.delivery_mode.data),
+        teaching_language=enum_or_none(TeachingLanguage, form.teaching_language.data),
         start_month=start_month,
         open_seats=bool(form.open_seats.data),
         sort=form.sort.data if form.sort.data in catalogue.SORTS else "start",

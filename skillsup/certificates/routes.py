@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web import GET, POST
+from ..web import GET, POST, Route
 from . import views
 
 bp = Blueprint("certificates", __name__)
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                                     view            methods
     ("/verify/<path:code>",                       views.verify,   GET),
     ("/certificates/<int:certificate_id>.pdf",    views.download, GET),

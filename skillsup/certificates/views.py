@@ -13,7 +13,7 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import permissions
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import Certificate
 from ..services import certificates
 from ..web import current_actor, unit_of_work
@@ -72,7 +72,7 @@ def download(certificate_id: int) -> Response:
 
 def revoke(certificate_id: int) -> Response:
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+        return login_manager.unauthorized()
     if not permissions.can_revoke_certificate(current_user):
         current_app.logger.warning(
             "access denied: user %s (%s) may not revoke certificates",

@@ -24,7 +24,7 @@ class OneOfTheChoices:
         self.message = message
 
     def __call__(self, _form: Any, field: Field) -> None:
-        allowed = {choice.value for choice in field.choices}  # type: ignore[attr-defined]
+        allowed = {choice.value for choice in field.choices}
         if field.data not in allowed:
             raise ValidationError(self.message)
 

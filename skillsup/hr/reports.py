@@ -125,8 +125,8 @@ def _export(report: str, file_format: str) -> Response | tuple[str, int]:
     if not form.validate():
         return render_template("hr/reports/index.html", form=form), 400
     criteria = ExportCriteria(
-        starts_on=form.starts_on.data,  # type: ignore[arg-type]
-        ends_on=form.ends_on.data,  # type: ignore[arg-type]
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
         department=form.department.data or None,
     )
     if report == "progress":

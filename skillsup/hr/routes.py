@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..models import Role
-from ..web import FORM, GET, POST, require_roles
+from ..web import FORM, GET, POST, Route, require_roles
 from . import imports, reports, staff, views
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(require_roles(Role.HR))
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                                   view                                methods
     # dashboard, invitations and approvals
     ("/",                                       views.dashboard,                    GET),

@@ -22,6 +22,7 @@ from ..models import Role
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
+from ..services.staff import hr_company_id
 from ..web import current_actor, redirect_to_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
@@ -80,7 +81,7 @@ def invite_employee() -> str | Response:
 
 
 def approvals() -> str:
-    requests = approval_queries.pending_requests(current_actor().company_id)
+    requests = approval_queries.pending_requests(hr_company_id(current_actor()))
     return render_template("hr/approvals.html", requests=requests, form=DecisionForm())
 
 
@@ -93,7 +94,7 @@ def decide() -> Response:
     me = current_actor()
     with unit_of_work() as work:
         for enrolment_id in form.enrolment_ids.data:
-            enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
+            enrolment = approval_queries.company_enrolment(hr_company_id(me), enrolment_id)
             if enrolment is None:
                 abort(404)
             if form.decision.data == "approve":
@@ -110,7 +111,7 @@ def decide() -> Response:
 
 def withdraw(enrolment_id: int) -> Response:
     me = current_actor()
-    enrolment = approval_queries.company_enrolment(me.company_id, enrolment_id)
+    enrolment = approval_queries.company_enrolment(hr_company_id(me), enrolment_id)
     if enrolment is None:
         abort(404)
     form = WithdrawForm()

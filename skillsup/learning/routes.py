@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..models import Role
-from ..web import GET, POST, require_roles
+from ..web import GET, POST, Route, require_roles
 from . import views
 
 bp = Blueprint("learning", __name__)
 bp.before_request(require_roles(Role.LEARNER))
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                                               view               methods
     ("/my-learning",                                        views.my_learning, GET),
     ("/classes/<class_code>/enrol",                         views.enrol,       POST),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web import GET, POST
+from ..web import GET, POST, Route
 from . import views
 
 bp = Blueprint("main", __name__)
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                 view                 methods
     ("/",                     views.index,         GET),
     ("/language",             views.set_language,  POST),

@@ -15,19 +15,20 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..services import accounts, calendar
 from ..web import current_actor, home_url_for, is_safe_next, unit_of_work
 
 
-def index() -> str | Response:
+def index() -> str | BaseResponse:
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     return render_template("main/index.html")
 
 
-def set_language() -> Response:
+def set_language() -> BaseResponse:
     """Remember a language for this browser; signed-in users save it in their preferences."""
     language = request.form.get("lang", "")
     if language in current_app.config["LANGUAGES"]:

@@ -185,11 +185,13 @@ def confirm_email(token: str) -> User:
 def not_at_company_domains(domains: Iterable[str]) -> str:
     """The message for an address outside the company's e-mail domains."""
     names = sorted(domains)
-    return ngettext(
-        "The address is not at your company's e-mail domain (%(domains)s).",
-        "The address is not at one of your company's e-mail domains (%(domains)s).",
-        len(names),
-        domains=", ".join(names),
+    return str(
+        ngettext(
+            "The address is not at your company's e-mail domain (%(domains)s).",
+            "The address is not at one of your company's e-mail domains (%(domains)s).",
+            len(names),
+            domains=", ".join(names),
+        )
     )
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
@@ -96,7 +96,7 @@ class CataloguePage:
         return min(self.page * self.per_page, self.total)
 
 
-def _upcoming(today: date) -> list:
+def _upcoming(today: date) -> list[ColumnElement[bool]]:
     return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
 
 
@@ -168,7 +168,7 @@ def search_courses(
         .correlate(Course)
         .scalar_subquery()
     )
-    statement: Select = select(Course).where(*conditions)
+    statement: Select[Course] = select(Course).where(*conditions)
     if query.sort == "title":
         title = (
             func.coalesce(Course.title_zh, Course.title_en)
@@ -306,7 +306,7 @@ def course_page(
             e.class_id: e
             for e in db.session.scalars(
                 select(Enrolment).where(
-                    Enrolment.learner_id == viewer.id,  # type: ignore[attr-defined]
+                    Enrolment.learner_id == viewer.id,
                     Enrolment.class_id.in_([c.id for c in classes]),
                     Enrolment.status.in_(ACTIVE_STATUSES),
                 )
@@ -338,7 +338,7 @@ def viewer_action(viewer: object, state: Availability, enrolment: Enrolment | No
         return ViewerAction.ENROLLED
     if state == Availability.CLOSED:
         return ViewerAction.CLOSED
-    company = viewer.company  # type: ignore[attr-defined]
+    company = viewer.company
     if company is not None and company.requires_approval:
         return ViewerAction.REQUEST_APPROVAL
     return ViewerAction.ENROL if state == Availability.OPEN else ViewerAction.JOIN_WAITLIST
@@ -348,7 +348,7 @@ def schedule_summary(course_class: CourseClass) -> str:
     """'Tue and Thu 19:00–22:00, 8 sessions', in the reader's language and Hong Kong time."""
     sessions = [s for s in course_class.sessions if not s.is_cancelled]
     if not sessions:
-        return ngettext("%(num)d session", "%(num)d sessions", 0)
+        return str(ngettext("%(num)d session", "%(num)d sessions", 0))
     locale = get_locale() or "en"
     local = [(to_hk(s.starts_at), to_hk(s.ends_at)) for s in sessions]
     weekdays = sorted({start.weekday() for start, _ in local})

@@ -113,7 +113,7 @@ def _count_of(status: EnrolmentStatus) -> Any:
     )
 
 
-def class_list(filters: ClassFilters) -> Select[tuple[CourseClass, int, int, int]]:
+def class_list(filters: ClassFilters) -> Select[CourseClass, int, int, int]:
     """Classes matching the filters with their confirmed, waitlisted and pending counts, in
     one query (the counts are scalar subqueries); newest start first."""
     statement = (
@@ -162,7 +162,7 @@ def enrolment_counts(course_class: CourseClass) -> dict[EnrolmentStatus, int]:
     return {status: counts.get(status, 0) for status in EnrolmentStatus}
 
 
-def course_choices(include_id: int | None = None) -> Select[tuple[int, str, str, str | None]]:
+def course_choices(include_id: int | None = None) -> Select[int, str, str, str | None]:
     """Courses a class may be of: all but archived ones (and the class's own course)."""
     condition: Any = Course.status != CourseStatus.ARCHIVED
     if include_id is not None:
@@ -174,7 +174,7 @@ def course_choices(include_id: int | None = None) -> Select[tuple[int, str, str,
     )
 
 
-def trainer_choices(include_ids: Iterable[int] = ()) -> Select[tuple[int, str, str, bool]]:
+def trainer_choices(include_ids: Iterable[int] = ()) -> Select[int, str, str, bool]:
     """Active trainers (and any already assigned, even if no longer active), by name."""
     include = list(include_ids)
     condition: Any = User.is_active.is_(True)

@@ -106,9 +106,7 @@ class CompanyData:
 # Queries for the admin pages -------------------------------------------------------------
 
 
-def company_admin_list(
-    q: str | None = None, status: str | None = None
-) -> Select[tuple[PartnerCompany]]:
+def company_admin_list(q: str | None = None, status: str | None = None) -> Select[PartnerCompany]:
     """Companies whose name, code or one of whose domains contains ``q``, by name.
 
     ``status`` is :attr:`CompanyFilter.ACTIVE`, :attr:`CompanyFilter.INACTIVE` or ``None``
@@ -166,6 +164,8 @@ def people_counts(company_ids: Iterable[int]) -> dict[int, PeopleCount]:
         .group_by(User.company_id, User.role)
     ).all()
     for company_id, role, count in rows:
+        # The IN condition leaves out accounts without a company.
+        assert company_id is not None
         counts[company_id][role] = count
     return {
         company_id: PeopleCount(staff=by_role.get(Role.LEARNER, 0), hr=by_role.get(Role.HR, 0))

@@ -115,7 +115,7 @@ def course_admin_list(
     q: str | None = None,
     status: CourseStatus | None = None,
     skill_area: SkillArea | None = None,
-) -> Select[tuple[Course]]:
+) -> Select[Course]:
     """Courses whose code, English or Chinese title or skills contain ``q``, by code.
 
     For ``db.paginate``; the number of classes of a page's courses comes from

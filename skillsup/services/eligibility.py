@@ -21,6 +21,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Select,
@@ -187,7 +188,7 @@ def active_enrolment(learner_id: int, class_id: int) -> Enrolment | None:
 # The builders below take values or bound parameters (for statements built once).
 
 
-def _active_enrolments(learner_id: Any, class_id: Any) -> Select[tuple[Enrolment]]:
+def _active_enrolments(learner_id: Any, class_id: Any) -> Select[Enrolment]:
     return select(Enrolment).where(
         Enrolment.learner_id == learner_id,
         Enrolment.class_id == class_id,
@@ -202,7 +203,7 @@ def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
     )
 
 
-def _missing_prerequisites(learner_id: Any, course_id: Any) -> Select[tuple[str]]:
+def _missing_prerequisites(learner_id: Any, course_id: Any) -> Select[str]:
     completed = (
         select(CourseClass.course_id)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
@@ -226,7 +227,7 @@ def clashing_class(learner_id: int, class_id: int) -> str | None:
     return db.session.scalar(_clashing_classes(learner_id, class_id).limit(1))
 
 
-def _clashing_classes(learner_id: Any, class_id: Any) -> Select[tuple[str]]:
+def _clashing_classes(learner_id: Any, class_id: Any) -> Select[str]:
     theirs, ours = _THEIR_SESSIONS, _OUR_SESSIONS
     return (
         select(CourseClass.code)
@@ -251,9 +252,10 @@ def _clashing_classes(learner_id: Any, class_id: Any) -> Select[tuple[str]]:
 
 
 @functools.cache
-def _learner_obstacles_statement() -> CompoundSelect:
+def _learner_obstacles_statement() -> CompoundSelect[str, str]:
     # Built once: making the statement anew costs more than running it.
-    learner_id, class_id = bindparam("learner_id"), bindparam("class_id")
+    learner_id: BindParameter[int] = bindparam("learner_id")
+    class_id: BindParameter[int] = bindparam("class_id")
     return union_all(
         select(literal("enrolled"), literal("")).where(
             _active_enrolments(learner_id, class_id).exists()

@@ -238,11 +238,11 @@ def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | No
     _check_decider(actor, enrolment)
     if not reason.strip():
         raise EnrolmentRefused(_l("Give a reason for the rejection."), field="reason")
-    lock_class(enrolment.class_id)
+    locked = lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(_l("This enrolment is no longer active."))
-    _end(enrolment, EnrolmentStatus.REJECTED, actor, reason.strip(), now)
+    _end(locked, enrolment, EnrolmentStatus.REJECTED, actor, reason.strip(), now)
 
 
 def withdraw(
@@ -269,10 +269,11 @@ def withdraw(
             )
     elif not reason.strip():
         raise EnrolmentRefused(_l("Give a reason for the withdrawal."), field="reason")
-    _end(enrolment, EnrolmentStatus.WITHDRAWN, actor, reason.strip() or None, now)
+    _end(locked, enrolment, EnrolmentStatus.WITHDRAWN, actor, reason.strip() or None, now)
 
 
 def _end(
+    locked: CourseClass,
     enrolment: Enrolment,
     to: EnrolmentStatus,
     actor: User | None,
@@ -284,7 +285,7 @@ def _end(
     record_transition(enrolment, to, actor, reason, now)
     if held_seat:
         give_back_seat(enrolment.class_id)
-        promote_waitlist(db.session.get(CourseClass, enrolment.class_id), actor, now=now)
+        promote_waitlist(locked, actor, now=now)
 
 
 def _check_decider(actor: User, enrolment: Enrolment) -> None:

@@ -65,7 +65,7 @@ ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 def _clean_text(value: str) -> str:
     """Text without the control characters a spreadsheet file cannot hold, escaped."""
-    return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return str(escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value)))
 
 
 def _percent(rate: float | None) -> float | None:

@@ -345,7 +345,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def hr_company(actor: User) -> PartnerCompany:
     """The acting HR officer's company. Raises :class:`PermissionDenied` for anyone else."""
     hr_company_id(actor)
-    assert actor.company is not None
+    assert actor.company is not None  # hr_company_id has refused an officer without one
     return actor.company
 
 
@@ -361,7 +361,10 @@ def mark_changes(preview: ImportPreview[Any], expected: Sequence[Outcome]) -> bo
     return changed
 
 
-def scalars_in(statement: Select[Any], column: Any, values: Iterable[Any]) -> Iterator[Any]:
+T = TypeVar("T")
+
+
+def scalars_in(statement: Select[T], column: Any, values: Iterable[Any]) -> Iterator[T]:
     """``statement`` filtered on ``column IN values``, a few hundred values per query."""
     ordered = sorted(values)
     for start in range(0, len(ordered), _CHUNK):

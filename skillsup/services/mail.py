@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace
 from flask import Flask, current_app, render_template
@@ -28,6 +28,7 @@ from flask_babel import force_locale
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
 from ..models import OutboxMessage, OutboxStatus, utcnow
 
@@ -520,4 +521,6 @@ def deliver(message: Message, connection: SmtpConnection | None = None) -> None:
     else:
         with SmtpConnection(config) as own:
             own.send(email)
-    message_sent.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]
+    # Flask types current_app as the application itself, though it is a proxy to it.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    message_sent.send(app, message=message)

@@ -11,7 +11,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +51,7 @@ MAX_CLASS_CHOICES = 300
 # Classes HR can nominate into
 
 
-def visible_classes() -> Select[tuple[CourseClass]]:
+def visible_classes() -> Select[CourseClass]:
     """Classes an HR officer may look at: not drafts, of courses that are not drafts."""
     return (
         select(CourseClass)
@@ -81,7 +81,7 @@ def _open_conditions(now: datetime) -> list[Any]:
     return [*taking_enrolments(now), Course.status == CourseStatus.PUBLISHED]
 
 
-def open_classes(q: str = "", *, now: datetime | None = None) -> Select[tuple[CourseClass]]:
+def open_classes(q: str = "", *, now: datetime | None = None) -> Select[CourseClass]:
     """Classes of published courses taking enrolments now, soonest first, for ``db.paginate``.
 
     ``q`` matches part of the class code, the course code or either title.
@@ -174,7 +174,7 @@ def class_staff(actor: User, course_class: CourseClass) -> list[ClassStaffRow]:
 
 def nomination_candidates(
     actor: User, course_class: CourseClass, q: str = "", department: str | None = None
-) -> Select[tuple[User]]:
+) -> Select[User]:
     """Active learners of the company without an active enrolment in the class, by name,
     for ``db.paginate``; ``q`` and ``department`` narrow them as in the directory."""
     already = exists().where(
@@ -299,19 +299,15 @@ def nominate_employees(
         raise NotFound()
     results: list[NominationResult] = []
     for employee in employees:
-        base = {
-            "employee_id": employee.id,
-            "name": employee.name,
-            "staff_number": employee.staff_number,
-        }
+        base = NominationResult(employee.id, employee.name, employee.staff_number)
         try:
             with db.session.begin_nested():
                 outcome = _nominate(actor, employee, course_class, now)
-                result = NominationResult(
-                    **base, status=outcome.status, waitlist_position=outcome.waitlist_position
+                result = replace(
+                    base, status=outcome.status, waitlist_position=outcome.waitlist_position
                 )
         except EnrolmentRefused as error:
-            result = NominationResult(**base, refusal=error.message)
+            result = replace(base, refusal=error.message)
         results.append(result)
     if any(result.refused for result in results):
         raise NominationsRefused(results)

@@ -188,7 +188,9 @@ def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminde
     for enrolment in pending:
         waited = working_days_between(hk_date(enrolment.requested_at), today)
         if waited >= APPROVAL_WAIT_WORKING_DAYS:
-            overdue_by_company[enrolment.learner.company_id].append(enrolment)  # type: ignore[index]
+            company_id = enrolment.learner.company_id
+            assert company_id is not None  # the query keeps learners with a company only
+            overdue_by_company[company_id].append(enrolment)
     if not overdue_by_company:
         return
     officers = db.session.scalars(
@@ -201,9 +203,10 @@ def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminde
     ).all()
     sent = _already_sent("approval")
     for officer in officers:
+        assert officer.company_id is not None  # an officer of one of those companies
         waiting = [
             e
-            for e in overdue_by_company[officer.company_id]  # type: ignore[index]
+            for e in overdue_by_company[officer.company_id]
             if (f"enrolment:{e.id}", officer.id) not in sent
         ]
         if not waiting:
@@ -260,7 +263,8 @@ def _attendance_warnings(now: datetime) -> Iterator[Reminder]:
             User.company_id.in_(companies),
         )
     ):
-        officers_by_company[officer.company_id].append(officer)  # type: ignore[index]
+        assert officer.company_id is not None  # an officer of one of those companies
+        officers_by_company[officer.company_id].append(officer)
     sent = _already_sent("attendance")
     for enrolment, standing, level in flagged:
         key = f"enrolment:{enrolment.id}:{level}"

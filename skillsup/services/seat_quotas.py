@@ -22,7 +22,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, func, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -68,7 +78,7 @@ class QuotaData:
 
 def _seats_counted(
     company_id: Any, starts_on: Any, ends_on: Any, course: ColumnElement[bool]
-) -> Select[tuple[int]]:
+) -> Select[int]:
     """The one count of seats a quota has used, for quota columns or values: pending,
     confirmed and finished enrolments of the company's staff in classes that start within the
     quota's period and match ``course``. Waitlist places, withdrawals, rejections and
@@ -124,9 +134,9 @@ def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False
 
 
 @functools.cache
-def _quota_uses_statement(lock: bool) -> Select[tuple[SeatQuota, int]]:
+def _quota_uses_statement(lock: bool) -> Select[SeatQuota, int]:
     # Built once per kind: making the statement anew costs more than running it.
-    starts_on = bindparam("starts_on")
+    starts_on: BindParameter[date] = bindparam("starts_on")
     statement = (
         select(SeatQuota, seats_used_by_quota())
         .where(
@@ -168,6 +178,7 @@ def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
 def check_quota(learner: User, course_class: CourseClass) -> None:
     """Raise :class:`QuotaExceeded` when a quota of the learner's company that covers the
     class has no seat left. Locks those quotas' rows: the caller holds the class lock."""
+    # Callers check the learner first (check_learner), which refuses one without a company.
     assert learner.company_id is not None
     for use in quota_uses(learner.company_id, course_class, lock=True):
         if use.left < 1:
@@ -194,7 +205,7 @@ def quota_allows(learner: User, course_class: CourseClass) -> bool:
 # Administration
 
 
-def course_choices() -> Select[tuple[int, str, str, CourseStatus]]:
+def course_choices() -> Select[int, str, str, CourseStatus]:
     """Every course a quota may be limited to: id, code, English title and status, by code."""
     return select(Course.id, Course.code, Course.title_en, Course.status).order_by(Course.code)
 

@@ -84,7 +84,7 @@ def hr_company_id(actor: User) -> int:
     return actor.company_id
 
 
-def _company_staff(actor: User) -> Select[tuple[User]]:
+def _company_staff(actor: User) -> Select[User]:
     company_id = hr_company_id(actor)
     return select(User).where(User.company_id == company_id, User.role == Role.LEARNER)
 
@@ -101,7 +101,7 @@ class StaffFilters:
     sort: StaffSort = StaffSort.NAME
 
 
-def directory(actor: User, filters: StaffFilters) -> Select[tuple[User]]:
+def directory(actor: User, filters: StaffFilters) -> Select[User]:
     """The company's learners matching the filters, for ``db.paginate``.
 
     ``q`` matches part of the name, e-mail address or staff number, ignoring case. Sorted by

@@ -9,12 +9,12 @@ at risk when its minimum attendance can no longer be reached (:mod:`.progress`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, Subquery, case, func, select
 
 from ..extensions import db
 from ..models import (
@@ -173,7 +173,9 @@ def staff_progress(
     return rows()
 
 
-def attendance_hours(key: ColumnElement[Any], name: str, *conditions: ColumnElement[bool]) -> Any:
+def attendance_hours(
+    key: SQLColumnExpression[Any], name: str, *conditions: ColumnElement[bool]
+) -> Subquery:
     """SQL: a subquery of the attended and counted hours (columns ``attended`` and ``counted``,
     as :mod:`.attendance_rate` counts them) of the attendance rows the ``conditions`` keep,
     grouped by ``key`` (column ``name``). The conditions may name the enrolment, its class and
@@ -215,7 +217,7 @@ def sort_staff_progress(
     by_name = sorted(rows, key=lambda row: (row.name.casefold(), row.user_id))
     if sort == "name":
         return list(reversed(by_name)) if descending else by_name
-    value_of = {
+    value_of: Callable[[StaffProgress], Any] = {
         "department": lambda row: row.department.casefold() if row.department else None,
         "active": lambda row: row.active,
         "completed": lambda row: row.completed,

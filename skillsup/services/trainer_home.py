@@ -95,7 +95,7 @@ class TrainerHome:
     sees_all: bool = False
 
 
-def _aware(value: Any) -> datetime | None:
+def _aware(value: datetime | str | None) -> datetime | None:
     # SQLite returns an aggregate over a UTC column as text without the column's type.
     if value is None:
         return None

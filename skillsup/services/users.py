@@ -9,7 +9,7 @@ from ..models import PartnerCompany, Role, User
 from .search import LIKE_ESCAPE, contains_pattern
 
 
-def user_search(query: str | None = None, role: Role | None = None) -> Select[tuple[User]]:
+def user_search(query: str | None = None, role: Role | None = None) -> Select[User]:
     """Users matching a name, e-mail or staff number fragment and a role, by name."""
     statement = select(User).options(joinedload(User.company)).order_by(User.name, User.id)
     if query:
@@ -26,5 +26,5 @@ def user_search(query: str | None = None, role: Role | None = None) -> Select[tu
     return statement
 
 
-def company_choices() -> Select[tuple[int, str]]:
+def company_choices() -> Select[int, str]:
     return select(PartnerCompany.id, PartnerCompany.name).order_by(PartnerCompany.name)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..models import Role
-from ..web import FORM, GET, require_roles
+from ..web import FORM, GET, Route, require_roles
 from . import views
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
 
 # fmt: off
-ROUTES = [
+ROUTES: list[Route] = [
     # address                                                      view                 methods
     ("/",                                                          views.home,          GET),
     ("/classes/<class_code>",                                      views.roster,        GET),

@@ -131,8 +131,9 @@ class EnrolmentGeneration(GeneratorState):
                 request.approve = rng.random() >= 0.12
                 if decide_at > request_until:
                     # Still waiting while the class takes requests; decided in time otherwise.
-                    decide_at = None if taking or cls.cancelled_at else request_until
-                request.decide_at = decide_at
+                    request.decide_at = None if taking or cls.cancelled_at else request_until
+                else:
+                    request.decide_at = decide_at
             if rng.random() < 0.1:
                 withdraw_at = at + timedelta(days=rng.uniform(1, 20))
                 if withdraw_at < withdraw_until:

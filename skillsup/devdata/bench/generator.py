@@ -18,6 +18,7 @@ from ...models import (
     CourseStatus,
     PartnerCompany,
     Role,
+    SkillArea,
     User,
     course_prerequisites,
 )
@@ -305,7 +306,7 @@ class Generator(EnrolmentGeneration):
                     assessment=bool(base.get("assessment")),
                     status=status,
                     delivery_mode=base["delivery_mode"],
-                    venue=VENUES[list(type(base["skill_area"])).index(base["skill_area"])],
+                    venue=VENUES[list(SkillArea).index(base["skill_area"])],
                     qf_credits=values["qf_credits"],
                 )
             )

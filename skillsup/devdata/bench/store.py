@@ -123,7 +123,10 @@ class Writer:
         self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
         if self.postgres:
-            cursor = db.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+            driver_connection = db.session.connection().connection.driver_connection
+            # None only for a connection that has been closed, not for the session's own.
+            assert driver_connection is not None
+            cursor = driver_connection.cursor()
             names = ", ".join(f'"{column}"' for column in columns)
             try:
                 with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:

@@ -273,7 +273,7 @@ class PeopleSeeding(SeedState):
                 )
             )
             lead_name, lead_department, lead_title = company_spec.lead_learner
-            people = [
+            people: list[dict[str, Any]] = [
                 {
                     "email": f"learner@{company_spec.domain}",
                     "name": lead_name,
@@ -354,6 +354,8 @@ class PeopleSeeding(SeedState):
             )
         )
         for company_id, number in rows:
+            # Neither is missing: the query asks for the demo companies' staff numbers.
+            assert company_id is not None and number is not None
             in_use[codes[company_id]].add(number)
         return in_use
 
@@ -404,12 +406,10 @@ class PeopleSeeding(SeedState):
 
     def departure_step(self, learner: DemoLearner) -> Step:
         def leave() -> None:
+            now = self.clock.now
+            assert now is not None  # play() sets the clock to a step's moment before running it
             staff.deactivate_employee(
-                learner.hr,
-                learner.user,
-                "Left the company.",
-                today=hk_date(self.clock.now),
-                now=self.clock.now,
+                learner.hr, learner.user, "Left the company.", today=hk_date(now), now=now
             )
 
         return leave

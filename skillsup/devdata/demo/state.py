@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 DEMO_PASSWORD = "skillsup-demo"  # noqa: S105
 SEED = 2026
 
-Step = Callable[[], None]
+#: Something the demo does at a moment of its history (what it returns is not used).
+Step = Callable[[], object]
 
 
 @dataclass(eq=False)
