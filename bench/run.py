@@ -54,8 +54,8 @@ from .wsgi import REFERENCE_PREFIX, add_reference_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/skillsup_bench"
-#: The server's shared cache, as in production: the catalogue's results, the HR dashboard's
-#: figures and the signed-in pages are kept there.
+#: The server's shared cache, as in production: the catalogue's results and the HR
+#: dashboard's figures are kept there.
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/2"
 PROPOSED_INDEXES = ROOT / "bench" / "proposed_indexes.sql"
 DEFAULT_BASELINE = ROOT / "bench" / "results" / "before.json"
