@@ -291,6 +291,7 @@ def _class_page(
     return render_template(
         "hr/staff/class_detail.html",
         course_class=course_class,
+        in_catalogue=permissions.can_see_course(None, course_class.course),
         taking=taking,
         rows=nominations.class_staff(me, course_class),
         quotas=nominations.quota_uses(me, course_class),

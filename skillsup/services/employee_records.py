@@ -88,6 +88,20 @@ class EnrolmentRecord:
             and self.standing.at_risk
         )
 
+    @property
+    def falling_behind(self) -> bool:
+        """Below the minimum so far in a class still under way, though it can be reached."""
+        return (
+            self.enrolment.status == EnrolmentStatus.CONFIRMED
+            and self.standing is not None
+            and self.standing.falling_behind
+        )
+
+    @property
+    def is_finished(self) -> bool:
+        """The class is over for this learner: their attendance is final, not so far."""
+        return self.enrolment.status in FINISHED_STATUSES
+
 
 @dataclass(frozen=True)
 class HistoryItem:

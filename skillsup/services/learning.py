@@ -36,6 +36,11 @@ class EnrolmentRow:
     can_withdraw: bool
     history: list[EnrolmentStatusChange] = field(default_factory=list)
 
+    @property
+    def shows_attendance(self) -> bool:
+        """Attendance so far is shown while the learner holds a place in a class under way."""
+        return self.enrolment.status == EnrolmentStatus.CONFIRMED
+
 
 @dataclass
 class LearningOverview:

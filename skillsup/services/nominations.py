@@ -236,6 +236,10 @@ class NominationResult:
     def refused(self) -> bool:
         return self.refusal is not None
 
+    @property
+    def waitlisted(self) -> bool:
+        return self.status == EnrolmentStatus.WAITLISTED
+
 
 class NominationsRefused(DomainError):
     """Some nominations of a batch were refused, so none was made; ``results`` says, for each

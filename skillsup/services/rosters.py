@@ -172,6 +172,23 @@ class RosterRow(LearnerRow):
     def certificate(self) -> Certificate | None:
         return self.enrolment.certificate
 
+    @property
+    def at_risk(self) -> bool:
+        """A learner still in the class who can no longer reach the minimum attendance."""
+        return self.enrolment.status == EnrolmentStatus.CONFIRMED and self.standing.at_risk
+
+    @property
+    def falling_behind(self) -> bool:
+        """A learner still in the class who is below the minimum so far but can reach it."""
+        return self.enrolment.status == EnrolmentStatus.CONFIRMED and self.standing.falling_behind
+
+    @property
+    def why_not_completed(self) -> str | None:
+        """Why a learner did not complete the class, once it is closed."""
+        if self.enrolment.status == EnrolmentStatus.NOT_COMPLETED:
+            return self.enrolment.status_reason
+        return None
+
 
 @dataclass(frozen=True)
 class WaitingRow(LearnerRow):
