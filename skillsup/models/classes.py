@@ -61,7 +61,9 @@ class CourseClass(Model):
     venue: Mapped[str | None] = mapped_column(sa.String(200))
     online_url: Mapped[str | None] = mapped_column(sa.String(500))
     capacity: Mapped[int]
-    # Confirmed learners; changed only by a conditional UPDATE in the enrolment service.
+    # Learners holding a seat: confirmed, and once the class is closed those who completed it
+    # or did not (closing keeps their seats). Changed only by the enrolment service's
+    # conditional UPDATE.
     seats_taken: Mapped[int] = mapped_column(default=0)
     starts_on: Mapped[date]
     ends_on: Mapped[date]

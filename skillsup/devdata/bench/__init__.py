@@ -8,7 +8,8 @@ enrolments and about 600,000 attendance marks; scale 0.1 is a tenth of that.
 Everything is invented (people, companies, ``.test`` domains) and obeys the rules the services
 enforce, so that the pages under load show what they would show in production:
 
-- a class's ``seats_taken`` equals its confirmed enrolments and never exceeds its capacity; a
+- a class's ``seats_taken`` equals the learners holding a seat (confirmed, and completed or not
+  completed once it is closed) and never exceeds its capacity; a
   waitlist only forms behind a full class and is served first come, first served;
 - a learner has at most one active (pending, confirmed, waitlisted) enrolment per class;
 - requests of learners at companies that need approval start pending and are approved or

@@ -50,6 +50,13 @@ from .store import (
     SESSION_COLUMNS,
 )
 
+#: The enrolments whose learner holds a seat in the class.
+SEAT_HOLDERS = (
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.NOT_COMPLETED,
+)
+
 
 class EnrolmentGeneration(GeneratorState):
     """Enrols learners in the generated classes and writes each class with its enrolments."""
@@ -154,7 +161,8 @@ class EnrolmentGeneration(GeneratorState):
         marks = self.mark_attendance(cls, enrolments)
         if cls.status is ClassStatus.COMPLETED:
             self.close(cls, enrolments, marks)
-        cls.seats_taken = sum(1 for e in enrolments if e.status is EnrolmentStatus.CONFIRMED)
+        # Closing a class keeps the seats of those who finished it, as the portal's does.
+        cls.seats_taken = sum(1 for e in enrolments if e.status in SEAT_HOLDERS)
         if cls.seats_taken > cls.capacity:  # pragma: no cover - the replay prevents it
             raise RuntimeError(f"class {cls.code} is overbooked")
         self.write_enrolments(cls, enrolments)
