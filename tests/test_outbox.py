@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from skillsup.extensions import db
 from skillsup.models import EnrolmentSource, EnrolmentStatus, OutboxMessage, OutboxStatus, utcnow
-from skillsup.services import enrolment_requests, mail, notify, outbox_claims
+from skillsup.services import accounts, enrolment_requests, mail, notify, outbox_claims
 
 
 def _free_port() -> int:
@@ -614,6 +614,32 @@ def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smt
     assert statuses[learner.email] == OutboxStatus.FAILED
     row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == learner.email))
     assert "999999" in row.last_error
+
+
+def test_a_message_with_nothing_to_send_is_finished_as_skipped(app, smtp, make):
+    """A reset link asked for an address without an account: nothing leaves, and the outbox
+    says so, once."""
+    smtp.start()
+    owner = make.user()
+    accounts.request_password_reset(owner.email)
+    accounts.request_password_reset("stranger@example.test")
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 to retry, 0 failed, 1 with nothing to send" in result.output
+    assert smtp.recipients() == [owner.email]
+    skipped = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == "stranger@example.test")
+    )
+    assert (skipped.status, skipped.last_error) == (
+        OutboxStatus.SKIPPED,
+        "no account at this address",
+    )
+    assert (skipped.attempts, skipped.sent_at, skipped.claimed_until) == (1, None, None)
+    db.session.commit()
+    again = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "0 sent, 0 to retry, 0 failed, 0 with nothing to send" in again.output
 
 
 def test_a_message_to_be_written_needs_a_known_renderer(app):
