@@ -238,8 +238,9 @@ def test_two_senders_at_once_send_each_message_once(app, smtp):
 
 @pytest.fixture
 def claim_time(monkeypatch: pytest.MonkeyPatch) -> timedelta:
-    """A claim time short enough for a test to outlast it."""
-    claim_time = timedelta(seconds=0.3)
+    """A claim time short enough for a test to outlast it, long enough for a run on a busy
+    machine to renew it in time."""
+    claim_time = timedelta(seconds=1)
     monkeypatch.setattr(outbox_claims, "CLAIM_TIME", claim_time)
     return claim_time
 
@@ -251,17 +252,25 @@ def frozen_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outbox_claims.ClaimKeeper, "_run", lambda self: None)
 
 
-def _runs(app: Any, *nows: datetime | None) -> list[mail.DeliveryReport]:
-    """Deliver in one run per ``nows`` at once, each in a thread with its own app context."""
-    reports: list[mail.DeliveryReport] = []
+def _start_run(
+    app: Any, reports: list[mail.DeliveryReport], now: datetime | None = None
+) -> threading.Thread:
+    """Start a run of delivery in a thread with its own app context; it adds its report to
+    ``reports``."""
 
-    def run(now: datetime | None) -> None:
+    def run() -> None:
         with app.app_context():
             reports.append(mail.deliver_pending(now=now))
 
-    threads = [threading.Thread(target=run, args=(now,)) for now in nows]
-    for thread in threads:
-        thread.start()
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _runs(app: Any, *nows: datetime | None) -> list[mail.DeliveryReport]:
+    """Deliver in one run per ``nows`` at once."""
+    reports: list[mail.DeliveryReport] = []
+    threads = [_start_run(app, reports, now) for now in nows]
     for thread in threads:
         thread.join(timeout=60)
         assert not thread.is_alive()
@@ -297,23 +306,19 @@ def test_a_run_that_started_long_ago_and_a_new_one_deliver_each_message_once(app
     }
 
 
+@pytest.mark.slow
 def test_a_claim_outlasts_a_slow_smtp_answer(app, smtp, claim_time):
     """The server takes longer to answer than a claim lasts: the run renews its claim while
     it waits, so another run does not take the message over and send it again."""
-    smtp.handler.delay = 4 * claim_time.total_seconds()
+    smtp.handler.delay = 3 * claim_time.total_seconds()
+    app.config["MAIL_TIMEOUT"] = 10  # slow, not down
     smtp.start()
     _queue("patient@example.test")
     db.session.commit()
     reports: list[mail.DeliveryReport] = []
-
-    def slow_run() -> None:
-        with app.app_context():
-            reports.append(mail.deliver_pending())
-
-    slow = threading.Thread(target=slow_run)
-    slow.start()
+    slow = _start_run(app, reports)
     assert smtp.handler.receiving.wait(timeout=10)
-    time.sleep(2 * claim_time.total_seconds())  # a claim not renewed would have run out
+    time.sleep(1.5 * claim_time.total_seconds())  # a claim not renewed would have run out
     other = mail.deliver_pending()
     slow.join(timeout=30)
 
@@ -341,15 +346,9 @@ def test_a_run_that_lost_its_claim_does_not_send_the_message(
     mail.queue_to_render(db.session(), "once@example.test", "Hello", "stalling", {})
     db.session.commit()
     reports: list[mail.DeliveryReport] = []
-
-    def stalled_run() -> None:
-        with app.app_context():
-            reports.append(mail.deliver_pending())
-
-    stalled = threading.Thread(target=stalled_run)
-    stalled.start()
+    stalled = _start_run(app, reports)
     assert writing.wait(timeout=10)
-    time.sleep(2 * claim_time.total_seconds())
+    time.sleep(1.2 * claim_time.total_seconds())
     taking_over = mail.deliver_pending()
     go_on.set()
     stalled.join(timeout=30)
