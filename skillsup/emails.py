@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .links import current_links
 from .models import Certificate, CourseClass, Enrolment, EnrolmentStatus, User
 from .services import calendar, mail, notify
+from .services.tokens import Purpose, make_token
 
 
 def register_renderers() -> None:
@@ -26,6 +30,7 @@ def register_renderers() -> None:
     mail.register_renderer(notify.APPROVAL_REQUESTED, render_approval_requested)
     mail.register_renderer(notify.CERTIFICATE_ISSUED, render_certificate_issued)
     mail.register_renderer(notify.SCHEDULE_CHANGED, render_schedule_changed)
+    mail.register_renderer(notify.PASSWORD_RESET, render_password_reset)
 
 
 def render_enrolment_status(
@@ -105,6 +110,23 @@ def render_certificate_issued(
         download_link=links.certificate_download(certificate.id),
         verify_link=links.certificate_verification(certificate.verification_code),
     )
+
+
+def render_password_reset(session: Session, subject: str, context: dict[str, Any]) -> mail.Message:
+    """The message :func:`~skillsup.services.accounts.request_password_reset` queued for an
+    address, whatever the address: to the active account at it, in its owner's language, a
+    link to choose a new password, made now (it works once, for an hour). Raises
+    :class:`~skillsup.services.mail.NothingToSend` when the address has no active account."""
+    user = session.scalar(select(User).where(User.email == context["email"]))
+    if user is None:
+        raise mail.NothingToSend("no account at this address")
+    if not user.is_active:
+        raise mail.NothingToSend("the account at this address is deactivated")
+    link = current_links().reset_password(make_token(user, Purpose.PASSWORD_RESET))
+    with force_locale(user.preferred_language or "en"):
+        return mail.render_message(
+            user.email, _("Reset your SkillsUp password"), "password_reset", user=user, link=link
+        )
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.links import PortalLinks
-from skillsup.models import AuditEntry, Role, User
-from skillsup.services import accounts, mail, passwords
+from skillsup.models import AuditEntry, OutboxMessage, OutboxStatus, Role, User
+from skillsup.services import accounts, mail, notify, passwords
 from skillsup.services.errors import (
     AccountUnavailable,
     EmailTaken,
@@ -633,35 +633,97 @@ class TestInvitations:
 # Password reset ---------------------------------------------------------------------------
 
 
+def outbox_rows() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
 class TestPasswordReset:
     def test_known_address_gets_a_link_after_commit(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset("AMY.CHAN@harbour-it.test", links=LINKS)
+        accounts.request_password_reset("AMY.CHAN@harbour-it.test")
         assert outbox == []
         db.session.commit()
         [message] = outbox
         assert message.to == learner.email
+        assert message.subject == "Reset your SkillsUp password"
         assert link_in(message, "/reset-password/")
-        assert "account.password_reset_requested" in audit_actions(learner)
+        # The outbox keeps the request and the link sent.
+        [row] = outbox_rows()
+        assert (row.recipient, row.renderer) == (learner.email, notify.PASSWORD_RESET)
+        assert row.status == OutboxStatus.SENT and "/reset-password/" in (row.text or "")
 
-    @pytest.mark.parametrize("email", ["nobody@harbour-it.test", "deactivated"])
+    @pytest.mark.parametrize(
+        ("email", "reason"),
+        [
+            ("nobody@harbour-it.test", "no account at this address"),
+            ("deactivated", "the account at this address is deactivated"),
+        ],
+    )
     def test_unknown_or_deactivated_address_gets_nothing(
-        self, make: Any, company: Any, outbox: list[mail.Message], email: str
+        self, make: Any, company: Any, outbox: list[mail.Message], email: str, reason: str
     ) -> None:
         if email == "deactivated":
             email = make.user(company=company, is_active=False).email
         entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
-        accounts.request_password_reset(email, links=LINKS)
+        accounts.request_password_reset(email)
         db.session.commit()
         assert outbox == []
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+        # The request is kept, finished without sending, and says why.
+        [row] = outbox_rows()
+        assert (row.recipient, row.status, row.last_error) == (email, OutboxStatus.SKIPPED, reason)
+        assert row.sent_at is None and row.text is None
+
+    def test_the_request_writes_the_same_for_every_address(
+        self, app: Flask, make: Any, company: Any, learner: User
+    ) -> None:
+        """Whether an address has an account is decided when the message is written, never
+        in the request: the request writes one outbox row, alike for every address."""
+        app.config["MAIL_DELIVER_IN_REQUEST"] = False
+        gone = make.user(company=company, is_active=False)
+        db.session.commit()
+        written = {}
+        for address in [learner.email, "nobody@harbour-it.test", gone.email]:
+            accounts.request_password_reset(address)
+            written[address] = [(type(obj).__name__, sorted(vars(obj))) for obj in db.session.new]
+            db.session.commit()
+        assert len(set(map(repr, written.values()))) == 1
+        rows = outbox_rows()
+        assert [row.recipient for row in rows] == list(written)
+        assert {(row.renderer, row.subject, row.status, row.text) for row in rows} == {
+            (notify.PASSWORD_RESET, "Reset your SkillsUp password", OutboxStatus.PENDING, None)
+        }
+        assert [row.context for row in rows] == [
+            {"email": address, "locale": "en"} for address in written
+        ]
+
+    def test_the_link_comes_in_the_owners_language(
+        self, make: Any, company: Any, outbox: list[mail.Message]
+    ) -> None:
+        owner = make.user(company=company, preferred_language="zh_Hant_HK")
+        accounts.request_password_reset(owner.email)
+        db.session.commit()
+        [message] = outbox
+        assert message.subject == "重設你的SkillsUp密碼"
+        assert link_in(message, "/reset-password/")
+        assert "Someone asked" not in message.text
+
+    @pytest.mark.parametrize("email", ["", "not an address", "x" * 250 + "@harbour-it.test"])
+    def test_an_invalid_address_is_refused_and_nothing_is_queued(
+        self, app: Any, email: str
+    ) -> None:
+        with pytest.raises(ValidationFailed) as refused:
+            accounts.request_password_reset(email)
+        assert refused.value.field == "email"
+        assert mail.queued(db.session()) == []
 
     def test_reset_sets_the_password_and_ends_every_session(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
         version = learner.session_version
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         accounts.reset_password(token, NEW_PASSWORD)
@@ -676,8 +738,8 @@ class TestPasswordReset:
     def test_link_works_once_and_voids_older_links(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email, links=LINKS)
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
+        accounts.request_password_reset(learner.email)
         db.session.commit()
         first, second = (token_in(m, "/reset-password/") for m in outbox)
         accounts.reset_password(second, NEW_PASSWORD)
@@ -690,7 +752,7 @@ class TestPasswordReset:
     def test_weak_password_keeps_the_old_one_and_the_link(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         with pytest.raises(WeakPassword):
@@ -706,7 +768,7 @@ class TestPasswordReset:
         assert app.config["PASSWORD_RESET_MAX_AGE"] == 3600
         start = time.time()
         with time_machine.travel(start, tick=False):
-            accounts.request_password_reset(learner.email, links=LINKS)
+            accounts.request_password_reset(learner.email)
             db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         with time_machine.travel(start + 3590, tick=False):
@@ -723,7 +785,7 @@ class TestPasswordReset:
         self, make: Any, company: Any, outbox: list[mail.Message]
     ) -> None:
         user = make.user(company=company, email_confirmed_at=None)
-        accounts.request_password_reset(user.email, links=LINKS)
+        accounts.request_password_reset(user.email)
         db.session.commit()
         accounts.reset_password(token_in(outbox[0], "/reset-password/"), NEW_PASSWORD)
         db.session.commit()
@@ -732,7 +794,7 @@ class TestPasswordReset:
     def test_deactivation_voids_a_reset_link(
         self, admin: User, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
         db.session.commit()
         token = token_in(outbox[0], "/reset-password/")
         accounts.set_active(admin, learner, False)
@@ -900,7 +962,7 @@ class TestMailAfterCommit:
     def test_mail_queued_before_a_savepoint_survives_its_rollback(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
         savepoint = db.session.begin_nested()
         savepoint.rollback()
         db.session.commit()
@@ -926,7 +988,7 @@ class TestMailAfterCommit:
     def test_each_message_is_delivered_once(
         self, learner: User, outbox: list[mail.Message]
     ) -> None:
-        accounts.request_password_reset(learner.email, links=LINKS)
+        accounts.request_password_reset(learner.email)
         db.session.commit()
         db.session.commit()
         assert len(outbox) == 1

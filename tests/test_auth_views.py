@@ -12,6 +12,7 @@ import html
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from email import policy
 from typing import Any
@@ -884,6 +885,32 @@ class TestPasswordReset:
             assert flashes(client.get("/login")) == [FORGOT_FLASH]
         assert len(set(answers.values())) == 1
         assert [m.to for m in outbox] == [learner.email]
+
+    def test_the_request_runs_the_same_statements_for_known_and_unknown_addresses(
+        self, app: Flask, make: Factory, learner: User
+    ) -> None:
+        """The request writes the reset link's outbox row and nothing else, whatever the
+        address: whether it has an account is looked up when the message is written."""
+        # As in production: the request only queues; `flask send-mail` delivers.
+        app.config["MAIL_DELIVER_IN_REQUEST"] = False
+        gone = make.user(company=learner.company, is_active=False)
+        answers = {}
+        for address in [learner.email, "nobody@harbour-it.test", gone.email, "Nobody@Else.test"]:
+            client = app.test_client()
+            with recorded_statements() as statements:
+                response = ask_for_reset(client, address)
+            kinds = Counter(statement.split(None, 1)[0].upper() for statement in statements)
+            answers[address] = (
+                response.status_code,
+                location(response),
+                flashes(client.get("/login")),
+                sorted(kinds.items()),
+                statements,
+            )
+        assert len({repr(answer) for answer in answers.values()}) == 1, answers
+        status, path, shown, kinds, [statement] = answers[learner.email]
+        assert (status, path, shown, kinds) == (302, "/login", [FORGOT_FLASH], [("INSERT", 1)])
+        assert "outbox_messages" in statement
 
     def test_reset_with_the_link(
         self, app: Flask, client: FlaskClient, learner: User, outbox: list[mail.Message]

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.models import OutboxMessage
-from skillsup.services import class_sessions, enrolment_requests
+from skillsup.services import accounts, class_sessions, enrolment_requests, notify
 from skillsup.services.class_sessions import SessionData
 
-from .factories import hk_datetime
+from .factories import Factory, hk_datetime
 
 SERVICES = Path(__file__).resolve().parent.parent / "skillsup" / "services"
 
@@ -132,6 +132,55 @@ class TestWithoutAServerName:
         assert _links(message.text) == ["http://localhost/my-learning"]
 
 
+def _waiting_mail(app: Any) -> None:
+    """A reset link waiting in the outbox, to be written by `flask send-mail`, and a session
+    tomorrow for `flask send-reminders` to remind its learner of."""
+    with app.app_context():
+        db.create_all()
+        make = Factory()
+        company = make.company()
+        learner = make.user(company=company, password=None)
+        course_class = make.course_class(
+            sessions=1, first_session=datetime(2031, 3, 4, 11, 0, tzinfo=UTC)
+        )
+        make.enrolment(course_class, learner)
+        accounts.request_password_reset(learner.email)
+        db.session.commit()
+
+
+def _outbox(app: Any) -> list[tuple[str | None, str | None]]:
+    with app.app_context():
+        return [
+            (row.renderer, row.text)
+            for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+@pytest.mark.parametrize("command", ["send-mail", "send-reminders"])
+def test_development_writes_mail_without_a_server_name(command, tmp_path, monkeypatch):
+    monkeypatch.delenv("SKILLSUP_SERVER_NAME", raising=False)
+    monkeypatch.setenv("SKILLSUP_ENV", "development")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/development.sqlite3",
+            "MAIL_DELIVER_IN_REQUEST": False,
+        }
+    )
+    assert app.config["SKILLSUP_ENV"] == "development" and not app.config["SERVER_NAME"]
+    _waiting_mail(app)
+    with app.app_context(), time_machine.travel(datetime(2031, 3, 3, 2, 0, tzinfo=UTC)):
+        result = app.test_cli_runner().invoke(args=[command])
+    assert result.exit_code == 0, result.output
+    written = {renderer: text for renderer, text in _outbox(app)}
+    if command == "send-mail":
+        assert "1 sent" in result.output
+        [link] = _links(written[notify.PASSWORD_RESET] or "")
+        assert link.startswith("http://127.0.0.1:5000/reset-password/")
+    else:
+        assert "1 session sent" in result.output
+        assert _links(written[None] or "") == ["http://127.0.0.1:5000/my-learning"]
+
+
 @pytest.mark.parametrize("command", ["send-mail", "send-reminders"])
 def test_production_refuses_to_write_mail_without_a_server_name(command, tmp_path, monkeypatch):
     monkeypatch.delenv("SKILLSUP_SERVER_NAME", raising=False)
@@ -143,8 +192,11 @@ def test_production_refuses_to_write_mail_without_a_server_name(command, tmp_pat
         }
     )
     assert app.config["SKILLSUP_ENV"] == "production"
-    with app.app_context():
+    _waiting_mail(app)
+    with app.app_context(), time_machine.travel(datetime(2031, 3, 3, 2, 0, tzinfo=UTC)):
         result = app.test_cli_runner().invoke(args=[command])
     assert result.exit_code == 1
     assert "Error: SKILLSUP_SERVER_NAME is not set" in result.output
     assert "Traceback" not in result.output
+    # Refused before writing anything: the reset link still waits, unwritten, alone.
+    assert _outbox(app) == [(notify.PASSWORD_RESET, None)]

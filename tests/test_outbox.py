@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from skillsup.extensions import db
 from skillsup.models import EnrolmentSource, EnrolmentStatus, OutboxMessage, OutboxStatus, utcnow
-from skillsup.services import enrolment_requests, mail, notify
+from skillsup.services import accounts, enrolment_requests, mail, notify, outbox_claims
 
 
 def _free_port() -> int:
@@ -33,6 +35,12 @@ class Recorder:
         self.defer: set[str] = set()
         #: The client address of each message received: one per connection.
         self.peers: list[Any] = []
+        #: Seconds the server takes to answer each message (a slow server).
+        self.delay = 0.0
+        #: Set when a message's data has come in, before the server answers.
+        self.receiving = threading.Event()
+        #: Called (in the server's thread) when a message's data has come in.
+        self.on_data: Callable[[], None] | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -41,6 +49,10 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.receiving.set()
+        if self.on_data is not None:
+            self.on_data()
+        await asyncio.sleep(self.delay)
         if set(envelope.rcpt_tos) & self.defer:
             return "451 4.3.0 try again later"
         self.received.append((list(envelope.rcpt_tos), envelope.content))
@@ -221,6 +233,213 @@ def test_two_senders_at_once_send_each_message_once(app, smtp):
     )
 
 
+# Claims: each message delivered once, however slow a run or the SMTP server ------------------
+
+
+@pytest.fixture
+def claim_time(monkeypatch: pytest.MonkeyPatch) -> timedelta:
+    """A claim time short enough for a test to outlast it, long enough for a run on a busy
+    machine to renew it in time."""
+    claim_time = timedelta(seconds=1)
+    monkeypatch.setattr(outbox_claims, "CLAIM_TIME", claim_time)
+    return claim_time
+
+
+@pytest.fixture
+def frozen_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs that renew no claim, as a run whose process has stopped (suspended, or stuck in
+    a garbage collection) cannot."""
+    monkeypatch.setattr(outbox_claims.ClaimKeeper, "_run", lambda self: None)
+
+
+def _start_run(
+    app: Any, reports: list[mail.DeliveryReport], now: datetime | None = None
+) -> threading.Thread:
+    """Start a run of delivery in a thread with its own app context; it adds its report to
+    ``reports``."""
+
+    def run() -> None:
+        with app.app_context():
+            reports.append(mail.deliver_pending(now=now))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _runs(app: Any, *nows: datetime | None) -> list[mail.DeliveryReport]:
+    """Deliver in one run per ``nows`` at once."""
+    reports: list[mail.DeliveryReport] = []
+    threads = [_start_run(app, reports, now) for now in nows]
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert len(reports) == len(nows)
+    return reports
+
+
+def _rows() -> list[OutboxMessage]:
+    db.session.expire_all()
+    rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    db.session.commit()  # hold no lock while a sender works (SQLite)
+    return rows
+
+
+def test_a_run_that_started_long_ago_and_a_new_one_deliver_each_message_once(app, smtp, claim_time):
+    """A run that has been going for 11 minutes (its ``now`` is that old) beside a new one:
+    a claim runs from the moment it is taken, not from the start of its run."""
+    smtp.handler.delay = 0.01
+    smtp.start()
+    with time_machine.travel(utcnow() - timedelta(minutes=15)):
+        for n in range(40):
+            _queue(f"p{n}@example.test")
+        db.session.commit()
+
+    reports = _runs(app, utcnow() - timedelta(minutes=11), None)
+
+    expected = sorted(f"p{n}@example.test" for n in range(40))
+    assert sorted(smtp.recipients()) == expected  # each delivered once
+    assert sum(report.sent for report in reports) == 40
+    rows = _rows()
+    assert {(row.status, row.attempts, row.claimed_until) for row in rows} == {
+        (OutboxStatus.SENT, 1, None)
+    }
+
+
+@pytest.mark.slow
+def test_a_claim_outlasts_a_slow_smtp_answer(app, smtp, claim_time):
+    """The server takes longer to answer than a claim lasts: the run renews its claim while
+    it waits, so another run does not take the message over and send it again."""
+    smtp.handler.delay = 3 * claim_time.total_seconds()
+    app.config["MAIL_TIMEOUT"] = 10  # slow, not down
+    smtp.start()
+    _queue("patient@example.test")
+    db.session.commit()
+    reports: list[mail.DeliveryReport] = []
+    slow = _start_run(app, reports)
+    assert smtp.handler.receiving.wait(timeout=10)
+    time.sleep(1.5 * claim_time.total_seconds())  # a claim not renewed would have run out
+    other = mail.deliver_pending()
+    slow.join(timeout=30)
+
+    assert smtp.recipients() == ["patient@example.test"]
+    assert (other.sent, other.lost, reports[0].sent) == (0, 0, 1)
+    [row] = _rows()
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+def test_a_run_that_lost_its_claim_does_not_send_the_message(
+    app, smtp, claim_time, frozen_runs, monkeypatch
+):
+    """A run stalls while writing a message, longer than its claim; another run takes the
+    message over and sends it. The first, going on, finds the claim no longer its own."""
+    smtp.start()
+    writing, go_on = threading.Event(), threading.Event()
+
+    def stalling(_session: Any, subject: str, _context: dict[str, Any]) -> mail.Message:
+        if not writing.is_set():
+            writing.set()
+            go_on.wait(timeout=30)
+        return mail.Message(to="", subject=subject, text="Written at delivery")
+
+    monkeypatch.setitem(mail._renderers, "stalling", stalling)
+    mail.queue_to_render(db.session(), "once@example.test", "Hello", "stalling", {})
+    db.session.commit()
+    reports: list[mail.DeliveryReport] = []
+    stalled = _start_run(app, reports)
+    assert writing.wait(timeout=10)
+    time.sleep(1.2 * claim_time.total_seconds())
+    taking_over = mail.deliver_pending()
+    go_on.set()
+    stalled.join(timeout=30)
+
+    assert smtp.recipients() == ["once@example.test"]
+    assert (taking_over.sent, reports[0].sent, reports[0].lost) == (1, 0, 1)
+    [row] = _rows()
+    assert (row.status, row.attempts, row.text) == (OutboxStatus.SENT, 2, "Written at delivery")
+
+
+def test_a_run_that_lost_its_claim_while_sending_records_nothing(
+    app, smtp, claim_time, frozen_runs
+):
+    """Another run takes the message over while the first is still sending it: the first
+    does not mark it sent over the other run's claim (which will record its own outcome)."""
+    engine = db.engine
+    later = utcnow() + timedelta(minutes=5)
+
+    def taken_over() -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                update(OutboxMessage).values(
+                    claim_token="another-run",
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_until=later,
+                )
+            )
+
+    smtp.handler.on_data = taken_over
+    smtp.start()
+    _queue("taken@example.test")
+    db.session.commit()
+
+    report = mail.deliver_pending()
+
+    assert (report.sent, report.lost) == (0, 1)
+    [row] = _rows()
+    assert (row.status, row.claim_token, row.attempts) == (
+        OutboxStatus.SENDING,
+        "another-run",
+        2,
+    )
+    assert row.claimed_until == later and row.sent_at is None
+
+
+def test_a_claim_runs_from_the_moment_it_is_taken(app, smtp):
+    """Even in a run whose ``now`` is long past."""
+    engine = db.engine
+    seen: list[datetime | None] = []
+
+    def look() -> None:
+        with engine.connect() as connection:
+            seen.append(connection.scalar(select(OutboxMessage.claimed_until)))
+            seen.append(utcnow())
+
+    smtp.handler.on_data = look
+    smtp.start()
+    with time_machine.travel(utcnow() - timedelta(hours=1)):
+        _queue("claimed@example.test")
+        db.session.commit()
+    assert mail.deliver_pending(now=utcnow() - timedelta(minutes=30)).sent == 1
+    claimed_until, moment = seen
+    assert claimed_until is not None
+    assert moment < claimed_until <= moment + outbox_claims.CLAIM_TIME
+
+
+def test_a_message_another_run_is_claiming_is_passed_over_not_waited_for(app, smtp):
+    """On PostgreSQL, a run takes the next message rather than wait for a row another run
+    has locked to claim it (SQLite has one writer at a time: there is nothing to pass)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's row locks")
+    smtp.start()
+    _queue("locked@example.test")
+    _queue("free@example.test")
+    db.session.commit()
+    locked_id = db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.recipient == "locked@example.test")
+    )
+    db.session.commit()
+    with db.engine.connect() as other_run:
+        other_run.execute(
+            select(OutboxMessage.id).where(OutboxMessage.id == locked_id).with_for_update()
+        )
+        started = time.monotonic()
+        report = mail.deliver_pending()
+        assert time.monotonic() - started < 5  # the lock timeout is 10 s
+        other_run.rollback()
+    assert (report.sent, smtp.recipients()) == (1, ["free@example.test"])
+    assert _statuses()["locked@example.test"] == OutboxStatus.PENDING
+
+
 def test_attachments_survive_the_outbox(app, smtp):
     smtp.start()
     message = mail.Message(to="cal@example.test", subject="Calendar", text="See attached")
@@ -394,6 +613,32 @@ def test_a_message_that_cannot_be_written_fails_without_blocking_others(app, smt
     assert statuses[learner.email] == OutboxStatus.FAILED
     row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == learner.email))
     assert "999999" in row.last_error
+
+
+def test_a_message_with_nothing_to_send_is_finished_as_skipped(app, smtp, make):
+    """A reset link asked for an address without an account: nothing leaves, and the outbox
+    says so, once."""
+    smtp.start()
+    owner = make.user()
+    accounts.request_password_reset(owner.email)
+    accounts.request_password_reset("stranger@example.test")
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 to retry, 0 failed, 1 with nothing to send" in result.output
+    assert smtp.recipients() == [owner.email]
+    skipped = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == "stranger@example.test")
+    )
+    assert (skipped.status, skipped.last_error) == (
+        OutboxStatus.SKIPPED,
+        "no account at this address",
+    )
+    assert (skipped.attempts, skipped.sent_at, skipped.claimed_until) == (1, None, None)
+    db.session.commit()
+    again = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "0 sent, 0 to retry, 0 failed, 0 with nothing to send" in again.output
 
 
 def test_a_message_to_be_written_needs_a_known_renderer(app):

@@ -159,15 +159,16 @@ def accept_invitation(token: str) -> str | tuple[str, int] | Response:
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        with unit_of_work() as work:
-            accounts.request_password_reset(form.email.data or "", links=PortalLinks())
+        with unit_of_work(form) as work:
+            accounts.request_password_reset(form.email.data or "")
             work.flash(
                 _(
                     "If that address has an account, we have sent it a link to reset the "
                     "password. The link works for one hour."
                 )
             )
-        return redirect(url_for("auth.login"))
+        if work.succeeded:
+            return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 
 

@@ -18,6 +18,9 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    #: Finished without sending: when it was to be written there was nothing to send (a
+    #: reset link asked for an address that has no active account). ``last_error`` says why.
+    SKIPPED = "skipped"
 
 
 class OutboxMessage(Model):
@@ -42,7 +45,11 @@ class OutboxMessage(Model):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # A sender that crashed mid-delivery leaves a claim that runs out at this time.
+    # The claim of the run delivering the message: a run that finds another token here has
+    # lost the message to another run and neither sends it nor records an outcome.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    # The claim runs out at this time unless the run holding it renews it: a sender that
+    # crashed mid-delivery leaves the message to the next run.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

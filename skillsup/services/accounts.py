@@ -19,7 +19,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import CompanyDomain, PartnerCompany, Role, User, normalise_email, utcnow
 from ..validators import is_valid_email
-from . import audit, notify, passwords
+from . import audit, mail, notify, passwords
 from .errors import (
     AccountUnavailable,
     EmailTaken,
@@ -38,8 +38,6 @@ class AccountLinks(Protocol):
     def confirm_email(self, token: str) -> str: ...
 
     def accept_invitation(self, token: str) -> str: ...
-
-    def reset_password(self, token: str) -> str: ...
 
     def forgot_password(self) -> str: ...
 
@@ -290,21 +288,28 @@ def accept_invitation(token: str, password: str) -> User:
     return user
 
 
-def request_password_reset(email: str, *, links: AccountLinks) -> None:
-    """E-mail a reset link if the address has an active account; otherwise do nothing.
+def request_password_reset(email: str) -> None:
+    """Queue a reset link for ``email``, which the address gets if it has an active account.
 
-    The caller shows the same answer either way, so the form reveals no addresses.
+    Whether it has one is not looked up here but when the message is written, at delivery
+    (the renderer of :data:`notify.PASSWORD_RESET`): the request does the same work, and the
+    caller gives the same answer, for every address, so that neither tells which have an
+    account. The outbox row records the request, and whether a link was sent.
+
+    Raises :class:`ValidationFailed` for an invalid address.
     """
-    user = find_user_by_email(email)
-    if user is None or not user.is_active:
+    email = normalise_email(email)
+    if not is_valid_email(email):
+        raise ValidationFailed(_l("Enter a valid e-mail address."), field="email")
+    if mail.in_dry_run(db.session()):
         return
-    notify.send(
-        user,
-        _l("Reset your SkillsUp password"),
-        "password_reset",
-        link=links.reset_password(make_token(user, Purpose.PASSWORD_RESET)),
+    mail.queue_to_render(
+        db.session(),
+        email,
+        str(_l("Reset your SkillsUp password")),
+        notify.PASSWORD_RESET,
+        {"email": email},
     )
-    audit.record(None, "account.password_reset_requested", user, "asked for a reset link")
 
 
 def reset_password(token: str, password: str) -> User:

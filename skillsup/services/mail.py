@@ -20,17 +20,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from blinker import Namespace
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, inspect, or_, select, update
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from . import outbox_claims
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ _LOCALE_KEY = "locale"
 #: Minutes to wait after the first, second, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
-CLAIM_MINUTES = 10
 
 
 @dataclass
@@ -70,10 +70,17 @@ class PermanentFailure(Exception):
     """The server refused the message for good (a 5xx answer): retrying will not help."""
 
 
+class NothingToSend(Exception):
+    """Raised by a renderer that finds, when the message is to be written, that there is
+    nothing to send (a reset link asked for an address with no active account). The message
+    is finished as skipped, with the exception's text as the reason."""
+
+
 #: Writes a message queued with :func:`queue_to_render` from its subject and context, reading
 #: what it needs through the session it is given (the delivering one, or the queuing one for
-#: :func:`queued`). The renderers belong to the web layer, which registers them when the app
-#: is built (:func:`skillsup.emails.register_renderers`): they write the links.
+#: :func:`queued`), or raises :class:`NothingToSend`. The renderers belong to the web layer,
+#: which registers them when the app is built (:func:`skillsup.emails.register_renderers`):
+#: they write the links.
 Renderer = Callable[[Session, str, dict[str, Any]], Message]
 _renderers: dict[str, Renderer] = {}
 
@@ -173,8 +180,17 @@ def in_dry_run(session: Session) -> bool:
 
 def queued(session: Session) -> list[Message]:
     """Messages written in the session's current transaction and not rolled back (those to
-    be rendered at delivery rendered now, from the session's own view of the data)."""
-    return [_as_message(row, session) for row in session.info.get(_TRACK_KEY, []) if row in session]
+    be rendered at delivery rendered now, from the session's own view of the data; those
+    that would then have nothing to send left out)."""
+    messages = []
+    for row in session.info.get(_TRACK_KEY, []):
+        if row not in session:
+            continue
+        try:
+            messages.append(_as_message(row, session))
+        except NothingToSend:
+            continue
+    return messages
 
 
 def install(app: Flask, session_factory: Any) -> None:
@@ -222,143 +238,142 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 # Delivering
 
 
+#: What became of a message in a run of delivery: the :class:`DeliveryReport` count it adds to.
+Outcome = Literal["sent", "retrying", "failed", "skipped", "lost"]
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    #: Finished without sending: there was nothing to send (:class:`NothingToSend`).
+    skipped: int = 0
+    #: Given up to another run, which had taken the message over from this one.
+    lost: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
     def summary(self) -> str:
-        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        summary = (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.skipped} with nothing to send"
+        )
+        if self.lost:
+            summary += f", {self.lost} left to another run"
+        return summary
 
 
 def deliver_pending(
     *, ids: Iterable[int] | None = None, limit: int = 500, now: datetime | None = None
 ) -> DeliveryReport:
-    """Deliver due outbox messages (or just ``ids``), each at most once.
+    """Deliver the outbox messages that are due (at ``now``; by default at the moment each
+    is claimed), or those of ``ids`` that are, each at most once.
 
-    Every message is claimed by a conditional UPDATE before it is sent, so two senders
-    running at once never send the same message. A message the server refuses for good, or
-    that has failed ``MAX_ATTEMPTS`` times, is marked failed; any other failure is retried
-    later with back-off. Each message's outcome is committed on its own. The messages go over
-    one SMTP connection, opened again after a message fails.
+    Each message is claimed on its own, in a short transaction, by the first run to reach it
+    (on PostgreSQL a message that another run is claiming is passed over, not waited for).
+    The claim runs from the moment it is taken and the run renews it while it works on the
+    message, however long the SMTP server takes, so that another run takes a message over only
+    from a run that has died; a run that has lost a message (it stalled longer than its claim)
+    neither sends it nor records over the other run's outcome (:mod:`.outbox_claims`).
+
+    A message the server refuses for good, or that has failed ``MAX_ATTEMPTS`` times, is
+    marked failed; any other failure is retried later with back-off; a message whose renderer
+    finds nothing to send is marked skipped. Each message's outcome is committed on its own.
+    The messages go over one SMTP connection, opened again after a message fails.
     """
     from ..extensions import db
 
-    now = now or utcnow()
+    wanted = sorted(set(ids)) if ids is not None else None
     report = DeliveryReport()
-    with db.engine.connect() as connection, SmtpConnection(current_app.config) as smtp:
-        due = (
-            select(OutboxMessage.id)
-            .where(
-                or_(
-                    (OutboxMessage.status == OutboxStatus.PENDING)
-                    & (OutboxMessage.next_attempt_at <= now),
-                    (OutboxMessage.status == OutboxStatus.SENDING)
-                    & (OutboxMessage.claimed_until < now),
-                )
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if ids is not None:
-            due = due.where(OutboxMessage.id.in_(list(ids)))
-        candidates = list(connection.execute(due).scalars())
-        connection.commit()
-        for message_id in candidates:
-            row = _claim(connection, message_id, now)
-            if row is None:
-                continue
-            try:
-                message = _rendered(connection, row)
-            except Exception as error:
-                # A message that cannot be written now never will be: say so and go on.
-                _finish(connection, message_id, OutboxStatus.FAILED, repr(error), now)
-                report.failed += 1
-                log.exception("e-mail %s to %s could not be rendered", message_id, row.recipient)
-                continue
-            try:
-                deliver(message, smtp)
-            except PermanentFailure as error:
-                _finish(connection, message_id, OutboxStatus.FAILED, str(error), now)
-                report.failed += 1
-            except Exception as error:
-                attempts = row.attempts
-                if attempts >= MAX_ATTEMPTS:
-                    _finish(connection, message_id, OutboxStatus.FAILED, repr(error), now)
-                    report.failed += 1
-                else:
-                    delay = timedelta(minutes=BACKOFF_MINUTES[attempts - 1])
-                    _retry_later(connection, message_id, repr(error), now + delay)
-                    report.retrying += 1
-                log.warning(
-                    "e-mail %s to %s not delivered (attempt %s): %s",
-                    message_id,
-                    row.recipient,
-                    attempts,
-                    error,
-                )
-            else:
-                _finish(connection, message_id, OutboxStatus.SENT, None, utcnow())
-                report.sent += 1
+    with (
+        db.engine.connect() as connection,
+        SmtpConnection(current_app.config) as smtp,
+        outbox_claims.ClaimKeeper(db.engine) as keeper,
+    ):
+        # Messages are taken in the order of their ids, each after the one before: a run
+        # ends, and never comes back to a message it has dealt with.
+        last_id = 0
+        for _ in range(limit):
+            if wanted is not None and (not wanted or last_id >= wanted[-1]):
+                break
+            claim = outbox_claims.claim_next(connection, after=last_id, due_at=now, ids=wanted)
+            if claim is None:
+                break
+            last_id = claim.id
+            with keeper.keeping(claim):
+                report.add(_deliver_claimed(connection, smtp, claim))
     return report
 
 
-def _claim(connection: Connection, message_id: int, now: datetime) -> Any:
-    claimed = connection.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            or_(
-                (OutboxMessage.status == OutboxStatus.PENDING)
-                & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_until < now),
-            ),
+def _deliver_claimed(
+    connection: Connection, smtp: SmtpConnection, claim: outbox_claims.Claim
+) -> Outcome:
+    """Write (if need be), send and record one claimed message."""
+    row = claim.row
+    try:
+        message, written_now = _written(connection, row)
+    except NothingToSend as reason:
+        return _record(connection, claim, OutboxStatus.SKIPPED, str(reason), "skipped")
+    except Exception as error:
+        # A message that cannot be written now never will be: say so and go on.
+        log.exception("e-mail %s to %s could not be rendered", claim.id, row.recipient)
+        return _record(connection, claim, OutboxStatus.FAILED, repr(error), "failed")
+    # The message leaves only under a claim that is still this run's: one that stalled
+    # past its claim may have lost the message to another run, which sends it.
+    kept = _written_columns(message) if written_now else {}
+    if not outbox_claims.renew(connection, claim, **kept):
+        log.warning("e-mail %s: another run has taken it over; not sent here", claim.id)
+        return "lost"
+    try:
+        deliver(message, smtp)
+    except PermanentFailure as error:
+        return _record(connection, claim, OutboxStatus.FAILED, str(error), "failed")
+    except Exception as error:
+        attempts = row.attempts
+        log.warning(
+            "e-mail %s to %s not delivered (attempt %s): %s",
+            claim.id,
+            row.recipient,
+            attempts,
+            error,
         )
-        .values(
-            status=OutboxStatus.SENDING,
-            attempts=OutboxMessage.attempts + 1,
-            claimed_until=now + timedelta(minutes=CLAIM_MINUTES),
+        if attempts >= MAX_ATTEMPTS:
+            return _record(connection, claim, OutboxStatus.FAILED, repr(error), "failed")
+        delay = timedelta(minutes=BACKOFF_MINUTES[attempts - 1])
+        return _record(
+            connection,
+            claim,
+            OutboxStatus.PENDING,
+            repr(error),
+            "retrying",
+            next_attempt_at=utcnow() + delay,
         )
-        .returning(
-            OutboxMessage.id,
-            OutboxMessage.recipient,
-            OutboxMessage.subject,
-            OutboxMessage.text,
-            OutboxMessage.html,
-            OutboxMessage.attachments,
-            OutboxMessage.attempts,
-            OutboxMessage.renderer,
-            OutboxMessage.context,
-        )
-    ).first()
-    connection.commit()
-    return claimed
+    return _record(connection, claim, OutboxStatus.SENT, None, "sent", sent_at=utcnow())
 
 
-def _rendered(connection: Connection, row: Any) -> Message:
-    """The claimed message, rendered first if it was queued to be rendered at delivery; the
-    text is kept on its row, so that a retry sends the same message and the outbox shows
-    what was sent."""
+def _written(connection: Connection, row: Any) -> tuple[Message, bool]:
+    """The claimed message, and whether it was written just now (queued to be rendered at
+    delivery, and not yet rendered). Its text is then kept on its row when it is sent, so
+    that a retry sends the same message and the outbox shows what was sent."""
     if row.text is not None or row.renderer is None:
-        return _as_message(row)
+        return _as_message(row), False
     # Read through the delivering connection, not one more from the pool: many requests
     # delivering at once would each hold one and wait for another. The session's reads end
-    # (roll back) when it closes, before the row is written.
+    # (roll back) when it closes.
     with Session(bind=connection) as session:
         message = _render(session, row)
-    connection.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row.id)
-        .values(
-            text=message.text,
-            html=message.html,
-            attachments=_attachments_json(message.attachments),
-        )
-    )
-    connection.commit()
-    return message
+    return message, True
+
+
+def _written_columns(message: Message) -> dict[str, Any]:
+    return {
+        "subject": message.subject[:300],
+        "text": message.text,
+        "html": message.html,
+        "attachments": _attachments_json(message.attachments),
+    }
 
 
 def _render(session: Session, row: Any) -> Message:
@@ -369,29 +384,24 @@ def _render(session: Session, row: Any) -> Message:
     return message
 
 
-def _finish(
+def _record(
     connection: Connection,
-    message_id: int,
+    claim: outbox_claims.Claim,
     status: OutboxStatus,
     error: str | None,
-    at: datetime,
-) -> None:
-    values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
-    if status == OutboxStatus.SENT:
-        values["sent_at"] = at
-    connection.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
-    connection.commit()
-
-
-def _retry_later(connection: Connection, message_id: int, error: str, at: datetime) -> None:
-    connection.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(
-            status=OutboxStatus.PENDING, claimed_until=None, last_error=error, next_attempt_at=at
-        )
+    outcome: Outcome,
+    **values: Any,
+) -> Outcome:
+    """Record the outcome of a claimed message: ``outcome``, or ``"lost"`` when another run
+    had taken the message over."""
+    if outbox_claims.finish(connection, claim, status, error, **values):
+        return outcome
+    log.warning(
+        "e-mail %s: another run took it over before its outcome (%s) was recorded",
+        claim.id,
+        status.value,
     )
-    connection.commit()
+    return "lost"
 
 
 def _as_message(row: Any, session: Session | None = None) -> Message:

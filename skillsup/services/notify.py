@@ -25,6 +25,8 @@ ENROLMENT_STATUS = "enrolment_status"
 APPROVAL_REQUESTED = "approval_requested"
 CERTIFICATE_ISSUED = "certificate_issued"
 SCHEDULE_CHANGED = "schedule_changed"
+#: A reset link asked for an address (:func:`skillsup.services.accounts.request_password_reset`).
+PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of message, not a password)
 
 _SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
     EnrolmentStatus.CONFIRMED: lambda code: _l("You are confirmed in %(code)s", code=code),

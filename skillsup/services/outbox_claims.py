@@ -1,0 +1,188 @@
+"""Claims on outbox messages: which run of ``flask send-mail`` (or of the delivery right after
+a request) has a message, and until when.
+
+A run claims one message at a time, in a short transaction of its own, with a token of its
+own. The claim lasts :data:`CLAIM_TIME` from the moment it is taken, and the run renews it
+while it works on the message (:class:`ClaimKeeper`), however long the SMTP server takes: only
+the claim of a run that has died runs out, and the next run takes its message over. A run
+checks by its token that the claim is still its own before it sends the message and when it
+records the outcome (:func:`renew`, :func:`finish`), so that a run that stalled past its
+claim neither sends a message that another run has taken over nor records over that run.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..models import OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+#: How long a claim lasts unless its run renews it, which it does every third of this while it
+#: works on the message.
+CLAIM_TIME = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run's claim on one message: the message as it was claimed, and the token that tells
+    whether the claim is still the run's."""
+
+    token: str
+    row: Any
+
+    @property
+    def id(self) -> int:
+        return int(self.row.id)
+
+
+def due(due_at: datetime, moment: datetime) -> ColumnElement[bool]:
+    """Messages waiting for an attempt at ``due_at``, and those whose claim has run out at
+    ``moment`` (their run died)."""
+    return or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= due_at),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < moment),
+    )
+
+
+def claim_next(
+    connection: Connection, *, after: int, due_at: datetime | None, ids: list[int] | None
+) -> Claim | None:
+    """Claim the first message after the id ``after`` (among ``ids`` when given) that is due
+    at ``due_at`` (by default now), for :data:`CLAIM_TIME` from now; commits the claim."""
+    moment = utcnow()
+    is_due = due(due_at or moment, moment)
+    first = select(OutboxMessage.id).where(is_due, OutboxMessage.id > after)
+    if ids is not None:
+        first = first.where(OutboxMessage.id.in_(ids))
+    # On PostgreSQL the row stays locked until the claim is committed, and a run at the same
+    # moment takes the next one instead of waiting for it. SQLite has one writer at a time
+    # (every transaction begins IMMEDIATE) and leaves out the FOR UPDATE.
+    first = first.order_by(OutboxMessage.id).limit(1).with_for_update(skip_locked=True)
+    token = secrets.token_hex(16)
+    row = connection.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == first.scalar_subquery(), is_due)
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            claim_token=token,
+            claimed_until=moment + CLAIM_TIME,
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.text,
+            OutboxMessage.html,
+            OutboxMessage.attachments,
+            OutboxMessage.attempts,
+            OutboxMessage.renderer,
+            OutboxMessage.context,
+        )
+    ).first()
+    connection.commit()
+    return None if row is None else Claim(token, row)
+
+
+def _held(claim: Claim) -> ColumnElement[bool]:
+    """The claimed message, while the claim on it is still ``claim``."""
+    return (
+        (OutboxMessage.id == claim.id)
+        & (OutboxMessage.claim_token == claim.token)
+        & (OutboxMessage.status == OutboxStatus.SENDING)
+    )
+
+
+def renew(connection: Connection, claim: Claim, **values: Any) -> bool:
+    """Make ``claim`` last :data:`CLAIM_TIME` from now, saving ``values`` on the message with
+    it, if the claim is still the run's; commits. Whether it was."""
+    renewed = connection.execute(
+        update(OutboxMessage)
+        .where(_held(claim))
+        .values(claimed_until=utcnow() + CLAIM_TIME, **values)
+    )
+    connection.commit()
+    return renewed.rowcount == 1
+
+
+def finish(
+    connection: Connection,
+    claim: Claim,
+    status: OutboxStatus,
+    error: str | None,
+    **values: Any,
+) -> bool:
+    """Record the outcome of the claimed message (its ``status``, ``error`` and ``values``)
+    and end the claim, if the claim is still the run's; commits. Whether it was: if not,
+    the outcome is the business of the run that took the message over."""
+    finished = connection.execute(
+        update(OutboxMessage)
+        .where(_held(claim))
+        .values(status=status, claimed_until=None, last_error=error, **values)
+    )
+    connection.commit()
+    return finished.rowcount == 1
+
+
+class ClaimKeeper:
+    """Renews the claim of the message its run works on, every third of :data:`CLAIM_TIME`,
+    from a thread of its own: a slow SMTP server keeps the run waiting, not its claim running
+    out. The thread starts at the first message kept and stops when the keeper's block ends.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._period = CLAIM_TIME.total_seconds() / 3
+        self._kept: Claim | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ClaimKeeper:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @contextmanager
+    def keeping(self, claim: Claim) -> Iterator[None]:
+        """Keep ``claim`` for the block."""
+        with self._lock:
+            self._kept = claim
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox-claims", daemon=True)
+            self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._kept = None
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._period):
+            with self._lock:
+                claim = self._kept
+            if claim is None:
+                continue
+            try:
+                # A connection of its own: the run's is busy, and not made for two threads.
+                with self._engine.connect() as connection:
+                    renew(connection, claim)
+            except Exception:
+                # The next round tries again. A claim that runs out meanwhile is checked
+                # before the message is sent and when its outcome is recorded.
+                log.exception("could not renew the claim on e-mail %s", claim.id)
