@@ -16,6 +16,7 @@ it the quota is part of the record and stays. Nothing here commits.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -121,37 +122,84 @@ def seats_used(quota: SeatQuota) -> int:
 
 
 def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False) -> list[QuotaUse]:
-    """The company's quotas that cover the class, with the seats each has used, in one query."""
-    rows = db.session.execute(
-        _quota_uses_statement(lock),
-        {
-            "company_id": company_id,
-            "starts_on": course_class.starts_on,
-            "course_id": course_class.course_id,
-        },
-    )
+    """The company's quotas that cover the class, with the seats each has used.
+
+    With ``lock``, the quotas' rows are locked first (in id order) and their seats counted
+    after, in a statement of its own. Counted in the statement that locks them, the count
+    would come from a snapshot taken before the wait for the lock (PostgreSQL's READ
+    COMMITTED reads the locked row again after the wait, not the count beside it), and would
+    miss the enrolment of the transaction it waited for: that oversold quotas in a rush.
+    """
+    parameters = {
+        "company_id": company_id,
+        "starts_on": course_class.starts_on,
+        "course_id": course_class.course_id,
+    }
+    if lock and not db.session.execute(_covering_quotas_lock_statement(), parameters).all():
+        return []
+    rows = db.session.execute(_quota_uses_statement(), parameters)
     return [QuotaUse(quota, int(used or 0)) for quota, used in rows]
 
 
-@functools.cache
-def _quota_uses_statement(lock: bool) -> Select[SeatQuota, int]:
-    # Built once per kind: making the statement anew costs more than running it.
+def _covering(company: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """The quotas matching ``company`` that cover a class (parameters ``starts_on`` and
+    ``course_id``)."""
     starts_on: BindParameter[date] = bindparam("starts_on")
-    statement = (
-        select(SeatQuota, seats_used_by_quota())
-        .where(
-            SeatQuota.company_id == bindparam("company_id"),
-            SeatQuota.starts_on <= starts_on,
-            SeatQuota.ends_on >= starts_on,
-            (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == bindparam("course_id")),
-        )
+    return [
+        company,
+        SeatQuota.starts_on <= starts_on,
+        SeatQuota.ends_on >= starts_on,
+        (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == bindparam("course_id")),
+    ]
+
+
+@functools.cache
+def _covering_quotas_lock_statement() -> Select[int]:
+    return (
+        select(SeatQuota.id)
+        .where(*_covering(SeatQuota.company_id == bindparam("company_id")))
         .order_by(SeatQuota.id)
+        .with_for_update()
     )
-    if lock:
-        statement = statement.with_for_update(of=SeatQuota).execution_options(
-            populate_existing=True
-        )
-    return statement
+
+
+@functools.cache
+def _quota_uses_statement() -> Select[SeatQuota, int]:
+    # Built once: making the statement anew costs more than running it. Quotas read afresh,
+    # since a locked quota may be in the session already.
+    return (
+        select(SeatQuota, seats_used_by_quota())
+        .where(*_covering(SeatQuota.company_id == bindparam("company_id")))
+        .order_by(SeatQuota.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_company_quotas(company_id: int) -> None:
+    """Lock every quota of the company, in id order: for a transaction that enrols its staff in
+    several classes (a CSV import), whose classes' quotas, locked one class at a time, would
+    not come in id order."""
+    db.session.execute(
+        select(SeatQuota.id)
+        .where(SeatQuota.company_id == company_id)
+        .order_by(SeatQuota.id)
+        .with_for_update()
+    ).all()
+
+
+def lock_quotas(company_ids: Collection[int], course_class: CourseClass) -> None:
+    """Lock the quotas of several companies that cover the class, all at once in id order:
+    for a waitlist promotion, which may count against several companies' quotas one after
+    the other (locked one company at a time, two promotions could take them crosswise)."""
+    if not company_ids:
+        return
+    db.session.execute(
+        select(SeatQuota.id)
+        .where(*_covering(SeatQuota.company_id.in_(sorted(company_ids))))
+        .order_by(SeatQuota.id)
+        .with_for_update(),
+        {"starts_on": course_class.starts_on, "course_id": course_class.course_id},
+    ).all()
 
 
 def quota_usage(company: PartnerCompany) -> list[QuotaUse]:
