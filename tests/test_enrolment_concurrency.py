@@ -104,7 +104,7 @@ def test_two_simultaneous_requests_from_one_learner_give_one_enrolment(app, make
     assert db.session.get(CourseClass, class_id).seats_taken == 1
 
 
-def test_a_rush_for_a_full_class_joins_its_waitlist_side_by_side(app, make, company):
+def test_a_rush_for_a_full_class_all_join_its_waitlist(app, make, company):
     course_class = make.course_class(capacity=2, sessions=1)
     for _ in range(2):
         make.enrolment(course_class, make.user(company=company))
@@ -149,8 +149,8 @@ def test_a_rush_from_one_learner_for_a_full_class_gives_one_place_on_its_waitlis
 
 
 def test_a_rush_that_read_the_class_as_full_while_seats_came_free_takes_them(app, make, company):
-    """Requests that hold the class in shared mode and find free seats give the shared lock
-    back before they queue for the sole one: two holders both asking for it would deadlock."""
+    """Requests that read the class as full still take its sole lock (joining the waitlist
+    takes it too), and under it find the free seats and take them."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite one writer at a time holds the whole database")
     # Each thread keeps its connection from the read on: fewer than the pool holds.
@@ -173,8 +173,8 @@ def test_a_rush_that_read_the_class_as_full_while_seats_came_free_takes_them(app
 def test_a_seat_freed_while_joining_the_waitlist_goes_to_the_one_joining(
     app, make, company, learner
 ):
-    """A withdrawal waits for a request that holds the class in shared mode, then promotes
-    it: the seat never stays free beside a waitlist."""
+    """A withdrawal waits for a request that holds the class lock to join its waitlist, then
+    promotes it: the seat never stays free beside a waitlist."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite one writer at a time holds the whole database")
     course_class = make.course_class(capacity=1, sessions=1)
@@ -193,7 +193,7 @@ def test_a_seat_freed_while_joining_the_waitlist_goes_to_the_one_joining(
                 )
                 assert outcome.status == EnrolmentStatus.WAITLISTED
                 joined.set()
-                # Hold the shared lock until the withdrawal is seen waiting for it.
+                # Hold the class lock until the withdrawal is seen waiting for it.
                 assert not withdrawn.wait(timeout=1)
                 db.session.commit()
             except BaseException as error:

@@ -93,10 +93,14 @@ def decide() -> Response:
         return redirect(url_for("hr.approvals"))
     me = current_actor()
     with unit_of_work() as work:
+        chosen = []
         for enrolment_id in form.enrolment_ids.data:
             enrolment = approval_queries.company_enrolment(hr_company_id(me), enrolment_id)
             if enrolment is None:
                 abort(404)
+            chosen.append(enrolment)
+        enrolments.lock_for_decisions(chosen)
+        for enrolment in chosen:
             if form.decision.data == "approve":
                 enrolments.approve(me, enrolment)
             else:

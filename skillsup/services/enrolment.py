@@ -21,13 +21,41 @@ This module holds what every change shares: the class lock, the seat count, the 
 each transition. Functions flush but never commit; e-mail they cause is queued and leaves
 after the commit.
 
-Lock order, to stay free of deadlocks: the class row first, then the company's quota rows. A
-new request that takes no seat holds the class row in shared mode, beside others like it
-(:func:`lock_for_request`); everything else holds it alone (:func:`lock_class`).
+Lock order, to stay free of deadlocks. Every path takes its row locks in this one order, and
+never waits for a lock of an earlier kind once it holds one of a later kind:
+
+1. the learner's row (``users``, :func:`lock_learner`): a learner's own requests, nominations,
+   imports, admin enrolments and approvals are serialised per learner, so that the rules
+   about the learner's other classes (a timetable clash, a duplicate) are checked again
+   under it and two requests at once cannot both pass them;
+2. the class's row (:func:`lock_class`): every change to its seats, enrolments, roster or
+   timetable;
+3. the company's seat quota rows, in id order (:mod:`.seat_quotas`).
+
+A transaction that works on several learners or classes (a CSV import, an HR officer's
+decisions on several requests, a deactivation) takes them all first, learners then classes,
+each kind in id order (:func:`lock_learners_and_classes`).
+
+A waitlist promotion holds the class and then needs the learners it promotes: it does not wait
+for them. It locks each learner with ``SKIP LOCKED`` (:func:`try_lock_learner`); a learner
+whose row is held elsewhere (a request of their own is on its way, which may be waiting for
+this very class) is passed over this time and keeps their place in line, as one whose
+quota is used up is. Waiting instead could deadlock: that request holds the learner and waits
+for the class. The learner's row is taken ``FOR NO KEY UPDATE``: it excludes the learner's
+other enrolment changes but not the foreign-key checks of rows that merely refer to the
+learner (an e-mail in the outbox, an audit entry), so those never wait for it.
+
+A request that waits for approval takes no seat and holds the class row in shared mode,
+beside others like it (:func:`lock_for_request`); everything else, joining the waitlist
+included, holds it alone (so waitlist positions are told one after another and are right).
+
+SQLite has no row locks and drops ``FOR UPDATE``: there every write transaction holds the
+database's write lock from its start (``BEGIN IMMEDIATE``), which serialises all of the above.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -99,30 +127,71 @@ def lock_for_request(
 ) -> tuple[SessionTransaction, CourseClass]:
     """A savepoint begun for a new request, and the class locked in it.
 
-    A request that can take no seat (one waiting for approval, or one for a class that is
-    full, which joins its waitlist) takes the class's lock in shared mode, beside others like
-    it: a rush for a full class then goes through side by side rather than one at a time.
-    Any change to the seats takes the sole lock, and so waits for them and they for it. A
-    shared holder that finds that a seat came free meanwhile rolls back its savepoint, which
-    gives the shared lock back (two shared holders both asking for the sole lock would
-    deadlock), and queues for the sole lock in a new one.
+    A request that waits for approval takes no seat and reads nothing that another request
+    changes: it takes the class's lock in shared mode, beside others like it. Every other
+    request takes the sole lock, also one that finds the class full and joins its waitlist:
+    its place in line, and the position it is told, are worked out under the lock, after
+    every earlier joiner has committed, so that a burst tells distinct positions that match
+    the final order. Joining costs one short statement and an insert under the lock (held to
+    the commit, which follows at once), so a rush for a full class queues briefly on it.
     """
-    if takes_no_seat or course_class.seats_left == 0:
-        savepoint = db.session.begin_nested()
-        try:
-            locked = lock_class(course_class.id, course_class.course, shared=True)
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if takes_no_seat or locked.seats_left == 0:
-            return savepoint, locked
-        savepoint.rollback()
     savepoint = db.session.begin_nested()
     try:
+        if takes_no_seat:
+            return savepoint, lock_class(course_class.id, course_class.course, shared=True)
         return savepoint, lock_class(course_class.id, course_class.course)
     except BaseException:
         savepoint.rollback()
         raise
+
+
+def lock_learner(learner_id: int) -> None:
+    """Lock the learner's row until the transaction ends (first in the lock order).
+
+    Taken ``FOR NO KEY UPDATE``: it serialises the learner's enrolment changes without making
+    rows that merely refer to the learner (their foreign-key checks) wait.
+    """
+    db.session.execute(
+        select(User.id).where(User.id == learner_id).with_for_update(key_share=True)
+    ).first()
+
+
+def try_lock_learner(learner_id: int) -> bool:
+    """Lock the learner's row unless another transaction holds it; whether it is now held.
+
+    For a waitlist promotion, which holds the class already and so must not wait for a
+    learner (see the lock order above).
+    """
+    return (
+        db.session.execute(
+            select(User.id)
+            .where(User.id == learner_id)
+            .with_for_update(key_share=True, skip_locked=True)
+        ).first()
+        is not None
+    )
+
+
+def lock_learners_and_classes(learner_ids: Iterable[int], class_ids: Iterable[int]) -> None:
+    """Lock several learners and then several classes, each in id order, for a transaction
+    that changes enrolments of several learners or classes: taken one by one as the work
+    goes, a learner locked after a class would break the lock order."""
+    learners = sorted(set(learner_ids))
+    if learners:
+        db.session.execute(
+            select(User.id)
+            .where(User.id.in_(learners))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        ).all()
+    classes = sorted(set(class_ids))
+    if classes:
+        db.session.execute(
+            select(CourseClass.id)
+            .where(CourseClass.id.in_(classes))
+            .order_by(CourseClass.id)
+            .with_for_update()
+        ).all()
 
 
 def take_seat(class_id: int) -> int | None:

@@ -8,13 +8,15 @@ every other request, and an approved one, is *confirmed* when a seat is free and
 withdrawal deadline; after it, their HR officer or an admin does, with a reason. A seat that
 a rejection or a withdrawal frees goes to the waitlist at once (:mod:`.waitlist`).
 
-Every change takes the class lock first (in the lock order of
-:mod:`skillsup.services.enrolment`), checks the rules of :mod:`.eligibility` and
-:mod:`.seat_quotas`, and is recorded with who, when and why. Functions flush but never commit.
+Every change takes its locks in the lock order of :mod:`skillsup.services.enrolment` (the
+learner's row for a request or an approval, then the class's, then the quotas'), checks the
+rules of :mod:`.eligibility` and :mod:`.seat_quotas`, and is recorded with who, when and why.
+Functions flush but never commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,13 +50,15 @@ from .enrolment import (
     give_back_seat,
     lock_class,
     lock_for_request,
+    lock_learner,
+    lock_learners_and_classes,
     record_request,
     record_transition,
     take_seat,
 )
 from .errors import NotFound, PermissionDenied
 from .seat_quotas import check_quota
-from .waitlist import promote_waitlist, waitlist_position
+from .waitlist import place_in_line, promote_waitlist
 
 
 class WithdrawalClosed(EnrolmentRefused):
@@ -102,12 +106,12 @@ def request_enrolment(
     """
     now = now or utcnow()
     _check_actor(actor, learner, source)
-    # Everything that can be checked without the class lock is checked before taking it:
-    # concurrent requests for the class wait on that lock, so the shorter it is held the
-    # faster a rush of requests goes through. The learner's own records change only by their
-    # own requests (a duplicate that slips through is caught by the unique index below);
-    # the class and the quota are checked again under their locks.
     check_class_open(course_class, now)
+    # The learner first (the lock order of skillsup.services.enrolment): the learner's own
+    # rules (a duplicate, prerequisites, a timetable clash) are checked under it, so that two
+    # requests of one learner at once cannot both pass them. It serialises only that
+    # learner's requests; a rush for a class waits on the class lock alone.
+    lock_learner(learner.id)
     check_learner(learner, course_class, for_self=actor.id == learner.id)
     needs_approval = (
         source == EnrolmentSource.SELF
@@ -115,18 +119,21 @@ def request_enrolment(
         and learner.company.requires_approval
     )
     # In a savepoint, so that a refusal or a duplicate caught by the unique index gives back
-    # the seat and the locks.
+    # the seat and the class and quota locks (the learner's stays until the commit).
     savepoint, locked = lock_for_request(course_class, takes_no_seat=needs_approval)
     try:
         check_class_open(locked, now)
         check_quota(learner, locked)
         seats_taken = None if needs_approval or locked.seats_left == 0 else take_seat(locked.id)
+        position = None
+        waitlisted_at = None
         if needs_approval:
             status = EnrolmentStatus.PENDING
         elif seats_taken is not None:
             status = EnrolmentStatus.CONFIRMED
         else:
             status = EnrolmentStatus.WAITLISTED
+            waitlisted_at, position = place_in_line(locked.id, now)
         enrolment = Enrolment(
             class_id=locked.id,
             learner_id=learner.id,
@@ -137,7 +144,7 @@ def request_enrolment(
             acted_by_id=actor.id,
             requested_at=now,
             confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
-            waitlisted_at=now if status == EnrolmentStatus.WAITLISTED else None,
+            waitlisted_at=waitlisted_at,
         )
         db.session.add(enrolment)
         db.session.flush()
@@ -153,7 +160,6 @@ def request_enrolment(
         # The row is locked, so the count the UPDATE returned is current: no need to reload.
         set_committed_value(locked, "seats_taken", seats_taken)
     record_request(enrolment, actor, reason, now)
-    position = waitlist_position(enrolment) if status == EnrolmentStatus.WAITLISTED else None
     return EnrolmentOutcome(enrolment, position)
 
 
@@ -202,6 +208,9 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     """
     now = now or utcnow()
     _check_decider(actor, enrolment)
+    # The learner, then the class (the lock order of skillsup.services.enrolment): the clash
+    # is checked under the learner's lock, so no request of theirs confirms them meanwhile.
+    lock_learner(enrolment.learner_id)
     locked = lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status != EnrolmentStatus.PENDING:
@@ -218,16 +227,27 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
                 code=clash,
             )
         )
+    position = None
     if take_seat(locked.id):
         to = EnrolmentStatus.CONFIRMED
         enrolment.confirmed_at = now
     else:
         to = EnrolmentStatus.WAITLISTED
-        enrolment.waitlisted_at = now
+        enrolment.waitlisted_at, position = place_in_line(locked.id, now)
     record_transition(enrolment, to, actor, None, now)
     db.session.refresh(locked)
-    position = waitlist_position(enrolment) if to == EnrolmentStatus.WAITLISTED else None
     return EnrolmentOutcome(enrolment, position)
+
+
+def lock_for_decisions(enrolments: Sequence[Enrolment]) -> None:
+    """Take the locks of several decisions made in one transaction (an HR officer approving or
+    rejecting a batch of requests) before the first: their learners, then their classes,
+    each in id order. Decided one by one, the second would lock a learner while holding the
+    first's class, against the lock order of :mod:`skillsup.services.enrolment`."""
+    lock_learners_and_classes(
+        (enrolment.learner_id for enrolment in enrolments),
+        (enrolment.class_id for enrolment in enrolments),
+    )
 
 
 def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | None = None) -> None:

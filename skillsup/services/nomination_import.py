@@ -34,6 +34,7 @@ from ..models import (
 from ..validators import is_valid_email
 from . import audit, mail
 from .eligibility import AccountInactive, AlreadyEnrolled, PrerequisitesMissing, TimetableClash
+from .enrolment import lock_learners_and_classes
 from .enrolment_requests import request_enrolment
 from .errors import DomainError, PermissionDenied
 from .imports import (
@@ -52,6 +53,7 @@ from .imports import (
     scalars_in,
 )
 from .nominations import visible_classes
+from .seat_quotas import lock_company_quotas
 
 #: The longest class code: a longer one cannot be any class's.
 CLASS_CODE_MAX = 40
@@ -146,6 +148,15 @@ def _run_nominations(actor: User, rows: Sequence[NominationRow]) -> ImportPrevie
     # its course; holding the courses here keeps them in the session's identity map, so that
     # they are not fetched again for every row.
     _held_courses = [item.course_class.course for item in resolutions if item.course_class]
+    # Every row's learner, class and the company's quotas locked before the first row, each
+    # kind in id order (the lock order of skillsup.services.enrolment): taken row by row, a
+    # learner or a quota would be locked after another row's class.
+    lock_learners_and_classes(
+        (item.employee.id for item in resolutions if item.employee is not None),
+        (item.course_class.id for item in resolutions if item.course_class is not None),
+    )
+    if actor.company_id is not None:
+        lock_company_quotas(actor.company_id)
     results = []
     for row, resolved in zip(rows, resolutions, strict=True):
         employee, course_class = resolved.employee, resolved.course_class

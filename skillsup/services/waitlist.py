@@ -4,6 +4,10 @@ A learner joins the waitlist when a request finds the class full. A seat that co
 withdrawal, a rejection, a larger capacity) goes to the first waitlisted learner who may
 still hold it, in the same transaction that frees it, under the class lock (see the lock
 order in :mod:`skillsup.services.enrolment`). A learner passed over keeps their place in line.
+
+A learner joining the waitlist is placed and told their position under the class's sole lock
+(:func:`place_in_line`), so that a burst of joiners is told distinct positions, each the one
+the line shows; joiners queue for that lock a moment each, one statement and an insert.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from sqlalchemy import and_, func, select
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
 from .eligibility import can_hold_a_place, clashing_class
-from .enrolment import lock_class, record_transition, take_seat
-from .seat_quotas import quota_allows
+from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
+from .seat_quotas import lock_quotas, quota_allows
 
 
 def promote_waitlist(
@@ -25,7 +29,13 @@ def promote_waitlist(
     """Fill the class's free seats from its waitlist, first come, first served.
 
     A waitlisted learner whose account or company is inactive, whose company has no quota
-    left, or whose timetable would clash is passed over and keeps their place. Returns the
+    left, or whose timetable would clash is passed over and keeps their place. So is one whose
+    row another transaction holds (a request of theirs on its way): the promotion holds the
+    class, and waiting for a learner would break the lock order of
+    :mod:`skillsup.services.enrolment` (that request may be waiting for this class), so it
+    takes each learner's lock only if it is free (their place waits for the next freed
+    seat, a rare and short miss, against a deadlock). The quota rows of every company
+    in line are locked at once, in id order, before the first promotion. Returns the
     promoted enrolments, each told by e-mail.
     """
     now = now or utcnow()
@@ -36,14 +46,23 @@ def promote_waitlist(
     free = locked.capacity - locked.seats_taken
     if free <= 0:
         return promoted
-    for candidate in db.session.scalars(
+    candidates = db.session.scalars(
         select(Enrolment)
         .where(Enrolment.class_id == locked.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
         .order_by(Enrolment.waitlisted_at, Enrolment.id)
         .with_for_update()
-    ).all():
+    ).all()
+    if not candidates:
+        return promoted
+    lock_quotas(
+        {candidate.company_id for candidate in candidates if candidate.company_id is not None},
+        locked,
+    )
+    for candidate in candidates:
         if len(promoted) >= free:
             break
+        if not try_lock_learner(candidate.learner_id):
+            continue
         learner = candidate.learner
         if not can_hold_a_place(learner) or not quota_allows(learner, locked):
             continue
@@ -58,6 +77,23 @@ def promote_waitlist(
         promoted.append(candidate)
     db.session.refresh(locked)
     return promoted
+
+
+def place_in_line(class_id: int, now: datetime) -> tuple[datetime, int]:
+    """When a learner joining the class's waitlist now joins it, and their position.
+
+    The caller holds the class's sole lock, so every earlier joiner has committed and the
+    count is final: the newcomer goes to the end of the line (never before someone already
+    in it, even if their request was read a moment earlier), and the position told is the
+    one the line will show.
+    """
+    count, last = db.session.execute(
+        select(func.count(Enrolment.id), func.max(Enrolment.waitlisted_at)).where(
+            Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.WAITLISTED
+        )
+    ).one()
+    joined_at = now if last is None or last < now else last
+    return joined_at, int(count or 0) + 1
 
 
 def waitlist_position(enrolment: Enrolment) -> int | None:
