@@ -38,9 +38,24 @@ def _login_account_key() -> str:
     return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
 
 
-def _login_failed(response: Response) -> bool:
-    # Only failed attempts count against the limits; a success redirects.
-    return response.status_code != 302
+_LOGIN_SCOPES = ("login-account", "login-address")
+
+
+def _give_back_login_attempts() -> None:
+    """Give back what a successful sign-in counted against the login limits.
+
+    Each attempt is counted before its password is checked (Flask-Limiter's ``hit``, an
+    atomic increment in its storage), and one over the limit is refused (429) without the
+    check: counted after the answer instead, parallel guesses were all checked before the
+    first of them was counted. Only failures are meant to count, so a success takes its own
+    attempt back, and someone who signs in is never locked out by their earlier successes.
+    """
+    storage = limiter.limiter.storage
+    for counted in limiter.current_limits:
+        # The bucket is named "<endpoint>:<scope>" (Flask-Limiter's scope_for).
+        if counted.breached or counted.request_args[-1].rpartition(":")[2] not in _LOGIN_SCOPES:
+            continue
+        storage.incr(counted.key, counted.limit.get_expiry(), amount=-1)
 
 
 def _per_account_limit() -> str:
@@ -62,15 +77,9 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 
 @limiter.limit(
-    _per_account_limit,
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
+    _per_account_limit, key_func=_login_account_key, methods=["POST"], scope=_LOGIN_SCOPES[0]
 )
-@limiter.limit(
-    _per_address_limit, methods=["POST"], deduct_when=_login_failed, scope="login-address"
-)
+@limiter.limit(_per_address_limit, methods=["POST"], scope=_LOGIN_SCOPES[1])
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
@@ -79,6 +88,7 @@ def login() -> str | Response:
         with unit_of_work(quietly=(InvalidCredentials, AccountUnavailable)) as work:
             user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if work.refusal is None:
+            _give_back_login_attempts()
             _start_session(user, remember=bool(form.remember.data))
             current_app.logger.info("login: user %s from %s", user.id, request.remote_addr)
             return redirect_to_next(home_url_for(user))
