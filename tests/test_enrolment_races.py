@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
-from skillsup.services import enrolment_requests, passwords, waitlist
+from skillsup.services import enrolment_requests, nomination_import, passwords, staff, waitlist
+from skillsup.services.enrolment import lock_learner
 from skillsup.services.errors import DomainError
+from skillsup.services.imports import NominationRow
 from skillsup.services.seat_quotas import QuotaExceeded
 from skillsup.timeutil import hk_date
 from tests.factories import PASSWORD, Factory
@@ -282,3 +284,149 @@ def test_forty_wrong_passwords_at_once_get_no_more_checks_than_the_limit(
     response = app.test_client().post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 429
     assert len(checks) == 5
+
+
+def test_deactivations_imports_and_batch_decisions_beside_requests_never_deadlock(
+    app: Flask, make: Factory, company: Any
+) -> None:
+    """Transactions that change several learners' or classes' enrolments (an HR officer
+    deactivating staff with seats in several classes, a CSV import, a batch of approvals)
+    run beside single requests for the same classes, whose waitlists hold staff of two
+    companies with quotas."""
+    other = make.company(requires_approval=True)
+    hr, other_hr = make.user(role="hr", company=company), make.user(role="hr", company=other)
+    classes = [make.course_class(capacity=3, sessions=1) for _ in range(4)]
+    first = min(c.starts_on for c in classes)
+    for quota_company in (company, other):
+        for course_class in classes[:2]:
+            make.quota(
+                quota_company,
+                200,
+                first - timedelta(days=30),
+                first + timedelta(days=90),
+                course_id=course_class.course_id,
+                label=f"{course_class.code} quota",
+            )
+        make.quota(quota_company, 400, first - timedelta(days=30), first + timedelta(days=90))
+    leaving = [make.user(company=company) for _ in range(3)]
+    for course_class in classes:
+        for person in leaving:
+            make.enrolment(course_class, person)
+        for quota_company in (other, company, other):
+            make.enrolment(
+                course_class, make.user(company=quota_company), EnrolmentStatus.WAITLISTED
+            )
+    pending = [
+        make.enrolment(course_class, make.user(company=other), EnrolmentStatus.PENDING)
+        for course_class in classes
+        for _ in range(2)
+    ]
+    nominees = [make.user(company=company) for _ in range(8)]
+    rows = [
+        NominationRow(n + 2, person.email, "", classes[(n * 3) % 4].code)
+        for n, person in enumerate(nominees)
+    ]
+    requesters = [make.user(company=company).id for _ in range(8)]
+    ids = {"hr": hr.id, "other_hr": other_hr.id}
+    leaving_ids = [person.id for person in leaving]
+    pending_ids = [e.id for e in pending]
+    class_ids = [c.id for c in classes]
+    db.session.commit()
+    with app.test_request_context():
+        expected = nomination_import.preview_nominations(hr, rows).expected
+        db.session.rollback()
+
+    def deactivate(learner_id: int) -> Callable[[], Any]:
+        def job() -> Any:
+            actor, employee = db.session.get(User, ids["hr"]), db.session.get(User, learner_id)
+            assert actor is not None and employee is not None
+            return len(staff.deactivate_employee(actor, employee, "Left the company"))
+
+        return job
+
+    def import_rows() -> Any:
+        actor = db.session.get(User, ids["hr"])
+        assert actor is not None
+        with app.test_request_context():
+            return len(nomination_import.import_nominations(actor, rows, expected=expected).rows)
+
+    def decide(enrolment_ids: list[int]) -> Callable[[], Any]:
+        def job() -> Any:
+            actor = db.session.get(User, ids["other_hr"])
+            assert actor is not None
+            chosen = [db.session.get(Enrolment, i) for i in enrolment_ids]
+            enrolment_requests.lock_for_decisions([e for e in chosen if e is not None])
+            return [enrolment_requests.approve(actor, e).status.value for e in chosen if e]
+
+        return job
+
+    jobs: list[Callable[[], Any]] = [deactivate(i) for i in leaving_ids]
+    jobs += [import_rows]
+    jobs += [decide(pending_ids[::2][::-1]), decide(pending_ids[1::2])]
+    jobs += [_request(i, class_ids[n % 4]) for n, i in enumerate(requesters)]
+
+    results, errors = _at_once(app, jobs)
+
+    assert errors == []
+    assert len(results) == len(jobs)
+    db.session.expire_all()
+    for class_id in class_ids:
+        course_class = db.session.get(CourseClass, class_id)
+        assert course_class is not None
+        taken = _count(
+            Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.CONFIRMED
+        )
+        assert course_class.seats_taken == taken == course_class.capacity
+
+
+def test_a_promotion_passes_over_a_learner_whose_row_is_held_rather_than_wait(
+    app: Flask, make: Factory, company: Any
+) -> None:
+    """Waiting for the learner while holding the class could deadlock with a request of
+    theirs that holds the learner and waits for the class: the next in line gets the seat,
+    and the one passed over keeps the first place."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite one writer at a time holds the whole database")
+    course_class = make.course_class(capacity=1, sessions=1)
+    seated = make.enrolment(course_class, make.user(company=company))
+    busy = make.enrolment(course_class, make.user(company=company), EnrolmentStatus.WAITLISTED)
+    after = make.enrolment(course_class, make.user(company=company), EnrolmentStatus.WAITLISTED)
+    admin = make.user(role="admin")
+    seated_id, busy_id, after_id, admin_id = seated.id, busy.id, after.id, admin.id
+    busy_learner_id = busy.learner_id
+    db.session.commit()
+    held, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_the_learner() -> None:
+        with app.app_context():
+            try:
+                lock_learner(busy_learner_id)
+                held.set()
+                done.wait(timeout=30)
+                db.session.rollback()
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    holder = threading.Thread(target=hold_the_learner)
+    holder.start()
+    try:
+        assert held.wait(timeout=30)
+        with app.app_context():
+            actor, enrolment = db.session.get(User, admin_id), db.session.get(Enrolment, seated_id)
+            assert actor is not None and enrolment is not None
+            enrolment_requests.withdraw(actor, enrolment, "Moved to another project")
+            db.session.commit()
+            db.session.remove()
+    finally:
+        done.set()
+        holder.join(timeout=30)
+
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.get(Enrolment, after_id).status == EnrolmentStatus.CONFIRMED
+    passed_over = db.session.get(Enrolment, busy_id)
+    assert passed_over.status == EnrolmentStatus.WAITLISTED
+    assert waitlist.waitlist_position(passed_over) == 1

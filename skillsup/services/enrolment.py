@@ -34,7 +34,10 @@ never waits for a lock of an earlier kind once it holds one of a later kind:
 
 A transaction that works on several learners or classes (a CSV import, an HR officer's
 decisions on several requests, a deactivation) takes them all first, learners then classes,
-each kind in id order (:func:`lock_learners_and_classes`).
+each kind in id order (:func:`lock_learners_and_classes`), and then, in one statement in id
+order, the quotas it may count against: the company's for an import, those of the learners
+waiting in its classes where a seat may come free (``enrolment_requests.lock_for_several``).
+A promotion, which may count against several companies' quotas, locks them all at once too.
 
 A waitlist promotion holds the class and then needs the learners it promotes: it does not wait
 for them. It locks each learner with ``SKIP LOCKED`` (:func:`try_lock_learner`); a learner

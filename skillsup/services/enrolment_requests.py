@@ -16,7 +16,7 @@ Functions flush but never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,7 +57,7 @@ from .enrolment import (
     take_seat,
 )
 from .errors import NotFound, PermissionDenied
-from .seat_quotas import check_quota
+from .seat_quotas import check_quota, lock_quotas_of_waitlists
 from .waitlist import place_in_line, promote_waitlist
 
 
@@ -239,14 +239,23 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     return EnrolmentOutcome(enrolment, position)
 
 
+def lock_for_several(learner_ids: Iterable[int], class_ids: Iterable[int]) -> None:
+    """Take the locks of a transaction that changes enrolments of several learners or classes
+    before its first change: the learners, then the classes, each in id order, then the
+    quotas that promotions from those classes' waitlists could count against. Taken one
+    change at a time, a learner or a class would be locked after another class or its
+    quotas, against the lock order of :mod:`skillsup.services.enrolment`."""
+    classes = set(class_ids)
+    lock_learners_and_classes(learner_ids, classes)
+    lock_quotas_of_waitlists(classes)
+
+
 def lock_for_decisions(enrolments: Sequence[Enrolment]) -> None:
     """Take the locks of several decisions made in one transaction (an HR officer approving or
-    rejecting a batch of requests) before the first: their learners, then their classes,
-    each in id order. Decided one by one, the second would lock a learner while holding the
-    first's class, against the lock order of :mod:`skillsup.services.enrolment`."""
-    lock_learners_and_classes(
-        (enrolment.learner_id for enrolment in enrolments),
-        (enrolment.class_id for enrolment in enrolments),
+    rejecting a batch of requests) before the first, as :func:`lock_for_several`."""
+    lock_for_several(
+        [enrolment.learner_id for enrolment in enrolments],
+        [enrolment.class_id for enrolment in enrolments],
     )
 
 

@@ -38,7 +38,16 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Course, CourseClass, CourseStatus, Enrolment, PartnerCompany, SeatQuota, User
+from ..models import (
+    Course,
+    CourseClass,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    PartnerCompany,
+    SeatQuota,
+    User,
+)
 from . import audit
 from .enrolment import QUOTA_STATUSES, EnrolmentRefused
 from .errors import PermissionDenied, ValidationFailed
@@ -187,18 +196,31 @@ def lock_company_quotas(company_id: int) -> None:
     ).all()
 
 
-def lock_quotas(company_ids: Collection[int], course_class: CourseClass) -> None:
-    """Lock the quotas of several companies that cover the class, all at once in id order:
-    for a waitlist promotion, which may count against several companies' quotas one after
-    the other (locked one company at a time, two promotions could take them crosswise)."""
-    if not company_ids:
+def lock_quotas_of_waitlists(class_ids: Collection[int]) -> None:
+    """Lock, in id order and at once, every quota that a promotion from the waitlists of these
+    classes could count against: those of the waitlisted learners' companies that cover the
+    class they wait for. For a waitlist promotion, which may count against several companies'
+    quotas one after the other, and for a transaction that may promote in several classes (a
+    deactivation, HR decisions on several requests): locked one company or one class at a
+    time, two of them could take the same quotas crosswise. The caller holds the classes'
+    locks, so their waitlists do not change meanwhile."""
+    if not class_ids:
         return
+    waiting = (
+        select(Enrolment.id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .where(
+            Enrolment.class_id.in_(sorted(class_ids)),
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            Enrolment.company_id == SeatQuota.company_id,
+            CourseClass.starts_on >= SeatQuota.starts_on,
+            CourseClass.starts_on <= SeatQuota.ends_on,
+            SeatQuota.course_id.is_(None) | (SeatQuota.course_id == CourseClass.course_id),
+        )
+        .correlate(SeatQuota)
+    )
     db.session.execute(
-        select(SeatQuota.id)
-        .where(*_covering(SeatQuota.company_id.in_(sorted(company_ids))))
-        .order_by(SeatQuota.id)
-        .with_for_update(),
-        {"starts_on": course_class.starts_on, "course_id": course_class.course_id},
+        select(SeatQuota.id).where(waiting.exists()).order_by(SeatQuota.id).with_for_update()
     ).all()
 
 

@@ -35,7 +35,6 @@ from ..models import (
 )
 from ..timeutil import today_hk
 from . import accounts, audit, enrolment_requests
-from . import enrolment as enrolment_service
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from .search import contains_pattern
 
@@ -263,9 +262,10 @@ def deactivate_employee(
         )
     )
     accounts.set_active(actor, locked, False, reason, now=now)
-    # Every class before the first withdrawal, in id order (the lock order of
-    # skillsup.services.enrolment): one by one, a class would be locked after another's quotas.
-    enrolment_service.lock_learners_and_classes((), (e.class_id for e in to_withdraw))
+    # Every class (and the quotas their waitlists may use) before the first withdrawal, in the
+    # lock order of skillsup.services.enrolment: one by one, a class would be locked after
+    # another's quotas.
+    enrolment_requests.lock_for_several((), (e.class_id for e in to_withdraw))
     withdrawn: list[Enrolment] = []
     for enrolment in to_withdraw:
         try:

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
 from .eligibility import can_hold_a_place, clashing_class
 from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
-from .seat_quotas import lock_quotas, quota_allows
+from .seat_quotas import lock_quotas_of_waitlists, quota_allows
 
 
 def promote_waitlist(
@@ -30,7 +30,8 @@ def promote_waitlist(
 
     A waitlisted learner whose account or company is inactive, whose company has no quota
     left, or whose timetable would clash is passed over and keeps their place. So is one whose
-    row another transaction holds (a request of theirs on its way): the promotion holds the
+    row another transaction holds (a request of theirs on its way, or a change to their
+    account such as signing in, for the moment it takes): the promotion holds the
     class, and waiting for a learner would break the lock order of
     :mod:`skillsup.services.enrolment` (that request may be waiting for this class), so it
     takes each learner's lock only if it is free (their place waits for the next freed
@@ -54,10 +55,7 @@ def promote_waitlist(
     ).all()
     if not candidates:
         return promoted
-    lock_quotas(
-        {candidate.company_id for candidate in candidates if candidate.company_id is not None},
-        locked,
-    )
+    lock_quotas_of_waitlists([locked.id])
     for candidate in candidates:
         if len(promoted) >= free:
             break
