@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -246,46 +246,6 @@ def test_withdrawals_promotions_requests_and_approvals_at_once_never_deadlock(
     assert twice == []
 
 
-def test_forty_wrong_passwords_at_once_get_no_more_checks_than_the_limit(
-    app: Flask, learner: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per 15 minutes"
-    checks: list[str] = []
-    real_verify = passwords.verify_password
-
-    def counted_verify(stored: str, password: str) -> bool:
-        checks.append(password)
-        return real_verify(stored, password)
-
-    monkeypatch.setattr(passwords, "verify_password", counted_verify)
-    email = learner.email
-    db.session.commit()
-    barrier = threading.Barrier(40)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def guess(number: int) -> None:
-        client = app.test_client()
-        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"
-        barrier.wait(timeout=60)
-        response = client.post("/login", data={"email": email, "password": f"guess {number}"})
-        with lock:
-            statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert len(checks) == 5
-    assert Counter(statuses) == {200: 5, 429: 35}
-    # The right password is refused too now, without a check.
-    response = app.test_client().post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 429
-    assert len(checks) == 5
-
-
 def test_deactivations_imports_and_batch_decisions_beside_requests_never_deadlock(
     app: Flask, make: Factory, company: Any
 ) -> None:
@@ -430,3 +390,65 @@ def test_a_promotion_passes_over_a_learner_whose_row_is_held_rather_than_wait(
     passed_over = db.session.get(Enrolment, busy_id)
     assert passed_over.status == EnrolmentStatus.WAITLISTED
     assert waitlist.waitlist_position(passed_over) == 1
+
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+class TestParallelPasswordGuesses:
+    @pytest.fixture(params=["memory", "redis"])
+    def app_config(self, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+        """The login limits counted in the process's memory, and in Redis (as in production)."""
+        if request.param == "memory":
+            yield {}
+            return
+        redis = pytest.importorskip("redis")
+        connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        try:
+            connection.ping()
+        except redis.exceptions.ConnectionError as error:
+            connection.close()
+            pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+        connection.flushdb()
+        yield {"RATELIMIT_STORAGE_URI": REDIS_URL}
+        connection.flushdb()
+        connection.close()
+
+    def test_forty_wrong_passwords_at_once_get_no_more_checks_than_the_limit(
+        self, app: Flask, learner: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per 15 minutes"
+        checks: list[str] = []
+        real_verify = passwords.verify_password
+
+        def counted_verify(stored: str, password: str) -> bool:
+            checks.append(password)
+            return real_verify(stored, password)
+
+        monkeypatch.setattr(passwords, "verify_password", counted_verify)
+        email = learner.email
+        db.session.commit()
+        barrier = threading.Barrier(40)
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def guess(number: int) -> None:
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"
+            barrier.wait(timeout=60)
+            response = client.post("/login", data={"email": email, "password": f"guess {number}"})
+            with lock:
+                statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+        assert len(checks) == 5
+        assert Counter(statuses) == {200: 5, 429: 35}
+        # The right password is refused too now, without a check.
+        response = app.test_client().post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 429
+        assert len(checks) == 5

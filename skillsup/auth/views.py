@@ -55,7 +55,9 @@ def _give_back_login_attempts() -> None:
         # The bucket is named "<endpoint>:<scope>" (Flask-Limiter's scope_for).
         if counted.breached or counted.request_args[-1].rpartition(":")[2] not in _LOGIN_SCOPES:
             continue
-        storage.incr(counted.key, counted.limit.get_expiry(), amount=-1)
+        # Not below none, should the window have ended meanwhile.
+        if storage.get(counted.key) > 0:
+            storage.incr(counted.key, counted.limit.get_expiry(), amount=-1)
 
 
 def _per_account_limit() -> str:
