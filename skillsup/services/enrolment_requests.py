@@ -97,7 +97,10 @@ def request_enrolment(
     The learner asks for themself (source ``self``); an HR officer nominates staff of their
     own company (``nominated`` or ``csv``); an admin enrols anyone (``admin``). A learner's own
     request at a company that needs HR approval becomes *pending* and takes no seat; every
-    other request is *confirmed* when a seat is free and *waitlisted* when the class is full.
+    other request is *confirmed* when a seat is free and *waitlisted* when the class is full,
+    at the end of the line, told its position there. The learner's rules are checked under
+    the learner's row lock, the seats and quotas under the class's and the quotas' (in the
+    lock order of :mod:`skillsup.services.enrolment`), so they hold for requests at once.
 
     Raises :class:`PermissionDenied` when the actor may not act for the learner,
     :class:`ClassNotOpen`, :class:`EnrolmentClosed`, :class:`AccountInactive`,
