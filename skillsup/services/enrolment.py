@@ -26,7 +26,7 @@ never waits for a lock of an earlier kind once it holds one of a later kind:
 
 1. the learner's row (``users``, :func:`lock_learner`): a learner's own requests, nominations,
    imports, admin enrolments and approvals are serialised per learner, so that the rules
-   about the learner's other classes (a timetable clash, a duplicate) are checked again
+   about the learner's other classes (a timetable clash, a duplicate) are checked
    under it and two requests at once cannot both pass them;
 2. the class's row (:func:`lock_class`): every change to its seats, enrolments, roster or
    timetable;
