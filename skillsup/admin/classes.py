@@ -179,6 +179,7 @@ def _render_detail(
     session_form: SessionForm | None = None,
     series_form: SeriesForm | None = None,
     cancel_form: CancelClassForm | None = None,
+    enrol_form: AdminEnrolForm | None = None,
 ) -> str:
     class_enrolments = enrolment_service.class_enrolments(course_class.id)
     me = current_actor()
@@ -203,7 +204,7 @@ def _render_detail(
         waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
-        enrol_form=AdminEnrolForm(),
+        enrol_form=enrol_form or AdminEnrolForm(formdata=None),
         withdraw_form=AdminWithdrawForm(),
     )
 
@@ -233,7 +234,9 @@ def session_add(class_id: int) -> str | Response:
     form = _session_form()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = session_service.add_session(current_actor(), course_class, form.to_data())
+            change = session_service.add_session(
+                current_actor(), course_class, form.to_data(), late_reason=form.late_reason.data
+            )
         if work.succeeded:
             _flash_schedule_change(change, _("The session has been added."))
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
@@ -248,7 +251,9 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         form.fill_from(session)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = session_service.update_session(current_actor(), session, form.to_data())
+            change = session_service.update_session(
+                current_actor(), session, form.to_data(), late_reason=form.late_reason.data
+            )
         if work.succeeded:
             if change.before == change.after:
                 flash(_("Nothing was changed."), "info")
@@ -281,7 +286,7 @@ def sessions_generate(class_id: int) -> str | Response:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             change = session_service.generate_sessions(
-                current_actor(), course_class, form.to_spec()
+                current_actor(), course_class, form.to_spec(), late_reason=form.late_reason.data
             )
         if work.succeeded:
             _flash_schedule_change(
