@@ -20,6 +20,8 @@ from skillsup.services.classes import ClassData
 from skillsup.services.schedule_conflicts import ScheduleConflict, books_room, room_key
 from skillsup.timeutil import hk_to_utc, today_hk
 
+from .queries import recorded_statements
+
 DAY = today_hk() + timedelta(days=40)
 
 
@@ -51,7 +53,8 @@ def booked_class(
 
 def empty_class(make: Any, **fields: Any) -> CourseClass:
     fields.setdefault("trainers", [])
-    return make.course_class(starts_on=DAY, ends_on=DAY + timedelta(days=30), **fields)
+    fields.setdefault("ends_on", DAY + timedelta(days=30))
+    return make.course_class(starts_on=DAY, **fields)
 
 
 def sessions_of(course_class: CourseClass) -> int:
@@ -274,3 +277,24 @@ def test_trainer_check_ignores_an_unrelated_day(admin, make, trainer):
     class_sessions.add_session(admin, ours, SessionData(next_week, time(10), time(13), "Room 301"))
     db.session.commit()
     assert sessions_of(ours) == 1
+
+
+@pytest.mark.parametrize("weeks", [2, 12])
+def test_a_series_is_checked_in_one_query_however_long(admin, make, trainer, weeks):
+    booked_class(make, trainers=[trainer], room="Lab 2")
+    ours = empty_class(make, trainers=[trainer], ends_on=DAY + timedelta(days=7 * weeks))
+    spec = SeriesSpec(
+        weekdays=frozenset({DAY.weekday()}),
+        start_time=time(14, 0),
+        end_time=time(16, 0),
+        first_date=DAY,
+        weeks=weeks,
+        skip_public_holidays=False,
+        room="Lab 2",
+    )
+    with recorded_statements() as statements:
+        class_sessions.generate_sessions(admin, ours, spec)
+    checks = [s for s in statements if "class_trainers" in s and "class_sessions" in s]
+    assert len(checks) == 1
+    db.session.commit()
+    assert sessions_of(ours) == weeks

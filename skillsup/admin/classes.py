@@ -173,7 +173,7 @@ def class_edit(class_id: int) -> str | Response:
 # A class's page ----------------------------------------------------------------------------
 
 
-def _render_detail(
+def render_detail(
     course_class: CourseClass,
     *,
     session_form: SessionForm | None = None,
@@ -210,7 +210,7 @@ def _render_detail(
 
 
 def class_detail(class_id: int) -> str:
-    return _render_detail(_class_or_404(class_id))
+    return render_detail(_class_or_404(class_id))
 
 
 # Sessions ----------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def session_add(class_id: int) -> str | Response:
         if work.succeeded:
             _flash_schedule_change(change, _("The session has been added."))
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
-    return _render_detail(course_class, session_form=form)
+    return render_detail(course_class, session_form=form)
 
 
 def session_edit(class_id: int, session_id: int) -> str | Response:
@@ -298,7 +298,7 @@ def sessions_generate(class_id: int) -> str | Response:
                 ),
             )
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
-    return _render_detail(course_class, series_form=form)
+    return render_detail(course_class, series_form=form)
 
 
 # Status ------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     if status_action is StatusAction.CANCEL:
         if not cancel_form.validate_on_submit():
             flash(_("Say why the class is cancelled: the learners will be told."), "error")
-            return _render_detail(course_class, cancel_form=cancel_form)
+            return render_detail(course_class, cancel_form=cancel_form)
         reason = cancel_form.reason.data
     elif not ActionForm().validate_on_submit():
         abort(400)
@@ -331,7 +331,7 @@ def class_status(class_id: int, action: str) -> str | Response:
         change = status_service.change_status(current_actor(), course_class, status_action, reason)
         work.flash(_STATUS_DONE[status_action](course_class.code))
     if work.refusal is not None and work.refusal.field in cancel_form:
-        return _render_detail(course_class, cancel_form=cancel_form)
+        return render_detail(course_class, cancel_form=cancel_form)
     if work.succeeded and change.cancelled_enrolments:
         flash(
             ngettext(

@@ -11,7 +11,7 @@ from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment_requests as enrolments
 from ..services.accounts import find_user_by_email
 from ..web import current_actor, unit_of_work
-from .classes import _render_detail
+from .classes import render_detail
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 
 
@@ -37,7 +37,7 @@ def class_enrol(class_id: int) -> str | Response:
         work.flash(f"{learner.name}: {enrolments.describe(outcome, for_self=False)}")
     if work.refusal is not None and work.refusal.field in form:
         # The reason a late or unapproved placement needs: shown on the form, filled in.
-        return _render_detail(course_class, enrol_form=form)
+        return render_detail(course_class, enrol_form=form)
     return redirect(back)
 
 

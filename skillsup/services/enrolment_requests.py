@@ -142,6 +142,7 @@ def request_enrolment(
             status = EnrolmentStatus.CONFIRMED
         else:
             status = EnrolmentStatus.WAITLISTED
+        history_reason = _history_reason(reason, without_approval, late_after)
         enrolment = Enrolment(
             class_id=locked.id,
             learner_id=learner.id,
@@ -151,6 +152,7 @@ def request_enrolment(
             requested_by_id=actor.id,
             acted_by_id=actor.id,
             requested_at=now,
+            status_reason=history_reason,
             confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
             waitlisted_at=now if status == EnrolmentStatus.WAITLISTED else None,
         )
@@ -167,7 +169,7 @@ def request_enrolment(
     if seats_taken is not None:
         # The row is locked, so the count the UPDATE returned is current: no need to reload.
         set_committed_value(locked, "seats_taken", seats_taken)
-    record_request(enrolment, actor, _history_reason(reason, without_approval, late_after), now)
+    record_request(enrolment, actor, history_reason, now)
     position = waitlist_position(enrolment) if status == EnrolmentStatus.WAITLISTED else None
     return EnrolmentOutcome(enrolment, position)
 
