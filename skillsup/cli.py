@@ -126,7 +126,15 @@ def create_admin_command(email: str, name: str) -> None:
 @click.argument("learner_email")
 @click.argument("class_code")
 @click.option("--by", "admin_email", required=True, help="The admin on whose behalf to act.")
-def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None:
+@click.option(
+    "--reason",
+    default=None,
+    help="Why, when the class's last session has ended or the learner's company approves "
+    "its staff's enrolments (kept in the enrolment's history).",
+)
+def enrol_command(
+    learner_email: str, class_code: str, admin_email: str, reason: str | None
+) -> None:
     """Enrol a learner in a class, under every rule of the enrolment service."""
     from .models import EnrolmentSource
     from .services.accounts import find_user_by_email
@@ -144,7 +152,9 @@ def enrol_command(learner_email: str, class_code: str, admin_email: str) -> None
         ]
         raise click.ClickException(f"Not found: {', '.join(missing)}.")
     with unit_of_work():
-        outcome = request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+        outcome = request_enrolment(
+            admin, learner, course_class, EnrolmentSource.ADMIN, reason=reason
+        )
         message = str(describe(outcome, for_self=False))
     click.echo(f"{learner.email}: {message}")
 

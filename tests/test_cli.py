@@ -32,6 +32,30 @@ def test_enrol_command_goes_through_the_enrolment_rules(app, make, admin, learne
     assert f"{learner.name} already has a place or a request in this class." in again.output
 
 
+def test_enrol_command_takes_the_reason_a_late_enrolment_needs(app, make, admin, learner):
+    from datetime import timedelta
+
+    from skillsup.models import utcnow
+
+    start = utcnow() - timedelta(days=2)
+    course_class = make.course_class(
+        sessions=1,
+        first_session=start,
+        enrolment_opens_at=start - timedelta(days=20),
+        enrolment_closes_at=utcnow() + timedelta(days=5),
+        withdrawal_deadline_at=start - timedelta(days=5),
+    )
+    runner = app.test_cli_runner()
+    args = ["enrol", learner.email, course_class.code, "--by", admin.email]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    assert "Give a reason to enrol a learner after it" in refused.output
+    result = runner.invoke(args=[*args, "--reason", "Joined the last session"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Enrolment)).status_reason.endswith(": Joined the last session")
+
+
 def test_enrol_command_reports_unknown_names(app, admin):
     result = app.test_cli_runner().invoke(
         args=["enrol", "nobody@nowhere.test", "NO-CLASS", "--by", admin.email]

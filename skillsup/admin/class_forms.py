@@ -196,6 +196,11 @@ class SessionForm(FlaskForm):
         description=_l("Hong Kong time."),
     )
     room = StringField(_l("Room"), validators=[Optional(), Length(max=120)])
+    late_reason = StringField(
+        _l("Reason for changing the timetable afterwards"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Needed only for a session in the past; kept in the class's history."),
+    )
 
     def to_data(self) -> SessionData:
         return SessionData(
@@ -240,6 +245,11 @@ class SeriesForm(FlaskForm):
     )
     skip_public_holidays = BooleanField(_l("Leave out Hong Kong public holidays"), default=True)
     room = StringField(_l("Room"), validators=[Optional(), Length(max=120)])
+    late_reason = StringField(
+        _l("Reason for changing the timetable afterwards"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Needed only for a session in the past; kept in the class's history."),
+    )
 
     def to_spec(self) -> SeriesSpec:
         return SeriesSpec(

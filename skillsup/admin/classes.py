@@ -173,12 +173,13 @@ def class_edit(class_id: int) -> str | Response:
 # A class's page ----------------------------------------------------------------------------
 
 
-def _render_detail(
+def render_detail(
     course_class: CourseClass,
     *,
     session_form: SessionForm | None = None,
     series_form: SeriesForm | None = None,
     cancel_form: CancelClassForm | None = None,
+    enrol_form: AdminEnrolForm | None = None,
 ) -> str:
     class_enrolments = enrolment_service.class_enrolments(course_class.id)
     me = current_actor()
@@ -203,13 +204,13 @@ def _render_detail(
         waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
-        enrol_form=AdminEnrolForm(),
+        enrol_form=enrol_form or AdminEnrolForm(formdata=None),
         withdraw_form=AdminWithdrawForm(),
     )
 
 
 def class_detail(class_id: int) -> str:
-    return _render_detail(_class_or_404(class_id))
+    return render_detail(_class_or_404(class_id))
 
 
 # Sessions ----------------------------------------------------------------------------------
@@ -233,11 +234,13 @@ def session_add(class_id: int) -> str | Response:
     form = _session_form()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = session_service.add_session(current_actor(), course_class, form.to_data())
+            change = session_service.add_session(
+                current_actor(), course_class, form.to_data(), late_reason=form.late_reason.data
+            )
         if work.succeeded:
             _flash_schedule_change(change, _("The session has been added."))
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
-    return _render_detail(course_class, session_form=form)
+    return render_detail(course_class, session_form=form)
 
 
 def session_edit(class_id: int, session_id: int) -> str | Response:
@@ -248,7 +251,9 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
         form.fill_from(session)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            change = session_service.update_session(current_actor(), session, form.to_data())
+            change = session_service.update_session(
+                current_actor(), session, form.to_data(), late_reason=form.late_reason.data
+            )
         if work.succeeded:
             if change.before == change.after:
                 flash(_("Nothing was changed."), "info")
@@ -281,7 +286,7 @@ def sessions_generate(class_id: int) -> str | Response:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             change = session_service.generate_sessions(
-                current_actor(), course_class, form.to_spec()
+                current_actor(), course_class, form.to_spec(), late_reason=form.late_reason.data
             )
         if work.succeeded:
             _flash_schedule_change(
@@ -293,7 +298,7 @@ def sessions_generate(class_id: int) -> str | Response:
                 ),
             )
             return redirect(url_for("admin.class_detail", class_id=class_id) + "#sessions")
-    return _render_detail(course_class, series_form=form)
+    return render_detail(course_class, series_form=form)
 
 
 # Status ------------------------------------------------------------------------------------
@@ -318,7 +323,7 @@ def class_status(class_id: int, action: str) -> str | Response:
     if status_action is StatusAction.CANCEL:
         if not cancel_form.validate_on_submit():
             flash(_("Say why the class is cancelled: the learners will be told."), "error")
-            return _render_detail(course_class, cancel_form=cancel_form)
+            return render_detail(course_class, cancel_form=cancel_form)
         reason = cancel_form.reason.data
     elif not ActionForm().validate_on_submit():
         abort(400)
@@ -326,7 +331,7 @@ def class_status(class_id: int, action: str) -> str | Response:
         change = status_service.change_status(current_actor(), course_class, status_action, reason)
         work.flash(_STATUS_DONE[status_action](course_class.code))
     if work.refusal is not None and work.refusal.field in cancel_form:
-        return _render_detail(course_class, cancel_form=cancel_form)
+        return render_detail(course_class, cancel_form=cancel_form)
     if work.succeeded and change.cancelled_enrolments:
         flash(
             ngettext(

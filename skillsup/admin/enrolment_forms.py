@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..validators import EmailAddress
 
@@ -14,6 +14,14 @@ class AdminEnrolForm(FlaskForm):
     email = EmailField(
         _l("Learner's e-mail address"),
         validators=[DataRequired(), Length(max=254), EmailAddress()],
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=500)],
+        description=_l(
+            "Needed after the class's last session, or for a company that approves its "
+            "staff's enrolments; kept in the enrolment's history."
+        ),
     )
 
 

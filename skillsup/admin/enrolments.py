@@ -11,10 +11,11 @@ from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment_requests as enrolments
 from ..services.accounts import find_user_by_email
 from ..web import current_actor, unit_of_work
+from .classes import render_detail
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 
 
-def class_enrol(class_id: int) -> Response:
+def class_enrol(class_id: int) -> str | Response:
     course_class = db.get_or_404(CourseClass, class_id)
     form = AdminEnrolForm()
     back = url_for("admin.class_detail", class_id=class_id) + "#enrolments"
@@ -25,14 +26,18 @@ def class_enrol(class_id: int) -> Response:
     if learner is None:
         flash(_("No one has the e-mail address %(email)s.", email=form.email.data), "error")
         return redirect(back)
-    with unit_of_work() as work:
+    with unit_of_work(form) as work:
         outcome = enrolments.request_enrolment(
             current_actor(),
             learner,
             course_class,
             EnrolmentSource.ADMIN,
+            reason=form.reason.data,
         )
         work.flash(f"{learner.name}: {enrolments.describe(outcome, for_self=False)}")
+    if work.refusal is not None and work.refusal.field in form:
+        # The reason a late or unapproved placement needs: shown on the form, filled in.
+        return render_detail(course_class, enrol_form=form)
     return redirect(back)
 
 

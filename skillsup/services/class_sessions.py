@@ -1,15 +1,22 @@
 """A class's timetable: adding, moving and removing sessions, and weekly series of them.
 
-A session falls on a day within the class's dates, ends after it starts and overlaps no other
-session of the class; a session with attendance taken is never removed; a completed or
-cancelled class's timetable no longer changes. A real change is audited with the old and new
-times, and the class's confirmed learners are told by e-mail (written to the outbox in the same
-transaction). Every function takes the acting admin and flushes but never commits.
+A session falls on a day within the class's dates, ends after it starts, overlaps no other
+session of the class and double-books no trainer or room (:mod:`.schedule_conflicts`); a
+session with attendance taken is never removed; a completed or cancelled class's timetable no
+longer changes. No session is added or moved into the past (it would start before ``now``)
+unless the admin gives a reason (``late_reason``), which is kept in the audit log, the class's
+change history. A real change is audited with the old and new times, and the class's confirmed
+learners are told by e-mail (written to the outbox in the same transaction). Every function
+takes the acting admin and flushes but never commits.
+
+Seeding (the demo) passes the moment its history has reached as ``now``, as it does to the
+enrolment services, so that the classes it sets in the past get their sessions as they would
+have then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,10 +26,11 @@ from sqlalchemy import exists, select
 
 from ..extensions import db
 from ..models import Attendance, ClassSession, CourseClass, User
-from ..timeutil import hk_to_utc, hong_kong_public_holidays, to_hk
+from ..timeutil import hk_to_utc, hong_kong_public_holidays, now_utc, to_hk
 from . import audit, notify
 from .classes import check_not_finished, lock_for_change, require_admin
 from .errors import DomainError, ValidationFailed
+from .schedule_conflicts import Booking, check_bookings
 
 MAX_SERIES_WEEKS = 52
 
@@ -108,21 +116,34 @@ def _confirmed(course_class: CourseClass) -> int:
     return course_class.seats_taken
 
 
-def add_session(actor: User, course_class: CourseClass, data: SessionData) -> ScheduleChange:
+def add_session(
+    actor: User,
+    course_class: CourseClass,
+    data: SessionData,
+    *,
+    late_reason: str | None = None,
+    now: datetime | None = None,
+) -> ScheduleChange:
     """Add one session to a class.
 
-    It ends after it starts, falls on a day within the class's dates, and overlaps no other
-    session of the class. The change is audited with its times; the returned change tells
-    whether confirmed learners need to hear about it.
+    It ends after it starts, falls on a day within the class's dates, overlaps no other
+    session of the class, double-books none of the class's trainers and not its room
+    (:func:`.schedule_conflicts.check_bookings`), and starts after ``now`` unless a
+    ``late_reason`` is given. The change is audited with its times (and the reason); the
+    returned change tells whether confirmed learners need to hear about it.
 
-    Raises :class:`PermissionDenied`, :class:`ClassLocked` and :class:`ValidationFailed`
-    (fields ``end_time``, ``day``, ``start_time``).
+    Raises :class:`PermissionDenied`, :class:`ClassLocked`, :class:`ScheduleConflict` and
+    :class:`ValidationFailed` (fields ``end_time``, ``day``, ``start_time``, ``room``,
+    ``late_reason``).
     """
     require_admin(actor)
     lock_for_change(course_class)
     check_not_finished(course_class)
     starts_at, ends_at = _session_times(course_class, data, exclude=None)
-    session = ClassSession(starts_at=starts_at, ends_at=ends_at, room=_clean_room(data.room))
+    room = _clean_room(data.room)
+    late = _late_reason([(starts_at, ends_at)], late_reason, now)
+    check_bookings(course_class, [Booking(starts_at, ends_at, room)])
+    session = ClassSession(starts_at=starts_at, ends_at=ends_at, room=room)
     course_class.sessions.append(session)
     db.session.flush()
     after = SessionTimes.of(session)
@@ -130,23 +151,34 @@ def add_session(actor: User, course_class: CourseClass, data: SessionData) -> Sc
         actor,
         "session.added",
         course_class,
-        f"added session {after.describe()}",
+        _with_late_reason(f"added session {after.describe()}", late),
         {
             "session_id": session.id,
             "new": _times_detail(after),
             "confirmed_learners": _confirmed(course_class),
+            **({"late_reason": late} if late else {}),
         },
     )
     return _announced_change("session.added", course_class, (), (after,), _confirmed(course_class))
 
 
-def update_session(actor: User, session: ClassSession, data: SessionData) -> ScheduleChange:
-    """Move a session or change its room; the rules of :func:`add_session` apply.
+def update_session(
+    actor: User,
+    session: ClassSession,
+    data: SessionData,
+    *,
+    late_reason: str | None = None,
+    now: datetime | None = None,
+) -> ScheduleChange:
+    """Move a session or change its room; the rules of :func:`add_session` apply to its new
+    times and room. Moving a session to a time that starts before ``now``, or changing the
+    room of one that has started, needs a ``late_reason``.
 
     A real change bumps the session's ``sequence`` (so calendar entries update in place)
     and is audited with the old and new times; no change records nothing.
 
-    Raises :class:`PermissionDenied`, :class:`ClassLocked` and :class:`ValidationFailed`.
+    Raises :class:`PermissionDenied`, :class:`ClassLocked`, :class:`ScheduleConflict` and
+    :class:`ValidationFailed`.
     """
     require_admin(actor)
     course_class = session.course_class
@@ -159,6 +191,10 @@ def update_session(actor: User, session: ClassSession, data: SessionData) -> Sch
         return _announced_change(
             "session.updated", course_class, (before,), (before,), _confirmed(course_class)
         )
+    late = _late_reason([(starts_at, ends_at)], late_reason, now)
+    check_bookings(
+        course_class, [Booking(starts_at, ends_at, room)], exclude_session_ids=[session.id]
+    )
     session.starts_at, session.ends_at, session.room = starts_at, ends_at, room
     session.sequence = (session.sequence or 0) + 1
     db.session.flush()
@@ -167,12 +203,13 @@ def update_session(actor: User, session: ClassSession, data: SessionData) -> Sch
         actor,
         "session.updated",
         course_class,
-        f"moved session {before.describe()} to {after.describe()}",
+        _with_late_reason(f"moved session {before.describe()} to {after.describe()}", late),
         {
             "session_id": session.id,
             "old": _times_detail(before),
             "new": _times_detail(after),
             "confirmed_learners": _confirmed(course_class),
+            **({"late_reason": late} if late else {}),
         },
     )
     return _announced_change(
@@ -231,15 +268,24 @@ def series_dates(
     return days
 
 
-def generate_sessions(actor: User, course_class: CourseClass, spec: SeriesSpec) -> ScheduleChange:
+def generate_sessions(
+    actor: User,
+    course_class: CourseClass,
+    spec: SeriesSpec,
+    *,
+    late_reason: str | None = None,
+    now: datetime | None = None,
+) -> ScheduleChange:
     """Add a weekly series of sessions (see :func:`series_dates`).
 
     At least one weekday; 1 to 52 weeks; each session ends after it starts, falls within
-    the class's dates and overlaps no existing session. Either every session of the series
-    is added or none.
+    the class's dates, overlaps no existing session, double-books no trainer or room (all
+    checked in one query) and starts after ``now`` unless a ``late_reason`` is given. Either
+    every session of the series is added or none.
 
-    Raises :class:`PermissionDenied`, :class:`ClassLocked` and :class:`ValidationFailed`
-    (fields ``weekdays``, ``weeks``, ``end_time``, ``first_date``, ``start_time``).
+    Raises :class:`PermissionDenied`, :class:`ClassLocked`, :class:`ScheduleConflict` and
+    :class:`ValidationFailed` (fields ``weekdays``, ``weeks``, ``end_time``, ``first_date``,
+    ``start_time``, ``room``, ``late_reason``).
     """
     require_admin(actor)
     lock_for_change(course_class)
@@ -288,6 +334,8 @@ def generate_sessions(actor: User, course_class: CourseClass, spec: SeriesSpec) 
             course_class, SessionData(day, spec.start_time, spec.end_time), exclude=None
         )
         new_sessions.append(ClassSession(starts_at=starts_at, ends_at=ends_at, room=room))
+    late = _late_reason([(s.starts_at, s.ends_at) for s in new_sessions], late_reason, now)
+    check_bookings(course_class, [Booking(s.starts_at, s.ends_at, room) for s in new_sessions])
     course_class.sessions.extend(new_sessions)
     db.session.flush()
     after = tuple(SessionTimes.of(s) for s in new_sessions)
@@ -295,7 +343,10 @@ def generate_sessions(actor: User, course_class: CourseClass, spec: SeriesSpec) 
         actor,
         "sessions.generated",
         course_class,
-        f"added {len(after)} sessions from {days[0].isoformat()} to {days[-1].isoformat()}",
+        _with_late_reason(
+            f"added {len(after)} sessions from {days[0].isoformat()} to {days[-1].isoformat()}",
+            late,
+        ),
         {
             "session_ids": [t.session_id for t in after],
             "new": [_times_detail(t) for t in after],
@@ -304,11 +355,43 @@ def generate_sessions(actor: User, course_class: CourseClass, spec: SeriesSpec) 
             "skipped": sorted(d.isoformat() for d in spec.skip_dates),
             "skip_public_holidays": spec.skip_public_holidays,
             "confirmed_learners": _confirmed(course_class),
+            **({"late_reason": late} if late else {}),
         },
     )
     return _announced_change(
         "sessions.generated", course_class, (), after, _confirmed(course_class)
     )
+
+
+def _late_reason(
+    times: Sequence[tuple[datetime, datetime]], reason: str | None, now: datetime | None
+) -> str | None:
+    """The admin's reason, cleaned, when a session would start before ``now``; ``None`` when
+    none does. :class:`ValidationFailed` (field ``late_reason``) when one does and no reason
+    is given."""
+    now = now or now_utc()
+    past = [starts_at for starts_at, _ in times if starts_at < now]
+    if not past:
+        return None
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        first = to_hk(min(past))
+        raise ValidationFailed(
+            _l(
+                "The session on %(day)s at %(time)s would be in the past. Give a reason to "
+                "change the timetable afterwards; it is kept in the class's history.",
+                day=f"{first:%Y-%m-%d}",
+                time=f"{first:%H:%M}",
+            ),
+            field="late_reason",
+        )
+    if len(cleaned) > 500:
+        raise ValidationFailed(_l("A reason has at most 500 characters."), field="late_reason")
+    return cleaned
+
+
+def _with_late_reason(summary: str, late_reason: str | None) -> str:
+    return f"{summary} (in the past: {late_reason})" if late_reason else summary
 
 
 def _clean_room(room: str | None) -> str | None:

@@ -29,6 +29,7 @@ from ..models import (
     Course,
     CourseClass,
     CourseStatus,
+    DeliveryMode,
     Enrolment,
     EnrolmentStatus,
     Role,
@@ -39,6 +40,7 @@ from ..timeutil import hk_date, start_of_hk_day_utc, to_hk
 from . import audit
 from .enrolment import lock_class
 from .errors import DomainError, PermissionDenied, ValidationFailed
+from .schedule_conflicts import Booking, check_bookings
 from .search import contains_pattern
 
 
@@ -244,11 +246,14 @@ def update_class(actor: User, course_class: CourseClass, data: ClassData) -> Cla
 
     The rules of :func:`create_class` apply, and also: the capacity is never below the
     number of confirmed learners; the course cannot change once anyone has enrolled; the
-    class's dates must still hold all its sessions; a completed or cancelled class cannot be
-    changed. Raising the capacity fills the new seats from the waitlist, first come first
-    served, in the same transaction.
+    class's dates must still hold all its sessions; a trainer assigned to it, and its rooms
+    when its course changes from online live to one taught in a room, must not be double-booked
+    by its sessions (:func:`.schedule_conflicts.check_bookings`); a completed or cancelled
+    class cannot be changed. Raising the capacity fills the new seats from the waitlist, first
+    come first served, in the same transaction.
 
-    Raises :class:`PermissionDenied`, :class:`ClassLocked` and :class:`ValidationFailed`.
+    Raises :class:`PermissionDenied`, :class:`ClassLocked`, :class:`ScheduleConflict` and
+    :class:`ValidationFailed`.
     """
     require_admin(actor)
     lock_for_change(course_class)
@@ -267,6 +272,7 @@ def update_class(actor: User, course_class: CourseClass, data: ClassData) -> Cla
     _check_numbers(data, seats_taken=course_class.seats_taken)
     _check_dates(data)
     _check_sessions_within(course_class, data.starts_on, data.ends_on)
+    _check_new_bookings(course_class, course, trainers)
 
     before = _snapshot(course_class)
     old_capacity = course_class.capacity
@@ -502,6 +508,30 @@ def _check_sessions_within(course_class: CourseClass, starts_on: date, ends_on: 
             ),
             field="ends_on",
         )
+
+
+def _check_new_bookings(course_class: CourseClass, course: Course, trainers: list[User]) -> None:
+    """The class's sessions double-book none of the trainers newly assigned to it, nor a room
+    once its course is taught in rooms where it was online live."""
+    added = {t.id for t in trainers} - {t.id for t in course_class.trainers}
+    rooms_now_booked = (
+        course_class.course.delivery_mode is DeliveryMode.ONLINE_LIVE
+        and course.delivery_mode is not DeliveryMode.ONLINE_LIVE
+    )
+    if not added and not rooms_now_booked:
+        return
+    check_bookings(
+        course_class,
+        [
+            Booking(s.starts_at, s.ends_at, s.room)
+            for s in course_class.sessions
+            if not s.is_cancelled
+        ],
+        trainer_ids=added,
+        check_rooms=rooms_now_booked,
+        delivery_mode=course.delivery_mode,
+        trainer_field="trainer_ids",
+    )
 
 
 def _has_enrolments(course_class: CourseClass) -> bool:

@@ -1,11 +1,12 @@
 """Who may enrol in which class: the class's enrolment window and the learner's own record.
 
 A class takes enrolments while it is open, its course published and its enrolment window
-current. A learner may ask for a place while their account and their company are active,
-they hold no active enrolment in the class, they have completed the course's prerequisites,
-and no class they are confirmed in has a session that overlaps one of this class's. The
-learner's checks run in one query (:func:`learner_obstacles`), since every request asks all
-of them; the seat quotas are :mod:`.seat_quotas`'s.
+current, and never once its last session has ended, except from an admin who gives a reason
+(:func:`check_not_over`). A learner may ask for a place while their account and their
+company are active, they hold no active enrolment in the class, they have completed the
+course's prerequisites, and no class they are confirmed in has a session that overlaps one of
+this class's. The learner's checks run in one query (:func:`learner_obstacles`), since every
+request asks all of them; the seat quotas are :mod:`.seat_quotas`'s.
 
 The messages are worded for the learner, or for whoever acts for them (an HR officer, an
 admin).
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    func,
     literal,
     select,
     union_all,
@@ -46,6 +48,7 @@ from ..models import (
     User,
     course_prerequisites,
 )
+from ..timeutil import to_hk
 from .enrolment import EnrolmentRefused
 from .seat_quotas import check_quota
 
@@ -56,6 +59,10 @@ class ClassNotOpen(EnrolmentRefused):
 
 class EnrolmentClosed(EnrolmentRefused):
     pass
+
+
+class ClassOver(EnrolmentClosed):
+    """The class's last session has ended."""
 
 
 class AccountInactive(EnrolmentRefused):
@@ -127,6 +134,47 @@ def check_class_open(course_class: CourseClass, now: datetime) -> None:
         raise EnrolmentClosed(_l("Enrolment for this class has not opened yet."))
     if now > course_class.enrolment_closes_at:
         raise EnrolmentClosed(_l("Enrolment for this class has closed."))
+
+
+def last_session_end(class_id: int) -> datetime | None:
+    """When the class's last session (not cancelled) ends; ``None`` for a class without any."""
+    return db.session.scalar(
+        select(func.max(ClassSession.ends_at)).where(
+            ClassSession.class_id == class_id, ClassSession.is_cancelled.is_(False)
+        )
+    )
+
+
+def check_not_over(
+    course_class: CourseClass, now: datetime, *, by_admin: bool, reason: str | None = None
+) -> datetime | None:
+    """No enrolment once the class's last session has ended: learners, HR officers and
+    imports are refused with :class:`ClassOver`. An admin may still enrol someone, giving a
+    reason (:class:`ClassOver` on the field ``reason`` without one), which the caller keeps
+    in the enrolment's history. Returns when the last session ended for such a late
+    enrolment, ``None`` when the class is not over (or has no sessions)."""
+    ended_at = last_session_end(course_class.id)
+    if ended_at is None or now < ended_at:
+        return None
+    ended = to_hk(ended_at)
+    if not by_admin:
+        raise ClassOver(
+            _l(
+                "This class's last session ended on %(day)s: it no longer takes enrolments.",
+                day=f"{ended:%Y-%m-%d}",
+            )
+        )
+    if not (reason or "").strip():
+        raise ClassOver(
+            _l(
+                "This class's last session ended on %(day)s at %(time)s. Give a reason to "
+                "enrol a learner after it; it is kept in the enrolment's history.",
+                day=f"{ended:%Y-%m-%d}",
+                time=f"{ended:%H:%M}",
+            ),
+            field="reason",
+        )
+    return ended_at
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..timeutil import to_hk
 from .eligibility import (
     AccountInactive,
     TimetableClash,
@@ -43,6 +44,7 @@ from .eligibility import (
     can_hold_a_place,
     check_class_open,
     check_learner,
+    check_not_over,
     clashing_class,
 )
 from .enrolment import (
@@ -102,13 +104,25 @@ def request_enrolment(
     the learner's row lock, the seats and quotas under the class's and the quotas' (in the
     lock order of :mod:`skillsup.services.enrolment`), so they hold for requests at once.
 
+    After the class's last session has ended only an admin may enrol anyone, and must give a
+    ``reason`` (:func:`.eligibility.check_not_over`). An admin who enrols a learner of a
+    company that needs HR approval places them without that approval: the enrolment goes
+    straight in (confirmed or waitlisted, not pending), the admin must give a ``reason``, and
+    the enrolment's history (which the company's HR officers see) and the audit log say that
+    an admin placed them without the company's approval, and why. The ``reason`` of any
+    request is kept in its history.
+
     Raises :class:`PermissionDenied` when the actor may not act for the learner,
-    :class:`ClassNotOpen`, :class:`EnrolmentClosed`, :class:`AccountInactive`,
-    :class:`AlreadyEnrolled`, :class:`PrerequisitesMissing`, :class:`TimetableClash` or
-    :class:`QuotaExceeded` when a rule refuses the request.
+    :class:`ClassNotOpen`, :class:`EnrolmentClosed` (:class:`ClassOver` after the last
+    session), :class:`AccountInactive`, :class:`AlreadyEnrolled`,
+    :class:`PrerequisitesMissing`, :class:`TimetableClash` or :class:`QuotaExceeded` when a
+    rule refuses the request, and :class:`EnrolmentRefused` (field ``reason``) for an admin's
+    enrolment that needs a reason and has none.
     """
     now = now or utcnow()
     _check_actor(actor, learner, source)
+    by_admin = source == EnrolmentSource.ADMIN
+    without_approval = _check_admin_placement(learner, source, reason)
     check_class_open(course_class, now)
     # The learner first (the lock order of skillsup.services.enrolment): the learner's own
     # rules (a duplicate, prerequisites, a timetable clash) are checked under it, so that two
@@ -126,6 +140,7 @@ def request_enrolment(
     savepoint, locked = lock_for_request(course_class, takes_no_seat=needs_approval)
     try:
         check_class_open(locked, now)
+        late_after = check_not_over(locked, now, by_admin=by_admin, reason=reason)
         check_quota(learner, locked)
         seats_taken = None if needs_approval or locked.seats_left == 0 else take_seat(locked.id)
         position = None
@@ -137,6 +152,7 @@ def request_enrolment(
         else:
             status = EnrolmentStatus.WAITLISTED
             waitlisted_at, position = place_in_line(locked.id, now)
+        history_reason = _history_reason(reason, without_approval, late_after)
         enrolment = Enrolment(
             class_id=locked.id,
             learner_id=learner.id,
@@ -146,6 +162,7 @@ def request_enrolment(
             requested_by_id=actor.id,
             acted_by_id=actor.id,
             requested_at=now,
+            status_reason=history_reason,
             confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
             waitlisted_at=waitlisted_at,
         )
@@ -162,8 +179,44 @@ def request_enrolment(
     if seats_taken is not None:
         # The row is locked, so the count the UPDATE returned is current: no need to reload.
         set_committed_value(locked, "seats_taken", seats_taken)
-    record_request(enrolment, actor, reason, now)
+    record_request(enrolment, actor, history_reason, now)
     return EnrolmentOutcome(enrolment, position)
+
+
+def _check_admin_placement(learner: User, source: EnrolmentSource, reason: str | None) -> bool:
+    """Whether an admin is placing a learner of a company that needs HR approval without it;
+    :class:`EnrolmentRefused` (field ``reason``) when they do and give no reason."""
+    company = learner.company
+    if source != EnrolmentSource.ADMIN or company is None or not company.requires_approval:
+        return False
+    if not (reason or "").strip():
+        raise EnrolmentRefused(
+            _l(
+                "%(company)s approves its staff's enrolments. Give a reason to place %(name)s "
+                "without its HR approval; its HR officers will see it in the history.",
+                company=company.name,
+                name=learner.name,
+            ),
+            field="reason",
+        )
+    return True
+
+
+def _history_reason(
+    reason: str | None, without_approval: bool, late_after: datetime | None
+) -> str | None:
+    """The reason kept in a new enrolment's history, saying (in English, like the other
+    reasons the portal records) what an admin's enrolment went past."""
+    notes = []
+    if without_approval:
+        notes.append("Placed by an admin without the company's HR approval")
+    if late_after is not None:
+        notes.append(f"enrolled after the last session ended ({to_hk(late_after):%Y-%m-%d %H:%M})")
+    cleaned = (reason or "").strip() or None
+    if not notes:
+        return cleaned
+    note = "; ".join(notes)
+    return f"{note[:1].upper()}{note[1:]}: {cleaned}"
 
 
 def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:

@@ -260,7 +260,9 @@ class CatalogueSeeding(SeedState):
             )
             room = venue.split(", ", 1)[1] if venue else None
             for spec in _weekly_series(demo_class.times, room):
-                class_sessions.generate_sessions(self.admin, course_class, spec)
+                # At the demo's moment, as the enrolment services are told it: the classes
+                # it sets in the past got their sessions before they began.
+                class_sessions.generate_sessions(self.admin, course_class, spec, now=self.clock.now)
             demo_class.course_class = course_class
 
         return create
