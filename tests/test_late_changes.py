@@ -199,3 +199,29 @@ def test_an_admin_placement_without_hr_approval_is_recorded_for_hr(client, login
     login_as(hr)
     page = client.get(f"/hr/staff/{learner.id}").get_data(as_text=True)
     assert "without the company&#39;s HR approval: Agreed by phone with HR" in page
+
+
+def test_a_request_still_waiting_after_the_last_session_cannot_be_approved(
+    make, learner, hr_officer
+):
+    course_class = ended_class(make)
+    pending = make.enrolment(course_class, learner, EnrolmentStatus.PENDING)
+    with pytest.raises(ClassOver, match="last session ended"):
+        enrolment_requests.approve(hr_officer, pending)
+    db.session.rollback()
+    assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING
+    enrolment_requests.reject(hr_officer, db.session.get(Enrolment, pending.id), "Too late")
+    db.session.commit()
+    assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.REJECTED
+
+
+def test_a_seat_freed_after_the_last_session_goes_to_nobody(admin, make, learner, company):
+    course_class = ended_class(make)
+    course_class.capacity = 1
+    seated = make.enrolment(course_class, learner, EnrolmentStatus.CONFIRMED)
+    waiting = make.enrolment(
+        course_class, make.user(role="learner", company=company), EnrolmentStatus.WAITLISTED
+    )
+    enrolment_requests.withdraw(admin, seated, "Left the company")
+    db.session.commit()
+    assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.WAITLISTED

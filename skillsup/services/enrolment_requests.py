@@ -257,10 +257,11 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     """Approve a pending request: it takes a free seat, or a waitlist place when full.
 
     HR officers approve their own company's staff; admins anyone. The learner's account and
-    company must still be active, and a seat is never given across a timetable clash with a
-    class the learner has been confirmed in since asking. Raises :class:`PermissionDenied`,
-    :class:`InvalidTransition` when it is not pending, :class:`AccountInactive` or
-    :class:`TimetableClash`.
+    company must still be active, a seat is never given across a timetable clash with a
+    class the learner has been confirmed in since asking, and a request still waiting when the
+    class's last session has ended can only be rejected. Raises :class:`PermissionDenied`,
+    :class:`InvalidTransition` when it is not pending, :class:`AccountInactive`,
+    :class:`TimetableClash` or :class:`ClassOver`.
     """
     now = now or utcnow()
     _check_decider(actor, enrolment)
@@ -271,6 +272,7 @@ def approve(actor: User, enrolment: Enrolment, *, now: datetime | None = None) -
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status != EnrolmentStatus.PENDING:
         raise InvalidTransition(_l("Only a request waiting for approval can be approved."))
+    check_not_over(locked, now, by_admin=False)
     learner = enrolment.learner
     if not can_hold_a_place(learner):
         raise AccountInactive(_l("This account cannot enrol: it or its company is inactive."))

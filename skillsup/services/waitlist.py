@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
-from .eligibility import can_hold_a_place, clashing_class
+from .eligibility import can_hold_a_place, clashing_class, last_session_end
 from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
 from .seat_quotas import lock_quotas_of_waitlists, quota_allows
 
@@ -36,12 +36,15 @@ def promote_waitlist(
     :mod:`skillsup.services.enrolment` (that request may be waiting for this class), so it
     takes each learner's lock only if it is free (their place waits for the next freed
     seat, a rare and short miss, against a deadlock). The quota rows of every company
-    in line are locked at once, in id order, before the first promotion. Returns the
+    in line are locked at once, in id order, before the first promotion. Once the class's
+    last session has ended nobody is promoted: a seat freed then has no sessions left to
+    attend. Returns the
     promoted enrolments, each told by e-mail.
     """
     now = now or utcnow()
     locked = lock_class(course_class.id)
-    if locked.is_finished:
+    ended_at = last_session_end(locked.id)
+    if locked.is_finished or (ended_at is not None and now >= ended_at):
         return []
     promoted: list[Enrolment] = []
     free = locked.capacity - locked.seats_taken
