@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from .extensions import db, login_manager
 from .models import Role, User
 from .services.errors import DomainError
+from .validators import MAX_ID
 
 #: The methods a route answers, for the URL maps (``<blueprint>/routes.py``): a page, an
 #: action, and a page with a form that posts back to it.
@@ -124,10 +125,6 @@ def bad_request(reason: str) -> NoReturn:
     """Answer 400 with ``reason`` shown on the error page (for input no form of ours sends)."""
     raise _ReasonedBadRequest(description=reason)
 
-
-#: The largest value of the database's INTEGER columns (every id): a number in an address
-#: beyond it cannot name anything, and PostgreSQL refuses to compare a column with it.
-MAX_ID = 2**31 - 1
 
 #: The furthest page of a list that ``?page=`` may ask for; further is that (empty) page.
 MAX_PAGE = 100_000

@@ -92,6 +92,7 @@ def class_list() -> str:
         page=page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
+        error_out=False,
     )
     args = {
         "q": form.q.data or "",

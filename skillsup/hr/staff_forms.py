@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import PortalForm
 from ..services.staff import REASON_MAX_LENGTH, STATUS_LABELS, StaffSort, StaffStatus
+from ..validators import is_id
 
 SEARCH_MAX_LENGTH = 100
 CLASS_CODE_MAX_LENGTH = 40
@@ -130,7 +131,7 @@ class NominateEmployeeForm(PortalForm):
         self.class_id.choices = [SelectChoice("", _l("Choose a class")), *choices]
 
     def validate_class_id(self, field: SelectField) -> None:
-        if field.data and not str(field.data).isdigit():
+        if field.data and not is_id(str(field.data)):
             raise ValidationError(_l("Choose a class from the list."))
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -151,7 +151,7 @@ def _hostile_values(kind: str) -> list[str]:
     if kind in ("date", "datetime-local", "month", "time", "week"):
         return [*DATES, NUL]
     if kind in ("checkbox", "radio", "select", "select-multiple", "hidden"):
-        return [NUL, "2147483648", "-1", RTL_EMOJI, LONG[:300]]
+        return [NUL, "2147483648", "9223372036854775808", "-1", RTL_EMOJI, LONG[:300]]
     return TEXTS
 
 
