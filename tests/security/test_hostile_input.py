@@ -303,3 +303,23 @@ def test_a_refused_commit_in_the_unit_of_work_is_rolled_back(app: Flask, scene: 
         db.session.add(twin)
     # The session is usable again at once: no PendingRollbackError.
     assert db.session.scalar(select(User.id).where(User.email == scene.emails["admin"]))
+
+
+def test_every_form_of_the_portal_derives_from_the_base_form() -> None:
+    from pathlib import Path
+
+    from flask_wtf import FlaskForm
+
+    from skillsup.forms import PortalForm
+
+    from .conftest import sqlite_app
+
+    sqlite_app(Path("/nonexistent/never-opened.sqlite3"))  # imports every blueprint's forms
+    pending: list[type[FlaskForm]] = [FlaskForm]
+    outside = []
+    while pending:
+        form_class = pending.pop()
+        pending.extend(form_class.__subclasses__())
+        if form_class.__module__.startswith("skillsup.") and not issubclass(form_class, PortalForm):
+            outside.append(f"{form_class.__module__}.{form_class.__name__}")
+    assert not outside, f"forms that do not derive from PortalForm: {outside}"
