@@ -16,10 +16,11 @@ from wtforms import (
     DecimalField,
     Field,
     FloatField,
+    HiddenField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, StopValidation
+from wtforms.validators import Length, NumberRange, StopValidation
 
 #: The years a date typed in a form may have: older or later is a typing mistake (and a
 #: year past 9999 cannot be computed with at all).
@@ -72,7 +73,17 @@ def _length_limit(field: Field) -> int | None:
     column = _column_limits()[2].get(field.short_name)
     if column is not None:
         return column
+    if isinstance(field, HiddenField):
+        return None  # what the portal itself wrote (a signed preview), checked by its reader
     return MAX_TEXT_LENGTH if isinstance(field, TextAreaField) else MAX_LINE_LENGTH
+
+
+def _has_own_range(field: Field) -> bool:
+    """Whether ``field`` has a ``NumberRange`` with both ends: it says, in its own words."""
+    return any(
+        isinstance(v, NumberRange) and v.min is not None and v.max is not None
+        for v in field.validators
+    )
 
 
 def _integers_of(data: Any) -> list[int]:
@@ -97,7 +108,7 @@ def within_limits(_form: Any, field: Field) -> None:
     if data is None:
         return
     integers = _integers_of(data)
-    if integers:
+    if integers and not _has_own_range(field):
         # An IntegerField, or a choice coerced to int (an id): both end up in a column.
         bound = _column_limits()[0].get(field.short_name, _INTEGER_RANGES[sa.Integer])
         if any(not -bound <= number <= bound for number in integers):
@@ -107,7 +118,7 @@ def within_limits(_form: Any, field: Field) -> None:
     if isinstance(field, DecimalField | FloatField):
         top = _column_limits()[1].get(field.short_name, Decimal(10) ** 12)
         finite = data.is_finite() if isinstance(data, Decimal) else math.isfinite(data)
-        if not finite or not -top <= Decimal(data) <= top:
+        if not finite or not (_has_own_range(field) or -top <= Decimal(data) <= top):
             raise StopValidation(_l("Enter a number from %(min)s to %(max)s.", min=-top, max=top))
     elif isinstance(field, StringField) and isinstance(data, str):
         one_line = not isinstance(field, TextAreaField)

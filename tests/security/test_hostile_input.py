@@ -204,6 +204,7 @@ def test_the_base_form_checks_numbers_dates_and_lengths_from_the_columns(app: Fl
 
     from werkzeug.datastructures import MultiDict
     from wtforms import DateField, DecimalField, IntegerField, StringField, TextAreaField
+    from wtforms.validators import NumberRange
 
     from skillsup.forms import PortalForm
 
@@ -217,6 +218,8 @@ def test_the_base_form_checks_numbers_dates_and_lengths_from_the_columns(app: Fl
         starts_on = DateField()
         code = StringField()  # VARCHAR of the narrowest column named "code"
         notes = TextAreaField()
+        seats = IntegerField(validators=[NumberRange(min=0, max=100, message="0 to 100")])
+        hours = DecimalField(validators=[NumberRange(min=0, max=10)])
 
     def errors(**values: str) -> dict[str, Any]:
         with app.test_request_context():
@@ -239,6 +242,10 @@ def test_the_base_form_checks_numbers_dates_and_lengths_from_the_columns(app: Fl
     assert "code" in errors(code="a\rb")
     assert "notes" not in errors(notes="line one\nline two")
     assert "notes" in errors(notes="x" * 10_001)
+    # A field's own range speaks for it; a number that is no number is refused before it.
+    assert errors(seats="2147483648")["seats"] == ["0 to 100"]
+    assert "hours" in errors(hours="NaN")
+    assert "hours" in errors(hours="-Infinity")
 
 
 # The error pages after a database error ------------------------------------------------------
