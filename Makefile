@@ -63,9 +63,9 @@ test: $(VENV)/.installed-dev translations
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100 \
 		-o skillsup/translations/messages.pot .
-	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations \
+	$(BIN)/pybabel update -i skillsup/translations/messages.pot -d skillsup/translations --width 100 \
 		--no-fuzzy-matching
 
 # Load tests against PostgreSQL (SKILLSUP_BENCH_DATABASE_URL, else the local server);

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_renderers()
     mail.install(app, db.session)
 
+    _register_input_checks(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -133,6 +135,16 @@ def _init_login(app: Flask) -> None:
         return user
 
 
+def _register_input_checks(app: Flask) -> None:
+    """What every request is checked for before any view sees it: ids in addresses that the
+    database can hold (else 404, before any query) and no control characters (else 400)."""
+    from .web import IdConverter, refuse_control_characters
+
+    # Before the blueprints: their rules look the converter up when they are added.
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_control_characters)
+
+
 def _register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
@@ -158,9 +170,22 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     def render_error(code: int, title: Any, description: Any) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html", code=code, title=title, description=description
-        ), code
+        # The error may have left the session's transaction failed (a database error, a
+        # refused commit): the page reads the signed-in user, so start afresh first.
+        try:
+            db.session.rollback()
+        except Exception:
+            app.logger.warning("rolling back before the error page failed", exc_info=True)
+        try:
+            page = render_template(
+                "errors/error.html", code=code, title=title, description=description
+            )
+        except Exception:
+            # The error page itself failed (the database may be away): a plain page says
+            # as much as the portal's would, without its menus.
+            app.logger.warning("the error page could not be rendered", exc_info=True)
+            page = _PLAIN_ERROR_PAGE.format(code=code, title=escape(str(title)))
+        return page, code
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -199,6 +224,12 @@ def _register_error_handlers(app: Flask) -> None:
             _l("Something went wrong"),
             _l("The error has been recorded. Please try again later."),
         )
+
+
+_PLAIN_ERROR_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><p>{code}</p><h1>{title}</h1></body></html>"
+)
 
 
 def _register_template_helpers(app: Flask) -> None:

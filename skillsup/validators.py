@@ -27,6 +27,15 @@ class EmailAddress:
             raise ValidationError(self.message) from error
 
 
+#: The largest value of the database's INTEGER columns (every id).
+MAX_ID = 2**31 - 1
+
+
+def is_id(text: str) -> bool:
+    """Whether ``text`` is a whole number that can be the id of a row (1 to :data:`MAX_ID`)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID
+
+
 def is_valid_email(value: str) -> bool:
     try:
         validate_email(value, check_deliverability=False, test_environment=True)

@@ -9,15 +9,18 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 from werkzeug.wrappers import Response
 
 from .extensions import db, login_manager
 from .models import Role, User
 from .services.errors import DomainError
+from .validators import MAX_ID
 
 #: The methods a route answers, for the URL maps (``<blueprint>/routes.py``): a page, an
 #: action, and a page with a form that posts back to it.
@@ -123,6 +126,95 @@ def bad_request(reason: str) -> NoReturn:
     raise _ReasonedBadRequest(description=reason)
 
 
+#: The furthest page of a list that ``?page=`` may ask for; further is that (empty) page.
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` of the URL maps: a whole number the database's INTEGER columns can hold
+    (1 to :data:`MAX_ID` unless the rule says otherwise), else the address matches nothing and
+    answers 404 without a query."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = 0,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> Any:
+        # A very long run of digits is no id: refuse it before int() works through it.
+        if len(value) > len(str(MAX_ID)) + 1:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def page_number(name: str = "page") -> int:
+    """The query argument ``name`` as a page number: a whole number from 1 (anything else is
+    the first page), at most :data:`MAX_PAGE` (a page past the last one shows no rows)."""
+    value = request.args.get(name, "")
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        return 1
+    return min(int(value), MAX_PAGE) if len(value) <= 9 else MAX_PAGE
+
+
+def _is_control(char: str, allowed: str) -> bool:
+    code = ord(char)
+    return (code < 32 or 127 <= code < 160) and char not in allowed
+
+
+#: Characters that text typed in a form may hold although they are control characters.
+MULTILINE_WHITESPACE = "\t\r\n"
+
+
+def has_control_characters(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` holds a control character (NUL, ESC, DEL, C1...) not in ``allowed``."""
+    return any(_is_control(char, allowed) for char in text)
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+
+
+def refuse_control_characters() -> None:
+    """A ``before_request`` hook: answer 400, saying why, when the address, the query string,
+    a form's text, an upload's file name or a JSON body holds a control character. No text the
+    portal keeps may hold one (PostgreSQL refuses NUL outright), and only typed text, never an
+    address, may break lines (a query string may hold a tab, as a pasted search may). The
+    contents of uploaded files are not text of a form: their own readers check them."""
+    texts: list[tuple[str, str]] = [(request.path, "")]
+    # A tab is whitespace that a pasted search may hold, and harmless anywhere.
+    texts += [(text, "\t") for item in request.args.items(multi=True) for text in item]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        texts += [
+            (text, MULTILINE_WHITESPACE) for item in request.form.items(multi=True) for text in item
+        ]
+        texts += [
+            (upload.filename or "", "") for upload in request.files.values() if upload.filename
+        ]
+        if request.is_json:
+            body = request.get_json(silent=True)
+            texts += [(text, MULTILINE_WHITESPACE) for text in _json_strings(body)]
+    if any(has_control_characters(text, allowed) for text, allowed in texts):
+        bad_request(
+            _(
+                "The address or the form holds a character that is not allowed (a control "
+                "character such as NUL). Remove it and try again."
+            )
+        )
+
+
 class Work:
     """One unit of work of a request: what the service refused, if it did, and the messages
     to show once the change is saved."""
@@ -183,7 +275,13 @@ def unit_of_work(
     if dry_run:
         db.session.rollback()
     else:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except BaseException:
+            # A commit the database refused leaves the session unusable until rolled back,
+            # and the error page needs it.
+            db.session.rollback()
+            raise
     for message, category in work._messages:
         flash(message, category)
 

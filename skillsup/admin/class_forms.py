@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,6 +28,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import PortalForm
 from ..labels import LABELS
 from ..models import ClassSession, ClassStatus, CourseClass, SkillArea
 from ..services.class_sessions import MAX_SERIES_WEEKS, SeriesSpec, SessionData
@@ -99,7 +99,7 @@ class DateListField(TextAreaField):
         return "\n".join(day.isoformat() for day in self.data or [])
 
 
-class ClassForm(FlaskForm):
+class ClassForm(PortalForm):
     course_id = SelectField(_l("Course"), coerce=int, validate_choice=False)
     code = StringField(
         _l("Class code"),
@@ -181,7 +181,7 @@ class ClassForm(FlaskForm):
         self.assessment_required.data = course_class.assessment_required
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     day = DateField(_l("Date"), validators=[InputRequired()])
     start_time = TimeField(
         _l("Starts at"),
@@ -218,7 +218,7 @@ class SessionForm(FlaskForm):
         self.room.data = session.room
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(PortalForm):
     weekdays = CheckboxListField(_l("Days of the week"), coerce=int, choices=WEEKDAY_CHOICES)
     start_time = TimeField(
         _l("Starts at"),
@@ -264,7 +264,7 @@ class SeriesForm(FlaskForm):
         )
 
 
-class CancelClassForm(FlaskForm):
+class CancelClassForm(PortalForm):
     reason = TextAreaField(
         _l("Reason for cancelling"),
         validators=[InputRequired(), Length(max=1000)],
@@ -272,7 +272,7 @@ class CancelClassForm(FlaskForm):
     )
 
 
-class ClassFilterForm(FlaskForm):
+class ClassFilterForm(PortalForm):
     class Meta:
         csrf = False
 

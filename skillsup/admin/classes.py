@@ -24,7 +24,7 @@ from ..services.class_sessions import ScheduleChange
 from ..services.class_status import StatusAction
 from ..services.classes import ClassListRow
 from ..services.waitlist import waitlist_positions
-from ..web import current_actor, unit_of_work
+from ..web import current_actor, page_number, unit_of_work
 from .class_forms import (
     CancelClassForm,
     ClassFilterForm,
@@ -89,9 +89,10 @@ def class_list() -> str:
     page = _RowPagination(
         select=class_service.class_list(filters),
         session=db.session,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
+        error_out=False,
     )
     args = {
         "q": form.q.data or "",

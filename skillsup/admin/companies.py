@@ -15,7 +15,7 @@ from ..services import audit, seat_quotas
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.seat_quotas import seats_used
-from ..web import current_actor, unit_of_work
+from ..web import current_actor, page_number, unit_of_work
 from .company_forms import (
     CompanyFilterForm,
     CompanyForm,
@@ -70,6 +70,7 @@ def company_list() -> str:
     status = form.status.data if form.status.data and not form.status.errors else None
     page = db.paginate(
         company_service.company_admin_list(q, status),
+        page=page_number(),
         per_page=PER_PAGE,
         max_per_page=100,
         error_out=False,

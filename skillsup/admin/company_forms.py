@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms import PortalForm
 from ..labels import LABELS
 from ..models import CourseStatus, PartnerCompany, SeatQuota
 from ..services.companies import (
@@ -46,7 +46,7 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(PortalForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(), Length(max=NAME_MAX_LENGTH)],
@@ -105,7 +105,7 @@ def company_form_data(company: PartnerCompany) -> dict[str, Any]:
     }
 
 
-class CompanyFilterForm(FlaskForm):
+class CompanyFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -125,7 +125,7 @@ class CompanyFilterForm(FlaskForm):
     )
 
 
-class QuotaForm(FlaskForm):
+class QuotaForm(PortalForm):
     label = StringField(
         _l("Period"),
         validators=[DataRequired(), Length(max=LABEL_MAX_LENGTH)],
@@ -178,7 +178,7 @@ class QuotaForm(FlaskForm):
         )
 
 
-class InviteHrOfficerForm(FlaskForm):
+class InviteHrOfficerForm(PortalForm):
     name = StringField(
         _l("Full name"), validators=[DataRequired(), Length(max=200)], filters=[_strip]
     )

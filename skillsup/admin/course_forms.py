@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -20,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms import PortalForm
 from ..labels import LABELS
 from ..models import Course, CourseStatus, DeliveryMode, SkillArea, TeachingLanguage
 from ..services.courses import (
@@ -93,7 +93,7 @@ def _text_area(label: Any, *, chinese: bool = False, **kwargs: Any) -> TextAreaF
     )
 
 
-class CourseForm(FlaskForm):
+class CourseForm(PortalForm):
     code = StringField(
         _l("Course code"),
         validators=[DataRequired(), Length(max=30), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
@@ -231,7 +231,7 @@ def course_form_data(course: Course) -> dict[str, Any]:
     return values
 
 
-class CourseFilterForm(FlaskForm):
+class CourseFilterForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
 from ..services import audit, courses
-from ..web import current_actor, unit_of_work
+from ..web import current_actor, page_number, unit_of_work
 from .course_forms import CourseFilterForm, CourseForm, course_form_data
 
 E = TypeVar("E", bound=enum.Enum)
@@ -37,6 +37,7 @@ def course_list() -> str:
     q = form.q.data if not form.q.errors else None
     page = db.paginate(
         courses.course_admin_list(q, status, skill_area),
+        page=page_number(),
         per_page=25,
         max_per_page=100,
         error_out=False,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import PortalForm
 from ..validators import EmailAddress
 
 
-class AdminEnrolForm(FlaskForm):
+class AdminEnrolForm(PortalForm):
     email = EmailField(
         _l("Learner's e-mail address"),
         validators=[DataRequired(), Length(max=254), EmailAddress()],
@@ -25,5 +25,5 @@ class AdminEnrolForm(FlaskForm):
     )
 
 
-class AdminWithdrawForm(FlaskForm):
+class AdminWithdrawForm(PortalForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

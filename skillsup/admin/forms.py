@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import PortalForm
 from ..labels import LABELS
 from ..models import Role
 from ..validators import EmailAddress
@@ -14,7 +14,7 @@ from ..validators import EmailAddress
 ROLE_LABELS = {role: LABELS[role] for role in Role}
 
 
-class InviteUserForm(FlaskForm):
+class InviteUserForm(PortalForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(
         _l("E-mail address"), validators=[DataRequired(), Length(max=254), EmailAddress()]
@@ -34,7 +34,7 @@ class InviteUserForm(FlaskForm):
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -47,5 +47,5 @@ class UserFilterForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])

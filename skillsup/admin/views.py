@@ -12,7 +12,7 @@ from ..extensions import db
 from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
-from ..web import current_actor, redirect_to_next, unit_of_work
+from ..web import current_actor, page_number, redirect_to_next, unit_of_work
 from .forms import InviteUserForm, ReasonForm, UserFilterForm
 
 
@@ -25,7 +25,11 @@ def user_list() -> str:
     form.validate()
     role = Role(form.role.data) if form.role.data and not form.role.errors else None
     page = db.paginate(
-        users.user_search(form.q.data, role), per_page=25, max_per_page=100, error_out=False
+        users.user_search(form.q.data, role),
+        page=page_number(),
+        per_page=25,
+        max_per_page=100,
+        error_out=False,
     )
     me = current_actor()
     return render_template(

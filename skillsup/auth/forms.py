@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,13 +13,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..forms import PortalForm
 from ..services.passwords import MAX_LENGTH
 from ..validators import EmailAddress
 
 _EMAIL = [DataRequired(), Length(max=254), EmailAddress()]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(
         _l("E-mail address"), validators=_EMAIL, render_kw={"autocomplete": "username"}
     )
@@ -46,7 +46,7 @@ class NewPasswordMixin:
     )
 
 
-class RegisterForm(NewPasswordMixin, FlaskForm):
+class RegisterForm(NewPasswordMixin, PortalForm):
     name = StringField(
         _l("Full name"),
         validators=[DataRequired(), Length(max=200)],
@@ -60,15 +60,15 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(_l("E-mail address"), validators=_EMAIL, render_kw={"autocomplete": "email"})
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
+class SetPasswordForm(NewPasswordMixin, PortalForm):
     pass
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, PortalForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
@@ -76,7 +76,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     wants_reminders = BooleanField(_l("E-mail me a reminder the day before each session"))
     wants_attendance_warnings = BooleanField(

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
+from ..forms import PortalForm
 from ..labels import translated_labels
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
 
@@ -53,7 +53,7 @@ def _translated_choices() -> dict[str, list[SelectChoice]]:
     return choices
 
 
-class CatalogueFilterForm(FlaskForm):
+class CatalogueFilterForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -11,11 +11,13 @@ from flask import Response, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import Field
 
 from .. import permissions
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
 from ..services import caching, calendar, catalogue, enrolment
 from ..timeutil import today_hk
+from ..web import page_number
 from .forms import CatalogueFilterForm
 
 MONTHS_AHEAD = 12
@@ -33,33 +35,34 @@ def _months(today: date) -> list[date]:
 
 
 def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
-    def enum_or_none(enum_class: type[E], value: str | None) -> E | None:
+    """The search the form asks for. A filter that did not validate (a level or a month not
+    among the choices, an over-long search) is left out and shown as invalid on the form:
+    a shared link must still show results."""
+
+    def valid(field: Field) -> str:
+        return "" if field.errors or not field.data else str(field.data)
+
+    def enum_or_none(enum_class: type[E], value: str) -> E | None:
         try:
             return enum_class(value) if value else None
         except ValueError:
             return None
 
     start_month = None
-    if form.start_month.data:
-        try:
-            year, month = (int(part) for part in form.start_month.data.split("-"))
-            start_month = date(year, month, 1)
-        except ValueError:
-            start_month = None
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    if valid(form.start_month):
+        year, month = (int(part) for part in valid(form.start_month).split("-"))
+        start_month = date(year, month, 1)
+    level = valid(form.qf_level)
     return catalogue.CatalogueQuery(
-        q=(form.q.data or "")[:100],
-        skill_area=enum_or_none(SkillArea, form.skill_area.data),
-        qf_level=int(form.qf_level.data) if (form.qf_level.data or "").isdigit() else None,
-        delivery_mode=enum_or_none(DeliveryMode, form.delivery_mode.data),
-        teaching_language=enum_or_none(TeachingLanguage, form.teaching_language.data),
+        q=valid(form.q),
+        skill_area=enum_or_none(SkillArea, valid(form.skill_area)),
+        qf_level=int(level) if level else None,
+        delivery_mode=enum_or_none(DeliveryMode, valid(form.delivery_mode)),
+        teaching_language=enum_or_none(TeachingLanguage, valid(form.teaching_language)),
         start_month=start_month,
         open_seats=bool(form.open_seats.data),
-        sort=form.sort.data if form.sort.data in catalogue.SORTS else "start",
-        page=min(page, 10_000),
+        sort=valid(form.sort) or "start",
+        page=page_number(),
     )
 
 

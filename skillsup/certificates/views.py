@@ -7,19 +7,19 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import permissions
 from ..extensions import db, login_manager
+from ..forms import PortalForm
 from ..models import Certificate
 from ..services import certificates
 from ..web import current_actor, unit_of_work
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(PortalForm):
     reason = TextAreaField(
         _l("Why is the certificate revoked?"),
         validators=[

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import PortalForm
 from ..validators import EmailAddress
 
 
-class InviteEmployeeForm(FlaskForm):
+class InviteEmployeeForm(PortalForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(
         _l("Work e-mail address"), validators=[DataRequired(), Length(max=254), EmailAddress()]
@@ -20,7 +20,7 @@ class InviteEmployeeForm(FlaskForm):
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     """Approve or reject one or several requests."""
 
     enrolment_ids = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False)
@@ -31,5 +31,5 @@ class DecisionForm(FlaskForm):
     reason = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=500)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
+from ..forms import PortalForm
 from ..services.csvfiles import ALLOWED_EXTENSIONS, MAX_FILE_BYTES
 
 
-class CsvUploadForm(FlaskForm):
+class CsvUploadForm(PortalForm):
     """One CSV file. Its name must end in .csv or .txt and it must be at most 2 MB; what is
     inside is checked when it is read (text, UTF-8, columns), since browsers send all sorts
     of content types for CSV files (Excel's is ``application/vnd.ms-excel``)."""
@@ -33,7 +33,7 @@ class CsvUploadForm(FlaskForm):
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(PortalForm):
     """The signed rows of a preview, sent back to apply them."""
 
     payload = HiddenField(validators=[DataRequired()])

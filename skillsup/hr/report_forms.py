@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field, SelectChoice, SelectField, ValidationError
 from wtforms.validators import StopValidation
 
+from ..forms import PortalForm
 from ..i18n import fmt_date
 from ..services.hr_dashboard import Period
 
@@ -62,7 +62,7 @@ def _department_choices(departments: Iterable[str]) -> list[SelectChoice]:
 DEPARTMENT_MESSAGE = _l("Choose a department from the list.")
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -86,7 +86,7 @@ class PeriodForm(FlaskForm):
         self.period.choices = choices
 
 
-class ProgressFilterForm(FlaskForm):
+class ProgressFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -102,7 +102,7 @@ class ProgressFilterForm(FlaskForm):
         self.department.choices = _department_choices(departments)
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PortalForm):
     """Which rows to download: classes starting in a date range, and a department."""
 
     class Meta:

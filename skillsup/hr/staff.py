@@ -22,7 +22,7 @@ from ..services.eligibility import is_taking_enrolments
 from ..services.enrolment import EnrolmentRefused
 from ..services.nominations import NominationsRefused
 from ..services.staff import StaffFilters, StaffSort, StaffStatus
-from ..web import current_actor, unit_of_work
+from ..web import current_actor, page_number, unit_of_work
 from .staff_forms import (
     CandidateFilterForm,
     ClassSearchForm,
@@ -34,12 +34,6 @@ from .staff_forms import (
 )
 
 PER_PAGE = staff.PER_PAGE
-
-
-def _page_number() -> int:
-    """The ``page`` query argument: a whole number from 1, else the first page."""
-    value = request.args.get("page", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
 def _clean(field: Field) -> str:
@@ -83,7 +77,7 @@ def _directory_page(me: User) -> dict[str, Any]:
     )
     page = db.paginate(
         staff.directory(me, filters),
-        page=_page_number(),
+        page=page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
         error_out=False,
@@ -252,7 +246,7 @@ def class_list() -> str:
     q = _clean(form.q)
     page = db.paginate(
         nominations.open_classes(q),
-        page=_page_number(),
+        page=page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
         error_out=False,
@@ -282,7 +276,7 @@ def _class_page(
     if taking:
         candidates = db.paginate(
             nominations.nomination_candidates(me, course_class, q, department or None),
-            page=_page_number(),
+            page=page_number(),
             per_page=PER_PAGE,
             max_per_page=PER_PAGE,
             error_out=False,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectChoice,
     SelectField,
@@ -16,7 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import PortalForm
 from ..services.staff import REASON_MAX_LENGTH, STATUS_LABELS, StaffSort, StaffStatus
+from ..validators import is_id
 
 SEARCH_MAX_LENGTH = 100
 CLASS_CODE_MAX_LENGTH = 40
@@ -26,7 +27,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class StaffFilterForm(FlaskForm):
+class StaffFilterForm(PortalForm):
     """The directory's search and filters, read from the query string."""
 
     class Meta:
@@ -60,7 +61,7 @@ class StaffFilterForm(FlaskForm):
         ]
 
 
-class CandidateFilterForm(FlaskForm):
+class CandidateFilterForm(PortalForm):
     """Narrows the list of employees offered on a class's page."""
 
     class Meta:
@@ -80,7 +81,7 @@ class CandidateFilterForm(FlaskForm):
         ]
 
 
-class ClassSearchForm(FlaskForm):
+class ClassSearchForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -92,7 +93,7 @@ class ClassSearchForm(FlaskForm):
     )
 
 
-class DeactivateForm(FlaskForm):
+class DeactivateForm(PortalForm):
     reason = TextAreaField(
         _l("Reason for the deactivation"),
         description=_l(
@@ -107,7 +108,7 @@ class DeactivateForm(FlaskForm):
     )
 
 
-class ReactivateForm(FlaskForm):
+class ReactivateForm(PortalForm):
     reason = StringField(
         _l("Reason (optional)"),
         filters=[_strip],
@@ -115,7 +116,7 @@ class ReactivateForm(FlaskForm):
     )
 
 
-class NominateEmployeeForm(FlaskForm):
+class NominateEmployeeForm(PortalForm):
     """Nominate one employee: choose an open class from the list, or type a class code."""
 
     class_id = SelectField(_l("Class open for enrolment"), validate_choice=False)
@@ -130,7 +131,7 @@ class NominateEmployeeForm(FlaskForm):
         self.class_id.choices = [SelectChoice("", _l("Choose a class")), *choices]
 
     def validate_class_id(self, field: SelectField) -> None:
-        if field.data and not str(field.data).isdigit():
+        if field.data and not is_id(str(field.data)):
             raise ValidationError(_l("Choose a class from the list."))
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -155,7 +156,7 @@ class NominateEmployeeForm(FlaskForm):
         return int(self.class_id.data) if self.class_id.data else None
 
 
-class NominateStaffForm(FlaskForm):
+class NominateStaffForm(PortalForm):
     """Nominate several employees into one class, ticked from the list."""
 
     employee_ids = SelectMultipleField(_l("Employees"), coerce=int, validate_choice=False)
