@@ -296,6 +296,14 @@ HIDDEN_FORMS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+#: Fields a form shows only once they are needed (a reason for a session in the past).
+FIELDS_SHOWN_WHEN_NEEDED: dict[str, dict[str, str]] = {
+    "admin.session_add": {"late_reason": "text"},
+    "admin.session_edit": {"late_reason": "text"},
+    "admin.sessions_generate": {"late_reason": "text"},
+}
+
+
 def _arguments(app: Flask, endpoint: str) -> set[str]:
     return next(set(rule.arguments) for rule in app.url_map.iter_rules(endpoint))
 
@@ -374,6 +382,9 @@ def walk(app: Flask) -> Walk:
             if key in seen:
                 continue
             seen.add(key)
+            for name, kind in FIELDS_SHOWN_WHEN_NEEDED.get(endpoint, {}).items():
+                form.fields.setdefault(name, [""])
+                form.kinds.setdefault(name, kind)
             for name, data in _field_cases(form):
                 run.fields.add(name)
                 run.send(persona, "POST", action, data)
