@@ -300,3 +300,32 @@ def test_a_filter_forms_choices_are_its_own(app, monkeypatch):
         other.set_month_choices([], [])
         assert "mine" not in [choice.value for choice in other.skill_area.choices]
         assert [choice.value for choice in other.start_month.choices] == [""]
+
+
+@pytest.mark.parametrize(
+    ("language", "invalid"),
+    [("en", "Not a valid choice."), ("zh-HK", "不是有效的選項")],
+)
+@pytest.mark.parametrize("query", ["", "q=cloud", "skill_area=cloud&page=1"])
+def test_a_visit_without_a_sort_shows_no_error_and_sorts_by_start(
+    client, make, query, language, invalid
+):
+    make.course(code="SU-CLD-101", title_en="Cloud Foundations")
+    body = client.get(f"/courses?{query}", headers={"Accept-Language": language}).get_data(
+        as_text=True
+    )
+    assert "field-error" not in body
+    assert 'aria-invalid="true"' not in body
+    assert invalid not in body
+    assert re.search(r'<option selected value="start">|<option value="start" selected>', body)
+
+
+def test_a_bad_sort_is_shown_as_invalid_and_falls_back_to_the_start_date(client, make):
+    make.course(code="SU-B", title_en="Beta", qf_level=2)
+    make.course(code="SU-A", title_en="Alpha", qf_level=6)
+    response = client.get("/courses?sort=price")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Not a valid choice." in body
+    assert "Alpha" in body
+    assert "Beta" in body

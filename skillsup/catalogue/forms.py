@@ -69,7 +69,9 @@ class CatalogueFilterForm(PortalForm):
     teaching_language = SelectField(_l("Teaching language"), validators=[Optional()])
     start_month = SelectField(_l("Starting in"), validators=[Optional()])
     open_seats = BooleanField(_l("Only courses with open seats"))
-    sort = SelectField(_l("Sort by"))
+    # A visit without a sort in the address sorts by the next start date; without a default
+    # the field would hold None and show "Not a valid choice." on every such visit.
+    sort = SelectField(_l("Sort by"), default="start")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
