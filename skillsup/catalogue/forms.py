@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import get_locale
@@ -22,7 +23,7 @@ _CHOICES: dict[str, dict[str, list[SelectChoice]]] = {}
 
 
 def _enum_choices(
-    enum_class: type[Enum], any_label: str, labels: dict[Any, str]
+    enum_class: type[Enum], any_label: str, labels: Mapping[Any, str]
 ) -> list[SelectChoice]:
     return [SelectChoice("", any_label)] + [
         SelectChoice(member.value, labels[member]) for member in enum_class
