@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import Enum
-from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import get_locale
