@@ -300,3 +300,136 @@ def test_a_filter_forms_choices_are_its_own(app, monkeypatch):
         other.set_month_choices([], [])
         assert "mine" not in [choice.value for choice in other.skill_area.choices]
         assert [choice.value for choice in other.start_month.choices] == [""]
+
+
+@pytest.mark.parametrize(
+    ("language", "invalid"),
+    [("en", "Not a valid choice."), ("zh-HK", "不是有效的選項")],
+)
+@pytest.mark.parametrize("query", ["", "q=cloud", "skill_area=cloud&page=1"])
+def test_a_visit_without_a_sort_shows_no_error_and_sorts_by_start(
+    client, make, query, language, invalid
+):
+    make.course(code="SU-CLD-101", title_en="Cloud Foundations")
+    body = client.get(f"/courses?{query}", headers={"Accept-Language": language}).get_data(
+        as_text=True
+    )
+    assert "field-error" not in body
+    assert 'aria-invalid="true"' not in body
+    assert invalid not in body
+    assert re.search(r'<option selected value="start">|<option value="start" selected>', body)
+
+
+def test_a_bad_sort_is_shown_as_invalid_and_falls_back_to_the_start_date(client, make):
+    make.course(code="SU-B", title_en="Beta", qf_level=2)
+    make.course(code="SU-A", title_en="Alpha", qf_level=6)
+    response = client.get("/courses?sort=price")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Not a valid choice." in body
+    assert "Alpha" in body
+    assert "Beta" in body
+
+
+def _blocked_scene(make, learner):
+    """A course with a prerequisite, three classes: one clashing with the learner's class,
+    one whose enrolment opens on 12 Jan 2030 at 09:00 in Hong Kong, and one open."""
+    from datetime import date as _date
+
+    from .factories import hk_datetime
+
+    prerequisite = make.course(code="SU-WHY-101", title_en="Why Basics", title_zh="原因基礎")
+    course = make.course(code="SU-WHY-201", title_en="Why Advanced")
+    course.prerequisites.append(prerequisite)
+    db.session.commit()
+    first = datetime(2030, 3, 5, 11, 0, tzinfo=UTC)
+    mine = make.course_class(sessions=2, first_session=first, code="MINE-77")
+    make.enrolment(mine, learner, EnrolmentStatus.CONFIRMED)
+    make.course_class(course=course, sessions=2, first_session=first, code="WHY-CLASH")
+    make.course_class(
+        course=course,
+        sessions=1,
+        first_session=datetime(2030, 4, 2, 11, 0, tzinfo=UTC),
+        enrolment_opens_at=hk_datetime(2030, 1, 12, 9, 0),
+        code="WHY-LATER",
+    )
+    make.quota(learner.company, 1, _date(2000, 1, 1), _date(2999, 12, 31), label="2030")
+    return course
+
+
+def _offer_html(body: str, code: str) -> str:
+    return (
+        body.split(f"<h3>{code}</h3>")[1]
+        .split("</li>\n      \n")[0]
+        .split('class="class-offer"')[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            {
+                "WHY-CLASH": [
+                    "You cannot enrol in this class:",
+                    "Complete this course first:",
+                    '<a href="/courses/SU-WHY-101">SU-WHY-101 ',
+                    "Why Basics",
+                    "Its sessions clash with your class MINE-77.",
+                    "Your company has used all 1 seats of its quota for 2030.",
+                ],
+                "WHY-LATER": ["Enrolment opens on Jan 12, 2030 at 09:00."],
+            },
+        ),
+        (
+            "zh-HK",
+            {
+                "WHY-CLASH": [
+                    "你未能報讀本班，原因如下：",
+                    "請先完成以下課程：",
+                    '<a href="/courses/SU-WHY-101">SU-WHY-101 ',
+                    "原因基礎",
+                    "此班別的課堂時間與你的班別MINE-77衝突。",
+                    "你的公司已用盡2030配額的全部 1 個名額。",
+                ],
+                "WHY-LATER": ["報名將於2030年1月12日 09:00開始。"],
+            },
+        ),
+    ],
+)
+def test_the_course_page_tells_a_learner_why_they_cannot_enrol_before_any_click(
+    client, make, login_as, learner, language, expected
+):
+    course = _blocked_scene(make, learner)
+    login_as(learner)
+    body = client.get(f"/courses/{course.code}", headers={"Accept-Language": language}).get_data(
+        as_text=True
+    )
+    for code, texts in expected.items():
+        offer = _offer_html(body, code)
+        for text in texts:
+            assert text in offer, (code, text)
+        assert "button-primary" not in offer
+        assert f'action="/classes/{code}/enrol"' not in offer
+    assert "button-primary" not in body
+    assert "Enrolment closed" not in _offer_html(body, "WHY-LATER")
+
+
+def test_the_course_page_tells_a_visitor_and_staff_when_enrolment_opens_and_offers_staff_nothing(
+    client, make, login_as, learner, hr_officer
+):
+    course = _blocked_scene(make, learner)
+    visitor = client.get(f"/courses/{course.code}").get_data(as_text=True)
+    later = _offer_html(visitor, "WHY-LATER")
+    assert "Enrolment opens on Jan 12, 2030 at 09:00." in later
+    assert "Log in to enrol" not in later
+    assert "Enrolment closed" not in later
+    assert "Log in to enrol" in _offer_html(visitor, "WHY-CLASH")
+    assert "You cannot enrol" not in visitor
+    login_as(hr_officer)
+    staff = client.get(f"/courses/{course.code}").get_data(as_text=True)
+    assert "Enrolment opens on Jan 12, 2030 at 09:00." in staff
+    assert "button-primary" not in staff
+    assert "Log in to enrol" not in staff
+    assert "You cannot enrol" not in staff

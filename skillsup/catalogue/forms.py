@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -22,7 +23,7 @@ _CHOICES: dict[str, dict[str, list[SelectChoice]]] = {}
 
 
 def _enum_choices(
-    enum_class: type[Enum], any_label: str, labels: dict[Any, str]
+    enum_class: type[Enum], any_label: str, labels: Mapping[Any, str]
 ) -> list[SelectChoice]:
     return [SelectChoice("", any_label)] + [
         SelectChoice(member.value, labels[member]) for member in enum_class
@@ -69,7 +70,9 @@ class CatalogueFilterForm(PortalForm):
     teaching_language = SelectField(_l("Teaching language"), validators=[Optional()])
     start_month = SelectField(_l("Starting in"), validators=[Optional()])
     open_seats = BooleanField(_l("Only courses with open seats"))
-    sort = SelectField(_l("Sort by"))
+    # A visit without a sort in the address sorts by the next start date; without a default
+    # the field would hold None and show "Not a valid choice." on every such visit.
+    sort = SelectField(_l("Sort by"), default="start")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from wtforms import Field
 
 from .. import permissions
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
-from ..services import caching, calendar, catalogue, enrolment
+from ..services import caching, calendar, catalogue, enrolment, enrolment_offers
 from ..timeutil import today_hk
 from ..web import page_number
 from .forms import CatalogueFilterForm
@@ -132,6 +132,8 @@ def course_detail(code: str) -> str:
         "catalogue/detail.html",
         course=course,
         page=catalogue.course_page(course, current_user),
-        ViewerAction=catalogue.ViewerAction,
+        ViewerAction=enrolment_offers.ViewerAction,
+        REQUEST_ACTIONS=enrolment_offers.REQUEST_ACTIONS,
+        ObstacleKind=enrolment_offers.ObstacleKind,
         Availability=catalogue.Availability,
     )

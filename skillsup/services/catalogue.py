@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 from .. import permissions
 from ..extensions import db
 from ..models import (
-    ACTIVE_STATUSES,
     ClassStatus,
     Course,
     CourseClass,
@@ -33,7 +32,9 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
+from . import enrolment_offers
 from .eligibility import is_taking_enrolments, taking_enrolments
+from .enrolment_offers import Obstacle, ViewerAction
 from .search import contains_pattern
 
 UPCOMING_STATUSES = (ClassStatus.OPEN, ClassStatus.CLOSED)
@@ -241,16 +242,6 @@ def class_availability(course_class: CourseClass, now: datetime) -> Availability
 # A course's page
 
 
-class ViewerAction(enum.StrEnum):
-    LOG_IN = "log_in"
-    ENROL = "enrol"
-    JOIN_WAITLIST = "join_waitlist"
-    REQUEST_APPROVAL = "request_approval"
-    ENROLLED = "enrolled"
-    CLOSED = "closed"
-    NONE = "none"
-
-
 @dataclass
 class ClassOffer:
     course_class: CourseClass
@@ -259,6 +250,10 @@ class ClassOffer:
     action: ViewerAction
     enrolment: Enrolment | None = None
     trainers: list[User] = field(default_factory=list)
+    #: Why the reader cannot enrol, or the class takes no enrolments (:mod:`.enrolment_offers`).
+    obstacles: list[Obstacle] = field(default_factory=list)
+    #: When the class's enrolment opens, if it has not yet.
+    opens_at: datetime | None = None
 
 
 @dataclass
@@ -283,7 +278,8 @@ def find_course(code: str, viewer: object) -> Course | None:
 def course_page(
     course: Course, viewer: object, *, now: datetime | None = None, today: date | None = None
 ) -> CoursePage:
-    """The course's upcoming and running classes with what the viewer may do in each."""
+    """The course's upcoming and running classes with what the viewer may do in each, and why
+    not (:func:`.enrolment_offers.class_offers`)."""
     now = now or utcnow()
     today = today or today_hk()
     classes = list(
@@ -300,48 +296,23 @@ def course_page(
             .order_by(CourseClass.starts_on, CourseClass.code)
         )
     )
-    mine: dict[int, Enrolment] = {}
-    if permissions.is_learner(viewer) and classes:
-        mine = {
-            e.class_id: e
-            for e in db.session.scalars(
-                select(Enrolment).where(
-                    Enrolment.learner_id == viewer.id,
-                    Enrolment.class_id.in_([c.id for c in classes]),
-                    Enrolment.status.in_(ACTIVE_STATUSES),
-                )
-            )
-        }
-    offers = []
-    for course_class in classes:
-        state = class_availability(course_class, now)
-        enrolment = mine.get(course_class.id)
-        offers.append(
+    offers = enrolment_offers.class_offers(viewer, course, classes, now=now)
+    return CoursePage(
+        course=course,
+        offers=[
             ClassOffer(
                 course_class=course_class,
                 schedule=schedule_summary(course_class),
-                availability=state,
-                action=viewer_action(viewer, state, enrolment),
-                enrolment=enrolment,
+                availability=class_availability(course_class, now),
+                action=offers[course_class.id].action,
+                enrolment=offers[course_class.id].enrolment,
                 trainers=list(course_class.trainers),
+                obstacles=offers[course_class.id].obstacles,
+                opens_at=offers[course_class.id].opens_at,
             )
-        )
-    return CoursePage(course=course, offers=offers)
-
-
-def viewer_action(viewer: object, state: Availability, enrolment: Enrolment | None) -> ViewerAction:
-    if not getattr(viewer, "is_authenticated", False):
-        return ViewerAction.LOG_IN if state != Availability.CLOSED else ViewerAction.CLOSED
-    if not permissions.is_learner(viewer):
-        return ViewerAction.NONE
-    if enrolment is not None:
-        return ViewerAction.ENROLLED
-    if state == Availability.CLOSED:
-        return ViewerAction.CLOSED
-    company = viewer.company
-    if company is not None and company.requires_approval:
-        return ViewerAction.REQUEST_APPROVAL
-    return ViewerAction.ENROL if state == Availability.OPEN else ViewerAction.JOIN_WAITLIST
+            for course_class in classes
+        ],
+    )
 
 
 def schedule_summary(course_class: CourseClass) -> str:

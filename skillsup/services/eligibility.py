@@ -14,6 +14,7 @@ admin).
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,16 +124,40 @@ def is_taking_enrolments(course_class: CourseClass, now: datetime) -> bool:
     return True
 
 
-def check_class_open(course_class: CourseClass, now: datetime) -> None:
-    """Raise :class:`ClassNotOpen` unless the class is open and its course published, and
-    :class:`EnrolmentClosed` outside its enrolment window."""
+class Window(enum.StrEnum):
+    """Where a class stands with its enrolments at a moment (:func:`enrolment_window`)."""
+
+    TAKING = "taking"
+    NOT_OPEN = "not_open"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+
+
+def enrolment_window(course_class: CourseClass, now: datetime) -> Window:
+    """Whether the class takes enrolments at ``now``: not when the class is not open or its
+    course not published (``NOT_OPEN``), nor before its enrolment window opens
+    (``NOT_YET_OPEN``) or after it closes (``CLOSED``). The rule of
+    :func:`check_class_open`, which raises where this answers."""
     if course_class.status != ClassStatus.OPEN or course_class.course.status != (
         CourseStatus.PUBLISHED
     ):
-        raise ClassNotOpen(_l("This class is not open for enrolment."))
+        return Window.NOT_OPEN
     if now < course_class.enrolment_opens_at:
-        raise EnrolmentClosed(_l("Enrolment for this class has not opened yet."))
+        return Window.NOT_YET_OPEN
     if now > course_class.enrolment_closes_at:
+        return Window.CLOSED
+    return Window.TAKING
+
+
+def check_class_open(course_class: CourseClass, now: datetime) -> None:
+    """Raise :class:`ClassNotOpen` unless the class is open and its course published, and
+    :class:`EnrolmentClosed` outside its enrolment window (:func:`enrolment_window`)."""
+    window = enrolment_window(course_class, now)
+    if window == Window.NOT_OPEN:
+        raise ClassNotOpen(_l("This class is not open for enrolment."))
+    if window == Window.NOT_YET_OPEN:
+        raise EnrolmentClosed(_l("Enrolment for this class has not opened yet."))
+    if window == Window.CLOSED:
         raise EnrolmentClosed(_l("Enrolment for this class has closed."))
 
 
@@ -145,6 +170,12 @@ def last_session_end(class_id: int) -> datetime | None:
     )
 
 
+def has_ended(last_session_end: datetime | None, now: datetime) -> bool:
+    """Whether a class whose last session ends at ``last_session_end`` is over at ``now``:
+    a class without sessions never is."""
+    return last_session_end is not None and now >= last_session_end
+
+
 def check_not_over(
     course_class: CourseClass, now: datetime, *, by_admin: bool, reason: str | None = None
 ) -> datetime | None:
@@ -154,8 +185,9 @@ def check_not_over(
     in the enrolment's history. Returns when the last session ended for such a late
     enrolment, ``None`` when the class is not over (or has no sessions)."""
     ended_at = last_session_end(course_class.id)
-    if ended_at is None or now < ended_at:
+    if not has_ended(ended_at, now):
         return None
+    assert ended_at is not None
     ended = to_hk(ended_at)
     if not by_admin:
         raise ClassOver(
@@ -251,6 +283,15 @@ def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
     )
 
 
+def missing_prerequisite_courses(learner_id: int, course_id: int) -> list[Course]:
+    """The course's prerequisites the learner has not completed, as courses (by code), for a
+    page that links to them: :func:`missing_prerequisites`' rule."""
+    statement = _missing_prerequisites(learner_id, course_id).with_only_columns(
+        Course, maintain_column_froms=True
+    )
+    return list(db.session.scalars(statement.order_by(Course.code)))
+
+
 def _missing_prerequisites(learner_id: Any, course_id: Any) -> Select[str]:
     completed = (
         select(CourseClass.course_id)
@@ -273,6 +314,23 @@ _OUR_SESSIONS = aliased(ClassSession, name="our_sessions")
 def clashing_class(learner_id: int, class_id: int) -> str | None:
     """The code of a class the learner is confirmed in whose sessions overlap this class's."""
     return db.session.scalar(_clashing_classes(learner_id, class_id).limit(1))
+
+
+def clashing_classes_by_class(learner_id: int, class_ids: Sequence[int]) -> dict[int, str]:
+    """For each of the classes that has one, the first code of a class the learner is
+    confirmed in whose sessions overlap it: :func:`learner_obstacles`' clash for many classes
+    in one query (for a page that shows them all)."""
+    if not class_ids:
+        return {}
+    ours = _OUR_SESSIONS
+    # The class's id is the session's own, so the statement is the request's own, for each.
+    statement = (
+        _clashing_classes(learner_id, ours.class_id)
+        .with_only_columns(ours.class_id, func.min(CourseClass.code), maintain_column_froms=True)
+        .where(ours.class_id.in_(sorted(set(class_ids))))
+        .group_by(ours.class_id)
+    )
+    return {class_id: code for class_id, code in db.session.execute(statement)}
 
 
 def _clashing_classes(learner_id: Any, class_id: Any) -> Select[str]:

@@ -34,7 +34,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import permissions
 from ..extensions import db
@@ -69,6 +69,11 @@ class QuotaUse:
     @property
     def left(self) -> int:
         return max(self.quota.seats - self.used, 0)
+
+    @property
+    def is_used_up(self) -> bool:
+        """No seat left: the quota refuses another enrolment (:func:`check_quota`)."""
+        return self.left < 1
 
 
 @dataclass
@@ -150,15 +155,22 @@ def quota_uses(company_id: int, course_class: CourseClass, *, lock: bool = False
     return [QuotaUse(quota, int(used or 0)) for quota, used in rows]
 
 
-def _covering(company: ColumnElement[bool]) -> list[ColumnElement[bool]]:
-    """The quotas matching ``company`` that cover a class (parameters ``starts_on`` and
-    ``course_id``)."""
-    starts_on: BindParameter[date] = bindparam("starts_on")
+def _covering(
+    company: ColumnElement[bool], starts_on: Any = None, course_id: Any = None
+) -> list[ColumnElement[bool]]:
+    """The quotas matching ``company`` that cover a class starting on ``starts_on``, of the
+    course ``course_id`` (by default the parameters ``starts_on`` and ``course_id``; columns
+    of a class for many classes at once)."""
+    if starts_on is None:
+        starts_on_parameter: BindParameter[date] = bindparam("starts_on")
+        starts_on = starts_on_parameter
+    if course_id is None:
+        course_id = bindparam("course_id")
     return [
         company,
         SeatQuota.starts_on <= starts_on,
         SeatQuota.ends_on >= starts_on,
-        (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == bindparam("course_id")),
+        (SeatQuota.course_id.is_(None)) | (SeatQuota.course_id == course_id),
     ]
 
 
@@ -182,6 +194,29 @@ def _quota_uses_statement() -> Select[SeatQuota, int]:
         .order_by(SeatQuota.id)
         .execution_options(populate_existing=True)
     )
+
+
+def quota_uses_by_class(
+    company_id: int, classes: Collection[CourseClass]
+) -> dict[int, list[QuotaUse]]:
+    """For each class, the company's quotas that cover it with the seats each has used, as
+    :func:`quota_uses` finds and counts them, for many classes in one query and without
+    locks: for a page that shows, before any request, what a request would be told."""
+    if not classes:
+        return {}
+    covered = aliased(CourseClass, name="covered_class")
+    rows = db.session.execute(
+        select(covered.id, SeatQuota, seats_used_by_quota())
+        .where(
+            covered.id.in_(sorted({c.id for c in classes})),
+            *_covering(SeatQuota.company_id == company_id, covered.starts_on, covered.course_id),
+        )
+        .order_by(covered.id, SeatQuota.id)
+    )
+    uses: dict[int, list[QuotaUse]] = {c.id: [] for c in classes}
+    for class_id, quota, used in rows:
+        uses[class_id].append(QuotaUse(quota, int(used or 0)))
+    return uses
 
 
 def lock_company_quotas(company_id: int) -> None:
@@ -251,7 +286,7 @@ def check_quota(learner: User, course_class: CourseClass) -> None:
     # Callers check the learner first (check_learner), which refuses one without a company.
     assert learner.company_id is not None
     for use in quota_uses(learner.company_id, course_class, lock=True):
-        if use.left < 1:
+        if use.is_used_up:
             raise QuotaExceeded(
                 _l(
                     "Your company has used all %(seats)d seats of its quota for %(period)s "
@@ -268,7 +303,9 @@ def quota_allows(learner: User, course_class: CourseClass) -> bool:
     (locked as in :func:`check_quota`); a learner without a company has none."""
     if learner.company_id is None:
         return False
-    return all(use.left >= 1 for use in quota_uses(learner.company_id, course_class, lock=True))
+    return not any(
+        use.is_used_up for use in quota_uses(learner.company_id, course_class, lock=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
