@@ -329,6 +329,10 @@ def class_status(class_id: int, action: str) -> str | Response:
         status_action = StatusAction(action)
     except ValueError:
         abort(404)
+    if status_action is StatusAction.COMPLETE:
+        # Completing is closing the class: its confirmation page shows every learner's outcome
+        # first (and asks an admin closing early why).
+        return redirect(url_for("trainer.close", class_code=course_class.code))
     cancel_form = _cancel_form()
     reason = None
     if status_action is StatusAction.CANCEL:

@@ -111,16 +111,20 @@ def _finished_enrolments(course_class: CourseClass, *, lock: bool = False) -> li
     return list(db.session.scalars(query))
 
 
-def _certificates_in_force(course_class: CourseClass) -> list[Certificate]:
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .join(Enrolment, Certificate.enrolment_id == Enrolment.id)
-            .where(Enrolment.class_id == course_class.id, Certificate.revoked_at.is_(None))
-            .options(joinedload(Certificate.enrolment).joinedload(Enrolment.learner))
-            .order_by(Certificate.serial_number)
-        )
+def _certificates_in_force(
+    course_class: CourseClass, *, with_learners: bool = False
+) -> list[Certificate]:
+    # Those to be revoked are loaded plain: revoking reloads each under a row lock, which
+    # PostgreSQL refuses over the outer joins that loading the learners adds.
+    query = (
+        select(Certificate)
+        .join(Enrolment, Certificate.enrolment_id == Enrolment.id)
+        .where(Enrolment.class_id == course_class.id, Certificate.revoked_at.is_(None))
+        .order_by(Certificate.serial_number)
     )
+    if with_learners:
+        query = query.options(joinedload(Certificate.enrolment).joinedload(Enrolment.learner))
+    return list(db.session.scalars(query))
 
 
 def reopening_preview(
@@ -132,7 +136,7 @@ def reopening_preview(
     return ReopeningPreview(
         course_class,
         _finished_enrolments(course_class),
-        _certificates_in_force(course_class),
+        _certificates_in_force(course_class, with_learners=True),
         reopen_refusal(course_class, window, now),
         reopen_deadline(course_class, window),
     )
