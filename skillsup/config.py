@@ -98,6 +98,10 @@ class DefaultConfig:
     # still taking enrolments) may lag by up to this long.
     CATALOGUE_CACHE_SECONDS = 60
 
+    # How many days after a class is closed an admin may still reopen it (which withdraws the
+    # certificates its closing issued).
+    REOPEN_DAYS = 30
+
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
     # this, rate limits and logs would see every visitor as the proxy's address.
@@ -122,6 +126,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "PROXY_FIX_X_FOR": int,
     "HR_DASHBOARD_CACHE_SECONDS": int,
     "CATALOGUE_CACHE_SECONDS": int,
+    "REOPEN_DAYS": int,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.

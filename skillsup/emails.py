@@ -57,6 +57,7 @@ def render_enrolment_status(
         course=course_class.course,
         previous=previous,
         promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
+        reopened=previous in (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED),
         link=current_links().my_learning(),
     )
     if status == EnrolmentStatus.CONFIRMED:

@@ -101,6 +101,12 @@ def can_manage_class(actor: Any, course_class: CourseClass) -> bool:
     return is_trainer(actor) and any(t.id == actor.id for t in course_class.trainers)
 
 
+def can_close_class_early(actor: Any) -> bool:
+    """Close a class before its last session has ended (with a reason), or reopen a closed
+    one: admins only."""
+    return is_admin(actor)
+
+
 def can_see_course(viewer: Any, course: Course) -> bool:
     """Published courses are for everyone; drafts and archived courses for admins only."""
     return course.status == CourseStatus.PUBLISHED or is_admin(viewer)

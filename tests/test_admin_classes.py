@@ -1346,7 +1346,7 @@ def test_status_buttons_change_the_status_or_explain_why_not(
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.DRAFT
 
     response = post_and_follow(client, f"{base}/complete")
-    assert "Only a running class can be completed" in text(response)
+    assert "Only a class that is running, or open or closed for enrolment" in text(response)
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.DRAFT
 
     client.post(f"/admin/classes/{course_class.id}/sessions", data=session_form())
@@ -1354,11 +1354,25 @@ def test_status_buttons_change_the_status_or_explain_why_not(
         ("open-enrolment", ClassStatus.OPEN),
         ("close-enrolment", ClassStatus.CLOSED),
         ("start", ClassStatus.RUNNING),
-        ("complete", ClassStatus.COMPLETED),
     ):
         response = client.post(f"{base}/{action}")
         assert response.status_code == 302
         assert db.session.get(CourseClass, course_class.id).status == status
+    # Completing is closing, on its confirmation page; its session is still ahead, so the
+    # admin must say why.
+    detail = text(client.get(f"/admin/classes/{course_class.id}"))
+    assert f'href="/trainer/classes/{course_class.code}/close"' in detail
+    response = post_and_follow(client, f"{base}/complete")
+    assert "As an admin you may still close it" in text(response)
+    assert db.session.get(CourseClass, course_class.id).status == ClassStatus.RUNNING
+    response = client.post(f"/trainer/classes/{course_class.code}/close", data={"reason": ""})
+    assert "Say why the class is closed before its last session has ended." in text(response)
+    assert db.session.get(CourseClass, course_class.id).status == ClassStatus.RUNNING
+    response = client.post(
+        f"/trainer/classes/{course_class.code}/close", data={"reason": "Trainer left."}
+    )
+    assert response.status_code == 302
+    assert db.session.get(CourseClass, course_class.id).status == ClassStatus.COMPLETED
     assert actions_for(course_class).count("class.status_changed") == 4
 
 
@@ -1434,9 +1448,14 @@ def test_completing_a_class_closes_it_with_every_learners_outcome(admin, trainer
     )
     confirmed = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.CONFIRMED)
     waiting = make.enrolment(course_class, make.user(role="learner"), EnrolmentStatus.WAITLISTED)
-    class_status.change_status(admin, course_class, StatusAction.COMPLETE)
+    # Its session is still ahead: an admin closes it early, saying why.
+    with pytest.raises(ValidationFailed):
+        class_status.change_status(admin, course_class, StatusAction.COMPLETE)
+    db.session.rollback()
+    class_status.change_status(admin, course_class, StatusAction.COMPLETE, "Venue closed")
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.COMPLETED
+    assert db.session.get(CourseClass, course_class.id).status_reason == "Venue closed"
     # No attendance was marked: the confirmed learner did not complete; nobody stays waiting.
     assert db.session.get(Enrolment, confirmed.id).status == EnrolmentStatus.NOT_COMPLETED
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.CANCELLED

@@ -228,8 +228,8 @@ def test_a_revoked_certificate_says_so_with_the_date(app, client, certificate, a
         certificates.revoke(admin, certificate, "Issued in error", now=revoked_at)
         db.session.commit()
     body = text(client.get(verify_url(certificate)))
-    assert "Revoked" in body
-    assert "was revoked on March 4, 2026" in body
+    assert "Certificate withdrawn" in body
+    assert "was withdrawn on March 4, 2026" in body
     assert "Issued in error" not in body  # the reason is for admins
     assert ">Valid<" not in body
 

@@ -707,7 +707,7 @@ def test_only_a_running_class_or_one_whose_sessions_are_over_can_be_closed(
         future_sessions=2,
         status=ClassStatus.OPEN,
     )
-    with pytest.raises(class_closing.ClassNotClosable):
+    with pytest.raises(class_closing.SessionsNotOver):
         class_closing.close_class(trainer, upcoming.course_class)
     db.session.rollback()
     cancelled = a_class(make, trainer, company, learners=0, status=ClassStatus.CANCELLED)
@@ -741,7 +741,8 @@ def test_closing_warns_of_sessions_ahead_and_unmarked(in_request, make, trainer,
     scene = a_class(make, trainer, company, learners=2, past_sessions=2, future_sessions=1)
     mark(scene, [[PRESENT, PRESENT], [PRESENT, None]])
     preview = class_closing.closing_preview(scene.course_class)
-    assert preview.can_close  # running: the trainer may close early
+    assert not preview.can_close  # a session is still to come: the trainer may not close
+    assert isinstance(preview.refusal, class_closing.SessionsNotOver)
     assert preview.sessions_ahead == 1
     assert preview.sessions_unmarked == 1
     # The session ahead counts as missed: 2 of 3 sessions is below 80 %.
@@ -1210,7 +1211,7 @@ def test_an_upcoming_class_cannot_be_closed_through_the_page(
     )
     login_as(trainer)
     page = text(client.get(f"/trainer/classes/{scene.code}/close"))
-    assert "Only a running class, or one whose last session has ended, can be closed." in page
+    assert "The class can be closed only after its last session has ended" in page
     assert "Close the class and issue certificates" not in page
     client.post(f"/trainer/classes/{scene.code}/close")
     assert db.session.get(CourseClass, scene.course_class.id).status == ClassStatus.OPEN

@@ -272,6 +272,17 @@ class CancelClassForm(PortalForm):
     )
 
 
+class ReopenClassForm(PortalForm):
+    reason = TextAreaField(
+        _l("Why is the class reopened?"),
+        validators=[
+            InputRequired(_l("Say why the class is reopened.")),
+            Length(max=500, message=_l("Keep the reason under %(max)d characters.", max=500)),
+        ],
+        description=_l("Every learner of the class is told this, and it is kept in the history."),
+    )
+
+
 class ClassFilterForm(PortalForm):
     class Meta:
         csrf = False

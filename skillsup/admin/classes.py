@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
@@ -14,8 +15,8 @@ from wtforms import SelectChoice
 from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea
-from ..services import audit
+from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
+from ..services import audit, class_reopening
 from ..services import class_sessions as session_service
 from ..services import class_status as status_service
 from ..services import classes as class_service
@@ -29,6 +30,7 @@ from .class_forms import (
     CancelClassForm,
     ClassFilterForm,
     ClassForm,
+    ReopenClassForm,
     SeriesForm,
     SessionForm,
 )
@@ -191,11 +193,19 @@ def render_detail(
         cancellation_reason=(
             course_class.status_reason if course_class.status == ClassStatus.CANCELLED else None
         ),
+        early_close_reason=(
+            course_class.status_reason if course_class.status == ClassStatus.COMPLETED else None
+        ),
         approvable={e.id for e in decidable if e.status == EnrolmentStatus.PENDING},
         withdrawable={e.id for e in decidable if e.is_active},
         sessions_editable=not course_class.is_finished,
         counts=class_service.enrolment_counts(course_class),
         actions=status_service.allowed_actions(course_class),
+        reopen_deadline=(
+            class_reopening.reopen_deadline(course_class, reopen_window())
+            if class_reopening.reopen_refusal(course_class, reopen_window(), utcnow()) is None
+            else None
+        ),
         StatusAction=StatusAction,
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
@@ -319,6 +329,10 @@ def class_status(class_id: int, action: str) -> str | Response:
         status_action = StatusAction(action)
     except ValueError:
         abort(404)
+    if status_action is StatusAction.COMPLETE:
+        # Completing is closing the class: its confirmation page shows every learner's outcome
+        # first (and asks an admin closing early why).
+        return redirect(url_for("trainer.close", class_code=course_class.code))
     cancel_form = _cancel_form()
     reason = None
     if status_action is StatusAction.CANCEL:
@@ -343,3 +357,46 @@ def class_status(class_id: int, action: str) -> str | Response:
             "info",
         )
     return redirect(url_for("admin.class_detail", class_id=class_id))
+
+
+# Reopening a closed class --------------------------------------------------------------------
+
+
+def reopen_window() -> timedelta:
+    """How long after its closing a class may be reopened (the setting ``REOPEN_DAYS``)."""
+    return timedelta(days=int(current_app.config["REOPEN_DAYS"]))
+
+
+def class_reopen(class_id: int) -> str | Response | tuple[str, int]:
+    """The confirmation page of reopening (what it withdraws, who is told), and reopening."""
+    course_class = _class_or_404(class_id)
+    form = ReopenClassForm()
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.errors.get("csrf_token"):
+                abort(400)
+            status_code = 400
+        else:
+            with unit_of_work(form) as work:
+                result = class_reopening.reopen_class(
+                    current_actor(), course_class, form.reason.data, reopen_window()
+                )
+                work.flash(
+                    _(
+                        "%(code)s has been reopened: %(learners)d learners are confirmed again "
+                        "and have been told, %(certificates)d certificates withdrawn.",
+                        code=course_class.code,
+                        learners=len(result.reopened),
+                        certificates=len(result.withdrawn),
+                    )
+                )
+            if work.succeeded:
+                return redirect(url_for("admin.class_detail", class_id=class_id))
+            status_code = work.status_code
+    return render_template(
+        "admin/classes/reopen.html",
+        course_class=course_class,
+        preview=class_reopening.reopening_preview(course_class, reopen_window()),
+        form=form,
+    ), status_code

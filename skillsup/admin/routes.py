@@ -40,6 +40,7 @@ ROUTES: list[Route] = [
     ("/classes/<int:class_id>/sessions/<int:session_id>/delete",         classes.session_delete,          POST),
     ("/classes/<int:class_id>/sessions/generate",                        classes.sessions_generate,       POST),
     ("/classes/<int:class_id>/status/<action>",                          classes.class_status,            POST),
+    ("/classes/<int:class_id>/reopen",                                   classes.class_reopen,            FORM),
 
     # enrolments
     ("/classes/<int:class_id>/enrolments",                               enrolments.class_enrol,          POST),

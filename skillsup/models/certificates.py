@@ -16,11 +16,25 @@ if TYPE_CHECKING:
     from .users import User
 
 
+#: A certificate still in force: an enrolment holds at most one (a class reopened and closed
+#: again issues a new one beside the one it withdrew).
+_VALID_SQL = "revoked_at IS NULL"
+
+
 class Certificate(Model):
     __tablename__ = "certificates"
+    __table_args__ = (
+        sa.Index(
+            "uq_certificates_enrolment_id_valid",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=sa.text(_VALID_SQL),
+            postgresql_where=sa.text(_VALID_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), unique=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), index=True)
     serial_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     # Unguessable; the public verification page is found by it.
     verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -29,7 +43,7 @@ class Certificate(Model):
     revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    enrolment: Mapped[Enrolment] = relationship(back_populates="certificate")
+    enrolment: Mapped[Enrolment] = relationship(back_populates="certificates")
     revoked_by: Mapped[User | None] = relationship()
 
     @property

@@ -76,6 +76,8 @@ class CourseClass(Model):
         enum_column(ClassStatus, "class_status"), default=ClassStatus.DRAFT, index=True
     )
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # When the class was closed (completed): an admin may reopen it for a while after.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Indexed: the latest change of the catalogue's courses and classes is read on every
     # catalogue page, to know whether a cached page is still current.

@@ -101,7 +101,17 @@ class Enrolment(Model):
         back_populates="enrolment", order_by="EnrolmentStatusChange.id"
     )
     attendance: Mapped[list[Attendance]] = relationship(back_populates="enrolment")
-    certificate: Mapped[Certificate | None] = relationship(back_populates="enrolment")
+    #: Every certificate issued for the enrolment, withdrawn ones included, oldest first.
+    certificates: Mapped[list[Certificate]] = relationship(
+        back_populates="enrolment", order_by="Certificate.id"
+    )
+    #: The certificate in force, if any (one at most: a partial unique index).
+    certificate: Mapped[Certificate | None] = relationship(
+        primaryjoin="and_(Certificate.enrolment_id == Enrolment.id, "
+        "Certificate.revoked_at.is_(None))",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def is_active(self) -> bool:

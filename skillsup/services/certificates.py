@@ -95,7 +95,8 @@ def issue_certificates(
     """Issue a certificate to each of ``enrolments`` (completed learners of the class).
 
     To be called in the transaction that closes the class, with the class row locked.
-    Enrolments that already have a certificate are left alone. Each issue is audited.
+    Enrolments that already have a certificate in force are left alone (one whose certificate
+    was withdrawn, when its class was reopened, gets a new one). Each issue is audited.
     Raises :class:`SerialNumbersBusy` should a serial number be taken after all (the
     caller rolls back).
     """
@@ -104,7 +105,9 @@ def issue_certificates(
     already = (
         set(
             db.session.scalars(
-                select(Certificate.enrolment_id).where(Certificate.enrolment_id.in_(ids))
+                select(Certificate.enrolment_id).where(
+                    Certificate.enrolment_id.in_(ids), Certificate.revoked_at.is_(None)
+                )
             )
         )
         if ids

@@ -1,7 +1,9 @@
 """Closing a class: the preview of who completes, and the closing itself.
 
-A class is closed once: when running, or when enrolment is open or closed and its last session
-has ended. Closing records each confirmed learner's outcome (:mod:`.outcomes`: attendance in
+A class is closed once its last session has ended (whether running, or open or closed for
+enrolment); an admin may close it earlier, with a reason kept in the audit log and on the
+class. A closed class is not closed twice (an admin may reopen it: :mod:`.class_reopening`).
+Closing records each confirmed learner's outcome (:mod:`.outcomes`: attendance in
 contact hours against the class's minimum, and the assessment where one is required), cancels
 the waitlist and pending requests, marks the class completed and issues the certificates, all in
 one transaction with the class row locked.
@@ -33,12 +35,14 @@ from ..models import (
 )
 from . import audit, certificates
 from . import enrolment as enrolment_service
-from .errors import PermissionDenied
+from .errors import PermissionDenied, ValidationFailed
 from .outcomes import Outcome, class_outcomes, recorded_reason
 from .rosters import RosterRefused, roster_enrolments
 
 #: Kept with the cancelled waitlist places and requests of a class that has been closed.
 CLASS_COMPLETED_REASON = "class completed"
+#: The longest reason an admin may give for closing a class early.
+REASON_MAX_LENGTH = 500
 
 
 class AlreadyClosed(RosterRefused):
@@ -47,31 +51,43 @@ class AlreadyClosed(RosterRefused):
 
 class ClassNotClosable(RosterRefused):
     default_message = _l(
-        "Only a running class, or one whose last session has ended, can be closed."
+        "Only a class that is running, or open or closed for enrolment, can be closed."
     )
+
+
+class SessionsNotOver(RosterRefused):
+    default_message = _l(
+        "The class can be closed only after its last session has ended: closing it now would "
+        "fail every learner for the sessions still to come."
+    )
+
+
+#: The statuses from which a class may be closed.
+CLOSABLE_STATUSES = (ClassStatus.RUNNING, ClassStatus.OPEN, ClassStatus.CLOSED)
 
 
 def closing_refusal(
     course_class: CourseClass, last_session_end: datetime | None, now: datetime
 ) -> RosterRefused | None:
-    """Why the class cannot be closed now, or ``None`` when it can: it must be running, or
-    open or closed for enrolment with its last session over; never closed twice."""
+    """Why the class cannot be closed now in the ordinary way, or ``None`` when it can: it must
+    be running, or open or closed for enrolment, with its last session over (a class without
+    sessions has none over); never closed twice. :class:`SessionsNotOver` is the one refusal
+    an admin may override with a reason (:func:`close_class`)."""
     if course_class.status == ClassStatus.COMPLETED:
         return AlreadyClosed()
-    if course_class.status == ClassStatus.RUNNING:
-        return None
-    if (
-        course_class.status in (ClassStatus.OPEN, ClassStatus.CLOSED)
-        and last_session_end is not None
-        and last_session_end <= now
-    ):
-        return None
-    return ClassNotClosable()
+    if course_class.status not in CLOSABLE_STATUSES:
+        return ClassNotClosable()
+    if last_session_end is None or last_session_end > now:
+        return SessionsNotOver()
+    return None
 
 
 @dataclass
 class ClosingPreview:
-    """What closing the class now would record, whether it may be closed, and warnings."""
+    """What closing the class now would record, whether it may be closed, and warnings.
+
+    ``early`` says that the last session has not ended yet; ``may_close_early`` that the
+    viewer (an admin) may still close the class, giving a reason."""
 
     course_class: CourseClass
     outcomes: list[Outcome]
@@ -79,10 +95,15 @@ class ClosingPreview:
     refusal: RosterRefused | None
     sessions_ahead: int
     sessions_unmarked: int
+    may_close_early: bool = False
+
+    @property
+    def early(self) -> bool:
+        return isinstance(self.refusal, SessionsNotOver)
 
     @property
     def can_close(self) -> bool:
-        return self.refusal is None
+        return self.refusal is None or (self.early and self.may_close_early)
 
     @property
     def completing(self) -> list[Outcome]:
@@ -122,9 +143,12 @@ def _session_facts(course_class: CourseClass, now: datetime) -> tuple[datetime |
     return last_end, ahead, unmarked
 
 
-def closing_preview(course_class: CourseClass, *, now: datetime | None = None) -> ClosingPreview:
+def closing_preview(
+    course_class: CourseClass, *, actor: User | None = None, now: datetime | None = None
+) -> ClosingPreview:
     """Who closing the class now would mark completed and who not, and why; whether it can
-    be closed at all; and warnings (sessions ahead, sessions not fully marked)."""
+    be closed at all (and whether ``actor`` may close it before its last session has ended);
+    and warnings (sessions ahead, sessions not fully marked)."""
     now = now or utcnow()
     enrolments = [
         e for e in roster_enrolments(course_class) if e.status == EnrolmentStatus.CONFIRMED
@@ -143,6 +167,7 @@ def closing_preview(course_class: CourseClass, *, now: datetime | None = None) -
         closing_refusal(course_class, last_end, now),
         ahead,
         unmarked,
+        may_close_early=permissions.can_close_class_early(actor),
     )
 
 
@@ -158,10 +183,17 @@ class ClosingResult:
 
 
 def close_class(
-    actor: User, course_class: CourseClass, *, now: datetime | None = None
+    actor: User,
+    course_class: CourseClass,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> ClosingResult:
     """Close the class: record each confirmed learner's outcome, cancel the waitlist and
     pending requests ("class completed"), mark the class completed and issue certificates.
+
+    The last session must have ended; only an admin may close the class before then, and
+    must say why: the reason is kept on the class and in the audit log.
 
     Each learner's outcome follows :mod:`.outcomes` (attendance against the class's minimum,
     the assessment where one is required); one who does not complete keeps the reasons, in
@@ -169,7 +201,10 @@ def close_class(
     and the audit log. The class row is locked first, so that closing
     twice at once closes once.
 
-    Raises :class:`PermissionDenied`, :class:`AlreadyClosed` or :class:`ClassNotClosable`.
+    Raises :class:`PermissionDenied`, :class:`AlreadyClosed`, :class:`ClassNotClosable`,
+    :class:`SessionsNotOver` (a trainer, before the last session has ended) or
+    :class:`ValidationFailed` (field ``reason``: an admin's early closing without a reason,
+    or with one that is too long).
     """
     now = now or utcnow()
     if not permissions.can_manage_class(actor, course_class):
@@ -177,7 +212,10 @@ def close_class(
     locked = enrolment_service.lock_class(course_class.id)
     last_end, _ahead, _unmarked = _session_facts(locked, now)
     refusal = closing_refusal(locked, last_end, now)
-    if refusal is not None:
+    early_reason = None
+    if isinstance(refusal, SessionsNotOver) and permissions.can_close_class_early(actor):
+        early_reason = _early_reason(reason)
+    elif refusal is not None:
         raise refusal
 
     enrolments = list(
@@ -207,22 +245,40 @@ def close_class(
 
     old = locked.status
     locked.status = ClassStatus.COMPLETED
+    locked.completed_at = now
+    locked.status_reason = early_reason
     db.session.flush()
+    summary = f"close: class {locked.code} {old.value} -> {ClassStatus.COMPLETED.value}"
     audit.record(
         actor,
         "class.status_changed",
         locked,
-        f"close: class {locked.code} {old.value} -> {ClassStatus.COMPLETED.value}",
+        summary + (f" before its last session ended: {early_reason}" if early_reason else ""),
         {
             "from": old.value,
             "to": ClassStatus.COMPLETED.value,
             "completed": len(result.completed),
             "not_completed": len(result.not_completed),
             "cancelled": len(result.cancelled),
+            **({"early": True, "reason": early_reason} if early_reason else {}),
         },
     )
     result.certificates = certificates.issue_certificates(actor, locked, result.completed, now=now)
     return result
+
+
+def _early_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _l("Say why the class is closed before its last session has ended."), field="reason"
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            _l("Keep the reason under %(max)d characters.", max=REASON_MAX_LENGTH),
+            field="reason",
+        )
+    return reason
 
 
 def _finish(

@@ -129,7 +129,7 @@ def change_status(
     if action is StatusAction.COMPLETE:
         # Completing is closing: outcomes, the waitlist let go, certificates, as a trainer's
         # closing does it, never the status alone.
-        class_closing.close_class(actor, course_class, now=now)
+        class_closing.close_class(actor, course_class, reason=reason, now=now)
         return StatusChange(course_class, old, target)
     course_class.status = target
     if action is StatusAction.CANCEL:

@@ -42,6 +42,10 @@ _SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
 }
 
 
+def _reopened_subject(code: str) -> Any:
+    return _l("Class %(code)s has been reopened", code=code)
+
+
 def send(user: User, subject: Any, template: str, **context: Any) -> None:
     """Queue one e-mail to ``user``, written now from ``emails/<template>`` in their language
     (none in a dry run). The caller gives the links it carries in ``context``."""
@@ -73,6 +77,8 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
     goes with them as it is now.
     """
     subject = _SUBJECTS.get(enrolment.status)
+    if previous in (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED):
+        subject = _reopened_subject
     # A dry run (a CSV preview of thousands of rows) need not even look for the HR officers.
     if subject is None or mail.in_dry_run(db.session()):
         return

@@ -25,6 +25,7 @@ from ..services import (
 )
 from ..services.errors import NotFound
 from ..web import bad_request, current_actor, unit_of_work
+from .forms import CloseClassForm
 
 MARK_PREFIX = "mark-"
 SCORE_PREFIX = "score-"
@@ -235,31 +236,39 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
 # Closing -----------------------------------------------------------------------------------
 
 
-def close(class_code: str) -> str | Response:
+def close(class_code: str) -> str | Response | tuple[str, int]:
     course_class = _class_or_404(class_code)
-    form = ActionForm()
+    form = CloseClassForm()
+    status_code = 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400)
-        code = course_class.code
-        with unit_of_work() as work:
-            result = class_closing.close_class(current_actor(), course_class)
-            work.flash(
-                _(
-                    "%(code)s is closed: %(completed)d completed, %(not_completed)d did not "
-                    "complete, %(certificates)d certificates issued.",
-                    code=code,
-                    completed=len(result.completed),
-                    not_completed=len(result.not_completed),
-                    certificates=len(result.certificates),
+            if form.errors.get("csrf_token"):
+                abort(400)
+            status_code = 400
+        else:
+            code = course_class.code
+            with unit_of_work(form) as work:
+                result = class_closing.close_class(
+                    current_actor(), course_class, reason=form.reason.data
                 )
-            )
-        if work.succeeded:
-            return redirect(url_for(".roster", class_code=code))
-        return redirect(url_for(".close", class_code=code))
+                work.flash(
+                    _(
+                        "%(code)s is closed: %(completed)d completed, %(not_completed)d did "
+                        "not complete, %(certificates)d certificates issued.",
+                        code=code,
+                        completed=len(result.completed),
+                        not_completed=len(result.not_completed),
+                        certificates=len(result.certificates),
+                    )
+                )
+            if work.succeeded:
+                return redirect(url_for(".roster", class_code=code))
+            if work.refusal is None or work.refusal.field not in form:
+                return redirect(url_for(".close", class_code=code))
+            status_code = work.status_code
     return render_template(
         "trainer/close.html",
         course_class=course_class,
-        preview=class_closing.closing_preview(course_class),
+        preview=class_closing.closing_preview(course_class, actor=current_actor()),
         form=form,
-    )
+    ), status_code
