@@ -9,7 +9,7 @@ Classes already completed take their last change as the time they were closed.
 
 Revision ID: f3b8d2a6c915
 Revises: e5a2c7b9d104
-Create Date: 2026-12-14 10:00:00.000000
+Create Date: 2026-12-07 00:40:00.000000
 
 """
 from alembic import op
@@ -50,11 +50,20 @@ def upgrade():
 
 
 def downgrade():
-    # Only the certificate in force (or, failing one, the newest) of each enrolment can stay.
-    op.execute(
-        "DELETE FROM certificates WHERE revoked_at IS NOT NULL AND enrolment_id IN "
-        "(SELECT enrolment_id FROM certificates GROUP BY enrolment_id HAVING COUNT(*) > 1)"
+    # The older schema holds one certificate per enrolment. Certificates are records that are
+    # never deleted, so a database where a reopened class's learners hold a withdrawn and a new
+    # one cannot go back.
+    several = op.get_bind().scalar(
+        sa.text(
+            "SELECT COUNT(*) FROM (SELECT enrolment_id FROM certificates "
+            "GROUP BY enrolment_id HAVING COUNT(*) > 1) AS several"
+        )
     )
+    if several:
+        raise RuntimeError(
+            f"{several} enrolments hold more than one certificate (their class was reopened): "
+            "this revision cannot be downgraded without deleting certificates"
+        )
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index('uq_certificates_enrolment_id_valid')
         batch_op.drop_index(batch_op.f('ix_certificates_enrolment_id'))
