@@ -149,7 +149,9 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("trainer.results", GET): class_trainer(200),
     ("trainer.results", POST): class_trainer(302),
     ("trainer.close", GET): class_trainer(200),
-    ("trainer.close", POST): class_trainer(302),
+    # Before the last session has ended the trainer is turned back; an admin may close it,
+    # but only with a reason (400: the form asks for it).
+    ("trainer.close", POST): expect(403, trainer=302, admin=400, other_trainer=404),
     # Admins.
     ("admin.home", GET): admin_only(200),
     ("admin.user_list", GET): admin_only(200),
@@ -170,6 +172,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.class_create", GET): admin_only(200),
     ("admin.class_create", POST): admin_only(200),
     ("admin.class_detail", GET): admin_only(200),
+    ("admin.class_reopen", GET): admin_only(200),
+    ("admin.class_reopen", POST): admin_only(400),
     ("admin.class_edit", GET): admin_only(200),
     ("admin.class_edit", POST): admin_only(200),
     ("admin.class_status", POST): admin_only(302),

@@ -86,6 +86,7 @@ CASES: dict[str, list[Case]] = {
         ("a trainer", lambda w: (w.user("trainer"),), set()),
     ],
     "can_manage_companies": [("-", lambda w: (), {"admin"})],
+    "can_close_class_early": [("-", lambda w: (), {"admin"})],
     "can_manage_catalogue": [("-", lambda w: (), {"admin"})],
     "can_manage_class": [
         ("the trainer's class", lambda w: (w.running_class,), {"admin", "trainer"}),
