@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
-from .eligibility import can_hold_a_place, clashing_class, last_session_end
+from .eligibility import can_hold_a_place, clashing_class, has_ended, last_session_end
 from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
 from .seat_quotas import lock_quotas_of_waitlists, quota_allows
 
@@ -43,8 +43,7 @@ def promote_waitlist(
     """
     now = now or utcnow()
     locked = lock_class(course_class.id)
-    ended_at = last_session_end(locked.id)
-    if locked.is_finished or (ended_at is not None and now >= ended_at):
+    if locked.is_finished or has_ended(last_session_end(locked.id), now):
         return []
     promoted: list[Enrolment] = []
     free = locked.capacity - locked.seats_taken
