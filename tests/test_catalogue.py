@@ -13,6 +13,7 @@ from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, DeliveryMode, EnrolmentStatus, SkillArea
 from skillsup.services import catalogue
 
+from .factories import hk_datetime
 from .queries import recorded_statements
 
 # Dates and deadlines: run again at several times of the Hong Kong day.
@@ -103,6 +104,24 @@ def test_full_class_shows_waitlist_only(client, make):
     course = make.course(title_en="Popular Course")
     make.course_class(course=course, capacity=0, sessions=1)
     assert "Waitlist only" in client.get("/courses").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Enrolment opens Jan 12, 2030"), ("zh-HK", "報名於2030年1月12日開始")],
+)
+def test_a_course_whose_classes_open_later_says_when_on_its_card(client, make, language, expected):
+    course = make.course(title_en="Later Course")
+    make.course_class(
+        course=course,
+        sessions=1,
+        first_session=datetime(2030, 4, 2, 11, 0, tzinfo=UTC),
+        enrolment_opens_at=hk_datetime(2030, 1, 12, 9, 0),
+    )
+    body = client.get("/courses", headers={"Accept-Language": language}).get_data(as_text=True)
+    assert "availability-opens_later" in body
+    assert expected in body
+    assert "Enrolment closed" not in body and "截止報名" not in body
 
 
 def test_sorting_by_title_and_level(client, make):

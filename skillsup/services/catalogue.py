@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..timeutil import to_hk, today_hk
 from . import enrolment_offers
-from .eligibility import is_taking_enrolments, taking_enrolments
+from .eligibility import Window, enrolment_window, is_taking_enrolments, taking_enrolments
 from .enrolment_offers import Obstacle, ViewerAction
 from .search import contains_pattern
 
@@ -45,6 +45,7 @@ PER_PAGE = 12
 class Availability(enum.StrEnum):
     OPEN = "open"
     WAITLIST = "waitlist"
+    OPENS_LATER = "opens_later"
     CLOSED = "closed"
 
 
@@ -67,6 +68,8 @@ class CourseCard:
     course: Course
     next_class: CourseClass | None
     availability: Availability
+    #: When enrolment opens, for a course whose classes all open later (``OPENS_LATER``).
+    opens_at: datetime | None = None
 
 
 @dataclass
@@ -203,6 +206,7 @@ def search_courses(
                 course=course,
                 next_class=classes[0] if classes else None,
                 availability=availability(classes, now),
+                opens_at=first_opening(classes, now),
             )
         )
     return CataloguePage(cards=cards, total=total, page=page, per_page=query.per_page)
@@ -225,13 +229,25 @@ def last_change() -> str:
 
 
 def availability(classes: list[CourseClass], now: datetime) -> Availability:
-    """Open if some class takes enrolments and has a seat; waitlist if all such are full."""
+    """Open if some class takes enrolments and has a seat; waitlist if all such are full;
+    opens later if none takes enrolments yet but one will (:func:`first_opening`)."""
     taking = [c for c in classes if is_taking_enrolments(c, now)]
     if any(c.seats_taken < c.capacity for c in taking):
         return Availability.OPEN
     if taking:
         return Availability.WAITLIST
+    if first_opening(classes, now) is not None:
+        return Availability.OPENS_LATER
     return Availability.CLOSED
+
+
+def first_opening(classes: list[CourseClass], now: datetime) -> datetime | None:
+    """The earliest moment one of ``classes`` starts taking enrolments, for those whose window
+    has not opened yet at ``now``; ``None`` when none is waiting to open."""
+    openings = [
+        c.enrolment_opens_at for c in classes if enrolment_window(c, now) == Window.NOT_YET_OPEN
+    ]
+    return min(openings, default=None)
 
 
 def class_availability(course_class: CourseClass, now: datetime) -> Availability:
