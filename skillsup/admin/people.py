@@ -49,7 +49,7 @@ def user_detail(user_id: int) -> str:
 def user_edit(user_id: int) -> str | Response:
     user = _person_or_404(user_id)
     form = EditUserForm()
-    set_company_choices(form, db.session.execute(users.company_choices()).tuples())
+    set_company_choices(form, db.session.execute(users.company_choices()))
     if request.method == "GET":
         form.fill_from(user)
     if form.validate_on_submit():

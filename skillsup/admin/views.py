@@ -42,7 +42,7 @@ def user_list() -> str:
 
 def invite_user() -> str | Response:
     form = InviteUserForm()
-    set_company_choices(form, db.session.execute(users.company_choices()).tuples())
+    set_company_choices(form, db.session.execute(users.company_choices()))
     if form.validate_on_submit():
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
         with unit_of_work(form) as work:
