@@ -62,9 +62,7 @@ class TestDetails:
         learner = reload(learner)
         assert learner.name == "Amy Chan Tai-man"
         assert set(changes) == {"name", "job_title"}
-        entry = db.session.scalar(
-            select(AuditEntry).where(AuditEntry.action == "account.changed")
-        )
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.changed"))
         assert entry is not None and entry.actor_id == admin.id
         assert entry.details["name"] == {"before": old_name, "after": "Amy Chan Tai-man"}
         # Nothing was taken away: the person stays logged in.
@@ -173,16 +171,12 @@ class TestCompany:
     ) -> None:
         other = make.company(domains=["kowloon.test"])
         make.enrolment(make.course_class(), learner, EnrolmentStatus.PENDING)
-        error = refused(
-            admin, learner, ValidationFailed, company=other, email="amy@kowloon.test"
-        )
+        error = refused(admin, learner, ValidationFailed, company=other, email="amy@kowloon.test")
         assert error.field == "company"
 
     def test_not_into_an_inactive_company(self, make: Any, admin: User, learner: User) -> None:
         other = make.company(domains=["kowloon.test"], is_active=False)
-        error = refused(
-            admin, learner, ValidationFailed, company=other, email="amy@kowloon.test"
-        )
+        error = refused(admin, learner, ValidationFailed, company=other, email="amy@kowloon.test")
         assert error.field == "company"
 
     def test_the_address_must_be_at_the_new_company_domains(
