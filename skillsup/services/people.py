@@ -102,7 +102,8 @@ def unfinished_class_count(trainer: User) -> int:
             select(func.count(CourseClass.id))
             .join(class_trainers, class_trainers.c.class_id == CourseClass.id)
             .where(
-                class_trainers.c.trainer_id == trainer.id, CourseClass.status.not_in(FINISHED_STATUSES)
+                class_trainers.c.trainer_id == trainer.id,
+                CourseClass.status.not_in(FINISHED_STATUSES),
             )
         )
         or 0
