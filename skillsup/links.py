@@ -71,6 +71,9 @@ class PortalLinks:
     def confirm_email(self, token: str) -> str:
         return self._build("auth.confirm_email", token=token)
 
+    def confirm_email_change(self, token: str) -> str:
+        return self._build("auth.confirm_email_change", token=token)
+
     def accept_invitation(self, token: str) -> str:
         return self._build("auth.accept_invitation", token=token)
 

@@ -66,6 +66,17 @@ def can_manage_account(actor: Any, user: User) -> bool:
     )
 
 
+def can_edit_person(actor: Any, user: User) -> bool:
+    """Change a person's name, address, role or company, or resend or withdraw their
+    invitation: the institute's admins (their own role excepted, a rule of the change)."""
+    return is_admin(actor)
+
+
+def can_change_role(actor: Any, user: User) -> bool:
+    """Whose role an admin may change: anyone's but their own."""
+    return is_admin(actor) and bool(actor.id != user.id)
+
+
 def can_view_employee(actor: Any, employee: User) -> bool:
     if is_admin(actor):
         return True

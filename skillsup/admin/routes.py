@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from ..models import Role
 from ..web import FORM, GET, POST, Route, require_roles
-from . import classes, companies, courses, enrolments, views
+from . import classes, companies, courses, enrolments, people, views
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -18,6 +18,12 @@ ROUTES: list[Route] = [
     ("/",                                                                views.home,                      GET),
     ("/users",                                                           views.user_list,                 GET),
     ("/users/invite",                                                    views.invite_user,               FORM),
+    ("/users/invitations",                                               people.invitation_list,          GET),
+    ("/users/<int:user_id>",                                             people.user_detail,              GET),
+    ("/users/<int:user_id>/edit",                                        people.user_edit,                FORM),
+    ("/users/<int:user_id>/email-change/cancel",                         people.cancel_email_change,      POST),
+    ("/users/<int:user_id>/invitation/resend",                           people.resend_invitation,        POST),
+    ("/users/<int:user_id>/invitation/revoke",                           people.revoke_invitation,        POST),
     ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           POST),
     ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
 

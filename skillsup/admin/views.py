@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
 
 from .. import permissions
 from ..extensions import db
@@ -13,7 +12,7 @@ from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
 from ..web import current_actor, page_number, redirect_to_next, unit_of_work
-from .forms import InviteUserForm, ReasonForm, UserFilterForm
+from .forms import InviteUserForm, ReasonForm, UserFilterForm, set_company_choices
 
 
 def home() -> str:
@@ -43,10 +42,7 @@ def user_list() -> str:
 
 def invite_user() -> str | Response:
     form = InviteUserForm()
-    form.company.choices = [SelectChoice("0", _("No company"))] + [
-        SelectChoice(str(company_id), name)
-        for company_id, name in db.session.execute(users.company_choices())
-    ]
+    set_company_choices(form, db.session.execute(users.company_choices()))
     if form.validate_on_submit():
         company = db.session.get(PartnerCompany, form.company.data) if form.company.data else None
         with unit_of_work(form) as work:

@@ -16,6 +16,7 @@ ROUTES: list[Route] = [
     ("/logout",                 views.logout,            POST),
     ("/register",               views.register,          FORM),
     ("/confirm/<token>",        views.confirm_email,     FORM),
+    ("/confirm-new-address/<token>", views.confirm_email_change, FORM),
     ("/invitation/<token>",     views.accept_invitation, FORM),
     ("/forgot-password",        views.forgot_password,   FORM),
     ("/reset-password/<token>", views.reset_password,    FORM),

@@ -20,7 +20,7 @@ from ..extensions import limiter
 from ..forms import ActionForm
 from ..links import PortalLinks
 from ..models import User, normalise_email
-from ..services import accounts, calendar
+from ..services import accounts, calendar, people
 from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
 from ..web import current_actor, home_url_for, redirect_to_next, unit_of_work
@@ -149,6 +149,28 @@ def confirm_email(token: str) -> str | tuple[str, int] | Response:
             work.flash(_("Your address is confirmed. You can log in now."))
         return redirect(url_for("auth.login") if work.succeeded else request.path)
     return render_template("auth/confirm_email.html", form=form)
+
+
+def confirm_email_change(token: str) -> str | tuple[str, int] | Response:
+    form = ActionForm()
+    try:
+        user = user_for_token(token, Purpose.CHANGE_EMAIL)
+    except InvalidToken as error:
+        return render_template("auth/invalid_link.html", message=error.message), 400
+    if user.pending_email is None:
+        return render_template("auth/invalid_link.html", message=InvalidToken().message), 400
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            people.confirm_email_change(token)
+            work.flash(_("Your new e-mail address is confirmed: use it to log in from now on."))
+        if not work.succeeded:
+            return redirect(request.path)
+        return redirect(
+            home_url_for(current_user) if current_user.is_authenticated else url_for("auth.login")
+        )
+    return render_template(
+        "auth/confirm_email_change.html", form=form, new_email=user.pending_email
+    )
 
 
 def accept_invitation(token: str) -> str | tuple[str, int] | Response:

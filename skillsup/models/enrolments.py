@@ -71,7 +71,8 @@ class Enrolment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(sa.ForeignKey("classes.id"))
     learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    # The learner's company, kept with the enrolment (a learner never changes company) so that
+    # The company the enrolment was made under: a learner who moves to another company leaves
+    # their enrolments with the old one (its seats, its reports). Kept here too so that
     # counting a company's seats need not look up every learner: see _fill_in_company below.
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_companies.id"))
     status: Mapped[EnrolmentStatus] = mapped_column(

@@ -31,6 +31,7 @@ class User(Model):
     __table_args__ = (
         # Addresses are stored lower-case, so the unique constraint ignores case.
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("pending_email = lower(pending_email)", name="pending_email_lowercase"),
         sa.CheckConstraint(
             "(role IN ('learner', 'hr') AND company_id IS NOT NULL)"
             " OR (role IN ('trainer', 'admin') AND company_id IS NULL)",
@@ -56,6 +57,9 @@ class User(Model):
     # Bumped to end every session of the user: it is part of the id kept in session cookies.
     session_version: Mapped[int] = mapped_column(default=1)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A new address an admin has asked for: it replaces ``email`` only once its owner follows
+    # the link sent to it (see services/people.py); until then the old address stays in use.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -75,6 +79,15 @@ class User(Model):
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:
         return normalise_email(value)
+
+    @validates("pending_email")
+    def _normalise_pending_email(self, _key: str, value: str | None) -> str | None:
+        return normalise_email(value) if value is not None else None
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and the invitation not yet accepted (no password set)."""
+        return self.invited_at is not None and self.password_hash is None
 
     # Flask-Login's user protocol
     @property

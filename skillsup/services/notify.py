@@ -46,13 +46,16 @@ def _reopened_subject(code: str) -> Any:
     return _l("Class %(code)s has been reopened", code=code)
 
 
-def send(user: User, subject: Any, template: str, **context: Any) -> None:
-    """Queue one e-mail to ``user``, written now from ``emails/<template>`` in their language
-    (none in a dry run). The caller gives the links it carries in ``context``."""
+def send(user: User, subject: Any, template: str, *, to: str | None = None, **context: Any) -> None:
+    """Queue one e-mail to ``user`` (at the address ``to`` when given, else theirs), written
+    now from ``emails/<template>`` in their language (none in a dry run). The caller gives the
+    links it carries in ``context``."""
     if mail.in_dry_run(db.session()):
         return
     with force_locale(user.preferred_language or "en"):
-        message = mail.render_message(user.email, str(subject), template, user=user, **context)
+        message = mail.render_message(
+            to or user.email, str(subject), template, user=user, **context
+        )
     mail.queue(db.session(), message)
 
 

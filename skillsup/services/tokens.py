@@ -24,12 +24,14 @@ class Purpose(enum.StrEnum):
     CONFIRM_EMAIL = "confirm-email"
     INVITATION = "invitation"
     PASSWORD_RESET = "password-reset"  # noqa: S105 (a purpose, not a password)
+    CHANGE_EMAIL = "change-email"
 
 
 _MAX_AGE_SETTING = {
     Purpose.CONFIRM_EMAIL: "EMAIL_CONFIRMATION_MAX_AGE",
     Purpose.INVITATION: "INVITATION_MAX_AGE",
     Purpose.PASSWORD_RESET: "PASSWORD_RESET_MAX_AGE",
+    Purpose.CHANGE_EMAIL: "EMAIL_CONFIRMATION_MAX_AGE",
 }
 
 
@@ -40,6 +42,13 @@ def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
 def _fingerprint(user: User, purpose: Purpose) -> str:
     if purpose is Purpose.CONFIRM_EMAIL:
         state = f"{user.email}|{user.email_confirmed_at}"
+    elif purpose is Purpose.CHANGE_EMAIL:
+        # Tied to the address asked for: asking for another one, or confirming, voids it.
+        state = f"{user.email}|{user.pending_email}"
+    elif purpose is Purpose.INVITATION:
+        # Sending the invitation again (a new invited_at) voids the links sent before.
+        sent = user.invited_at.timestamp() if user.invited_at is not None else None
+        state = f"{user.email}|{user.password_hash}|{user.is_active}|{sent}"
     else:
         state = f"{user.email}|{user.password_hash}|{user.is_active}"
     return hashlib.sha256(state.encode()).hexdigest()[:24]
@@ -62,8 +71,22 @@ def user_for_token(token: str, purpose: Purpose) -> User:
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
         raise InvalidToken()
     user = db.session.get(User, payload["u"])
-    if user is None or not user.is_active:
+    if user is None:
+        raise InvalidToken()
+    unaccepted = purpose is Purpose.INVITATION and user.password_hash is None
+    if not user.is_active:
+        if unaccepted:
+            raise InvalidToken(
+                _l(
+                    "This invitation has been withdrawn. Ask the person who invited you if "
+                    "you still need an account."
+                )
+            )
         raise InvalidToken()
     if not hmac.compare_digest(str(payload.get("f", "")), _fingerprint(user, purpose)):
+        if unaccepted:
+            raise InvalidToken(
+                _l("A newer invitation has been sent: use the link in the latest e-mail.")
+            )
         raise InvalidToken()
     return user

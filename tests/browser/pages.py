@@ -73,6 +73,9 @@ PAGES = (
     PageSpec("admin-company", ADMIN, "/admin/companies/{company_id}"),
     PageSpec("admin-users", ADMIN, "/admin/users"),
     PageSpec("admin-invite", ADMIN, "/admin/users/invite"),
+    PageSpec("admin-invitations", ADMIN, "/admin/users/invitations"),
+    PageSpec("admin-user", ADMIN, "/admin/users/{employee_id}"),
+    PageSpec("admin-user-edit", ADMIN, "/admin/users/{employee_id}/edit"),
 )
 
 

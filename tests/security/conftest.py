@@ -85,6 +85,7 @@ class Scene:
     confirm_token: str = ""
     invitation_token: str = ""
     reset_token: str = ""
+    email_change_token: str = ""
 
 
 def build_scene() -> Scene:
@@ -203,6 +204,9 @@ def build_scene() -> Scene:
     scene.confirm_token = make_token(unconfirmed, Purpose.CONFIRM_EMAIL)
     scene.invitation_token = make_token(invitee, Purpose.INVITATION)
     scene.reset_token = make_token(people["learner_a"], Purpose.PASSWORD_RESET)
+    # An admin has asked to change B's learner's address: the link sent to the new one.
+    people["learner_b"].pending_email = "ben.wong.new@kowloon-data.test"
+    scene.email_change_token = make_token(people["learner_b"], Purpose.CHANGE_EMAIL)
     db.session.commit()
     return scene
 

@@ -76,6 +76,14 @@ CASES: dict[str, list[Case]] = {
         ("A's HR officer", lambda w: (w.user("hr_a"),), {"admin"}),
         ("the admin", lambda w: (w.user("admin"),), set()),
     ],
+    "can_edit_person": [
+        ("A's learner", lambda w: (w.user("learner_a"),), {"admin"}),
+        ("the admin", lambda w: (w.user("admin"),), {"admin"}),
+    ],
+    "can_change_role": [
+        ("A's HR officer", lambda w: (w.user("hr_a"),), {"admin"}),
+        ("the admin", lambda w: (w.user("admin"),), set()),
+    ],
     "can_view_employee": [
         ("A's learner", lambda w: (w.user("learner_a"),), {"admin", "hr_a", "learner_a"}),
         ("B's learner", lambda w: (w.user("learner_b"),), {"admin", "hr_b", "learner_b"}),
