@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from .. import permissions
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
@@ -76,7 +77,12 @@ def home() -> str:
 def roster(class_code: str) -> str:
     course_class = _class_or_404(class_code)
     return render_template(
-        "trainer/roster.html", course_class=course_class, roster=rosters.roster(course_class)
+        "trainer/roster.html",
+        course_class=course_class,
+        roster=rosters.roster(course_class),
+        can_download_certificates=permissions.can_download_class_certificates(
+            current_actor(), course_class
+        ),
     )
 
 
