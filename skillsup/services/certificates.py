@@ -206,9 +206,16 @@ def for_learner(learner_id: int) -> list[Certificate]:
 
 
 def revoke(
-    actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None
+    actor: User,
+    certificate: Certificate,
+    reason: str,
+    *,
+    now: datetime | None = None,
+    tell_learner: bool = True,
 ) -> None:
-    """Revoke a certificate, with a reason; the verification page then says it is revoked.
+    """Revoke a certificate, with a reason; the verification page then says it is revoked,
+    and the learner is told by e-mail with the reason (unless ``tell_learner`` is false: a
+    reopened class tells them in its own message that their certificate is withdrawn).
 
     Admins only. Raises :class:`PermissionDenied`, :class:`ValidationFailed` (field
     ``reason``) without a reason or with one that is too long, or :class:`AlreadyRevoked`.
@@ -238,6 +245,8 @@ def revoke(
         f"{certificate.serial_number} revoked",
         {"serial_number": certificate.serial_number, "reason": reason},
     )
+    if tell_learner:
+        notify.certificate_revoked(certificate)
 
 
 # The PDF -----------------------------------------------------------------------------------
