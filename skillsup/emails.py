@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from .links import current_links
 from .models import Certificate, CourseClass, Enrolment, EnrolmentStatus, User
 from .services import calendar, mail, notify
+from .services.outcomes import outcome_reasons
+from .services.progress import AttendanceStanding
 from .services.tokens import Purpose, make_token
 
 
@@ -29,6 +31,7 @@ def register_renderers() -> None:
     mail.register_renderer(notify.ENROLMENT_STATUS, render_enrolment_status)
     mail.register_renderer(notify.APPROVAL_REQUESTED, render_approval_requested)
     mail.register_renderer(notify.CERTIFICATE_ISSUED, render_certificate_issued)
+    mail.register_renderer(notify.CERTIFICATE_REVOKED, render_certificate_revoked)
     mail.register_renderer(notify.SCHEDULE_CHANGED, render_schedule_changed)
     mail.register_renderer(notify.PASSWORD_RESET, render_password_reset)
 
@@ -38,7 +41,9 @@ def render_enrolment_status(
 ) -> mail.Message:
     """The message :func:`~skillsup.services.notify.enrolment_changed` queued: the class as it
     is when the message is written, the status and reason as they were at the change; a
-    confirmed place comes with the class's sessions as a calendar file."""
+    confirmed place comes with the class's sessions as a calendar file. A learner who did not
+    complete a class that has closed is told why, worded now in their language from their
+    attendance standing at the closing (:func:`~skillsup.services.outcomes.outcome_reasons`)."""
     enrolment = session.get(Enrolment, context["enrolment_id"])
     if enrolment is None:
         raise LookupError(f"no enrolment {context['enrolment_id']}")
@@ -46,6 +51,10 @@ def render_enrolment_status(
     learner = enrolment.learner
     status = EnrolmentStatus(context["status"])
     previous = EnrolmentStatus(context["previous"]) if context.get("previous") else None
+    reasons: list[str] = []
+    if status == EnrolmentStatus.NOT_COMPLETED and context.get("standing") is not None:
+        standing = AttendanceStanding(**context["standing"])
+        reasons = [str(r) for r in outcome_reasons(course_class, enrolment, standing)]
     message = mail.render_message(
         learner.email,
         subject,
@@ -58,6 +67,8 @@ def render_enrolment_status(
         previous=previous,
         promoted=previous == EnrolmentStatus.WAITLISTED and status == EnrolmentStatus.CONFIRMED,
         reopened=previous in (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED),
+        closed=bool(context.get("closed")),
+        reasons=reasons,
         link=current_links().my_learning(),
     )
     if status == EnrolmentStatus.CONFIRMED:
@@ -110,6 +121,31 @@ def render_certificate_issued(
         course=course_class.course,
         download_link=links.certificate_download(certificate.id),
         verify_link=links.certificate_verification(certificate.verification_code),
+    )
+
+
+def render_certificate_revoked(
+    session: Session, subject: str, context: dict[str, Any]
+) -> mail.Message:
+    """The message :func:`~skillsup.services.notify.certificate_revoked` queued: which
+    certificate, why (as the admin gave it at the change), and the public page that now says
+    it is withdrawn."""
+    certificate = session.get(Certificate, context["certificate_id"])
+    if certificate is None:
+        raise LookupError(f"no certificate {context['certificate_id']}")
+    enrolment = certificate.enrolment
+    course_class = enrolment.course_class
+    return mail.render_message(
+        enrolment.learner.email,
+        subject,
+        "certificate_revoked",
+        user=enrolment.learner,
+        certificate=certificate,
+        course_class=course_class,
+        course=course_class.course,
+        reason=context.get("reason"),
+        verify_link=current_links().certificate_verification(certificate.verification_code),
+        link=current_links().my_learning(),
     )
 
 

@@ -150,9 +150,18 @@ def can_withdraw_own_enrolment(actor: Any, enrolment: Enrolment) -> bool:
     return is_learner(actor) and enrolment.learner_id == actor.id
 
 
+def can_download_class_certificates(viewer: Any, course_class: CourseClass) -> bool:
+    """The certificates of a class's learners: its trainers, and admins."""
+    return can_manage_class(viewer, course_class)
+
+
 def can_download_certificate(viewer: Any, certificate: Certificate) -> bool:
-    """The learner it was issued to, an HR officer of the learner's company, and admins."""
-    return can_view_employee(viewer, certificate.enrolment.learner)
+    """The learner it was issued to, an HR officer of the learner's company, the trainers of
+    its class, and admins."""
+    enrolment = certificate.enrolment
+    return can_view_employee(viewer, enrolment.learner) or can_download_class_certificates(
+        viewer, enrolment.course_class
+    )
 
 
 def can_revoke_certificate(viewer: Any) -> bool:

@@ -24,6 +24,7 @@ from skillsup.models import (
     AttendanceStatus,
     AuditEntry,
     Certificate,
+    ClassSession,
     ClassStatus,
     CourseClass,
     Enrolment,
@@ -290,11 +291,10 @@ def test_who_may_download_a_certificate(
     client, make, login_as, certificate, learner, hr_officer, trainer, admin
 ):
     other_company = make.company()
-    allowed = [learner, hr_officer, admin]
+    allowed = [learner, hr_officer, trainer, admin]  # the trainer of the learner's class
     refused = [
         make.user(company=learner.company),  # a colleague
         make.user(role="hr", company=other_company),
-        trainer,
     ]
     for person in allowed:
         login_as(person)
@@ -513,7 +513,7 @@ def test_long_names_and_titles_keep_the_certificate_on_one_page(app, name, title
         title_zh=("為受規管行業設計及營運高可用性多區域雲端架構" * 10)[:title_zh],
         qf_level=5,
         qf_credits=12,
-        contact_hours=Decimal("36.0"),
+        hours_run=Decimal("36.0"),
         attendance_rate=0.875,
         completed_on=date(2026, 3, 5),
         issued_on=date(2026, 3, 5),
@@ -526,3 +526,80 @@ def test_long_names_and_titles_keep_the_certificate_on_one_page(app, name, title
     content = reader.pages[0].extract_text()
     assert "36" in content
     assert "88%" in content
+
+
+# Trainers, the hours the class ran, the public page's QF facts -----------------------------
+
+
+def test_the_trainer_of_the_class_downloads_its_certificates_from_the_roster(
+    client, make, login_as, certificate, trainer
+):
+    course_class = certificate.enrolment.course_class
+    login_as(trainer)
+    roster = text(client.get(f"/trainer/classes/{course_class.code}"))
+    assert f'href="{pdf_url(certificate)}"' in roster
+    response = client.get(pdf_url(certificate))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    client.post("/logout")
+
+    # Another trainer is refused outright; the roster of their own class has no such link.
+    other = make.user(role="trainer")
+    login_as(other)
+    assert client.get(pdf_url(certificate)).status_code == 403
+
+
+def test_the_certificate_states_the_hours_the_class_ran_not_the_course_nominal_hours(
+    app, make, client, login_as, trainer, learner
+):
+    # Four 3-hour sessions are held and one is cancelled: 12 hours, against 36 nominal.
+    course_class = finished_class(make, trainer, [learner])
+    course_class.course.contact_hours = Decimal("36")
+    held_before = utcnow().replace(microsecond=0) - timedelta(days=2)
+    course_class.sessions.append(
+        ClassSession(
+            starts_at=held_before - timedelta(hours=3), ends_at=held_before, is_cancelled=True
+        )
+    )
+    db.session.commit()
+    close(app, trainer, course_class)
+    issued = db.session.scalars(select(Certificate)).one()
+    with app.test_request_context("/"):
+        facts = certificates.facts(issued)
+    assert facts.hours_run == Decimal("12.0")
+    assert facts.hours_run_text == "12"
+    login_as(learner)
+    content = PdfReader(io.BytesIO(client.get(pdf_url(issued)).get_data())).pages[0].extract_text()
+    assert re.search(r"Contact hours.*\b12\b", content), content
+    assert "36" not in content
+
+
+def test_hours_run_leaves_out_sessions_not_over_when_the_class_closed(app, make, trainer):
+    from skillsup.services.class_sessions import hours_run
+
+    start = (utcnow() - timedelta(days=10)).replace(microsecond=0)
+    course_class = make.course_class(trainers=[trainer], sessions=3, first_session=start)
+    sessions = sorted(course_class.sessions, key=lambda s: s.starts_at)
+    with app.test_request_context("/"):
+        everything = hours_run(course_class.id, until=sessions[-1].ends_at)
+        two = hours_run(course_class.id, until=sessions[1].ends_at)
+        none = hours_run(course_class.id, until=sessions[0].starts_at)
+    one_session = Decimal(
+        str(round((sessions[0].ends_at - sessions[0].starts_at).seconds / 3600, 1))
+    )
+    assert everything == one_session * 3
+    assert two == one_session * 2
+    assert none == Decimal("0.0")
+
+
+def test_the_public_page_shows_the_qf_level_and_credits_the_certificate_prints(
+    client, login_as, certificate, learner
+):
+    body = " ".join(text(client.get(verify_url(certificate))).split())
+    assert "<dt>QF level</dt> <dd>4</dd>" in body
+    assert "<dt>QF credits</dt> <dd>3</dd>" in body
+    login_as(learner)
+    content = PdfReader(io.BytesIO(client.get(pdf_url(certificate)).get_data())).pages[0]
+    printed = content.extract_text()
+    assert re.search(r"QF level.*\b4\b", printed), printed
+    assert re.search(r"QF credits.*\b3\b", printed), printed

@@ -967,14 +967,110 @@ def test_the_attendance_form_has_a_fieldset_with_radios_per_learner(
     assert "Save attendance" in body
 
 
-def test_all_present_fills_the_form_but_saves_nothing(client, make, trainer, company, login_as):
-    scene = a_class(make, trainer, company, learners=2)
+def test_all_present_fills_only_the_unmarked_learners(client, make, trainer, company, login_as):
+    # Saved: a late, and an absent; chosen on the page but not saved: an excused.
+    scene = a_class(make, trainer, company, learners=5)
+    late, absent, chosen, blank_a, blank_b = scene.enrolments
+    mark(scene, [[LATE], [ABSENT], [None], [None], [None]])
     login_as(trainer)
-    body = squash(text(client.get(attendance_url(scene) + "?prefill=present")))
-    for enrolment in scene.enrolments:
+    response = client.post(
+        attendance_url(scene),
+        data={
+            "fill": "present",
+            f"mark-{late.id}": "late",
+            f"mark-{absent.id}": "absent",
+            f"mark-{chosen.id}": "excused",
+        },
+    )
+    assert response.status_code == 200
+    body = squash(text(response))
+    assert f'name="mark-{late.id}" value="late" checked' in body
+    assert f'name="mark-{absent.id}" value="absent" checked' in body
+    assert f'name="mark-{chosen.id}" value="excused" checked' in body
+    for enrolment in (blank_a, blank_b):
         assert f'name="mark-{enrolment.id}" value="present" checked' in body
+    assert "2 learners not yet marked are marked present on the form" in body
     assert "nothing is saved yet" in body
+    # Nothing saved: the two saved marks only.
+    assert count(Attendance) == 2
+    assert attendance_of(chosen, scene.sessions[0]) is None
+
+    # Saving what the form now shows counts the real changes: three, not five.
+    client.post(
+        attendance_url(scene),
+        data={
+            f"mark-{late.id}": "late",
+            f"mark-{absent.id}": "absent",
+            f"mark-{chosen.id}": "excused",
+            f"mark-{blank_a.id}": "present",
+            f"mark-{blank_b.id}": "present",
+        },
+    )
+    assert attendance_of(late, scene.sessions[0]) == LATE
+    assert attendance_of(absent, scene.sessions[0]) == ABSENT
+    assert "Attendance saved: 3 changes." in text(client.get(attendance_url(scene)))
+
+
+def test_all_present_never_overwrites_a_saved_mark_left_off_the_post(
+    client, make, trainer, company, login_as
+):
+    scene = a_class(make, trainer, company, learners=2)
+    saved, blank = scene.enrolments
+    mark(scene, [[ABSENT], [None]])
+    login_as(trainer)
+    # A post that leaves the saved mark out (an old page) still keeps it.
+    body = squash(text(client.post(attendance_url(scene), data={"fill": "present"})))
+    assert f'name="mark-{saved.id}" value="absent" checked' in body
+    assert f'name="mark-{saved.id}" value="present" checked' not in body
+    assert f'name="mark-{blank.id}" value="present" checked' in body
+    assert "1 learner not yet marked is marked present on the form" in body
+
+
+def test_all_present_when_everyone_is_marked_fills_nothing(
+    client, make, trainer, company, login_as
+):
+    scene = a_class(make, trainer, company, learners=2)
+    mark(scene, [[LATE], [ABSENT]])
+    login_as(trainer)
+    body = squash(text(client.post(attendance_url(scene), data={"fill": "present"})))
+    assert "Every learner already has a mark: nothing was filled in." in body
+    assert count(Attendance) == 2
+
+
+def test_all_present_with_a_hostile_mark_is_refused_or_ignored(
+    client, make, trainer, company, login_as
+):
+    scene = a_class(make, trainer, company, learners=2)
+    a, _b = scene.enrolments
+    login_as(trainer)
+    # An unknown status is not echoed as a choice: the learner is filled in as unmarked.
+    body = squash(
+        text(client.post(attendance_url(scene), data={"fill": "present", f"mark-{a.id}": "gone"}))
+    )
+    assert f'name="mark-{a.id}" value="present" checked' in body
+    # A field naming no learner is a bad request, with its reason.
+    response = client.post(attendance_url(scene), data={"fill": "present", "mark-x1": "late"})
+    assert response.status_code == 400
     assert count(Attendance) == 0
+
+
+def test_all_present_is_not_offered_when_marking_is_refused(
+    client, make, trainer, company, login_as
+):
+    scene = a_class(make, trainer, company, learners=1, past_sessions=0, future_sessions=1)
+    login_as(trainer)
+    body = text(client.post(attendance_url(scene), data={"fill": "present"}))
+    assert "All present" not in body
+    assert "has not started yet" in body
+    assert count(Attendance) == 0
+
+
+def test_the_attendance_page_loads_its_script_only_where_marking_is_possible(
+    client, make, trainer, company, login_as
+):
+    scene = a_class(make, trainer, company, learners=1)
+    login_as(trainer)
+    assert "js/attendance.js" in text(client.get(attendance_url(scene)))
 
 
 def test_saving_attendance_through_the_page(client, make, trainer, company, login_as):

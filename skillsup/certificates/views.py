@@ -1,5 +1,5 @@
-"""Certificates: anyone checks one by its code; its owner, their HR and admins download the
-PDF; admins revoke it."""
+"""Certificates: anyone checks one by its code; its owner, their HR, the trainers of its class
+and admins download the PDF; admins revoke it."""
 
 from __future__ import annotations
 
@@ -58,8 +58,12 @@ def verify(code: str) -> str | tuple[str, int]:
 @login_required
 def download(certificate_id: int) -> Response:
     certificate = certificates.get(certificate_id)
-    if certificate is None or not permissions.can_download_certificate(current_user, certificate):
+    if certificate is None:
         abort(404)
+    if not permissions.can_download_certificate(current_user, certificate):
+        # A trainer is institute staff: refused outright. For anyone else, another company's
+        # certificate does not exist.
+        abort(403 if permissions.is_trainer(current_user) else 404)
     facts = certificates.facts(certificate)
     verify_url = url_for(".verify", code=certificate.verification_code, _external=True)
     # End the (read) transaction first: no lock is held while the PDF is made.

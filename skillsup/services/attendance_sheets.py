@@ -126,6 +126,36 @@ def _marking_refusal(
 
 
 @dataclass(frozen=True)
+class FilledMarks:
+    """The marks of an attendance form after "all present": the marks chosen on it, and
+    ``status`` for each learner with neither a saved mark nor one chosen."""
+
+    marks: dict[int, str]
+    filled: int
+
+
+def fill_unmarked(
+    sheet: AttendanceSheet,
+    chosen: Mapping[int, str],
+    status: AttendanceStatus = AttendanceStatus.PRESENT,
+) -> FilledMarks:
+    """Fill in ``status`` for the learners of the sheet not yet marked: those with no saved
+    mark and no mark ``chosen`` on the form. A saved mark is never overwritten, nor a mark
+    chosen but not yet saved; nothing is saved (the trainer checks the form, then saves it).
+    ``chosen`` maps enrolment ids to the form's values (as :func:`record_attendance` takes
+    them). Returns the marks to show and how many learners were filled in."""
+    known = {status.value for status in AttendanceStatus}
+    marks = {enrolment_id: value for enrolment_id, value in chosen.items() if value in known}
+    filled = 0
+    for row in sheet.rows:
+        enrolment_id = row.enrolment.id
+        if row.attendance is None and enrolment_id not in marks:
+            marks[enrolment_id] = status.value
+            filled += 1
+    return FilledMarks(marks, filled)
+
+
+@dataclass(frozen=True)
 class AttendanceChange:
     enrolment_id: int
     learner_id: int

@@ -35,6 +35,7 @@ from ..extensions import db
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
 from ..timeutil import hk_date
 from . import audit, notify
+from .class_sessions import hours_run
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .progress import standings
 
@@ -205,9 +206,16 @@ def for_learner(learner_id: int) -> list[Certificate]:
 
 
 def revoke(
-    actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None
+    actor: User,
+    certificate: Certificate,
+    reason: str,
+    *,
+    now: datetime | None = None,
+    tell_learner: bool = True,
 ) -> None:
-    """Revoke a certificate, with a reason; the verification page then says it is revoked.
+    """Revoke a certificate, with a reason; the verification page then says it is revoked,
+    and the learner is told by e-mail with the reason (unless ``tell_learner`` is false: a
+    reopened class tells them in its own message that their certificate is withdrawn).
 
     Admins only. Raises :class:`PermissionDenied`, :class:`ValidationFailed` (field
     ``reason``) without a reason or with one that is too long, or :class:`AlreadyRevoked`.
@@ -237,6 +245,8 @@ def revoke(
         f"{certificate.serial_number} revoked",
         {"serial_number": certificate.serial_number, "reason": reason},
     )
+    if tell_learner:
+        notify.certificate_revoked(certificate)
 
 
 # The PDF -----------------------------------------------------------------------------------
@@ -253,7 +263,9 @@ class CertificateFacts:
     title_zh: str | None
     qf_level: int
     qf_credits: int
-    contact_hours: Decimal
+    #: The contact hours the class ran (its held sessions), not the course's nominal hours;
+    #: ``None`` where not asked for (the public page).
+    hours_run: Decimal | None
     attendance_rate: float | None
     completed_on: date
     issued_on: date
@@ -266,8 +278,10 @@ class CertificateFacts:
         return f"{self.attendance_rate * 100:.0f}%"
 
     @property
-    def contact_hours_text(self) -> str:
-        return f"{self.contact_hours.normalize():f}"
+    def hours_run_text(self) -> str:
+        if self.hours_run is None:
+            return "—"
+        return f"{self.hours_run.normalize():f}"
 
     @property
     def is_long(self) -> bool:
@@ -290,19 +304,23 @@ class CertificateFacts:
 
 
 def facts(certificate: Certificate, *, with_attendance: bool = True) -> CertificateFacts:
-    """What the certificate states: the learner, the course, attendance and dates.
+    """What the certificate states: the learner, the course, the hours the class ran,
+    attendance and dates.
 
-    The completion date is the Hong Kong date on which the class was closed for the learner.
-    Without ``with_attendance`` (the public page does not show it) no query is made beyond
-    what the certificate has loaded.
+    The completion date is the Hong Kong date on which the class was closed for the learner;
+    the hours are those of the class's sessions held by then (:func:`.class_sessions.hours_run`).
+    Without ``with_attendance`` (the public page shows neither attendance nor hours) no query
+    is made beyond what the certificate has loaded.
     """
     enrolment = certificate.enrolment
     course = enrolment.course_class.course
+    completed_at = enrolment.ended_at or certificate.issued_at
     rate = None
+    hours = None
     if with_attendance:
         standing = standings([enrolment.id]).get(enrolment.id)
         rate = standing.rate if standing else None
-    completed_at = enrolment.ended_at or certificate.issued_at
+        hours = hours_run(enrolment.class_id, until=completed_at)
     return CertificateFacts(
         serial_number=certificate.serial_number,
         learner_name=enrolment.learner.name,
@@ -311,7 +329,7 @@ def facts(certificate: Certificate, *, with_attendance: bool = True) -> Certific
         title_zh=course.title_zh,
         qf_level=course.qf_level,
         qf_credits=course.qf_credits,
-        contact_hours=course.contact_hours,
+        hours_run=hours,
         attendance_rate=rate,
         completed_on=hk_date(completed_at),
         issued_on=hk_date(certificate.issued_at),

@@ -33,10 +33,11 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, certificates
+from . import audit, certificates, notify
 from . import enrolment as enrolment_service
 from .errors import PermissionDenied, ValidationFailed
 from .outcomes import Outcome, class_outcomes, recorded_reason
+from .progress import AttendanceStanding
 from .rosters import RosterRefused, roster_enrolments
 
 #: Kept with the cancelled waitlist places and requests of a class that has been closed.
@@ -198,7 +199,9 @@ def close_class(
     Each learner's outcome follows :mod:`.outcomes` (attendance against the class's minimum,
     the assessment where one is required); one who does not complete keeps the reasons, in
     English, as the transition's reason. Each transition is recorded in the enrolment's history
-    and the audit log. The class row is locked first, so that closing
+    and the audit log, and every learner is told by e-mail after the commit: a certificate to
+    those who complete, the reasons to those who do not, and the end of their place to those
+    waitlisted or waiting for approval. The class row is locked first, so that closing
     twice at once closes once.
 
     Raises :class:`PermissionDenied`, :class:`AlreadyClosed`, :class:`ClassNotClosable`,
@@ -236,7 +239,14 @@ def close_class(
             result.completed.append(enrolment)
         else:
             reason = recorded_reason(locked, outcome)
-            _finish(enrolment, EnrolmentStatus.NOT_COMPLETED, actor, reason, now)
+            _finish(
+                enrolment,
+                EnrolmentStatus.NOT_COMPLETED,
+                actor,
+                reason,
+                now,
+                standing=outcome.standing,
+            )
             result.not_completed.append(enrolment)
     for enrolment in enrolments:
         if enrolment.status in (EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING):
@@ -287,8 +297,14 @@ def _finish(
     actor: User,
     reason: str | None,
     now: datetime,
+    *,
+    standing: AttendanceStanding | None = None,
 ) -> None:
-    """End an enrolment with ``to``, recorded as every enrolment transition is. The learner
-    hears of the outcome through the certificate e-mail, not a status e-mail."""
+    """End an enrolment with ``to``, recorded as every enrolment transition is, and tell the
+    learner what the closing meant for them (:func:`.notify.class_closed`: a learner who
+    completes hears of it by the certificate e-mail; one who does not, why, from
+    ``standing``)."""
+    previous = enrolment.status
     enrolment.ended_at = now
     enrolment_service.record_transition(enrolment, to, actor, reason, now, tell_learner=False)
+    notify.class_closed(enrolment, previous, standing)

@@ -184,8 +184,13 @@ def reopen_class(
         raise refusal
     result = ReopeningResult(locked)
     for certificate in _certificates_in_force(locked):
+        # The learner hears of it in the message that the class is reopened.
         certificates.revoke(
-            actor, certificate, f"Withdrawn: the class was reopened. {reason}", now=now
+            actor,
+            certificate,
+            f"Withdrawn: the class was reopened. {reason}",
+            now=now,
+            tell_learner=False,
         )
         result.withdrawn.append(certificate)
     for enrolment in _finished_enrolments(locked, lock=True):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ from ..extensions import db
 from ..models import Attendance, ClassSession, CourseClass, User
 from ..timeutil import hk_to_utc, hong_kong_public_holidays, now_utc, to_hk
 from . import audit, notify
+from .attendance_rate import session_counts_sql, session_hours
 from .classes import check_not_finished, lock_for_change, require_admin
 from .errors import DomainError, ValidationFailed
 from .schedule_conflicts import Booking, check_bookings
@@ -101,6 +103,21 @@ class ScheduleChange:
     @property
     def needs_announcement(self) -> bool:
         return self.confirmed_learners > 0 and self.before != self.after
+
+
+def hours_run(class_id: int, *, until: datetime) -> Decimal:
+    """The contact hours the class ran by ``until``: the sum of the durations of its held
+    sessions (not cancelled, and over by then), to one decimal. What a certificate states,
+    rather than the course's nominal hours; one query."""
+    held = db.session.execute(
+        select(ClassSession.starts_at, ClassSession.ends_at).where(
+            ClassSession.class_id == class_id,
+            session_counts_sql(),
+            ClassSession.ends_at <= until,
+        )
+    ).all()
+    total = sum(session_hours(starts_at, ends_at) for starts_at, ends_at in held)
+    return Decimal(str(round(total, 1)))
 
 
 def _announced_change(*args: Any) -> ScheduleChange:

@@ -10,6 +10,7 @@ given its links by the caller, who has them from the web layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from flask_babel import force_locale
@@ -24,6 +25,7 @@ from . import mail
 ENROLMENT_STATUS = "enrolment_status"
 APPROVAL_REQUESTED = "approval_requested"
 CERTIFICATE_ISSUED = "certificate_issued"
+CERTIFICATE_REVOKED = "certificate_revoked"
 SCHEDULE_CHANGED = "schedule_changed"
 #: A reset link asked for an address (:func:`skillsup.services.accounts.request_password_reset`).
 PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of message, not a password)
@@ -39,7 +41,24 @@ _SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
     ),
     EnrolmentStatus.WITHDRAWN: lambda code: _l("You have been withdrawn from %(code)s", code=code),
     EnrolmentStatus.CANCELLED: lambda code: _l("Class %(code)s has been cancelled", code=code),
+    EnrolmentStatus.NOT_COMPLETED: lambda code: _l(
+        "Your result for %(code)s: not completed", code=code
+    ),
 }
+
+#: Told when a class closes, for a learner whose waitlist place or request it ends.
+_CLOSED_SUBJECTS: dict[EnrolmentStatus, Callable[[str], Any]] = {
+    EnrolmentStatus.WAITLISTED: lambda code: _l(
+        "%(code)s has ended: your place on its waitlist has ended too", code=code
+    ),
+    EnrolmentStatus.PENDING: lambda code: _l(
+        "%(code)s has ended: your request for it has ended too", code=code
+    ),
+}
+
+#: The one status a learner hears of by another message: completing a class is told by the
+#: certificate it brings (:func:`certificate_issued`).
+TOLD_BY_CERTIFICATE = frozenset({EnrolmentStatus.COMPLETED})
 
 
 def _reopened_subject(code: str) -> Any:
@@ -111,6 +130,51 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
                 enrolment_id=enrolment.id,
                 officer_id=officer.id,
             )
+
+
+def class_closed(
+    enrolment: Enrolment, previous: EnrolmentStatus, standing: Any | None = None
+) -> None:
+    """Tell a learner what closing the class meant for them, unless a certificate tells them
+    (:data:`TOLD_BY_CERTIFICATE`): that they did not complete it, and why (worded when the
+    message is written, in their language, by :func:`.outcomes.outcome_reasons` from
+    ``standing``, their attendance standing at the closing, which goes with the message), or
+    that their waitlist place or pending request has ended with the class.
+
+    Written when it is delivered (:data:`ENROLMENT_STATUS`): closing a class tells all its
+    learners in one request.
+    """
+    if enrolment.status in TOLD_BY_CERTIFICATE:
+        return
+    if enrolment.status == EnrolmentStatus.NOT_COMPLETED:
+        subject = _SUBJECTS[EnrolmentStatus.NOT_COMPLETED]
+    else:
+        subject = _CLOSED_SUBJECTS.get(previous, _SUBJECTS[EnrolmentStatus.CANCELLED])
+    send_later(
+        enrolment.learner,
+        subject(enrolment.course_class.code),
+        ENROLMENT_STATUS,
+        enrolment_id=enrolment.id,
+        status=enrolment.status.value,
+        previous=previous.value,
+        reason=None,
+        closed=True,
+        standing=asdict(standing) if standing is not None else None,
+    )
+
+
+def certificate_revoked(certificate: Any) -> None:
+    """Tell the learner their certificate has been revoked, and why (the reason as the admin
+    gave it). Written when it is delivered (:data:`CERTIFICATE_REVOKED`); the reason goes with
+    it as it was at the change."""
+    enrolment = certificate.enrolment
+    send_later(
+        enrolment.learner,
+        _l("Your certificate %(serial)s has been revoked", serial=certificate.serial_number),
+        CERTIFICATE_REVOKED,
+        certificate_id=certificate.id,
+        reason=certificate.revoked_reason,
+    )
 
 
 def schedule_changed(change: Any) -> None:

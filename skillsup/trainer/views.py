@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from .. import permissions
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
@@ -28,6 +29,8 @@ from ..web import bad_request, current_actor, unit_of_work
 from .forms import CloseClassForm
 
 MARK_PREFIX = "mark-"
+#: The attendance form's "All present" button: fills in the learners not yet marked.
+FILL_FIELD = "fill"
 SCORE_PREFIX = "score-"
 PASSED_PREFIX = "passed-"
 PASSED_VALUES = {"pass": True, "fail": False, "": None}
@@ -74,7 +77,12 @@ def home() -> str:
 def roster(class_code: str) -> str:
     course_class = _class_or_404(class_code)
     return render_template(
-        "trainer/roster.html", course_class=course_class, roster=rosters.roster(course_class)
+        "trainer/roster.html",
+        course_class=course_class,
+        roster=rosters.roster(course_class),
+        can_download_certificates=permissions.can_download_class_certificates(
+            current_actor(), course_class
+        ),
     )
 
 
@@ -130,11 +138,23 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
     session = _session_or_404(course_class, session_id)
     form = ActionForm()
     chosen: dict[int, str] = {}
+    filled: int | None = None
     status_code = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         chosen = _submitted_marks()
+        if request.form.get(FILL_FIELD) == AttendanceStatus.PRESENT.value:
+            # "All present" without JavaScript: fill in the learners not yet marked and show
+            # the form again; nothing is saved until the trainer saves it.
+            sheet = attendance_sheets.attendance_sheet(course_class, session)
+            if sheet.can_mark:
+                result = attendance_sheets.fill_unmarked(sheet, chosen)
+                chosen, filled = result.marks, result.filled
+            return render_template(
+                "trainer/attendance.html",
+                **_attendance_page(course_class, sheet, form, chosen, filled),
+            )
         with unit_of_work() as work:
             changes = attendance_sheets.record_attendance(current_actor(), session, chosen)
             if changes:
@@ -152,23 +172,28 @@ def attendance(class_code: str, session_id: int) -> str | Response | tuple[str, 
                 url_for(".attendance", class_code=course_class.code, session_id=session_id)
             )
         status_code = work.status_code
-    prefill = request.method == "GET" and request.args.get("prefill") == "present"
+    sheet = attendance_sheets.attendance_sheet(course_class, session)
+    return render_template(
+        "trainer/attendance.html", **_attendance_page(course_class, sheet, form, chosen, filled)
+    ), status_code
 
-    def sheet_page() -> dict[str, Any]:
-        sheet = attendance_sheets.attendance_sheet(course_class, session)
-        marks = chosen
-        if prefill and sheet.can_mark:
-            marks = {row.enrolment.id: AttendanceStatus.PRESENT.value for row in sheet.rows}
-        return {
-            "course_class": course_class,
-            "sheet": sheet,
-            "form": form,
-            "chosen": marks,
-            "prefilled": prefill and sheet.can_mark,
-            "statuses": list(AttendanceStatus),
-        }
 
-    return render_template("trainer/attendance.html", **sheet_page()), status_code
+def _attendance_page(
+    course_class: CourseClass,
+    sheet: attendance_sheets.AttendanceSheet,
+    form: ActionForm,
+    chosen: dict[int, str],
+    filled: int | None,
+) -> dict[str, Any]:
+    return {
+        "course_class": course_class,
+        "sheet": sheet,
+        "form": form,
+        "chosen": chosen,
+        "filled": filled,
+        "fill_field": FILL_FIELD,
+        "statuses": list(AttendanceStatus),
+    }
 
 
 # Results -----------------------------------------------------------------------------------

@@ -105,7 +105,9 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("auth.calendar_feed", POST): expect(302),
     ("auth.logout", POST): expect(302),
     # Certificates: the owner, their company's HR and admins download; admins revoke.
-    ("certificates.download", GET): expect(404, learner_a=200, hr_a=200, admin=200),
+    ("certificates.download", GET): expect(
+        404, learner_a=200, hr_a=200, trainer=200, other_trainer=403, admin=200
+    ),
     ("certificates.revoke", POST): admin_only(302),
     # Learners.
     ("learning.my_learning", GET): learner_only(200),

@@ -132,7 +132,15 @@ CASES: dict[str, list[Case]] = {
         ("B's learner's enrolment", lambda w: (w.waitlisted,), {"learner_b"}),
     ],
     "can_download_certificate": [
-        ("A's learner's certificate", lambda w: (w.certificate,), {"admin", "hr_a", "learner_a"}),
+        (
+            "A's learner's certificate, of a class of the trainer",
+            lambda w: (w.certificate,),
+            {"admin", "hr_a", "learner_a", "trainer"},
+        ),
+    ],
+    "can_download_class_certificates": [
+        ("the trainer's class", lambda w: (w.running_class,), {"admin", "trainer"}),
+        ("another trainer's class", lambda w: (w.open_class,), {"admin", "other_trainer"}),
     ],
     "can_revoke_certificate": [("-", lambda w: (), {"admin"})],
     "is_hr_officer_of": [("company A", lambda w: (w.company_a,), {"hr_a"})],
