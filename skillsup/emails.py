@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .links import current_links
 from .models import Certificate, CourseClass, Enrolment, EnrolmentStatus, User
+from .reasons import render as render_reasons
 from .services import calendar, mail, notify
 from .services.tokens import Purpose, make_token
 
@@ -52,7 +53,8 @@ def render_enrolment_status(
         "enrolment_status",
         user=learner,
         status=status,
-        reason=context.get("reason"),
+        # In the learner's language; a message queued before reasons had codes kept a text.
+        reason=render_reasons(context.get("reasons")) or context.get("reason"),
         course_class=course_class,
         course=course_class.course,
         previous=previous,

@@ -16,6 +16,7 @@ from .. import permissions
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
+from ..reasons import render as render_reasons
 from ..services import audit, class_reopening
 from ..services import class_sessions as session_service
 from ..services import class_status as status_service
@@ -191,10 +192,14 @@ def render_detail(
         "admin/classes/detail.html",
         course_class=course_class,
         cancellation_reason=(
-            course_class.status_reason if course_class.status == ClassStatus.CANCELLED else None
+            render_reasons(course_class.status_reasons)
+            if course_class.status == ClassStatus.CANCELLED
+            else None
         ),
         early_close_reason=(
-            course_class.status_reason if course_class.status == ClassStatus.COMPLETED else None
+            render_reasons(course_class.status_reasons)
+            if course_class.status == ClassStatus.COMPLETED
+            else None
         ),
         approvable={e.id for e in decidable if e.status == EnrolmentStatus.PENDING},
         withdrawable={e.id for e in decidable if e.is_active},

@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions
 from ..extensions import db
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
+from ..reasons import Reason, free_text
 from ..timeutil import hk_date
 from . import audit, notify
 from .errors import DomainError, PermissionDenied, ValidationFailed
@@ -205,9 +206,16 @@ def for_learner(learner_id: int) -> list[Certificate]:
 
 
 def revoke(
-    actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None
+    actor: User,
+    certificate: Certificate,
+    reason: str,
+    *,
+    cause: Reason | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Revoke a certificate, with a reason; the verification page then says it is revoked.
+    The typed ``reason`` is kept as free text after the ``cause`` (a coded reason, such as
+    the class being reopened), when there is one.
 
     Admins only. Raises :class:`PermissionDenied`, :class:`ValidationFailed` (field
     ``reason``) without a reason or with one that is too long, or :class:`AlreadyRevoked`.
@@ -227,7 +235,7 @@ def revoke(
     if certificate.revoked_at is not None:
         raise AlreadyRevoked()
     certificate.revoked_at = now
-    certificate.revoked_reason = reason
+    certificate.revoked_reasons = [*([cause] if cause else []), *free_text(reason)]
     certificate.revoked_by_id = actor.id
     db.session.flush()
     audit.record(

@@ -91,7 +91,7 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         enrolment_id=enrolment.id,
         status=enrolment.status.value,
         previous=previous.value if previous else None,
-        reason=enrolment.status_reason,
+        reasons=enrolment.status_reasons,
     )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
         for officer in db.session.scalars(
