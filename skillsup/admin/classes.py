@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import permissions
+from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
@@ -215,7 +216,7 @@ def render_detail(
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
         cancel_form=cancel_form or _cancel_form(posted=False),
-        entries=audit.entries_for("classes", course_class.id),
+        entries=readable_entries(audit.entries_for("classes", course_class.id)),
         enrolments=class_enrolments,
         waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
