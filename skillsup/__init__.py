@@ -233,7 +233,7 @@ _PLAIN_ERROR_PAGE = (
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import i18n
+    from . import i18n, reasons
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
     from .services import csvfiles, staff
@@ -264,6 +264,8 @@ def _register_template_helpers(app: Flask) -> None:
         number=i18n.fmt_number,
         hours=i18n.fmt_hours,
         month=i18n.fmt_month,
+        # A record's reasons (codes with their figures) worded in the reader's language.
+        reasons=reasons.render,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from .links import current_links
 from .models import Certificate, CourseClass, Enrolment, EnrolmentStatus, User
+from .reasons import render as render_reasons
+from .reasons import render_one as render_reason
 from .services import calendar, mail, notify
-from .services.outcomes import outcome_reasons
-from .services.progress import AttendanceStanding
 from .services.tokens import Purpose, make_token
 
 
@@ -43,7 +43,7 @@ def render_enrolment_status(
     is when the message is written, the status and reason as they were at the change; a
     confirmed place comes with the class's sessions as a calendar file. A learner who did not
     complete a class that has closed is told why, worded now in their language from their
-    attendance standing at the closing (:func:`~skillsup.services.outcomes.outcome_reasons`)."""
+    closing's recorded reasons (:mod:`skillsup.reasons`)."""
     enrolment = session.get(Enrolment, context["enrolment_id"])
     if enrolment is None:
         raise LookupError(f"no enrolment {context['enrolment_id']}")
@@ -51,17 +51,22 @@ def render_enrolment_status(
     learner = enrolment.learner
     status = EnrolmentStatus(context["status"])
     previous = EnrolmentStatus(context["previous"]) if context.get("previous") else None
+    # A learner who did not complete reads the closing's reasons one by one; any other change
+    # gives its reason in a sentence. In the learner's language either way; a message queued
+    # before reasons had codes kept a text.
+    coded = context.get("reasons")
     reasons: list[str] = []
-    if status == EnrolmentStatus.NOT_COMPLETED and context.get("standing") is not None:
-        standing = AttendanceStanding(**context["standing"])
-        reasons = [str(r) for r in outcome_reasons(course_class, enrolment, standing)]
+    reason = render_reasons(coded) or context.get("reason")
+    if status == EnrolmentStatus.NOT_COMPLETED and coded:
+        reasons = [text for text in map(render_reason, coded) if text]
+        reason = None
     message = mail.render_message(
         learner.email,
         subject,
         "enrolment_status",
         user=learner,
         status=status,
-        reason=context.get("reason"),
+        reason=reason,
         course_class=course_class,
         course=course_class.course,
         previous=previous,
@@ -143,7 +148,7 @@ def render_certificate_revoked(
         certificate=certificate,
         course_class=course_class,
         course=course_class.course,
-        reason=context.get("reason"),
+        reason=render_reasons(context.get("reasons")) or context.get("reason"),
         verify_link=current_links().certificate_verification(certificate.verification_code),
         link=current_links().my_learning(),
     )

@@ -31,6 +31,7 @@ from skillsup.models import (
     EnrolmentStatus,
     SkillArea,
 )
+from skillsup.reasons import render
 from skillsup.services import audit, class_sessions, class_status
 from skillsup.services import classes as service
 from skillsup.services.class_sessions import (
@@ -861,7 +862,9 @@ def test_cancelling_cancels_every_active_enrolment_and_keeps_the_reason(admin, m
 
     saved = db.session.get(CourseClass, course_class.id)
     assert saved.status == ClassStatus.CANCELLED
-    assert saved.status_reason == "The trainer is unavailable."
+    assert saved.status_reasons == [
+        {"code": "free_text", "args": {"text": "The trainer is unavailable."}}
+    ]
     assert saved.seats_taken == 0
     assert {e.id for e in change.cancelled_enrolments} == {confirmed.id, waiting.id, pending.id}
     for enrolment in (confirmed, waiting, pending):
@@ -1392,7 +1395,10 @@ def test_cancelling_through_the_page_needs_a_reason(admin, make, login_as):
     assert "has been cancelled" in body
     assert "Too few learners." in body
     saved = db.session.get(CourseClass, course_class.id)
-    assert (saved.status, saved.status_reason) == (ClassStatus.CANCELLED, "Too few learners.")
+    assert (saved.status, render(saved.status_reasons)) == (
+        ClassStatus.CANCELLED,
+        "Too few learners.",
+    )
     assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.CANCELLED
 
     response = post_and_follow(client, url, data={"cancel-reason": "Again"})
@@ -1455,7 +1461,7 @@ def test_completing_a_class_closes_it_with_every_learners_outcome(admin, trainer
     class_status.change_status(admin, course_class, StatusAction.COMPLETE, "Venue closed")
     db.session.commit()
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.COMPLETED
-    assert db.session.get(CourseClass, course_class.id).status_reason == "Venue closed"
+    assert render(db.session.get(CourseClass, course_class.id).status_reasons) == "Venue closed"
     # No attendance was marked: the confirmed learner did not complete; nobody stays waiting.
     assert db.session.get(Enrolment, confirmed.id).status == EnrolmentStatus.NOT_COMPLETED
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.CANCELLED

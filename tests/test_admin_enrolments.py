@@ -63,7 +63,9 @@ def test_admin_withdraws_with_a_reason_and_the_waitlist_moves(
     assert db.session.get(Enrolment, held.id).status == EnrolmentStatus.CONFIRMED
     client.post(f"/admin/enrolments/{held.id}/withdraw", data={"reason": "Duplicate booking"})
     assert db.session.get(Enrolment, held.id).status == EnrolmentStatus.WITHDRAWN
-    assert db.session.get(Enrolment, held.id).status_reason == "Duplicate booking"
+    assert db.session.get(Enrolment, held.id).status_reasons == [
+        {"code": "free_text", "args": {"text": "Duplicate booking"}}
+    ]
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.CONFIRMED
 
 

@@ -171,7 +171,7 @@ def test_classes_seats_and_waitlists_obey_the_rules(app: Flask) -> None:
         if course_class.status in (ClassStatus.CANCELLED, ClassStatus.COMPLETED):
             assert not [e for e in mine if e.status in ACTIVE_STATUSES], course_class.code
         if course_class.status is ClassStatus.CANCELLED:
-            assert course_class.status_reason
+            assert course_class.status_reasons
         assert course_class.enrolment_opens_at < course_class.enrolment_closes_at
         assert course_class.withdrawal_deadline_at < course_class.enrolment_closes_at
         assert course_class.course.status.value != "draft"

@@ -407,7 +407,9 @@ def test_an_admin_revokes_with_a_reason(client, login_as, certificate, admin):
     assert response.headers["Location"].endswith(verify_url(certificate))
     db.session.refresh(certificate)
     assert certificate.revoked_at is not None
-    assert certificate.revoked_reason == "Issued in error"
+    assert certificate.revoked_reasons == [
+        {"code": "free_text", "args": {"text": "Issued in error"}}
+    ]
     assert certificate.revoked_by_id == admin.id
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "certificate.revoked")
@@ -439,7 +441,9 @@ def test_revoking_twice_is_refused(client, login_as, certificate, admin):
     assert "This certificate has already been revoked." in text(response)
     db.session.refresh(certificate)
     assert certificate.revoked_at == first
-    assert certificate.revoked_reason == "Issued in error"
+    assert certificate.revoked_reasons == [
+        {"code": "free_text", "args": {"text": "Issued in error"}}
+    ]
 
 
 def test_only_admins_may_revoke(client, make, login_as, certificate, learner, hr_officer, trainer):

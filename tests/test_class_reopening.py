@@ -144,7 +144,9 @@ def test_an_admin_closes_early_only_with_a_reason_kept_in_the_history(
     assert statuses(enrolments)[1] == EnrolmentStatus.NOT_COMPLETED
     closed = db.session.get(CourseClass, course_class.id)
     assert closed.status == ClassStatus.COMPLETED
-    assert closed.status_reason == "The venue closed for renovation."
+    assert closed.status_reasons == [
+        {"code": "free_text", "args": {"text": "The venue closed for renovation."}}
+    ]
     assert closed.completed_at is not None
     entry = class_audit(course_class)[-1]
     assert entry.details["reason"] == "The venue closed for renovation."
@@ -193,7 +195,10 @@ def test_reopening_withdraws_certificates_and_tells_the_learners(
     assert statuses(enrolments) == [EnrolmentStatus.CONFIRMED] * 2
     withdrawn = db.session.get(Certificate, certificate.id)
     assert not withdrawn.is_valid
-    assert "Attendance was mis-keyed." in withdrawn.revoked_reason
+    assert withdrawn.revoked_reasons == [
+        {"code": "class_reopened", "args": {}},
+        {"code": "free_text", "args": {"text": "Attendance was mis-keyed."}},
+    ]
     reopened = db.session.get(CourseClass, course_class.id)
     assert reopened.status == ClassStatus.RUNNING
     assert reopened.completed_at is None
@@ -212,7 +217,9 @@ def test_reopening_withdraws_certificates_and_tells_the_learners(
         (EnrolmentStatus.CONFIRMED, EnrolmentStatus.COMPLETED),
         (EnrolmentStatus.COMPLETED, EnrolmentStatus.CONFIRMED),
     ]
-    assert history[-1].reason == "Attendance was mis-keyed."
+    assert history[-1].reasons == [
+        {"code": "free_text", "args": {"text": "Attendance was mis-keyed."}}
+    ]
     assert class_audit(course_class)[-1].details["certificates_withdrawn"] == [
         certificate.serial_number
     ]

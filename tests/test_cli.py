@@ -53,7 +53,10 @@ def test_enrol_command_takes_the_reason_a_late_enrolment_needs(app, make, admin,
     result = runner.invoke(args=[*args, "--reason", "Joined the last session"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
-    assert db.session.scalar(select(Enrolment)).status_reason.endswith(": Joined the last session")
+    assert db.session.scalar(select(Enrolment)).status_reasons[-1] == {
+        "code": "free_text",
+        "args": {"text": "Joined the last session"},
+    }
 
 
 def test_enrol_command_reports_unknown_names(app, admin):

@@ -361,7 +361,7 @@ def _check_classes_and_enrolments(today: date) -> None:
         if status is ClassStatus.CLOSED:
             assert course_class.enrolment_closes_at < start_of_today
         if status is ClassStatus.CANCELLED:
-            assert course_class.status_reason
+            assert course_class.status_reasons
             assert all(e.status not in ACTIVE_STATUSES for e in mine)
         if status is ClassStatus.DRAFT:
             assert not mine
@@ -397,11 +397,11 @@ def _check_classes_and_enrolments(today: date) -> None:
             EnrolmentStatus.CANCELLED,
         ):
             assert enrolment.ended_at is not None
-            assert enrolment.status_reason
+            assert enrolment.status_reasons
         if status is EnrolmentStatus.REJECTED:
             assert enrolment.decided_at is not None
         if status is EnrolmentStatus.NOT_COMPLETED:
-            assert enrolment.status_reason
+            assert enrolment.status_reasons
         if status is EnrolmentStatus.PENDING:
             assert course_class.status is ClassStatus.OPEN
         if course_class.status is ClassStatus.COMPLETED:

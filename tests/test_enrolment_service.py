@@ -21,6 +21,7 @@ from skillsup.models import (
     EnrolmentStatusChange,
     utcnow,
 )
+from skillsup.reasons import free_text
 from skillsup.services import eligibility, enrolment_requests, seat_quotas, waitlist
 from skillsup.services import enrolment as enrolment_service
 from skillsup.services.errors import NotFound, PermissionDenied
@@ -148,7 +149,9 @@ def test_rejection_needs_a_reason_and_records_it(make, outbox):
     enrolment_requests.reject(officer, pending, "Budget used for this term")
     db.session.commit()
     assert pending.status == EnrolmentStatus.REJECTED
-    assert pending.history[-1].reason == "Budget used for this term"
+    assert pending.history[-1].reasons == [
+        {"code": "free_text", "args": {"text": "Budget used for this term"}}
+    ]
     assert "Budget used for this term" in outbox[-1].text
 
 
@@ -390,7 +393,7 @@ def test_cancelling_a_class_cancels_every_active_enrolment(make, company, admin,
     db.session.commit()
     outbox.clear()
     cancelled = enrolment_service.cancel_class_enrolments(
-        course_class, admin, "Trainer unavailable"
+        course_class, admin, free_text("Trainer unavailable")
     )
     db.session.commit()
     assert {e.status for e in cancelled} == {EnrolmentStatus.CANCELLED}

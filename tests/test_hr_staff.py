@@ -33,6 +33,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
+from skillsup.reasons import free_text, render
 from skillsup.services import employee_records, nominations, staff
 from skillsup.services.eligibility import ClassNotOpen
 from skillsup.services.employee_records import SessionState
@@ -290,7 +291,7 @@ def test_the_record_has_results_certificates_history_and_waitlist_places(
             enrolment_id=waiting.id,
             to_status=EnrolmentStatus.WAITLISTED,
             actor_id=hr_officer.id,
-            reason="Team plan",
+            reasons=free_text("Team plan"),
         )
     )
     db.session.commit()
@@ -300,7 +301,7 @@ def test_the_record_has_results_certificates_history_and_waitlist_places(
     assert by_id[waiting.id].waitlist_position == 2
     assert [r.enrolment.id for r in record.results] == [finished.id]
     assert [r.certificate.serial_number for r in record.certificates] == ["SU-2026-000042"]
-    assert [(item.enrolment.id, item.change.reason) for item in record.history] == [
+    assert [(item.enrolment.id, render(item.change.reasons)) for item in record.history] == [
         (waiting.id, "Team plan")
     ]
     assert record.status == StaffStatus.ACTIVE
@@ -314,10 +315,11 @@ def test_another_company_s_employee_has_no_record(hr_officer, outsider):
 # Deactivation: service ----------------------------------------------------------------------
 
 
-def _history_reasons(enrolment: Enrolment) -> list[str | None]:
+def _history_reasons(enrolment: Enrolment) -> list[str]:
     return list(
-        db.session.scalars(
-            select(EnrolmentStatusChange.reason)
+        render(reasons)
+        for reasons in db.session.scalars(
+            select(EnrolmentStatusChange.reasons)
             .where(EnrolmentStatusChange.enrolment_id == enrolment.id)
             .order_by(EnrolmentStatusChange.id)
         )
@@ -915,7 +917,7 @@ def test_the_employee_page_shows_their_learning(client, make, login_as, hr_offic
             from_status=None,
             to_status=EnrolmentStatus.CONFIRMED,
             actor_id=hr_officer.id,
-            reason="Security team plan",
+            reasons=free_text("Security team plan"),
         )
     )
     db.session.commit()

@@ -4,7 +4,7 @@ admin's reason, which the history and the audit log keep."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from skillsup.models import (
 )
 from skillsup.services import class_sessions, enrolment_requests, nominations
 from skillsup.services.class_sessions import SessionData
-from skillsup.services.eligibility import ClassOver
+from skillsup.services.eligibility import ClassOver, last_session_end
 from skillsup.services.enrolment import EnrolmentRefused
 from skillsup.services.errors import ValidationFailed
 from skillsup.timeutil import today_hk
@@ -151,10 +151,12 @@ def test_an_admin_enrols_after_the_last_session_only_with_a_reason(admin, make, 
     db.session.commit()
     assert outcome.status == EnrolmentStatus.CONFIRMED
     change = db.session.scalar(select(EnrolmentStatusChange))
-    assert "after the last session ended" in change.reason
-    assert change.reason.endswith(": Attended as a guest")
+    assert [item["code"] for item in change.reasons] == ["enrolled_after_end", "free_text"]
+    assert change.reasons[-1]["args"] == {"text": "Attended as a guest"}
+    ended_at = datetime.fromisoformat(change.reasons[0]["args"]["ended_at"])
+    assert ended_at == last_session_end(course_class.id)
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "enrolment.created"))
-    assert audit.details["reason"] == change.reason
+    assert audit.details["reasons"] == change.reasons
 
 
 def test_the_admin_enrol_form_shows_the_reason_on_its_field(client, login_as, admin, make, learner):
@@ -192,13 +194,14 @@ def test_an_admin_placement_without_hr_approval_is_recorded_for_hr(client, login
     db.session.commit()
     # It goes straight in: the admin decides in the company's stead, and says why.
     assert outcome.status == EnrolmentStatus.CONFIRMED
-    reason = db.session.scalar(select(EnrolmentStatusChange)).reason
-    assert reason == (
-        "Placed by an admin without the company's HR approval: Agreed by phone with HR"
-    )
+    reasons = db.session.scalar(select(EnrolmentStatusChange)).reasons
+    assert reasons == [
+        {"code": "placed_without_approval", "args": {}},
+        {"code": "free_text", "args": {"text": "Agreed by phone with HR"}},
+    ]
     login_as(hr)
     page = client.get(f"/hr/staff/{learner.id}").get_data(as_text=True)
-    assert "without the company&#39;s HR approval: Agreed by phone with HR" in page
+    assert "without the company&#39;s HR approval. Agreed by phone with HR" in page
 
 
 def test_a_request_still_waiting_after_the_last_session_cannot_be_approved(

@@ -36,6 +36,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
+from skillsup.reasons import render, render_one
 from skillsup.services import (
     assessment_results,
     attendance_sheets,
@@ -607,7 +608,7 @@ def test_closing_preview_says_who_completes_and_why_not(in_request, make, traine
     preview = class_closing.closing_preview(scene.course_class)
     assert preview.can_close
     assert [o.learner.name for o in preview.completing] == ["Ada Complete"]
-    reasons = {o.learner.name: [str(r) for r in o.reasons] for o in preview.not_completing}
+    reasons = {o.learner.name: [render_one(r) for r in o.reasons] for o in preview.not_completing}
     assert reasons == {
         "Ben Absent": ["Attendance 50% is below the 80% minimum."],
         "Cat Noresult": ["No assessment result recorded."],
@@ -645,15 +646,18 @@ def test_closing_records_outcomes_cancels_the_waitlist_and_issues_certificates(
     assert db.session.get(Enrolment, ada.id).status == EnrolmentStatus.COMPLETED
     ben_now = db.session.get(Enrolment, ben.id)
     assert ben_now.status == EnrolmentStatus.NOT_COMPLETED
-    assert ben_now.status_reason == "Attendance 50% is below the 80% minimum."
+    assert ben_now.status_reasons == [
+        {"code": "attendance_below_minimum", "args": {"rate": 0.5, "minimum": 0.8}}
+    ]
+    assert render(ben_now.status_reasons) == "Attendance 50% is below the 80% minimum."
     assert ben_now.ended_at is not None
-    assert db.session.get(Enrolment, dan.id).status_reason == (
+    assert render(db.session.get(Enrolment, dan.id).status_reasons) == (
         "Attendance 75% is below the 80% minimum. Assessment failed."
     )
     for cancelled in (waiting, pending):
         row = db.session.get(Enrolment, cancelled.id)
         assert row.status == EnrolmentStatus.CANCELLED
-        assert row.status_reason == "class completed"
+        assert row.status_reasons == [{"code": "class_completed", "args": {}}]
     assert db.session.get(Enrolment, withdrawn.id).status == EnrolmentStatus.WITHDRAWN
     # Each transition is in the history and the audit log, as the enrolment service keeps it.
     history = db.session.scalars(
@@ -733,7 +737,7 @@ def test_the_class_minimum_decides_and_excused_sessions_are_left_out(
     mark(scene, [[PRESENT, ABSENT, PRESENT, ABSENT], [EXCUSED, EXCUSED, EXCUSED, ABSENT]])
     preview = class_closing.closing_preview(scene.course_class)
     assert [o.enrolment.id for o in preview.completing] == [scene.enrolments[0].id]
-    reasons = [str(r) for r in preview.not_completing[0].reasons]
+    reasons = [render_one(r) for r in preview.not_completing[0].reasons]
     assert reasons == ["Attendance 0% is below the 50% minimum."]
 
 

@@ -13,9 +13,11 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import permissions
+from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
+from ..reasons import render as render_reasons
 from ..services import audit, class_reopening
 from ..services import class_sessions as session_service
 from ..services import class_status as status_service
@@ -191,10 +193,14 @@ def render_detail(
         "admin/classes/detail.html",
         course_class=course_class,
         cancellation_reason=(
-            course_class.status_reason if course_class.status == ClassStatus.CANCELLED else None
+            render_reasons(course_class.status_reasons)
+            if course_class.status == ClassStatus.CANCELLED
+            else None
         ),
         early_close_reason=(
-            course_class.status_reason if course_class.status == ClassStatus.COMPLETED else None
+            render_reasons(course_class.status_reasons)
+            if course_class.status == ClassStatus.COMPLETED
+            else None
         ),
         approvable={e.id for e in decidable if e.status == EnrolmentStatus.PENDING},
         withdrawable={e.id for e in decidable if e.is_active},
@@ -210,7 +216,7 @@ def render_detail(
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
         cancel_form=cancel_form or _cancel_form(posted=False),
-        entries=audit.entries_for("classes", course_class.id),
+        entries=readable_entries(audit.entries_for("classes", course_class.id)),
         enrolments=class_enrolments,
         waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import permissions
+from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..links import PortalLinks
@@ -145,7 +146,7 @@ def _render_detail(
         page=company_service.company_admin_page(company),
         quota_form=quota_form or _quota_form(),
         hr_form=hr_form or _hr_form(),
-        entries=audit.entries_for("partner_companies", company.id),
+        entries=readable_entries(audit.entries_for("partner_companies", company.id)),
     )
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from .. import permissions
+from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
@@ -78,7 +79,7 @@ def course_detail(course_id: int) -> str:
         "admin/courses/detail.html",
         page=courses.course_admin_page(course),
         course=course,
-        entries=audit.entries_for("courses", course.id),
+        entries=readable_entries(audit.entries_for("courses", course.id)),
         status_buttons=[_STATUS_BUTTONS[action] for action in actions],
     )
 

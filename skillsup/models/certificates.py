@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,7 +40,8 @@ class Certificate(Model):
     verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Why it was revoked: a list of reasons (:mod:`skillsup.reasons`).
+    revoked_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="certificates")

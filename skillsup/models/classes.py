@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -75,7 +75,8 @@ class CourseClass(Model):
     status: Mapped[ClassStatus] = mapped_column(
         enum_column(ClassStatus, "class_status"), default=ClassStatus.DRAFT, index=True
     )
-    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Why the class was cancelled or closed early: a list of reasons (:mod:`skillsup.reasons`).
+    status_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
     # When the class was closed (completed): an admin may reopen it for a while after.
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -83,7 +83,8 @@ class Enrolment(Model):
     )
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     acted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Why the enrolment is in its status: a list of reasons (:mod:`skillsup.reasons`).
+    status_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The waitlist is served in this order.
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -151,7 +152,7 @@ class EnrolmentStatusChange(Model):
         enum_column(EnrolmentStatus, "history_to_status")
     )
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    reason: Mapped[str | None] = mapped_column(sa.Text)
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="history")

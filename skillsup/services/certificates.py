@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions
 from ..extensions import db
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
+from ..reasons import Reason, free_text
 from ..timeutil import hk_date
 from . import audit, notify
 from .class_sessions import hours_run
@@ -210,12 +211,15 @@ def revoke(
     certificate: Certificate,
     reason: str,
     *,
+    cause: Reason | None = None,
     now: datetime | None = None,
     tell_learner: bool = True,
 ) -> None:
     """Revoke a certificate, with a reason; the verification page then says it is revoked,
     and the learner is told by e-mail with the reason (unless ``tell_learner`` is false: a
     reopened class tells them in its own message that their certificate is withdrawn).
+    The typed ``reason`` is kept as free text after the ``cause`` (a coded reason, such as
+    the class being reopened), when there is one.
 
     Admins only. Raises :class:`PermissionDenied`, :class:`ValidationFailed` (field
     ``reason``) without a reason or with one that is too long, or :class:`AlreadyRevoked`.
@@ -235,7 +239,7 @@ def revoke(
     if certificate.revoked_at is not None:
         raise AlreadyRevoked()
     certificate.revoked_at = now
-    certificate.revoked_reason = reason
+    certificate.revoked_reasons = [*([cause] if cause else []), *free_text(reason)]
     certificate.revoked_by_id = actor.id
     db.session.flush()
     audit.record(

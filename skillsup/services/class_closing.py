@@ -33,15 +33,14 @@ from ..models import (
     User,
     utcnow,
 )
+from ..reasons import CLASS_COMPLETED, Reason, free_text, or_none
+from ..reasons import reason as reason_of
 from . import audit, certificates, notify
 from . import enrolment as enrolment_service
 from .errors import PermissionDenied, ValidationFailed
-from .outcomes import Outcome, class_outcomes, recorded_reason
-from .progress import AttendanceStanding
+from .outcomes import Outcome, class_outcomes, recorded_reasons
 from .rosters import RosterRefused, roster_enrolments
 
-#: Kept with the cancelled waitlist places and requests of a class that has been closed.
-CLASS_COMPLETED_REASON = "class completed"
 #: The longest reason an admin may give for closing a class early.
 REASON_MAX_LENGTH = 500
 
@@ -191,18 +190,19 @@ def close_class(
     now: datetime | None = None,
 ) -> ClosingResult:
     """Close the class: record each confirmed learner's outcome, cancel the waitlist and
-    pending requests ("class completed"), mark the class completed and issue certificates.
+    pending requests (:data:`~skillsup.reasons.CLASS_COMPLETED`), mark the class completed
+    and issue certificates.
 
     The last session must have ended; only an admin may close the class before then, and
     must say why: the reason is kept on the class and in the audit log.
 
     Each learner's outcome follows :mod:`.outcomes` (attendance against the class's minimum,
-    the assessment where one is required); one who does not complete keeps the reasons, in
-    English, as the transition's reason. Each transition is recorded in the enrolment's history
-    and the audit log, and every learner is told by e-mail after the commit: a certificate to
-    those who complete, the reasons to those who do not, and the end of their place to those
-    waitlisted or waiting for approval. The class row is locked first, so that closing
-    twice at once closes once.
+    the assessment where one is required); one who does not complete keeps the reasons
+    (codes with their figures) as the transition's reasons. Each transition is recorded in
+    the enrolment's history and the audit log, and every learner is told by e-mail after the
+    commit: a certificate to those who complete, the reasons to those who do not, and the end
+    of their place to those waitlisted or waiting for approval. The class row is locked first,
+    so that closing twice at once closes once.
 
     Raises :class:`PermissionDenied`, :class:`AlreadyClosed`, :class:`ClassNotClosable`,
     :class:`SessionsNotOver` (a trainer, before the last session has ended) or
@@ -238,25 +238,19 @@ def close_class(
             _finish(enrolment, EnrolmentStatus.COMPLETED, actor, None, now)
             result.completed.append(enrolment)
         else:
-            reason = recorded_reason(locked, outcome)
-            _finish(
-                enrolment,
-                EnrolmentStatus.NOT_COMPLETED,
-                actor,
-                reason,
-                now,
-                standing=outcome.standing,
-            )
+            reasons = recorded_reasons(outcome)
+            _finish(enrolment, EnrolmentStatus.NOT_COMPLETED, actor, reasons, now)
             result.not_completed.append(enrolment)
+    closed = reason_of(CLASS_COMPLETED)
     for enrolment in enrolments:
         if enrolment.status in (EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING):
-            _finish(enrolment, EnrolmentStatus.CANCELLED, actor, CLASS_COMPLETED_REASON, now)
+            _finish(enrolment, EnrolmentStatus.CANCELLED, actor, [closed], now)
             result.cancelled.append(enrolment)
 
     old = locked.status
     locked.status = ClassStatus.COMPLETED
     locked.completed_at = now
-    locked.status_reason = early_reason
+    locked.status_reasons = or_none(free_text(early_reason))
     db.session.flush()
     summary = f"close: class {locked.code} {old.value} -> {ClassStatus.COMPLETED.value}"
     audit.record(
@@ -295,16 +289,14 @@ def _finish(
     enrolment: Enrolment,
     to: EnrolmentStatus,
     actor: User,
-    reason: str | None,
+    reasons: list[Reason] | None,
     now: datetime,
-    *,
-    standing: AttendanceStanding | None = None,
 ) -> None:
     """End an enrolment with ``to``, recorded as every enrolment transition is, and tell the
     learner what the closing meant for them (:func:`.notify.class_closed`: a learner who
-    completes hears of it by the certificate e-mail; one who does not, why, from
-    ``standing``)."""
+    completes hears of it by the certificate e-mail; one who does not, why, from the reasons
+    recorded here)."""
     previous = enrolment.status
     enrolment.ended_at = now
-    enrolment_service.record_transition(enrolment, to, actor, reason, now, tell_learner=False)
-    notify.class_closed(enrolment, previous, standing)
+    enrolment_service.record_transition(enrolment, to, actor, reasons, now, tell_learner=False)
+    notify.class_closed(enrolment, previous)

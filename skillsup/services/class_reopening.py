@@ -32,6 +32,8 @@ from ..models import (
     User,
     utcnow,
 )
+from ..reasons import CLASS_REOPENED, free_text
+from ..reasons import reason as reason_of
 from ..timeutil import hk_date
 from . import audit, certificates
 from . import enrolment as enrolment_service
@@ -188,7 +190,8 @@ def reopen_class(
         certificates.revoke(
             actor,
             certificate,
-            f"Withdrawn: the class was reopened. {reason}",
+            reason,
+            cause=reason_of(CLASS_REOPENED),
             now=now,
             tell_learner=False,
         )
@@ -196,12 +199,12 @@ def reopen_class(
     for enrolment in _finished_enrolments(locked, lock=True):
         enrolment.ended_at = None
         enrolment_service.record_transition(
-            enrolment, EnrolmentStatus.CONFIRMED, actor, reason, now
+            enrolment, EnrolmentStatus.CONFIRMED, actor, free_text(reason), now
         )
         result.reopened.append(enrolment)
     closed_at = locked.completed_at
     locked.status = ClassStatus.RUNNING
-    locked.status_reason = None
+    locked.status_reasons = None
     locked.completed_at = None
     db.session.flush()
     audit.record(

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..labels import label
 from ..models import ClassStatus, CourseClass, Enrolment, User
+from ..reasons import free_text, or_none
 from ..timeutil import now_utc
 from . import audit, class_closing
 from . import enrolment as enrolment_service
@@ -133,7 +134,7 @@ def change_status(
         return StatusChange(course_class, old, target)
     course_class.status = target
     if action is StatusAction.CANCEL:
-        course_class.status_reason = reason
+        course_class.status_reasons = or_none(free_text(reason))
     db.session.flush()
     audit.record(
         actor,
@@ -145,7 +146,9 @@ def change_status(
     cancelled: list[Enrolment] = []
     if action is StatusAction.CANCEL:
         cancelled = list(
-            enrolment_service.cancel_class_enrolments(course_class, actor, reason or "", now=now)
+            enrolment_service.cancel_class_enrolments(
+                course_class, actor, free_text(reason), now=now
+            )
         )
     return StatusChange(course_class, old, target, cancelled)
 

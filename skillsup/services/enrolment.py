@@ -58,7 +58,7 @@ database's write lock from its start (``BEGIN IMMEDIATE``), which serialises all
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -76,6 +76,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..reasons import Reason, or_none
 from . import audit, notify
 from .errors import DomainError, NotFound
 
@@ -221,11 +222,15 @@ def give_back_seat(class_id: int) -> None:
 
 
 def cancel_class_enrolments(
-    course_class: CourseClass, actor: User | None, reason: str, *, now: datetime | None = None
+    course_class: CourseClass,
+    actor: User | None,
+    reasons: Sequence[Reason] | None,
+    *,
+    now: datetime | None = None,
 ) -> list[Enrolment]:
     """Cancel every active enrolment of a class being cancelled, freeing all its seats.
 
-    Each learner is told, with the reason. Returns the cancelled enrolments.
+    Each learner is told, with the ``reasons``. Returns the cancelled enrolments.
     """
     now = now or utcnow()
     locked = lock_class(course_class.id)
@@ -239,7 +244,7 @@ def cancel_class_enrolments(
     )
     for enrolment in cancelled:
         enrolment.ended_at = now
-        record_transition(enrolment, EnrolmentStatus.CANCELLED, actor, reason, now)
+        record_transition(enrolment, EnrolmentStatus.CANCELLED, actor, reasons, now)
     db.session.execute(
         update(CourseClass)
         .where(CourseClass.id == locked.id)
@@ -254,10 +259,12 @@ def cancel_class_enrolments(
 # The record of every change
 
 
-def record_request(enrolment: Enrolment, actor: User, reason: str | None, now: datetime) -> None:
+def record_request(
+    enrolment: Enrolment, actor: User, reasons: Sequence[Reason] | None, now: datetime
+) -> None:
     """Record a new enrolment (just flushed) in its history and in the audit log, and tell
     the learner (and the HR officers, for a request that waits for them) by e-mail."""
-    _record(enrolment, None, enrolment.status, actor, reason, now)
+    _record(enrolment, None, enrolment.status, actor, reasons, now)
     notify.enrolment_changed(enrolment, None)
 
 
@@ -265,26 +272,27 @@ def record_transition(
     enrolment: Enrolment,
     to: EnrolmentStatus,
     actor: User | None,
-    reason: str | None,
+    reasons: Sequence[Reason] | None,
     now: datetime,
     *,
     tell_learner: bool = True,
 ) -> None:
-    """Move an enrolment to ``to`` and record it: in its history, in the audit log and,
-    unless ``tell_learner`` is false, by e-mail to the learner.
+    """Move an enrolment to ``to`` and record it, with its ``reasons`` (codes with their
+    figures, :mod:`skillsup.reasons`): in its history, in the audit log and, unless
+    ``tell_learner`` is false, by e-mail to the learner.
 
     This records; it checks no rule. Callers hold the class row lock and have decided that
     the transition is allowed.
     """
     previous = enrolment.status
     enrolment.status = to
-    enrolment.status_reason = reason
+    enrolment.status_reasons = or_none(reasons or ())
     enrolment.acted_by_id = actor.id if actor is not None else None
     enrolment.decided_at = now
     if to == EnrolmentStatus.WAITLISTED and enrolment.waitlisted_at is None:
         enrolment.waitlisted_at = now
     db.session.flush()
-    _record(enrolment, previous, to, actor, reason, now)
+    _record(enrolment, previous, to, actor, reasons, now)
     if tell_learner:
         notify.enrolment_changed(enrolment, previous)
 
@@ -294,16 +302,17 @@ def _record(
     previous: EnrolmentStatus | None,
     to: EnrolmentStatus,
     actor: User | None,
-    reason: str | None,
+    reasons: Sequence[Reason] | None,
     now: datetime,
 ) -> None:
+    kept = or_none(reasons or ())
     db.session.add(
         EnrolmentStatusChange(
             enrolment_id=enrolment.id,
             from_status=previous,
             to_status=to,
             actor_id=actor.id if actor is not None else None,
-            reason=reason,
+            reasons=kept,
             changed_at=now,
         )
     )
@@ -317,7 +326,7 @@ def _record(
             "learner_id": enrolment.learner_id,
             "from": previous.value if previous else None,
             "to": to.value,
-            "reason": reason,
+            "reasons": kept,
         },
     )
 

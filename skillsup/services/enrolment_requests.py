@@ -36,7 +36,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..timeutil import to_hk
+from ..reasons import PLACED_WITHOUT_APPROVAL, Reason, enrolled_after_end, free_text, or_none
+from ..reasons import reason as reason_of
 from .eligibility import (
     AccountInactive,
     TimetableClash,
@@ -152,7 +153,7 @@ def request_enrolment(
         else:
             status = EnrolmentStatus.WAITLISTED
             waitlisted_at, position = place_in_line(locked.id, now)
-        history_reason = _history_reason(reason, without_approval, late_after)
+        history_reasons = _history_reasons(reason, without_approval, late_after)
         enrolment = Enrolment(
             class_id=locked.id,
             learner_id=learner.id,
@@ -162,7 +163,7 @@ def request_enrolment(
             requested_by_id=actor.id,
             acted_by_id=actor.id,
             requested_at=now,
-            status_reason=history_reason,
+            status_reasons=or_none(history_reasons),
             confirmed_at=now if status == EnrolmentStatus.CONFIRMED else None,
             waitlisted_at=waitlisted_at,
         )
@@ -179,7 +180,7 @@ def request_enrolment(
     if seats_taken is not None:
         # The row is locked, so the count the UPDATE returned is current: no need to reload.
         set_committed_value(locked, "seats_taken", seats_taken)
-    record_request(enrolment, actor, history_reason, now)
+    record_request(enrolment, actor, history_reasons, now)
     return EnrolmentOutcome(enrolment, position)
 
 
@@ -202,21 +203,17 @@ def _check_admin_placement(learner: User, source: EnrolmentSource, reason: str |
     return True
 
 
-def _history_reason(
+def _history_reasons(
     reason: str | None, without_approval: bool, late_after: datetime | None
-) -> str | None:
-    """The reason kept in a new enrolment's history, saying (in English, like the other
-    reasons the portal records) what an admin's enrolment went past."""
-    notes = []
+) -> list[Reason]:
+    """The reasons kept in a new enrolment's history: what an admin's enrolment went past
+    (coded, with the time the last session ended), then the reason they typed."""
+    reasons = []
     if without_approval:
-        notes.append("Placed by an admin without the company's HR approval")
+        reasons.append(reason_of(PLACED_WITHOUT_APPROVAL))
     if late_after is not None:
-        notes.append(f"enrolled after the last session ended ({to_hk(late_after):%Y-%m-%d %H:%M})")
-    cleaned = (reason or "").strip() or None
-    if not notes:
-        return cleaned
-    note = "; ".join(notes)
-    return f"{note[:1].upper()}{note[1:]}: {cleaned}"
+        reasons.append(enrolled_after_end(late_after))
+    return reasons + free_text(reason)
 
 
 def _check_actor(actor: User, learner: User, source: EnrolmentSource) -> None:
@@ -329,7 +326,7 @@ def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | No
     db.session.refresh(enrolment, with_for_update=True)
     if enrolment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(_l("This enrolment is no longer active."))
-    _end(locked, enrolment, EnrolmentStatus.REJECTED, actor, reason.strip(), now)
+    _end(locked, enrolment, EnrolmentStatus.REJECTED, actor, free_text(reason), now)
 
 
 def withdraw(
@@ -356,7 +353,7 @@ def withdraw(
             )
     elif not reason.strip():
         raise EnrolmentRefused(_l("Give a reason for the withdrawal."), field="reason")
-    _end(locked, enrolment, EnrolmentStatus.WITHDRAWN, actor, reason.strip() or None, now)
+    _end(locked, enrolment, EnrolmentStatus.WITHDRAWN, actor, free_text(reason), now)
 
 
 def _end(
@@ -364,12 +361,12 @@ def _end(
     enrolment: Enrolment,
     to: EnrolmentStatus,
     actor: User | None,
-    reason: str | None,
+    reasons: list[Reason],
     now: datetime,
 ) -> None:
     held_seat = enrolment.status == EnrolmentStatus.CONFIRMED
     enrolment.ended_at = now
-    record_transition(enrolment, to, actor, reason, now)
+    record_transition(enrolment, to, actor, reasons, now)
     if held_seat:
         give_back_seat(enrolment.class_id)
         promote_waitlist(locked, actor, now=now)

@@ -10,7 +10,6 @@ given its links by the caller, who has them from the web layer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from flask_babel import force_locale
@@ -113,7 +112,7 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         enrolment_id=enrolment.id,
         status=enrolment.status.value,
         previous=previous.value if previous else None,
-        reason=enrolment.status_reason,
+        reasons=enrolment.status_reasons,
     )
     if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
         for officer in db.session.scalars(
@@ -132,14 +131,11 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
             )
 
 
-def class_closed(
-    enrolment: Enrolment, previous: EnrolmentStatus, standing: Any | None = None
-) -> None:
+def class_closed(enrolment: Enrolment, previous: EnrolmentStatus) -> None:
     """Tell a learner what closing the class meant for them, unless a certificate tells them
-    (:data:`TOLD_BY_CERTIFICATE`): that they did not complete it, and why (worded when the
-    message is written, in their language, by :func:`.outcomes.outcome_reasons` from
-    ``standing``, their attendance standing at the closing, which goes with the message), or
-    that their waitlist place or pending request has ended with the class.
+    (:data:`TOLD_BY_CERTIFICATE`): that they did not complete it, and why (the reasons the
+    closing recorded, codes with their figures, worded when the message is written in their
+    language), or that their waitlist place or pending request has ended with the class.
 
     Written when it is delivered (:data:`ENROLMENT_STATUS`): closing a class tells all its
     learners in one request.
@@ -157,9 +153,8 @@ def class_closed(
         enrolment_id=enrolment.id,
         status=enrolment.status.value,
         previous=previous.value,
-        reason=None,
+        reasons=enrolment.status_reasons,
         closed=True,
-        standing=asdict(standing) if standing is not None else None,
     )
 
 
@@ -173,7 +168,7 @@ def certificate_revoked(certificate: Any) -> None:
         _l("Your certificate %(serial)s has been revoked", serial=certificate.serial_number),
         CERTIFICATE_REVOKED,
         certificate_id=certificate.id,
-        reason=certificate.revoked_reason,
+        reasons=certificate.revoked_reasons,
     )
 
 

@@ -5,63 +5,57 @@ The rule: a confirmed learner completes the class when their attendance rate for
 counting as missed) reaches the class's minimum and, where the class requires an assessment,
 they passed it. Otherwise they do not complete, for every reason that applies.
 
-This module is also the one place where those reasons are worded. The closing page shows them
-in the reader's language (:attr:`Outcome.why`); closing keeps them in English as the
-enrolment's status reason and in its history (:func:`recorded_reason`), which the roster, My
-learning, the staff record and the admin's class page show as recorded.
+The reasons are kept as codes with their figures (:mod:`skillsup.reasons`): closing records
+them as the enrolment's status reasons and in its history (:func:`recorded_reasons`), and
+every page, e-mail and export words them in its reader's language (:func:`reasons_text`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from flask_babel import force_locale, format_percent
-from flask_babel import lazy_gettext as _l
 
 from ..models import CourseClass, Enrolment
+from ..reasons import (
+    ASSESSMENT_FAILED,
+    ATTENDANCE_BELOW_MINIMUM,
+    NO_ASSESSMENT_RESULT,
+    NO_ATTENDANCE_COUNTED,
+    Reason,
+    percent,
+    reason,
+    render,
+)
 from .progress import AttendanceStanding, standings
 from .rosters import LearnerRow
 
 
-def _percent(value: float) -> str:
-    # One decimal at most, so that 79.5 % is not shown as the 80 % it falls short of.
-    return str(format_percent(value, "#,##0.#%"))
-
-
 def outcome_reasons(
     course_class: CourseClass, enrolment: Enrolment, standing: AttendanceStanding
-) -> tuple[Any, ...]:
-    """Why the learner does not complete the class, in the reader's language (the rates are
-    formatted now, the words when shown); empty when they complete it."""
-    reasons: list[Any] = []
+) -> list[Reason]:
+    """Why the learner does not complete the class, as reasons (codes with their figures);
+    empty when they complete it."""
+    reasons: list[Reason] = []
     if not standing.meets_minimum:
-        rate = standing.rate
-        minimum = _percent(course_class.min_attendance_pct / 100)
-        if rate is None:
-            reasons.append(
-                _l("No attendance can be counted against the %(minimum)s minimum.", minimum=minimum)
-            )
+        minimum = course_class.min_attendance_pct / 100
+        if standing.rate is None:
+            reasons.append(reason(NO_ATTENDANCE_COUNTED, minimum=minimum))
         else:
             reasons.append(
-                _l(
-                    "Attendance %(rate)s is below the %(minimum)s minimum.",
-                    rate=_percent(rate),
-                    minimum=minimum,
-                )
+                reason(ATTENDANCE_BELOW_MINIMUM, rate=round(standing.rate, 4), minimum=minimum)
             )
     if course_class.assessment_required:
         if enrolment.result_passed is None:
-            reasons.append(_l("No assessment result recorded."))
+            reasons.append(reason(NO_ASSESSMENT_RESULT))
         elif enrolment.result_passed is False:
-            reasons.append(_l("Assessment failed."))
-    return tuple(reasons)
+            reasons.append(reason(ASSESSMENT_FAILED))
+    return reasons
 
 
-def reasons_text(reasons: Iterable[Any]) -> str:
-    """The reasons as one text, sentence after sentence."""
-    return " ".join(str(reason) for reason in reasons)
+def reasons_text(reasons: Iterable[Reason] | None) -> str:
+    """Reasons (as kept on an enrolment, or as :func:`outcome_reasons` gives them) as one
+    text in the reader's language, sentence after sentence; ``""`` for none."""
+    return render(list(reasons or ()))
 
 
 @dataclass(frozen=True)
@@ -71,13 +65,13 @@ class Outcome(LearnerRow):
     enrolment: Enrolment
     standing: AttendanceStanding
     completes: bool
-    reasons: tuple[Any, ...]
+    reasons: tuple[Reason, ...]
 
     @property
     def attendance_text(self) -> str:
         """The attendance rate as the reasons give it (one decimal), or a dash."""
         rate = self.standing.rate
-        return "—" if rate is None else _percent(rate)
+        return "—" if rate is None else percent(rate)
 
     @property
     def why(self) -> str:
@@ -90,7 +84,7 @@ def outcome_of(
 ) -> Outcome:
     """The outcome of one confirmed enrolment of the class, given its attendance standing."""
     reasons = outcome_reasons(course_class, enrolment, standing)
-    return Outcome(enrolment, standing, not reasons, reasons)
+    return Outcome(enrolment, standing, not reasons, tuple(reasons))
 
 
 def class_outcomes(course_class: CourseClass, enrolments: list[Enrolment]) -> list[Outcome]:
@@ -103,9 +97,7 @@ def class_outcomes(course_class: CourseClass, enrolments: list[Enrolment]) -> li
     ]
 
 
-def recorded_reason(course_class: CourseClass, outcome: Outcome) -> str:
-    """The reasons as closing records them for a learner who does not complete: in English,
-    like every reason in an enrolment's history (pages show their own words)."""
-    with force_locale("en"):
-        # Worded afresh: the rates in ``outcome.reasons`` are formatted in the reader's language.
-        return reasons_text(outcome_reasons(course_class, outcome.enrolment, outcome.standing))
+def recorded_reasons(outcome: Outcome) -> list[Reason]:
+    """The reasons closing records for a learner who does not complete (codes with their
+    figures, worded by each reader in their language)."""
+    return list(outcome.reasons)

@@ -39,6 +39,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..reasons import render as render_reasons
 from .errors import DomainError, NotFound
 from .exports import escape_cell
 from .progress import AttendanceStanding, class_standings
@@ -184,9 +185,10 @@ class RosterRow(LearnerRow):
 
     @property
     def why_not_completed(self) -> str | None:
-        """Why a learner did not complete the class, once it is closed."""
+        """Why a learner did not complete the class, once it is closed, in the reader's
+        language."""
         if self.enrolment.status == EnrolmentStatus.NOT_COMPLETED:
-            return self.enrolment.status_reason
+            return render_reasons(self.enrolment.status_reasons) or None
         return None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
+from ..reasons import PROMOTED_FROM_WAITLIST, reason
 from .eligibility import can_hold_a_place, clashing_class, has_ended, last_session_end
 from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
 from .seat_quotas import lock_quotas_of_waitlists, quota_allows
@@ -72,7 +73,7 @@ def promote_waitlist(
             break
         candidate.confirmed_at = now
         record_transition(
-            candidate, EnrolmentStatus.CONFIRMED, actor, "promoted from the waitlist", now
+            candidate, EnrolmentStatus.CONFIRMED, actor, [reason(PROMOTED_FROM_WAITLIST)], now
         )
         promoted.append(candidate)
     db.session.refresh(locked)

@@ -235,7 +235,7 @@ def fingerprint() -> str:
             ).order_by(User.id)
         ).all(),
         db.session.execute(
-            select(Enrolment.id, Enrolment.status, Enrolment.status_reason).order_by(Enrolment.id)
+            select(Enrolment.id, Enrolment.status, Enrolment.status_reasons).order_by(Enrolment.id)
         ).all(),
         db.session.execute(
             select(

@@ -23,6 +23,8 @@ from ...models import (
     SeatQuota,
     class_trainers,
 )
+from ...reasons import ASSESSMENT_FAILED, ATTENDANCE_BELOW_MINIMUM, Reason, free_text
+from ...reasons import reason as reason_of
 from ..calendar import hk, term
 from .records import (
     ClassRecord,
@@ -33,9 +35,9 @@ from .records import (
 )
 from .shape import (
     ACTIVE,
-    CANCELLATION_REASON,
-    CLASS_COMPLETED_REASON,
-    PROMOTION_REASON,
+    CANCELLATION_REASONS,
+    CLASS_COMPLETED_REASONS,
+    PROMOTION_REASONS,
     QUOTA_COUNTED,
     REJECTION_REASONS,
     WITHDRAWAL_REASONS,
@@ -154,9 +156,9 @@ class EnrolmentGeneration(GeneratorState):
                         EnrolmentStatus.CANCELLED,
                         cls.cancelled_at,
                         self.admin_id,
-                        CANCELLATION_REASON,
+                        CANCELLATION_REASONS,
                     )
-                    enrolment.status_reason = CANCELLATION_REASON
+                    enrolment.status_reasons = CANCELLATION_REASONS
                     enrolment.decided_at = enrolment.ended_at = cls.cancelled_at
         marks = self.mark_attendance(cls, enrolments)
         if cls.status is ClassStatus.COMPLETED:
@@ -209,25 +211,25 @@ class EnrolmentGeneration(GeneratorState):
                 if request.approve:
                     place(index, at, hr)
                 else:
-                    reason = REJECTION_REASONS[index % len(REJECTION_REASONS)]
-                    enrolment.change(EnrolmentStatus.REJECTED, at, hr, reason)
-                    enrolment.status_reason = reason
+                    reasons = free_text(REJECTION_REASONS[index % len(REJECTION_REASONS)])
+                    enrolment.change(EnrolmentStatus.REJECTED, at, hr, reasons)
+                    enrolment.status_reasons = reasons
                     enrolment.ended_at = at
             elif kind == 2 and enrolment.status in (
                 EnrolmentStatus.CONFIRMED,
                 EnrolmentStatus.WAITLISTED,
             ):
                 was_confirmed = enrolment.status is EnrolmentStatus.CONFIRMED
-                reason = WITHDRAWAL_REASONS[index % len(WITHDRAWAL_REASONS)]
-                enrolment.change(EnrolmentStatus.WITHDRAWN, at, request.learner.id, reason)
-                enrolment.status_reason = reason
+                reasons = free_text(WITHDRAWAL_REASONS[index % len(WITHDRAWAL_REASONS)])
+                enrolment.change(EnrolmentStatus.WITHDRAWN, at, request.learner.id, reasons)
+                enrolment.status_reasons = reasons
                 enrolment.decided_at = enrolment.ended_at = at
                 if was_confirmed:
                     confirmed -= 1
                     if waitlist:
                         promoted = enrolments[waitlist.pop(0)]
-                        promoted.change(EnrolmentStatus.CONFIRMED, at, None, PROMOTION_REASON)
-                        promoted.status_reason = PROMOTION_REASON
+                        promoted.change(EnrolmentStatus.CONFIRMED, at, None, PROMOTION_REASONS)
+                        promoted.status_reasons = PROMOTION_REASONS
                         promoted.confirmed_at = promoted.decided_at = at
                         confirmed += 1
                 else:
@@ -294,19 +296,21 @@ class EnrolmentGeneration(GeneratorState):
                 attended, counted = marks.get(enrolment.id, (0, total))
                 excused = total - counted
                 rate = attended / (total - excused) if total > excused else 0.0
-                reason = None
+                reasons: list[Reason] = []
                 if rate * 100 < 80:
-                    reason = f"Attendance {round(rate * 100)}% is below the required 80%."
+                    reasons.append(
+                        reason_of(ATTENDANCE_BELOW_MINIMUM, rate=round(rate, 4), minimum=0.8)
+                    )
                 elif cls.course.assessment:
                     failed = rng.random() < 0.07
                     score = rng.uniform(28, 48) if failed else rng.uniform(55, 96)
                     enrolment.result_score = Decimal(f"{score:.1f}")
                     enrolment.result_passed = not failed
                     if failed:
-                        reason = f"Assessment not passed (score {enrolment.result_score})."
-                outcome = EnrolmentStatus.NOT_COMPLETED if reason else EnrolmentStatus.COMPLETED
-                enrolment.change(outcome, closed_at, trainer, reason)
-                enrolment.status_reason = reason
+                        reasons.append(reason_of(ASSESSMENT_FAILED))
+                outcome = EnrolmentStatus.NOT_COMPLETED if reasons else EnrolmentStatus.COMPLETED
+                enrolment.change(outcome, closed_at, trainer, reasons or None)
+                enrolment.status_reasons = reasons or None
                 enrolment.decided_at = enrolment.ended_at = closed_at
                 if outcome is EnrolmentStatus.COMPLETED:
                     self.serial += 1
@@ -326,9 +330,9 @@ class EnrolmentGeneration(GeneratorState):
                     )
             elif enrolment.status in (EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING):
                 enrolment.change(
-                    EnrolmentStatus.CANCELLED, closed_at, trainer, CLASS_COMPLETED_REASON
+                    EnrolmentStatus.CANCELLED, closed_at, trainer, CLASS_COMPLETED_REASONS
                 )
-                enrolment.status_reason = CLASS_COMPLETED_REASON
+                enrolment.status_reasons = CLASS_COMPLETED_REASONS
                 enrolment.decided_at = enrolment.ended_at = closed_at
 
     def write_enrolments(self, cls: ClassRecord, enrolments: list[EnrolmentRecord]) -> None:
@@ -349,7 +353,7 @@ class EnrolmentGeneration(GeneratorState):
                     request.source.value,
                     request.requested_by,
                     enrolment.acted_by if enrolment.acted_by is not None else request.requested_by,
-                    enrolment.status_reason,
+                    enrolment.status_reasons,
                     request.at,
                     enrolment.waitlisted_at,
                     enrolment.confirmed_at,
@@ -447,7 +451,7 @@ class EnrolmentGeneration(GeneratorState):
             80,
             course.assessment,
             cls.status.value,
-            CANCELLATION_REASON if cls.status is ClassStatus.CANCELLED else None,
+            CANCELLATION_REASONS if cls.status is ClassStatus.CANCELLED else None,
             created_at,
             updated_at,
         )

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from ...models import (
     Attendance,
@@ -99,7 +100,7 @@ class EnrolmentRecord:
     request: RequestRecord
     status: EnrolmentStatus | None = None
     acted_by: int | None = None
-    status_reason: str | None = None
+    status_reasons: list[dict[str, Any]] | None = None
     waitlisted_at: datetime | None = None
     confirmed_at: datetime | None = None
     decided_at: datetime | None = None
@@ -108,13 +109,23 @@ class EnrolmentRecord:
     result_passed: bool | None = None
     updated_at: datetime | None = None
     history: list[
-        tuple[EnrolmentStatus | None, EnrolmentStatus, int | None, str | None, datetime]
+        tuple[
+            EnrolmentStatus | None,
+            EnrolmentStatus,
+            int | None,
+            list[dict[str, Any]] | None,
+            datetime,
+        ]
     ] = field(default_factory=list)
 
     def change(
-        self, to: EnrolmentStatus, at: datetime, actor: int | None, reason: str | None = None
+        self,
+        to: EnrolmentStatus,
+        at: datetime,
+        actor: int | None,
+        reasons: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.history.append((self.status, to, actor, reason, at))
+        self.history.append((self.status, to, actor, reasons, at))
         self.status = to
         self.updated_at = at
         if actor is not None and actor != self.request.learner.id:

@@ -11,6 +11,7 @@ from datetime import time
 import click
 
 from ...models import EnrolmentStatus
+from ...reasons import CLASS_COMPLETED, PROMOTED_FROM_WAITLIST, free_text, reason
 
 # Every generated account signs in with it (documented in bench/README.md).
 BENCH_PASSWORD = "skillsup-bench"  # noqa: S105
@@ -145,9 +146,12 @@ WITHDRAWAL_REASONS = (
     "Personal reasons.",
     "I will join a later intake instead.",
 )
-PROMOTION_REASON = "A seat became free: moved up from the waitlist."
-CANCELLATION_REASON = "Cancelled: too few learners for this intake. Places are offered in the next."
-CLASS_COMPLETED_REASON = "class completed"
+# Reasons as the portal keeps them: codes with their figures (skillsup.reasons).
+PROMOTION_REASONS = [reason(PROMOTED_FROM_WAITLIST)]
+CANCELLATION_REASONS = free_text(
+    "Cancelled: too few learners for this intake. Places are offered in the next."
+)
+CLASS_COMPLETED_REASONS = [reason(CLASS_COMPLETED)]
 
 ACTIVE = (EnrolmentStatus.PENDING, EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
 QUOTA_COUNTED = (

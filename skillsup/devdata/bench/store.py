@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -22,7 +23,7 @@ USER_COLUMNS = (
 CLASS_COLUMNS = (
     "id", "course_id", "code", "venue", "online_url", "capacity", "seats_taken", "starts_on",
     "ends_on", "enrolment_opens_at", "enrolment_closes_at", "withdrawal_deadline_at",
-    "min_attendance_pct", "assessment_required", "status", "status_reason", "created_at",
+    "min_attendance_pct", "assessment_required", "status", "status_reasons", "created_at",
     "updated_at",
 )  # fmt: skip
 SESSION_COLUMNS = (
@@ -31,16 +32,16 @@ SESSION_COLUMNS = (
 )  # fmt: skip
 ENROLMENT_COLUMNS = (
     "id", "class_id", "learner_id", "company_id", "status", "source", "requested_by_id",
-    "acted_by_id", "status_reason", "requested_at", "waitlisted_at", "confirmed_at",
+    "acted_by_id", "status_reasons", "requested_at", "waitlisted_at", "confirmed_at",
     "decided_at", "ended_at", "result_score", "result_passed", "updated_at",
 )  # fmt: skip
 HISTORY_COLUMNS = (
-    "id", "enrolment_id", "from_status", "to_status", "actor_id", "reason", "changed_at",
+    "id", "enrolment_id", "from_status", "to_status", "actor_id", "reasons", "changed_at",
 )  # fmt: skip
 ATTENDANCE_COLUMNS = ("id", "enrolment_id", "session_id", "status", "marked_by_id", "marked_at")
 CERTIFICATE_COLUMNS = (
     "id", "enrolment_id", "serial_number", "verification_code", "issued_at", "revoked_at",
-    "revoked_reason", "revoked_by_id",
+    "revoked_reasons", "revoked_by_id",
 )  # fmt: skip
 
 
@@ -131,7 +132,10 @@ class Writer:
             try:
                 with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        # JSON columns (reasons) go as JSON text, not as arrays.
+                        copy.write_row(
+                            [json.dumps(v) if isinstance(v, list | dict) else v for v in row]
+                        )
             finally:
                 cursor.close()
             return
