@@ -204,6 +204,16 @@ def for_learner(learner_id: int) -> list[Certificate]:
     )
 
 
+def revoke_refusal(certificate: Certificate) -> CertificateRefused | None:
+    """Why ``certificate`` cannot be revoked (it already is), or ``None``."""
+    return AlreadyRevoked() if certificate.revoked_at is not None else None
+
+
+#: Revoking tells nobody by e-mail (the learner learns it from the public page or from
+#: whoever revoked it): the confirmation page says so.
+REVOKING_TELLS_THE_LEARNER = False
+
+
 def revoke(
     actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None
 ) -> None:
@@ -224,8 +234,9 @@ def revoke(
             field="reason",
         )
     db.session.refresh(certificate, with_for_update=True)
-    if certificate.revoked_at is not None:
-        raise AlreadyRevoked()
+    refusal = revoke_refusal(certificate)
+    if refusal is not None:
+        raise refusal
     certificate.revoked_at = now
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.id
