@@ -1383,7 +1383,7 @@ def test_cancelling_through_the_page_needs_a_reason(admin, make, login_as):
     client = login_as(admin)
 
     response = client.post(url, data={"cancel-reason": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the confirmation page again, asking why
     assert field_error(text(response), "cancel-reason")
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.OPEN
 
