@@ -1164,7 +1164,7 @@ def test_class_page_shows_details_counts_sessions_in_hong_kong_time_and_history(
     assert 'name="session-day"' in body
     assert f"/admin/classes/{course_class.id}/status/close-enrolment" in body
     assert f"/admin/classes/{course_class.id}/status/open-enrolment" not in body
-    assert 'name="cancel-reason"' in body
+    assert f"/admin/classes/{course_class.id}/status/cancel" in body
 
 
 def test_unknown_class_or_session_is_404(admin, make, login_as):
@@ -1386,7 +1386,7 @@ def test_cancelling_through_the_page_needs_a_reason(admin, make, login_as):
     client = login_as(admin)
 
     response = client.post(url, data={"cancel-reason": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the confirmation page again, asking why
     assert field_error(text(response), "cancel-reason")
     assert db.session.get(CourseClass, course_class.id).status == ClassStatus.OPEN
 

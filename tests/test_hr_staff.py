@@ -987,7 +987,7 @@ def test_deactivating_without_a_reason_is_explained(client, make, login_as, hr_o
     enrolment = make.enrolment(make.course_class(), learner)
     login_as(hr_officer)
     response = client.post(f"/hr/staff/{learner.id}/deactivate", data={"reason": "  "})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the confirmation page again, asking why
     assert "Give a reason for the deactivation." in text(response)
     assert fresh(learner).is_active
     assert status_of(enrolment) == EnrolmentStatus.CONFIRMED

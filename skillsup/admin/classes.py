@@ -6,14 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import permissions
 from ..audit_text import readable_entries
+from ..confirmation import Confirmation, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
@@ -285,9 +287,35 @@ def session_edit(class_id: int, session_id: int) -> str | Response:
     )
 
 
-def session_delete(class_id: int, session_id: int) -> Response:
+def session_delete(class_id: int, session_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of removing a session (who is told), and removing it."""
     course_class = _class_or_404(class_id)
     session = _session_or_404(course_class, session_id)
+    if request.method == "GET":
+        preview = session_service.removal_preview(session)
+        when = format_datetime(session.starts_at, "medium")
+        consequences = [
+            _("The session of %(when)s is removed from the timetable.", when=when),
+            ngettext(
+                "%(num)d confirmed learner is told of the change by e-mail.",
+                "%(num)d confirmed learners are told of the change by e-mail.",
+                preview.learners_told,
+            ),
+        ]
+        return render_confirmation(
+            Confirmation(
+                title=_("Remove a session of %(code)s", code=course_class.code),
+                action_url=url_for(
+                    "admin.session_delete", class_id=class_id, session_id=session.id
+                ),
+                button=_("Remove the session"),
+                cancel_url=url_for("admin.class_detail", class_id=class_id) + "#sessions",
+                cancel_label=_("Keep the session"),
+                form=ActionForm(formdata=None),
+                consequences=consequences,
+                refusal=None if preview.refusal is None else str(preview.refusal.message),
+            )
+        )
     if not ActionForm().validate_on_submit():
         abort(400)
     with unit_of_work() as work:
@@ -329,7 +357,9 @@ _STATUS_DONE = {
 }
 
 
-def class_status(class_id: int, action: str) -> str | Response:
+def class_status(class_id: int, action: str) -> str | Response | tuple[str, int]:
+    """A status change; cancelling asks first, on its confirmation page (GET), what it does
+    to the enrolments and who is told."""
     course_class = _class_or_404(class_id)
     try:
         status_action = StatusAction(action)
@@ -339,12 +369,17 @@ def class_status(class_id: int, action: str) -> str | Response:
         # Completing is closing the class: its confirmation page shows every learner's outcome
         # first (and asks an admin closing early why).
         return redirect(url_for("trainer.close", class_code=course_class.code))
+    if request.method == "GET":
+        if status_action is not StatusAction.CANCEL:
+            raise MethodNotAllowed(valid_methods=["POST"])
+        return _cancel_confirmation(course_class, _cancel_form(posted=False))
     cancel_form = _cancel_form()
     reason = None
     if status_action is StatusAction.CANCEL:
         if not cancel_form.validate_on_submit():
-            flash(_("Say why the class is cancelled: the learners will be told."), "error")
-            return render_detail(course_class, cancel_form=cancel_form)
+            if cancel_form.errors.get("csrf_token"):
+                abort(400)
+            return _cancel_confirmation(course_class, cancel_form, status=400)
         reason = cancel_form.reason.data
     elif not ActionForm().validate_on_submit():
         abort(400)
@@ -352,7 +387,7 @@ def class_status(class_id: int, action: str) -> str | Response:
         change = status_service.change_status(current_actor(), course_class, status_action, reason)
         work.flash(_STATUS_DONE[status_action](course_class.code))
     if work.refusal is not None and work.refusal.field in cancel_form:
-        return render_detail(course_class, cancel_form=cancel_form)
+        return _cancel_confirmation(course_class, cancel_form, status=work.status_code)
     if work.succeeded and change.cancelled_enrolments:
         flash(
             ngettext(
@@ -365,6 +400,63 @@ def class_status(class_id: int, action: str) -> str | Response:
     return redirect(url_for("admin.class_detail", class_id=class_id))
 
 
+def _cancel_confirmation(
+    course_class: CourseClass, form: CancelClassForm, *, status: int = 200
+) -> tuple[str, int]:
+    preview = status_service.cancellation_preview(course_class)
+    consequences = [
+        _("The class is marked cancelled, with your reason. This cannot be undone."),
+    ]
+    if preview.confirmed:
+        consequences.append(
+            ngettext(
+                "%(num)d confirmed learner loses their place and is told by e-mail, with your "
+                "reason.",
+                "%(num)d confirmed learners lose their places and are told by e-mail, with your "
+                "reason.",
+                preview.confirmed,
+            )
+        )
+    if preview.waitlisted:
+        consequences.append(
+            ngettext(
+                "%(num)d learner on the waitlist is taken off it and told by e-mail, with your "
+                "reason.",
+                "%(num)d learners on the waitlist are taken off it and told by e-mail, with "
+                "your reason.",
+                preview.waitlisted,
+            )
+        )
+    if preview.pending:
+        consequences.append(
+            ngettext(
+                "%(num)d request waiting for approval is cancelled and its learner told by "
+                "e-mail, with your reason.",
+                "%(num)d requests waiting for approval are cancelled and their learners told "
+                "by e-mail, with your reason.",
+                preview.pending,
+            )
+        )
+    if not preview.cancelled:
+        consequences.append(_("Nobody is enrolled: nobody is told."))
+    return render_confirmation(
+        Confirmation(
+            title=_("Cancel %(code)s", code=course_class.code),
+            action_url=url_for(
+                "admin.class_status", class_id=course_class.id, action=StatusAction.CANCEL.value
+            ),
+            button=_("Cancel the class"),
+            cancel_url=url_for("admin.class_detail", class_id=course_class.id),
+            cancel_label=_("Keep the class"),
+            form=form,
+            consequences=consequences,
+            refusal=None if preview.refusal is None else str(preview.refusal.message),
+            reason_field="reason",
+        ),
+        status=status,
+    )
+
+
 # Reopening a closed class --------------------------------------------------------------------
 
 
@@ -373,7 +465,7 @@ def reopen_window() -> timedelta:
     return timedelta(days=int(current_app.config["REOPEN_DAYS"]))
 
 
-def class_reopen(class_id: int) -> str | Response | tuple[str, int]:
+def class_reopen(class_id: int) -> Response | tuple[str, int]:
     """The confirmation page of reopening (what it withdraws, who is told), and reopening."""
     course_class = _class_or_404(class_id)
     form = ReopenClassForm()
@@ -400,9 +492,39 @@ def class_reopen(class_id: int) -> str | Response | tuple[str, int]:
             if work.succeeded:
                 return redirect(url_for("admin.class_detail", class_id=class_id))
             status_code = work.status_code
-    return render_template(
-        "admin/classes/reopen.html",
+    preview = class_reopening.reopening_preview(course_class, reopen_window())
+    return render_confirmation(
+        Confirmation(
+            title=_("Reopen %(code)s", code=course_class.code),
+            action_url=url_for("admin.class_reopen", class_id=course_class.id),
+            button=_("Reopen the class and withdraw its certificates"),
+            cancel_url=url_for("admin.class_detail", class_id=course_class.id),
+            form=form,
+            consequences=[
+                ngettext(
+                    "%(num)d certificate is withdrawn: its public page then says so.",
+                    "%(num)d certificates are withdrawn: their public pages then say so.",
+                    len(preview.certificates),
+                ),
+                ngettext(
+                    "%(num)d learner's outcome goes back to confirmed, and the learner is told "
+                    "by e-mail, with your reason.",
+                    "%(num)d learners' outcomes go back to confirmed, and each is told by "
+                    "e-mail, with your reason.",
+                    len(preview.enrolments),
+                ),
+                _(
+                    "The class is running again and can be closed again later, with new "
+                    "outcomes and new certificates."
+                ),
+                _("Everything stays in the class's history and the audit log."),
+            ],
+            consequences_heading=_("What reopening the class does"),
+            refusal=None if preview.refusal is None else str(preview.refusal.message),
+            reason_field="reason",
+        ),
+        status=status_code,
+        template="admin/classes/reopen.html",
         course_class=course_class,
-        preview=class_reopening.reopening_preview(course_class, reopen_window()),
-        form=form,
-    ), status_code
+        preview=preview,
+    )

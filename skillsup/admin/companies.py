@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import permissions
 from ..audit_text import readable_entries
+from ..confirmation import Confirmation, account_deactivation_consequences, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
 from ..links import PortalLinks
@@ -232,7 +233,27 @@ def company_hr_invite(company_id: int) -> str | Response:
     return _render_detail(company, hr_form=form)
 
 
-def company_hr_deactivate(company_id: int, user_id: int) -> Response:
+def company_hr_deactivate(company_id: int, user_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of deactivating an HR officer (GET), and deactivating them."""
+    if request.method == "GET":
+        company = _company_or_404(company_id)
+        officer = _hr_officer_or_404(company, user_id)
+        back = _detail_url(company, "hr-officers")
+        return render_confirmation(
+            Confirmation(
+                title=_("Deactivate %(name)s", name=officer.name),
+                action_url=url_for(
+                    "admin.company_hr_deactivate", company_id=company.id, user_id=officer.id
+                ),
+                button=_("Deactivate %(name)s", name=officer.name),
+                cancel_url=back,
+                form=ActionForm(formdata=None),
+                consequences=account_deactivation_consequences(officer.name, 0),
+                refusal=None
+                if officer.is_active
+                else _("%(name)s is already deactivated.", name=officer.name),
+            )
+        )
     return _set_hr_active(company_id, user_id, active=False)
 
 

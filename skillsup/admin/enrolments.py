@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from ..confirmation import render_confirmation, withdrawal_confirmation
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment_requests as enrolments
@@ -41,21 +42,34 @@ def class_enrol(class_id: int) -> str | Response:
     return redirect(back)
 
 
-def enrolment_withdraw(enrolment_id: int) -> Response:
+def enrolment_withdraw(enrolment_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of withdrawing a learner (the seat, who is told, the reason),
+    and the withdrawal."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
     form = AdminWithdrawForm()
-    if not form.validate_on_submit():
-        flash(_("Give a reason for the withdrawal."), "error")
-        return redirect(back)
-    with unit_of_work() as work:
-        enrolments.withdraw(
-            current_actor(),
-            enrolment,
-            form.reason.data or "",
-        )
-        work.flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name))
-    return redirect(back)
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.errors.get("csrf_token"):
+                abort(400)
+            status_code = 400
+        else:
+            with unit_of_work(form) as work:
+                enrolments.withdraw(current_actor(), enrolment, form.reason.data or "")
+                work.flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name))
+            if work.succeeded or work.refusal is None or work.refusal.field not in form:
+                return redirect(back)
+            status_code = work.status_code
+    return render_confirmation(
+        withdrawal_confirmation(
+            enrolments.withdrawal_preview(current_actor(), enrolment),
+            form=form,
+            action_url=url_for("admin.enrolment_withdraw", enrolment_id=enrolment.id),
+            cancel_url=back,
+        ),
+        status=status_code,
+    )
 
 
 def enrolment_approve(enrolment_id: int) -> Response:

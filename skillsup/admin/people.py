@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import permissions
+from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..labels import LABELS
@@ -39,7 +40,7 @@ def user_detail(user_id: int) -> str:
         person=user,
         enrolments=[(LABELS[status], count) for status, count in counts.items()],
         enrolment_total=sum(counts.values()),
-        entries=audit.entries_for("users", user.id),
+        entries=readable_entries(audit.entries_for("users", user.id)),
         can_manage=permissions.can_manage_account(me, user),
         can_resend=user.password_hash is None,
         can_revoke=user.invitation_pending and user.is_active,

@@ -24,7 +24,7 @@ ROUTES: list[Route] = [
     ("/users/<int:user_id>/email-change/cancel",                         people.cancel_email_change,      POST),
     ("/users/<int:user_id>/invitation/resend",                           people.resend_invitation,        POST),
     ("/users/<int:user_id>/invitation/revoke",                           people.revoke_invitation,        POST),
-    ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           POST),
+    ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           FORM),
     ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
 
     # courses
@@ -43,14 +43,14 @@ ROUTES: list[Route] = [
     ("/classes/<int:class_id>",                                          classes.class_detail,            GET),
     ("/classes/<int:class_id>/sessions",                                 classes.session_add,             POST),
     ("/classes/<int:class_id>/sessions/<int:session_id>/edit",           classes.session_edit,            FORM),
-    ("/classes/<int:class_id>/sessions/<int:session_id>/delete",         classes.session_delete,          POST),
+    ("/classes/<int:class_id>/sessions/<int:session_id>/delete",         classes.session_delete,          FORM),
     ("/classes/<int:class_id>/sessions/generate",                        classes.sessions_generate,       POST),
-    ("/classes/<int:class_id>/status/<action>",                          classes.class_status,            POST),
+    ("/classes/<int:class_id>/status/<action>",                          classes.class_status,            FORM),
     ("/classes/<int:class_id>/reopen",                                   classes.class_reopen,            FORM),
 
     # enrolments
     ("/classes/<int:class_id>/enrolments",                               enrolments.class_enrol,          POST),
-    ("/enrolments/<int:enrolment_id>/withdraw",                          enrolments.enrolment_withdraw,   POST),
+    ("/enrolments/<int:enrolment_id>/withdraw",                          enrolments.enrolment_withdraw,   FORM),
     ("/enrolments/<int:enrolment_id>/approve",                           enrolments.enrolment_approve,    POST),
 
     # companies
@@ -62,7 +62,7 @@ ROUTES: list[Route] = [
     ("/companies/<int:company_id>/quotas/<int:quota_id>/edit",           companies.company_quota_edit,    FORM),
     ("/companies/<int:company_id>/quotas/<int:quota_id>/delete",         companies.company_quota_remove,  POST),
     ("/companies/<int:company_id>/hr-officers",                          companies.company_hr_invite,     POST),
-    ("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate", companies.company_hr_deactivate, POST),
+    ("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate", companies.company_hr_deactivate, FORM),
     ("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate", companies.company_hr_reactivate, POST),
 ]
 # fmt: on

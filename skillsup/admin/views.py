@@ -7,11 +7,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import permissions
+from ..confirmation import (
+    Confirmation,
+    account_deactivation_consequences,
+    render_confirmation,
+)
 from ..extensions import db
 from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
 from ..services import accounts, dashboards, users
-from ..web import current_actor, page_number, redirect_to_next, unit_of_work
+from ..web import current_actor, is_safe_next, page_number, redirect_to_next, unit_of_work
 from .forms import InviteUserForm, ReasonForm, UserFilterForm, set_company_choices
 
 
@@ -63,8 +68,38 @@ def invite_user() -> str | Response:
     return render_template("admin/invite_user.html", form=form)
 
 
-def deactivate_user(user_id: int) -> Response:
+def deactivate_user(user_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of deactivating an account (GET), and deactivating it."""
+    if request.method == "GET":
+        user = db.get_or_404(User, user_id)
+        back = request.args.get("next")
+        if not is_safe_next(back):
+            back = url_for("admin.user_list")
+        me = current_actor()
+        return render_confirmation(
+            Confirmation(
+                title=_("Deactivate %(name)s", name=user.name),
+                action_url=url_for("admin.deactivate_user", user_id=user.id),
+                button=_("Deactivate %(name)s", name=user.name),
+                cancel_url=back,
+                form=ReasonForm(formdata=None),
+                consequences=account_deactivation_consequences(
+                    user.name, accounts.active_enrolment_count(user)
+                ),
+                refusal=_deactivation_refusal(me, user),
+                reason_field="reason",
+                hidden={"next": back},
+            )
+        )
     return _set_active(user_id, active=False)
+
+
+def _deactivation_refusal(actor: User, user: User) -> str | None:
+    if not permissions.can_manage_account(actor, user):
+        return _("You cannot deactivate your own account.")
+    if not user.is_active:
+        return _("%(name)s is already deactivated.", name=user.name)
+    return None
 
 
 def reactivate_user(user_id: int) -> Response:

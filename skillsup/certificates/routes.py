@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web import GET, POST, Route
+from ..web import FORM, GET, Route
 from . import views
 
 bp = Blueprint("certificates", __name__)
@@ -14,7 +14,7 @@ ROUTES: list[Route] = [
     # address                                     view            methods
     ("/verify/<path:code>",                       views.verify,   GET),
     ("/certificates/<int:certificate_id>.pdf",    views.download, GET),
-    ("/certificates/<int:certificate_id>/revoke", views.revoke,   POST),
+    ("/certificates/<int:certificate_id>/revoke", views.revoke,   FORM),
 ]
 # fmt: on
 

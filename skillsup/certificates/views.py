@@ -3,7 +3,7 @@ and admins download the PDF; admins revoke it."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import permissions
+from ..confirmation import Confirmation, render_confirmation
 from ..extensions import db, login_manager
 from ..forms import PortalForm
 from ..models import Certificate
@@ -32,7 +33,9 @@ class RevokeForm(PortalForm):
                 ),
             ),
         ],
-        description=_l("Kept in the audit log; the public page shows only the date."),
+        description=_l(
+            "Kept in the audit log and sent to the learner; the public page shows only the date."
+        ),
     )
 
 
@@ -51,7 +54,7 @@ def verify(code: str) -> str | tuple[str, int]:
         certificate=certificate,
         facts=certificates.facts(certificate, with_attendance=False),
         can_download=permissions.can_download_certificate(current_user, certificate),
-        revoke_form=RevokeForm() if permissions.can_revoke_certificate(current_user) else None,
+        may_revoke=permissions.can_revoke_certificate(current_user),
     )
 
 
@@ -74,7 +77,9 @@ def download(certificate_id: int) -> Response:
     return response
 
 
-def revoke(certificate_id: int) -> Response:
+def revoke(certificate_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of revoking a certificate (what the public page then says,
+    who is told), with the reason it asks for, and revoking it. Admins only."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not permissions.can_revoke_certificate(current_user):
@@ -87,11 +92,58 @@ def revoke(certificate_id: int) -> Response:
     certificate = db.get_or_404(Certificate, certificate_id)
     code = certificate.verification_code
     form = RevokeForm()
-    if not form.validate_on_submit():
-        for error in form.reason.errors or [_("The form has expired: try again.")]:
-            flash(str(error), "error")
-        return redirect(url_for(".verify", code=code))
-    with unit_of_work() as work:
-        certificates.revoke(current_actor(), certificate, form.reason.data or "")
-        work.flash(_("Certificate %(serial)s has been revoked.", serial=certificate.serial_number))
-    return redirect(url_for(".verify", code=code))
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.errors.get("csrf_token"):
+                flash(_("The form has expired: try again."), "error")
+                return redirect(url_for(".verify", code=code))
+            status_code = 400
+        else:
+            with unit_of_work(form) as work:
+                certificates.revoke(current_actor(), certificate, form.reason.data or "")
+                work.flash(
+                    _("Certificate %(serial)s has been revoked.", serial=certificate.serial_number)
+                )
+            if work.succeeded or work.refusal is None or work.refusal.field not in form:
+                return redirect(url_for(".verify", code=code))
+            status_code = work.status_code
+    return _revoke_confirmation(certificate, form, status_code)
+
+
+def _revoke_confirmation(
+    certificate: Certificate, form: RevokeForm, status: int
+) -> tuple[str, int]:
+    enrolment = certificate.enrolment
+    learner = enrolment.learner.name
+    refusal = certificates.revoke_refusal(certificate)
+    consequences = [
+        _(
+            "Certificate %(serial)s of %(name)s for %(course)s is no longer valid: its public "
+            "page says it was withdrawn, with the date, and its PDF is marked revoked.",
+            serial=certificate.serial_number,
+            name=learner,
+            course=enrolment.course_class.course.code,
+        ),
+        _(
+            "%(name)s is told by e-mail, with your reason, which is also kept in the audit log; "
+            "the public page shows only the date.",
+            name=learner,
+        ),
+        _("It cannot be undone."),
+    ]
+    verify_url = url_for(".verify", code=certificate.verification_code)
+    return render_confirmation(
+        Confirmation(
+            title=_("Revoke certificate %(serial)s", serial=certificate.serial_number),
+            action_url=url_for(".revoke", certificate_id=certificate.id),
+            button=_("Revoke the certificate"),
+            cancel_url=verify_url,
+            cancel_label=_("Keep the certificate"),
+            form=form,
+            consequences=consequences,
+            refusal=None if refusal is None else str(refusal.message),
+            reason_field="reason",
+        ),
+        status=status,
+    )

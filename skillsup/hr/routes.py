@@ -19,12 +19,12 @@ ROUTES: list[Route] = [
     ("/staff/invite",                           views.invite_employee,              FORM),
     ("/approvals",                              views.approvals,                    GET),
     ("/approvals",                              views.decide,                       POST),
-    ("/enrolments/<int:enrolment_id>/withdraw", views.withdraw,                     POST),
+    ("/enrolments/<int:enrolment_id>/withdraw", views.withdraw,                     FORM),
 
     # staff
     ("/staff",                                  staff.staff_list,                   GET),
     ("/staff/<int:user_id>",                    staff.employee_detail,              GET),
-    ("/staff/<int:user_id>/deactivate",         staff.deactivate_employee,          POST),
+    ("/staff/<int:user_id>/deactivate",         staff.deactivate_employee,          FORM),
     ("/staff/<int:user_id>/reactivate",         staff.reactivate_employee,          POST),
     ("/staff/<int:user_id>/nominate",           staff.nominate_employee,            POST),
     ("/classes",                                staff.class_list,                   GET),

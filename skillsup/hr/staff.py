@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
 from .. import i18n, permissions
+from ..confirmation import Confirmation, render_confirmation
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import employee_records, nominations, staff
@@ -146,32 +147,96 @@ def employee_detail(user_id: int) -> str:
     return _employee_page(_employee_or_404(user_id))
 
 
-def deactivate_employee(user_id: int) -> str | Response:
+def deactivate_employee(user_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of deactivating an employee (which enrolments are withdrawn,
+    which seats go to the waitlist, who is told), and deactivating them."""
     employee = _employee_or_404(user_id)
     form = DeactivateForm()
-    if not form.validate_on_submit():
-        return _employee_page(employee, deactivate_form=form)
-    with unit_of_work(form) as work:
-        withdrawn = staff.deactivate_employee(current_actor(), employee, form.reason.data or "")
-        work.flash(
-            _("%(name)s has been deactivated and logged out everywhere.", name=employee.name)
-        )
-        if withdrawn:
-            work.flash(
-                ngettext(
-                    "%(num)d enrolment in a class that has not started was withdrawn, and its "
-                    "seat offered to the waitlist: %(codes)s.",
-                    "%(num)d enrolments in classes that have not started were withdrawn, and "
-                    "their seats offered to the waitlists: %(codes)s.",
-                    len(withdrawn),
-                    codes=", ".join(enrolment.course_class.code for enrolment in withdrawn),
-                )
-            )
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.errors.get("csrf_token"):
+                abort(400)
+            status_code = 400
         else:
-            work.flash(_("They had no enrolment in a class that has not started."))
-    if work.refusal is not None and work.refusal.field:
-        return _employee_page(employee, deactivate_form=form)
-    return redirect(url_for("hr.employee_detail", user_id=user_id))
+            with unit_of_work(form) as work:
+                withdrawn = staff.deactivate_employee(
+                    current_actor(), employee, form.reason.data or ""
+                )
+                work.flash(
+                    _(
+                        "%(name)s has been deactivated and logged out everywhere.",
+                        name=employee.name,
+                    )
+                )
+                if withdrawn:
+                    work.flash(
+                        ngettext(
+                            "%(num)d enrolment in a class that has not started was withdrawn, "
+                            "and its seat offered to the waitlist: %(codes)s.",
+                            "%(num)d enrolments in classes that have not started were "
+                            "withdrawn, and their seats offered to the waitlists: %(codes)s.",
+                            len(withdrawn),
+                            codes=", ".join(e.course_class.code for e in withdrawn),
+                        )
+                    )
+                else:
+                    work.flash(_("They had no enrolment in a class that has not started."))
+            if work.succeeded or work.refusal is None or not work.refusal.field:
+                return redirect(url_for("hr.employee_detail", user_id=user_id))
+            status_code = work.status_code
+    preview = staff.deactivation_preview(current_actor(), employee)
+    return render_confirmation(
+        Confirmation(
+            title=_("Deactivate %(name)s", name=employee.name),
+            action_url=url_for("hr.deactivate_employee", user_id=employee.id),
+            button=_("Deactivate %(name)s", name=employee.name),
+            cancel_url=url_for("hr.employee_detail", user_id=employee.id),
+            form=form,
+            consequences=_deactivation_consequences(preview),
+            refusal=None if preview.refusal is None else str(preview.refusal.message),
+            reason_field="reason",
+        ),
+        status=status_code,
+    )
+
+
+def _deactivation_consequences(preview: staff.DeactivationPreview) -> list[str]:
+    name = preview.employee.name
+    consequences = [
+        _(
+            "%(name)s can no longer log in, and every session they have open ends at once. "
+            "Their history stays.",
+            name=name,
+        )
+    ]
+    if preview.withdrawn:
+        consequences.append(
+            ngettext(
+                "%(num)d enrolment in a class that has not started is withdrawn (%(codes)s): "
+                "a seat it held goes at once to the first on that class's waitlist who can "
+                "take it, and %(name)s is told by e-mail, with your reason.",
+                "%(num)d enrolments in classes that have not started are withdrawn "
+                "(%(codes)s): each seat they held goes at once to the first on that class's "
+                "waitlist who can take it, and %(name)s is told by e-mail for each, with your "
+                "reason.",
+                len(preview.withdrawn),
+                codes=", ".join(e.course_class.code for e in preview.withdrawn),
+                name=name,
+            )
+        )
+    else:
+        consequences.append(_("They have no enrolment in a class that has not started."))
+    if preview.kept:
+        consequences.append(
+            ngettext(
+                "%(num)d enrolment in a class already under way is left as it is (%(codes)s).",
+                "%(num)d enrolments in classes already under way are left as they are (%(codes)s).",
+                len(preview.kept),
+                codes=", ".join(e.course_class.code for e in preview.kept),
+            )
+        )
+    return consequences
 
 
 def reactivate_employee(user_id: int) -> str | Response:

@@ -17,13 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from ..confirmation import render_confirmation, withdrawal_confirmation
 from ..links import PortalLinks
 from ..models import Role
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
 from ..services.staff import hr_company_id
-from ..web import current_actor, redirect_to_next, unit_of_work
+from ..web import current_actor, is_safe_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
@@ -113,16 +114,37 @@ def decide() -> Response:
     return redirect(url_for("hr.approvals"))
 
 
-def withdraw(enrolment_id: int) -> Response:
+def withdraw(enrolment_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of withdrawing one of the company's staff (the seat, who is
+    told, the reason), and the withdrawal."""
     me = current_actor()
     enrolment = approval_queries.company_enrolment(hr_company_id(me), enrolment_id)
     if enrolment is None:
         abort(404)
+    back = request.values.get("next")
+    if not is_safe_next(back):
+        back = url_for("hr.employee_detail", user_id=enrolment.learner_id)
     form = WithdrawForm()
-    if not form.validate_on_submit():
-        flash(_("Give a reason for the withdrawal."), "error")
-    else:
-        with unit_of_work() as work:
-            enrolments.withdraw(me, enrolment, form.reason.data or "")
-            work.flash(_("The enrolment has been withdrawn."))
-    return redirect_to_next(url_for("hr.dashboard"))
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.errors.get("csrf_token"):
+                abort(400)
+            status_code = 400
+        else:
+            with unit_of_work(form) as work:
+                enrolments.withdraw(me, enrolment, form.reason.data or "")
+                work.flash(_("The enrolment has been withdrawn."))
+            if work.succeeded or work.refusal is None or work.refusal.field not in form:
+                return redirect(back)
+            status_code = work.status_code
+    return render_confirmation(
+        withdrawal_confirmation(
+            enrolments.withdrawal_preview(me, enrolment),
+            form=form,
+            action_url=url_for("hr.withdraw", enrolment_id=enrolment.id),
+            cancel_url=back,
+            hidden={"next": back},
+        ),
+        status=status_code,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..models import Role
-from ..web import GET, POST, Route, require_roles
+from ..web import FORM, GET, POST, Route, require_roles
 from . import views
 
 bp = Blueprint("learning", __name__)
@@ -16,7 +16,7 @@ ROUTES: list[Route] = [
     # address                                               view               methods
     ("/my-learning",                                        views.my_learning, GET),
     ("/classes/<class_code>/enrol",                         views.enrol,       POST),
-    ("/my-learning/enrolments/<int:enrolment_id>/withdraw", views.withdraw,    POST),
+    ("/my-learning/enrolments/<int:enrolment_id>/withdraw", views.withdraw,    FORM),
 ]
 # fmt: on
 

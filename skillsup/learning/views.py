@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import permissions
+from ..confirmation import Confirmation, render_confirmation, withdrawal_consequences
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
@@ -18,9 +19,7 @@ from ..web import current_actor, unit_of_work
 
 
 def my_learning() -> str:
-    return render_template(
-        "learning/my_learning.html", overview=learning.overview(current_actor()), form=ActionForm()
-    )
+    return render_template("learning/my_learning.html", overview=learning.overview(current_actor()))
 
 
 def enrol(class_code: str) -> Response:
@@ -39,15 +38,32 @@ def enrol(class_code: str) -> Response:
     return redirect(url_for("catalogue.course_detail", code=course_code))
 
 
-def withdraw(enrolment_id: int) -> Response:
+def withdraw(enrolment_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of a withdrawal (what it does to the seat, who is told), and
+    the withdrawal."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     me = current_actor()
     # Another learner's enrolment is as good as missing.
     if not permissions.can_withdraw_own_enrolment(me, enrolment):
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = ActionForm()
     code = enrolment.course_class.code
+    if request.method == "GET":
+        preview = enrolments.withdrawal_preview(me, enrolment)
+        return render_confirmation(
+            Confirmation(
+                title=_("Withdraw from %(code)s", code=code),
+                action_url=url_for("learning.withdraw", enrolment_id=enrolment.id),
+                button=_("Withdraw from %(code)s", code=code),
+                cancel_url=url_for("learning.my_learning"),
+                cancel_label=_("Keep my enrolment"),
+                form=form,
+                consequences=withdrawal_consequences(preview, for_self=True),
+                refusal=None if preview.refusal is None else str(preview.refusal.message),
+            )
+        )
+    if not form.validate_on_submit():
+        abort(400)
     with unit_of_work() as work:
         enrolments.withdraw(me, enrolment)
         work.flash(_("You have withdrawn from %(code)s.", code=code))

@@ -13,11 +13,20 @@ from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import permissions
 from ..extensions import db
-from ..models import CompanyDomain, PartnerCompany, Role, User, normalise_email, utcnow
+from ..models import (
+    ACTIVE_STATUSES,
+    CompanyDomain,
+    Enrolment,
+    PartnerCompany,
+    Role,
+    User,
+    normalise_email,
+    utcnow,
+)
 from ..validators import is_valid_email
 from . import audit, mail, notify, passwords
 from .errors import (
@@ -344,6 +353,19 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = passwords.hash_password(new_password)
     end_all_sessions(user)
     audit.record(user, "account.password_changed", user, "changed the password")
+
+
+def active_enrolment_count(user: User) -> int:
+    """How many active (pending, confirmed, waitlisted) enrolments ``user`` holds: those that
+    deactivating their account (:func:`set_active`) leaves as they are."""
+    return int(
+        db.session.scalar(
+            select(func.count(Enrolment.id)).where(
+                Enrolment.learner_id == user.id, Enrolment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+        or 0
+    )
 
 
 def set_active(

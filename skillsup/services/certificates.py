@@ -206,6 +206,11 @@ def for_learner(learner_id: int) -> list[Certificate]:
     )
 
 
+def revoke_refusal(certificate: Certificate) -> CertificateRefused | None:
+    """Why ``certificate`` cannot be revoked (it already is), or ``None``."""
+    return AlreadyRevoked() if certificate.revoked_at is not None else None
+
+
 def revoke(
     actor: User,
     certificate: Certificate,
@@ -236,8 +241,9 @@ def revoke(
             field="reason",
         )
     db.session.refresh(certificate, with_for_update=True)
-    if certificate.revoked_at is not None:
-        raise AlreadyRevoked()
+    refusal = revoke_refusal(certificate)
+    if refusal is not None:
+        raise refusal
     certificate.revoked_at = now
     certificate.revoked_reasons = [*([cause] if cause else []), *free_text(reason)]
     certificate.revoked_by_id = actor.id

@@ -30,7 +30,7 @@ from ..models import Attendance, ClassSession, CourseClass, User
 from ..timeutil import hk_to_utc, hong_kong_public_holidays, now_utc, to_hk
 from . import audit, notify
 from .attendance_rate import session_counts_sql, session_hours
-from .classes import check_not_finished, lock_for_change, require_admin
+from .classes import ClassLocked, check_not_finished, lock_for_change, require_admin
 from .errors import DomainError, ValidationFailed
 from .schedule_conflicts import Booking, check_bookings
 
@@ -234,8 +234,36 @@ def update_session(
     )
 
 
+def removal_refusal(session: ClassSession) -> DomainError | None:
+    """Why ``session`` cannot be removed (its class is finished, or attendance is recorded
+    for it: edit it instead), or ``None``."""
+    try:
+        check_not_finished(session.course_class)
+    except ClassLocked as locked:
+        return locked
+    if db.session.scalar(select(exists().where(Attendance.session_id == session.id))):
+        return SessionHasAttendance()
+    return None
+
+
+@dataclass
+class RemovalPreview:
+    """What :func:`remove_session` would do now: whether it may, and how many confirmed
+    learners it tells of the change by e-mail."""
+
+    session: ClassSession
+    refusal: DomainError | None
+    learners_told: int
+
+
+def removal_preview(session: ClassSession) -> RemovalPreview:
+    """What removing ``session`` now would do, for its confirmation page. Changes nothing."""
+    return RemovalPreview(session, removal_refusal(session), _confirmed(session.course_class))
+
+
 def remove_session(actor: User, session: ClassSession) -> ScheduleChange:
-    """Remove a session that has no attendance records yet.
+    """Remove a session that has no attendance records yet; the class's confirmed learners
+    are told of the change by e-mail.
 
     Raises :class:`PermissionDenied`, :class:`ClassLocked` and
     :class:`SessionHasAttendance` (edit the session instead).
@@ -243,9 +271,9 @@ def remove_session(actor: User, session: ClassSession) -> ScheduleChange:
     require_admin(actor)
     course_class = session.course_class
     lock_for_change(course_class)
-    check_not_finished(course_class)
-    if db.session.scalar(select(exists().where(Attendance.session_id == session.id))):
-        raise SessionHasAttendance()
+    refusal = removal_refusal(session)
+    if refusal is not None:
+        raise refusal
     before = SessionTimes.of(session)
     course_class.sessions.remove(session)
     db.session.flush()

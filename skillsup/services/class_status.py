@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..labels import label
-from ..models import ClassStatus, CourseClass, Enrolment, User
+from ..models import ClassStatus, CourseClass, Enrolment, EnrolmentStatus, User
 from ..reasons import free_text, or_none
 from ..timeutil import now_utc
 from . import audit, class_closing
@@ -93,6 +93,47 @@ def allowed_actions(course_class: CourseClass) -> list[StatusAction]:
     ]
 
 
+def transition_refusal(course_class: CourseClass, action: StatusAction) -> InvalidTransition | None:
+    """Why the class's status does not allow ``action``, or ``None`` if it does."""
+    sources, _target = TRANSITIONS[action]
+    if course_class.status in sources:
+        return None
+    return InvalidTransition(
+        str(_TRANSITION_REFUSALS[action]) % {"status": label(course_class.status)}
+    )
+
+
+@dataclass
+class CancellationPreview:
+    """What cancelling the class now would do (:func:`cancellation_preview`)."""
+
+    course_class: CourseClass
+    #: Why it cannot be cancelled, if it cannot.
+    refusal: InvalidTransition | None
+    #: The active enrolments that would be cancelled (each learner told), by status.
+    confirmed: int = 0
+    waitlisted: int = 0
+    pending: int = 0
+
+    @property
+    def cancelled(self) -> int:
+        return self.confirmed + self.waitlisted + self.pending
+
+
+def cancellation_preview(course_class: CourseClass) -> CancellationPreview:
+    """What :func:`change_status` with :attr:`StatusAction.CANCEL` would do now: whether the
+    class may be cancelled, and how many active enrolments of each status it would cancel
+    (every one of their learners is told by e-mail, with the reason). Changes nothing."""
+    counts = enrolment_service.active_enrolment_counts(course_class.id)
+    return CancellationPreview(
+        course_class,
+        transition_refusal(course_class, StatusAction.CANCEL),
+        confirmed=counts.get(EnrolmentStatus.CONFIRMED, 0),
+        waitlisted=counts.get(EnrolmentStatus.WAITLISTED, 0),
+        pending=counts.get(EnrolmentStatus.PENDING, 0),
+    )
+
+
 def change_status(
     actor: User,
     course_class: CourseClass,
@@ -116,10 +157,11 @@ def change_status(
     """
     require_admin(actor)
     lock_for_change(course_class)
-    sources, target = TRANSITIONS[action]
+    _sources, target = TRANSITIONS[action]
     old = course_class.status
-    if old not in sources:
-        raise InvalidTransition(str(_TRANSITION_REFUSALS[action]) % {"status": label(old)})
+    refusal = transition_refusal(course_class, action)
+    if refusal is not None:
+        raise refusal
     reason = (reason or "").strip() or None
     if action is StatusAction.OPEN_ENROLMENT:
         _check_ready_to_open(course_class, now or now_utc())

@@ -61,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -219,6 +219,19 @@ def give_back_seat(class_id: int) -> None:
         .values(seats_taken=CourseClass.seats_taken - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def active_enrolment_counts(class_id: int) -> dict[EnrolmentStatus, int]:
+    """How many active enrolments of each status the class has: those that cancelling it
+    cancels (:func:`cancel_class_enrolments`)."""
+    return {
+        status: int(count)
+        for status, count in db.session.execute(
+            select(Enrolment.status, func.count(Enrolment.id))
+            .where(Enrolment.class_id == class_id, Enrolment.status.in_(ACTIVE_STATUSES))
+            .group_by(Enrolment.status)
+        )
+    }
 
 
 def cancel_class_enrolments(

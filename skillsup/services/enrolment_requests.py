@@ -61,7 +61,7 @@ from .enrolment import (
 )
 from .errors import NotFound, PermissionDenied
 from .seat_quotas import check_quota, lock_quotas_of_waitlists
-from .waitlist import place_in_line, promote_waitlist
+from .waitlist import place_in_line, promote_waitlist, promotes_now, waitlist_length
 
 
 class WithdrawalClosed(EnrolmentRefused):
@@ -329,29 +329,92 @@ def reject(actor: User, enrolment: Enrolment, reason: str, *, now: datetime | No
     _end(locked, enrolment, EnrolmentStatus.REJECTED, actor, free_text(reason), now)
 
 
+def withdrawal_refusal(
+    actor: User, enrolment: Enrolment, *, now: datetime | None = None
+) -> EnrolmentRefused | None:
+    """Why ``actor`` may not withdraw ``enrolment`` now, or ``None`` if they may (a reason
+    aside: see :func:`withdrawal_needs_reason`). The enrolment must be active; a learner
+    withdraws themself only up to the class's withdrawal deadline. Who may act at all is the
+    caller's to check (:func:`skillsup.permissions.can_decide_enrolment`)."""
+    now = now or utcnow()
+    if enrolment.status not in ACTIVE_STATUSES:
+        return InvalidTransition(_l("This enrolment is no longer active."))
+    # HR officers and admins withdraw after the deadline too (with a reason).
+    after_deadline = now > enrolment.course_class.withdrawal_deadline_at
+    if after_deadline and not withdrawal_needs_reason(actor, enrolment):
+        return WithdrawalClosed(
+            _l("The withdrawal deadline has passed. Ask your HR officer to withdraw you.")
+        )
+    return None
+
+
+def withdrawal_needs_reason(actor: User, enrolment: Enrolment) -> bool:
+    """Whether ``actor`` must say why they withdraw ``enrolment``: anyone but the learner
+    themself (an HR officer, an admin) must."""
+    return actor.id != enrolment.learner_id or permissions.is_admin(actor)
+
+
+@dataclass
+class WithdrawalPreview:
+    """What withdrawing an enrolment now would do (:func:`withdrawal_preview`)."""
+
+    enrolment: Enrolment
+    #: Why it cannot be withdrawn now, if it cannot.
+    refusal: EnrolmentRefused | None
+    #: Whether the actor must give a reason.
+    needs_reason: bool
+    #: Whether the enrolment holds a seat that the withdrawal gives back.
+    frees_seat: bool
+    #: How many learners wait on the class's waitlist.
+    waiting: int
+    #: Whether a freed seat goes to the waitlist at once (not once the class is over).
+    seat_goes_to_waitlist: bool
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.refusal is None
+
+
+def withdrawal_preview(
+    actor: User, enrolment: Enrolment, *, now: datetime | None = None
+) -> WithdrawalPreview:
+    """What :func:`withdraw` would do now, for its confirmation page: whether it may be done,
+    whether it frees a seat and whether that seat goes at once to the first of the learners
+    waiting who may take it (each told by e-mail, as the learner withdrawn is). Changes
+    nothing and takes no lock."""
+    now = now or utcnow()
+    course_class = enrolment.course_class
+    frees_seat = enrolment.status == EnrolmentStatus.CONFIRMED
+    return WithdrawalPreview(
+        enrolment=enrolment,
+        refusal=withdrawal_refusal(actor, enrolment, now=now),
+        needs_reason=withdrawal_needs_reason(actor, enrolment),
+        frees_seat=frees_seat,
+        waiting=waitlist_length(course_class.id),
+        seat_goes_to_waitlist=frees_seat and promotes_now(course_class, now),
+    )
+
+
 def withdraw(
     actor: User, enrolment: Enrolment, reason: str = "", *, now: datetime | None = None
 ) -> None:
     """Withdraw an active enrolment; a freed seat goes to the waitlist at once.
 
     A learner withdraws themself up to the class's withdrawal deadline. After it, only an
-    HR officer of the learner's company or an admin can, and they must give a reason.
-    Raises :class:`PermissionDenied`, :class:`WithdrawalClosed` or :class:`InvalidTransition`.
+    HR officer of the learner's company or an admin can, and they must give a reason
+    (:func:`withdrawal_refusal`, :func:`withdrawal_needs_reason`). The learner is told by
+    e-mail, as is anyone the freed seat goes to. Raises :class:`PermissionDenied`,
+    :class:`WithdrawalClosed` or :class:`InvalidTransition`.
     """
     now = now or utcnow()
-    is_self = actor.id == enrolment.learner_id
-    if not is_self:
+    if actor.id != enrolment.learner_id:
         _check_decider(actor, enrolment)
     locked = lock_class(enrolment.class_id)
     db.session.refresh(enrolment, with_for_update=True)
-    if enrolment.status not in ACTIVE_STATUSES:
-        raise InvalidTransition(_l("This enrolment is no longer active."))
-    if is_self and not permissions.is_admin(actor):
-        if now > locked.withdrawal_deadline_at:
-            raise WithdrawalClosed(
-                _l("The withdrawal deadline has passed. Ask your HR officer to withdraw you.")
-            )
-    elif not reason.strip():
+    refusal = withdrawal_refusal(actor, enrolment, now=now)
+    if refusal is not None:
+        raise refusal
+    if withdrawal_needs_reason(actor, enrolment) and not reason.strip():
         raise EnrolmentRefused(_l("Give a reason for the withdrawal."), field="reason")
     _end(locked, enrolment, EnrolmentStatus.WITHDRAWN, actor, free_text(reason), now)
 

@@ -25,6 +25,7 @@ from ..models import (
 )
 from . import certificates, dashboards
 from .attendance_rate import AttendanceSoFar, attendance_so_far
+from .enrolment_requests import withdrawal_refusal
 from .waitlist import waitlist_positions
 
 
@@ -88,8 +89,7 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
             enrolment=e,
             waitlist_position=positions.get(e.id),
             attendance=attendance.get(e.id, AttendanceSoFar()),
-            can_withdraw=e.status in ACTIVE_STATUSES
-            and now <= e.course_class.withdrawal_deadline_at,
+            can_withdraw=withdrawal_refusal(learner, e, now=now) is None,
             history=history.get(e.id, []),
         )
         for e in enrolments

@@ -249,18 +249,7 @@ def deactivate_employee(
         raise NotFound()
     if not locked.is_active:
         raise StaffActionRefused(_l("%(name)s is already deactivated.", name=locked.name))
-    to_withdraw = list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(CourseClass, Enrolment.class_id == CourseClass.id)
-            .where(
-                Enrolment.learner_id == locked.id,
-                Enrolment.status.in_(ACTIVE_STATUSES),
-                CourseClass.starts_on > today,
-            )
-            .order_by(CourseClass.starts_on, CourseClass.code, Enrolment.id)
-        )
-    )
+    to_withdraw = _active_enrolments(locked.id, today, to_come=True)
     accounts.set_active(actor, locked, False, reason, now=now)
     # Every class (and the quotas their waitlists may use) before the first withdrawal, in the
     # lock order of skillsup.services.enrolment: one by one, a class would be locked after
@@ -283,6 +272,58 @@ def deactivate_employee(
     )
     db.session.flush()
     return withdrawn
+
+
+def _active_enrolments(employee_id: int, today: date, *, to_come: bool) -> list[Enrolment]:
+    """The employee's active enrolments in classes that have not started (``to_come``: those
+    that deactivating withdraws), or else in classes that have (left as they are)."""
+    starts = CourseClass.starts_on > today if to_come else CourseClass.starts_on <= today
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(CourseClass, Enrolment.class_id == CourseClass.id)
+            .where(
+                Enrolment.learner_id == employee_id,
+                Enrolment.status.in_(ACTIVE_STATUSES),
+                starts,
+            )
+            .order_by(CourseClass.starts_on, CourseClass.code, Enrolment.id)
+        )
+    )
+
+
+@dataclass
+class DeactivationPreview:
+    """What :func:`deactivate_employee` would do now (:func:`deactivation_preview`)."""
+
+    employee: User
+    #: Why the employee cannot be deactivated, if they cannot.
+    refusal: DomainError | None
+    #: The enrolments it would withdraw (classes not started; each seat to the waitlist,
+    #: the employee told by e-mail for each).
+    withdrawn: list[Enrolment]
+    #: The active enrolments it leaves as they are (classes under way).
+    kept: list[Enrolment]
+
+
+def deactivation_preview(
+    actor: User, employee: User, *, today: date | None = None
+) -> DeactivationPreview:
+    """What deactivating ``employee`` now would do, for its confirmation page. Raises
+    :class:`NotFound` for anyone but a learner of the actor's company. Changes nothing."""
+    check_employee(actor, employee)
+    today = today or today_hk()
+    refusal = (
+        None
+        if employee.is_active
+        else StaffActionRefused(_l("%(name)s is already deactivated.", name=employee.name))
+    )
+    return DeactivationPreview(
+        employee,
+        refusal,
+        _active_enrolments(employee.id, today, to_come=True),
+        _active_enrolments(employee.id, today, to_come=False),
+    )
 
 
 def reactivate_employee(actor: User, employee: User, reason: str = "") -> None:

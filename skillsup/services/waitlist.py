@@ -24,6 +24,24 @@ from .enrolment import lock_class, record_transition, take_seat, try_lock_learne
 from .seat_quotas import lock_quotas_of_waitlists, quota_allows
 
 
+def promotes_now(course_class: CourseClass, now: datetime) -> bool:
+    """Whether a seat of the class freed now goes to its waitlist: not once the class is
+    finished or its last session has ended (there are no sessions left to attend)."""
+    return not course_class.is_finished and not has_ended(last_session_end(course_class.id), now)
+
+
+def waitlist_length(class_id: int) -> int:
+    """How many learners wait on the class's waitlist."""
+    return int(
+        db.session.scalar(
+            select(func.count(Enrolment.id)).where(
+                Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.WAITLISTED
+            )
+        )
+        or 0
+    )
+
+
 def promote_waitlist(
     course_class: CourseClass, actor: User | None, *, now: datetime | None = None
 ) -> list[Enrolment]:
@@ -44,7 +62,7 @@ def promote_waitlist(
     """
     now = now or utcnow()
     locked = lock_class(course_class.id)
-    if locked.is_finished or has_ended(last_session_end(locked.id), now):
+    if not promotes_now(locked, now):
         return []
     promoted: list[Enrolment] = []
     free = locked.capacity - locked.seats_taken

@@ -334,3 +334,54 @@ def enrolment_status(email: str, class_code: str) -> EnrolmentStatus | None:
         .limit(1)
     )
     return None if found is None else found.status
+
+
+@dataclass(frozen=True)
+class FullClass:
+    """A class of the tests' own, open and full: one learner holds its only seat and the
+    others wait, in order."""
+
+    id: int
+    code: str
+    holder: str  # e-mail
+    waiting: list[str]  # e-mail, first in line first
+
+
+def full_class(company_code: str, names: list[str]) -> FullClass:
+    """Add an open class, starting in a month, of capacity one: the first of ``names`` (new
+    learners of the company) holds the seat, the others are on the waitlist."""
+    people = new_learners(company_code, names)
+    make = Factory()
+    number = next(_numbers)
+    cls = make.course_class(code=f"SU-CNF-{number:03d}", capacity=1, sessions=2)
+    make.enrolment(cls, people[0])
+    for person in people[1:]:
+        make.enrolment(cls, person, EnrolmentStatus.WAITLISTED)
+    return FullClass(cls.id, cls.code, people[0].email, [p.email for p in people[1:]])
+
+
+def class_status(class_id: int) -> ClassStatus:
+    db.session.expire_all()
+    found = db.session.get(CourseClass, class_id)
+    assert found is not None
+    return found.status
+
+
+def valid_certificate() -> tuple[int, str, str]:
+    """A demo certificate not revoked yet: its id, serial number and verification code."""
+    found = db.session.scalar(
+        select(Certificate).where(Certificate.revoked_at.is_(None)).order_by(Certificate.id)
+    )
+    assert found is not None, "the demo has no valid certificate left"
+    return found.id, found.serial_number, found.verification_code
+
+
+def certificate_revoked(certificate_id: int) -> bool:
+    db.session.expire_all()
+    found = db.session.get(Certificate, certificate_id)
+    return found is not None and found.revoked_at is not None
+
+
+def is_active(email: str) -> bool:
+    db.session.expire_all()
+    return user(email).is_active

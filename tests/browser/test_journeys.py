@@ -127,7 +127,10 @@ def test_learner_finds_enrols_subscribes_and_withdraws(
     # Withdrawing from My learning frees the seat.
     page.get_by_role("link", name="My learning").first.click()
     card = page.locator("li.enrolment-card").filter(has_text=offer.class_code)
-    card.get_by_role("button", name=f"Withdraw from {offer.class_code}").click()
+    card.get_by_role("link", name=f"Withdraw from {offer.class_code}").click()
+    # The confirmation page says what withdrawing does; its button does it.
+    expect(page.get_by_role("heading", name="What will happen")).to_be_visible()
+    page.get_by_role("button", name=f"Withdraw from {offer.class_code}").click()
     expect_flash(page, f"You have withdrawn from {offer.class_code}.")
     expect(page.locator("li.enrolment-card").filter(has_text=offer.class_code)).to_have_count(0)
     history = (

@@ -459,5 +459,6 @@ def test_hostile_input_everywhere_answers_without_a_server_error(
         if record.levelno >= logging.ERROR or record.exc_info
     ]
     assert not errors, "\n".join(errors[:20])
-    # About 1,300 requests: some 20 s per database on an idle machine of two cores.
-    assert run.requests < 1400, f"{run.requests} requests in {elapsed:.0f} s: sample less"
+    # About 1,500 requests: some 20-25 s per database on an idle machine of two cores. The
+    # bound grows only with new pages, not with the values tried on each.
+    assert run.requests < 2000, f"{run.requests} requests in {elapsed:.0f} s: sample less"

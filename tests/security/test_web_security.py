@@ -437,8 +437,10 @@ def _next_cases(scene: Scene) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("anonymous", "/login", "form", login),
         ("anonymous", "/language", "form", {"lang": "en"}),
         ("learner_a", "/language", "form", {"lang": "zh_Hant_HK"}),
-        ("hr_a", withdraw, "form", {}),
-        ("hr_a", withdraw, "query", {}),
+        # With a reason: without one the confirmation page is shown again (400). Once
+        # withdrawn, a further post is refused as no longer active, and still goes to next.
+        ("hr_a", withdraw, "form", {"reason": "Reassigned"}),
+        ("hr_a", withdraw, "query", {"reason": "Reassigned"}),
         ("admin", f"/admin/users/{target}/reactivate", "form", {}),
         ("admin", f"/admin/users/{target}/reactivate", "query", {}),
     ]
