@@ -13,6 +13,7 @@ from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DecimalField,
     Field,
     FloatField,
@@ -165,6 +166,16 @@ class PortalForm(FlaskForm):
         for field in self:
             # A list of the field's own: the class's is shared by every instance.
             field.validators = [within_limits, *field.validators]
+
+
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD (what a date picker sends), with a clear message if not."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date such as 2025-09-01.")) from None
 
 
 class ActionForm(PortalForm):

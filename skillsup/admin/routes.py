@@ -20,6 +20,8 @@ ROUTES: list[Route] = [
     ("/users/invite",                                                    views.invite_user,               FORM),
     ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           POST),
     ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
+    ("/audit",                                                           views.audit_log,                 GET),
+    ("/audit.csv",                                                       views.audit_log_csv,             GET),
 
     # courses
     ("/courses",                                                         courses.course_list,             GET),

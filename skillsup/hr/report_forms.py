@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Field, SelectChoice, SelectField, ValidationError
+from wtforms import Field, SelectChoice, SelectField, ValidationError
 from wtforms.validators import StopValidation
 
-from ..forms import PortalForm
+from ..forms import DayField, PortalForm
 from ..i18n import fmt_date
 from ..services.hr_dashboard import Period
 
@@ -27,16 +27,6 @@ class OneOfTheChoices:
         allowed = {choice.value for choice in field.choices}
         if field.data not in allowed:
             raise ValidationError(self.message)
-
-
-class DayField(DateField):
-    """A date typed as YYYY-MM-DD (what a date picker sends), with a clear message if not."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("Enter a date such as 2025-09-01.")) from None
 
 
 class DateRequired:

@@ -127,6 +127,7 @@ CASES: dict[str, list[Case]] = {
         ("A's learner's certificate", lambda w: (w.certificate,), {"admin", "hr_a", "learner_a"}),
     ],
     "can_revoke_certificate": [("-", lambda w: (), {"admin"})],
+    "can_read_whole_audit_log": [("-", lambda w: (), {"admin"})],
     "is_hr_officer_of": [("company A", lambda w: (w.company_a,), {"hr_a"})],
 }
 
