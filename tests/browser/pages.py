@@ -51,6 +51,7 @@ PAGES = (
     PageSpec("hr-nominations-preview", HR_B, "/hr/nominations/import", upload="nominations"),
     PageSpec("hr-staff-import", HR_B, "/hr/staff/import"),
     PageSpec("hr-staff-preview", HR_B, "/hr/staff/import", upload="staff"),
+    PageSpec("hr-audit", HR_B, "/hr/audit"),
     # Trainer
     PageSpec("trainer-home", TRAINER, "/trainer/"),
     PageSpec("trainer-roster", TRAINER, "/trainer/classes/{trainer_class_code}"),
@@ -73,6 +74,7 @@ PAGES = (
     PageSpec("admin-company", ADMIN, "/admin/companies/{company_id}"),
     PageSpec("admin-users", ADMIN, "/admin/users"),
     PageSpec("admin-invite", ADMIN, "/admin/users/invite"),
+    PageSpec("admin-audit", ADMIN, "/admin/audit"),
 )
 
 
