@@ -14,7 +14,7 @@ from wtforms import IntegerField, SelectChoice, SelectField, StringField, Valida
 from wtforms.validators import Length, NumberRange, Optional
 
 from .extensions import db
-from .forms import DayField, PortalForm
+from .forms import DayField, OneOfTheChoices, PortalForm
 from .models import AuditEntry, User
 from .services import audit_log
 from .services import exports as export_service
@@ -25,12 +25,8 @@ from .validators import MAX_ID
 from .web import current_actor, page_number, unit_of_work
 
 PER_PAGE = 50
+CHOOSE_FROM_THE_LIST = _l("Choose from the list.")
 CSV_MIMETYPE = "text/csv"
-
-
-def _one_of_the_choices(form: Any, field: Any) -> None:
-    if field.data not in {choice.value for choice in field.choices}:
-        raise ValidationError(_l("Choose from the list."))
 
 
 class AuditFilterForm(PortalForm):
@@ -50,14 +46,14 @@ class AuditFilterForm(PortalForm):
         choices=[],
         default="",
         validate_choice=False,
-        validators=[_one_of_the_choices],
+        validators=[OneOfTheChoices(CHOOSE_FROM_THE_LIST)],
     )
     object_type = SelectField(
         _l("Object"),
         choices=[],
         default="",
         validate_choice=False,
-        validators=[_one_of_the_choices],
+        validators=[OneOfTheChoices(CHOOSE_FROM_THE_LIST)],
     )
     object_id = IntegerField(
         _l("Object ID"),

@@ -12,21 +12,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectChoice, SelectField, ValidationError
 from wtforms.validators import StopValidation
 
-from ..forms import DayField, PortalForm
+from ..forms import DayField, OneOfTheChoices, PortalForm
 from ..i18n import fmt_date
 from ..services.hr_dashboard import Period
-
-
-class OneOfTheChoices:
-    """The value is one of the field's current choices (which are set per request)."""
-
-    def __init__(self, message: Any) -> None:
-        self.message = message
-
-    def __call__(self, _form: Any, field: Field) -> None:
-        allowed = {choice.value for choice in field.choices}
-        if field.data not in allowed:
-            raise ValidationError(self.message)
 
 
 class DateRequired:
