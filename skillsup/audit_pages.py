@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, ValidationError
+from sqlalchemy import Select
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from .extensions import db
@@ -81,11 +82,6 @@ class AuditFilterForm(PortalForm):
             ),
         ]
 
-    def validate_to_day(self, field: Any) -> None:
-        first = self.from_day.data
-        if first is not None and field.data is not None and field.data < first:
-            raise ValidationError(_l("The last day cannot be before the first."))
-
     def filters(self) -> AuditFilters:
         return AuditFilters(
             person=(self.person.data or "").strip(),
@@ -111,8 +107,9 @@ def _form(actor: User) -> AuditFilterForm:
     return form
 
 
-def _search(actor: User, form: AuditFilterForm) -> Any:
-    """The form's search, or ``None`` with the reason on the form's field."""
+def _search(actor: User, form: AuditFilterForm) -> Select[AuditEntry] | None:
+    """The form's search, or ``None`` with the reason on the form's field (the service's
+    reasons too: a date range that ends before it starts)."""
     if not form.validate():
         return None
     try:
@@ -144,7 +141,9 @@ def audit_log_page(pages: AuditPages) -> tuple[str, int]:
     return _render(pages, form, _search(me, form))
 
 
-def _render(pages: AuditPages, form: AuditFilterForm, statement: Any) -> tuple[str, int]:
+def _render(
+    pages: AuditPages, form: AuditFilterForm, statement: Select[AuditEntry] | None
+) -> tuple[str, int]:
     page = db.paginate(
         statement if statement is not None else audit_log.nothing(),
         page=page_number(),
