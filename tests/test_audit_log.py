@@ -475,3 +475,30 @@ def test_the_pages_read_in_chinese(scene, client, login_as):
     client.post("/language", data={"lang": "zh_Hant_HK", "next": "/"})
     page = client.get("/hr/audit").get_data(as_text=True)
     assert "審計紀錄" in page
+
+
+def _recorded_actions() -> set[str]:
+    """Every action written as text in a call of ``audit.record`` in the portal's code."""
+    import ast
+    from pathlib import Path
+
+    actions: set[str] = set()
+    for path in (Path(__file__).resolve().parent.parent / "skillsup").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == "audit.record"
+                and len(node.args) > 1
+            ):
+                actions |= {
+                    text.value
+                    for text in ast.walk(node.args[1])
+                    if isinstance(text, ast.Constant) and isinstance(text.value, str)
+                }
+    return actions
+
+
+def test_every_recorded_action_has_a_name_to_filter_by():
+    actions = _recorded_actions()
+    assert {"auth.login", "enrolment.created", "audit_log.exported"} <= actions
+    assert actions <= set(audit_log.ACTION_LABELS), actions - set(audit_log.ACTION_LABELS)
