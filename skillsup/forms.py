@@ -13,6 +13,7 @@ from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DecimalField,
     Field,
     FloatField,
@@ -20,7 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, StopValidation
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
 #: The years a date typed in a form may have: older or later is a typing mistake (and a
 #: year past 9999 cannot be computed with at all).
@@ -165,6 +166,28 @@ class PortalForm(FlaskForm):
         for field in self:
             # A list of the field's own: the class's is shared by every instance.
             field.validators = [within_limits, *field.validators]
+
+
+class OneOfTheChoices:
+    """The value is one of the field's current choices (which are set per request)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        allowed = {choice.value for choice in field.choices}
+        if field.data not in allowed:
+            raise ValidationError(self.message)
+
+
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD (what a date picker sends), with a clear message if not."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date such as 2025-09-01.")) from None
 
 
 class ActionForm(PortalForm):

@@ -169,6 +169,11 @@ def can_revoke_certificate(viewer: Any) -> bool:
     return is_admin(viewer)
 
 
+def can_read_whole_audit_log(viewer: Any) -> bool:
+    """Admins read every entry of the audit log; HR officers only their company's part."""
+    return is_admin(viewer)
+
+
 def is_hr_officer_of(user: Any, company: PartnerCompany) -> bool:
     """Whether ``user`` is one of ``company``'s HR officers (the people an admin manages on
     the company's page)."""

@@ -26,6 +26,8 @@ ROUTES: list[Route] = [
     ("/users/<int:user_id>/invitation/revoke",                           people.revoke_invitation,        POST),
     ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           FORM),
     ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
+    ("/audit",                                                           views.audit_log,                 GET),
+    ("/audit.csv",                                                       views.audit_log_csv,             GET),
 
     # courses
     ("/courses",                                                         courses.course_list,             GET),

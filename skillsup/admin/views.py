@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import audit_pages, permissions
 from ..confirmation import (
     Confirmation,
     account_deactivation_consequences,
@@ -127,3 +127,28 @@ def _set_active(user_id: int, *, active: bool) -> Response:
                 "success",
             )
     return redirect_to_next(url_for("admin.user_list"))
+
+
+def _audit_pages() -> audit_pages.AuditPages:
+    return audit_pages.AuditPages(
+        template="admin/audit.html",
+        endpoint="admin.audit_log",
+        csv_endpoint="admin.audit_log_csv",
+        object_links={
+            "classes": lambda class_id: url_for("admin.class_detail", class_id=class_id),
+            "courses": lambda course_id: url_for("admin.course_detail", course_id=course_id),
+            "partner_companies": lambda company_id: url_for(
+                "admin.company_detail", company_id=company_id
+            ),
+        },
+    )
+
+
+def audit_log() -> tuple[str, int]:
+    """Search the whole audit log: who did what, to which object, and when."""
+    return audit_pages.audit_log_page(_audit_pages())
+
+
+def audit_log_csv() -> Response | tuple[str, int]:
+    """The entries the search finds, as a CSV file."""
+    return audit_pages.audit_log_csv(_audit_pages())

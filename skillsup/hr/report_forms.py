@@ -9,34 +9,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Field, SelectChoice, SelectField, ValidationError
+from wtforms import Field, SelectChoice, SelectField, ValidationError
 from wtforms.validators import StopValidation
 
-from ..forms import PortalForm
+from ..forms import DayField, OneOfTheChoices, PortalForm
 from ..i18n import fmt_date
 from ..services.hr_dashboard import Period
-
-
-class OneOfTheChoices:
-    """The value is one of the field's current choices (which are set per request)."""
-
-    def __init__(self, message: Any) -> None:
-        self.message = message
-
-    def __call__(self, _form: Any, field: Field) -> None:
-        allowed = {choice.value for choice in field.choices}
-        if field.data not in allowed:
-            raise ValidationError(self.message)
-
-
-class DayField(DateField):
-    """A date typed as YYYY-MM-DD (what a date picker sends), with a clear message if not."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("Enter a date such as 2025-09-01.")) from None
 
 
 class DateRequired:

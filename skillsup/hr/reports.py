@@ -8,6 +8,7 @@ from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
+from .. import audit_pages
 from ..models import User
 from ..services import exports as export_service
 from ..services import hr_dashboard
@@ -151,3 +152,19 @@ def _export(report: str, file_format: str) -> Response | tuple[str, int]:
         response.content_length = size
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
+
+
+AUDIT_PAGES = audit_pages.AuditPages(
+    template="hr/audit.html", endpoint="hr.audit_log", csv_endpoint="hr.audit_log_csv"
+)
+
+
+def audit_log() -> tuple[str, int]:
+    """Search the company's part of the audit log: what was done about its staff, their
+    enrolments, its quotas, imports and downloads, by whom and when."""
+    return audit_pages.audit_log_page(AUDIT_PAGES)
+
+
+def audit_log_csv() -> Response | tuple[str, int]:
+    """The entries the search finds, as a CSV file."""
+    return audit_pages.audit_log_csv(AUDIT_PAGES)

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -341,14 +341,21 @@ FILE_CHUNK_BYTES = 64 * 1024
 
 
 def csv_chunks(export: Export) -> Iterator[str]:
-    """The export as CSV text in chunks of about 64 kB, starting with a byte order mark so that
-    Excel reads it as UTF-8 (Chinese names included)."""
+    """The export as CSV text in chunks of about 64 kB (see :func:`table_csv_chunks`)."""
+    return table_csv_chunks(export.header, export.rows)
+
+
+def table_csv_chunks(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """A table as CSV text in chunks of about 64 kB, starting with a byte order mark so that
+    Excel reads it as UTF-8 (Chinese names included). Text that a spreadsheet would run as a
+    formula is escaped (:func:`escape_cell`), times are Hong Kong times, true and false are
+    words in the reader's language."""
     yes_no = _yes_no()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow([_csv_cell(heading, yes_no) for heading in export.header])
-    for row in export.rows:
+    writer.writerow([_csv_cell(heading, yes_no) for heading in header])
+    for row in rows:
         writer.writerow([_csv_cell(value, yes_no) for value in row])
         if buffer.tell() >= CSV_CHUNK_CHARACTERS:
             yield buffer.getvalue()

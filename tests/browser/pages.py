@@ -51,6 +51,7 @@ PAGES = (
     PageSpec("hr-nominations-preview", HR_B, "/hr/nominations/import", upload="nominations"),
     PageSpec("hr-staff-import", HR_B, "/hr/staff/import"),
     PageSpec("hr-staff-preview", HR_B, "/hr/staff/import", upload="staff"),
+    PageSpec("hr-audit", HR_B, "/hr/audit"),
     # Trainer
     PageSpec("trainer-home", TRAINER, "/trainer/"),
     PageSpec("trainer-roster", TRAINER, "/trainer/classes/{trainer_class_code}"),
@@ -76,6 +77,7 @@ PAGES = (
     PageSpec("admin-invitations", ADMIN, "/admin/users/invitations"),
     PageSpec("admin-user", ADMIN, "/admin/users/{employee_id}"),
     PageSpec("admin-user-edit", ADMIN, "/admin/users/{employee_id}/edit"),
+    PageSpec("admin-audit", ADMIN, "/admin/audit"),
 )
 
 

@@ -147,6 +147,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("hr.progress_xlsx", GET): hr_only(200),
     ("hr.enrolments_csv", GET): hr_only(200),
     ("hr.enrolments_xlsx", GET): hr_only(200),
+    ("hr.audit_log", GET): hr_only(200),
+    ("hr.audit_log_csv", GET): hr_only(200),
     # Trainers: the classes they teach; admins every class.
     ("trainer.home", GET): trainer_home(200),
     ("trainer.roster", GET): class_trainer(200),
@@ -176,6 +178,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.resend_invitation", POST): admin_only(302),
     ("admin.revoke_invitation", POST): admin_only(302),
     ("admin.reactivate_user", POST): admin_only(302),
+    ("admin.audit_log", GET): admin_only(200),
+    ("admin.audit_log_csv", GET): admin_only(200),
     ("admin.course_list", GET): admin_only(200),
     ("admin.new_course", GET): admin_only(200),
     ("admin.new_course", POST): admin_only(200),

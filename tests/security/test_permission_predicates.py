@@ -143,6 +143,7 @@ CASES: dict[str, list[Case]] = {
         ("another trainer's class", lambda w: (w.open_class,), {"admin", "other_trainer"}),
     ],
     "can_revoke_certificate": [("-", lambda w: (), {"admin"})],
+    "can_read_whole_audit_log": [("-", lambda w: (), {"admin"})],
     "is_hr_officer_of": [("company A", lambda w: (w.company_a,), {"hr_a"})],
 }
 
