@@ -1075,8 +1075,7 @@ class TestChangePassword:
         text = page(client.get("/account"))
         assert learner.email in text
         assert (
-            "Changing to amy.new@harbour-it.test: waiting for confirmation at that address."
-            in text
+            "Changing to amy.new@harbour-it.test: waiting for confirmation at that address." in text
         )
 
     def test_needs_a_login(self, client: FlaskClient, learner: User) -> None:
