@@ -136,12 +136,25 @@ def can_request_enrolment(actor: Any, learner: User, source: EnrolmentSource) ->
     return is_admin(actor)
 
 
+def can_see_enrolment(viewer: Any, enrolment: Enrolment) -> bool:
+    """An enrolment and what comes of it (attendance, result, certificate): its learner,
+    admins, and the HR officers of the company it was made under
+    (:meth:`Enrolment.made_under`), even once the learner has moved to another company; never
+    another company's HR officers, the learner's new company's included."""
+    if is_admin(viewer):
+        return True
+    if is_hr(viewer):
+        return enrolment.made_under(viewer.company_id)
+    return is_learner(viewer) and enrolment.learner_id == viewer.id
+
+
 def can_decide_enrolment(actor: Any, enrolment: Enrolment) -> bool:
-    """Approve, reject or withdraw someone else's enrolment: an HR officer of the learner's
-    company, or an admin."""
+    """Approve, reject or withdraw someone else's enrolment: an HR officer of the company it
+    was made under (:meth:`Enrolment.made_under`, not the learner's company of today), or an
+    admin."""
     if is_admin(actor):
         return True
-    return is_hr(actor) and actor.company_id == enrolment.learner.company_id
+    return is_hr(actor) and enrolment.made_under(actor.company_id)
 
 
 def can_withdraw_own_enrolment(actor: Any, enrolment: Enrolment) -> bool:
@@ -156,10 +169,10 @@ def can_download_class_certificates(viewer: Any, course_class: CourseClass) -> b
 
 
 def can_download_certificate(viewer: Any, certificate: Certificate) -> bool:
-    """The learner it was issued to, an HR officer of the learner's company, the trainers of
-    its class, and admins."""
+    """The learner it was issued to, an HR officer of the company the enrolment was made
+    under, the trainers of its class, and admins."""
     enrolment = certificate.enrolment
-    return can_view_employee(viewer, enrolment.learner) or can_download_class_certificates(
+    return can_see_enrolment(viewer, enrolment) or can_download_class_certificates(
         viewer, enrolment.course_class
     )
 

@@ -1065,6 +1065,19 @@ class TestChangePassword:
         assert learner.email in page(response)
         assert 'name="current_password"' in page(response)
 
+    def test_account_page_shows_a_new_address_waiting_for_confirmation(
+        self, client: FlaskClient, learner: User
+    ) -> None:
+        logged_in(client, learner)
+        assert "waiting for confirmation" not in page(client.get("/account"))
+        fresh(learner).pending_email = "amy.new@harbour-it.test"
+        db.session.commit()
+        text = page(client.get("/account"))
+        assert learner.email in text
+        assert (
+            "Changing to amy.new@harbour-it.test: waiting for confirmation at that address." in text
+        )
+
     def test_needs_a_login(self, client: FlaskClient, learner: User) -> None:
         response = change_password(client, PASSWORD, NEW_PASSWORD)
         assert location(response).startswith("/login")

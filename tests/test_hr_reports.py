@@ -1239,6 +1239,8 @@ def bulk_enrolments(company: Any, classes: list[CourseClass], learners: int, sta
             {
                 "class_id": course_class.id,
                 "learner_id": learner_id,
+                # A bulk insert skips the event that stamps the learner's company.
+                "company_id": company.id,
                 "status": statuses[(i + j) % 3],
                 "source": EnrolmentSource.CSV,
                 "requested_at": now,

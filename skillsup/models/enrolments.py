@@ -119,6 +119,20 @@ class Enrolment(Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    # The rule of which company an enrolment belongs to, in Python and in SQL side by side.
+    def made_under(self, company_id: int | None) -> bool:
+        """Whether the enrolment belongs to the company: the one it was made under, whatever
+        the learner's company is now. A company's HR officers see, count and act on exactly
+        these (:mod:`skillsup.services.hr_scope`)."""
+        return company_id is not None and self.company_id == company_id
+
+    @classmethod
+    def made_under_sql(cls, company_id: int | None) -> sa.ColumnElement[bool]:
+        """SQL: the condition of :meth:`made_under`."""
+        if company_id is None:
+            return sa.false()
+        return cls.company_id == company_id
+
 
 @sa.event.listens_for(Enrolment, "before_insert")
 def _fill_in_company(

@@ -1,4 +1,5 @@
-"""HR officers' view of their company's enrolments: always scoped to one company."""
+"""HR officers' view of their company's enrolments: always scoped to one company, to the
+enrolments made under it (:mod:`.hr_scope`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import CourseClass, Enrolment, EnrolmentStatus, User
+from ..models import CourseClass, Enrolment, EnrolmentStatus
+from .hr_scope import company_enrolments
 
 
 def company_enrolment(company_id: int, enrolment_id: int) -> Enrolment | None:
-    """The enrolment if it belongs to a learner of the company, else ``None``."""
+    """The enrolment if it was made under the company, else ``None``: never one its learner
+    made under another company, before or after moving here."""
     return db.session.scalar(
-        select(Enrolment)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(Enrolment.id == enrolment_id, User.company_id == company_id)
+        select(Enrolment).where(Enrolment.id == enrolment_id, *company_enrolments(company_id))
     )
 
 
@@ -23,8 +24,7 @@ def pending_requests(company_id: int) -> list[Enrolment]:
     return list(
         db.session.scalars(
             select(Enrolment)
-            .join(User, Enrolment.learner_id == User.id)
-            .where(User.company_id == company_id, Enrolment.status == EnrolmentStatus.PENDING)
+            .where(*company_enrolments(company_id), Enrolment.status == EnrolmentStatus.PENDING)
             .options(
                 joinedload(Enrolment.learner),
                 joinedload(Enrolment.course_class).joinedload(CourseClass.course),

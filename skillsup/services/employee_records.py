@@ -29,8 +29,9 @@ from ..models import (
     User,
     utcnow,
 )
+from .hr_scope import company_enrolments
 from .progress import AttendanceStanding, standings
-from .staff import StaffStatus, check_employee, staff_status
+from .staff import StaffStatus, check_employee, hr_company_id, staff_status
 from .waitlist import waitlist_positions
 
 
@@ -136,19 +137,21 @@ ACCOUNT_HISTORY_LIMIT = 50
 def employee_record(actor: User, employee: User, *, now: datetime | None = None) -> EmployeeRecord:
     """Everything the employee page shows, in a fixed number of queries.
 
-    Their enrolments (newest first, with class, course and requester), the waitlist position
-    of those waitlisted, attendance session by session and the standing from
-    :func:`skillsup.services.progress.standings` for those confirmed or finished, results,
-    certificates, every status change of their requests, and the account's own history
-    (invitation, deactivation, reactivation). Raises :class:`NotFound` for anyone but a
-    learner of the actor's company.
+    Their enrolments made under the actor's company (:mod:`.hr_scope`: never one they made
+    under another company before moving here), newest first, with class, course and
+    requester; the waitlist position of those waitlisted, attendance session by session and
+    the standing from :func:`skillsup.services.progress.standings` for those confirmed or
+    finished, results, certificates, every status change of their requests, and the
+    account's own history (invitation, deactivation, reactivation). Raises :class:`NotFound`
+    for anyone but a learner of the actor's company.
     """
     check_employee(actor, employee)
+    company_id = hr_company_id(actor)
     now = now or utcnow()
     enrolment_list = list(
         db.session.scalars(
             select(Enrolment)
-            .where(Enrolment.learner_id == employee.id)
+            .where(Enrolment.learner_id == employee.id, *company_enrolments(company_id))
             .options(
                 joinedload(Enrolment.course_class).joinedload(CourseClass.course),
                 joinedload(Enrolment.requested_by),

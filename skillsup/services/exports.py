@@ -43,8 +43,9 @@ from . import audit, xlsx
 from .attendance_rate import (
     attendance_rate,
 )
+from .hr_scope import company_enrolments, while_at_company
 from .staff import hr_company_id
-from .staff_progress import attendance_hours, company_staff, staff_progress
+from .staff_progress import attendance_hours, staff_progress
 
 #: First characters that make a spreadsheet read a cell as a formula (tab and carriage return
 #: too: some spreadsheets skip them and read on).
@@ -159,11 +160,13 @@ def progress_export(actor: User, criteria: ExportCriteria) -> Export:
 
 
 def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
-    """Every enrolment of the company's learners (of the department) in classes starting in
-    the range, by class and name, with its attendance, result and certificate. One query, read
-    in batches. Raises :class:`PermissionDenied` unless the actor is an HR officer."""
+    """Every enrolment made under the company (of its staff in the department) in classes
+    starting in the range, by class and name, with its attendance, result and certificate:
+    those of people who have left it included, with their staff number and department blank
+    (:mod:`.hr_scope`). One query, read in batches. Raises :class:`PermissionDenied` unless
+    the actor is an HR officer."""
     company_id = hr_company_id(actor)
-    staff = company_staff(company_id, criteria.department)
+    made_here = company_enrolments(company_id, criteria.department)
     in_range = (
         CourseClass.starts_on >= criteria.starts_on,
         CourseClass.starts_on <= criteria.ends_on,
@@ -193,13 +196,15 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
     chinese = str(get_locale() or "en").startswith("zh")
 
     def rows() -> Iterator[list[Any]]:
-        attendance = attendance_hours(Attendance.enrolment_id, "enrolment_id", *staff, *in_range)
+        attendance = attendance_hours(
+            Attendance.enrolment_id, "enrolment_id", *made_here, *in_range
+        )
         statement = (
             select(
-                User.staff_number,
+                while_at_company(company_id, User.staff_number).label("staff_number"),
                 User.name,
                 User.email,
-                User.department,
+                while_at_company(company_id, User.department).label("department"),
                 Course.code.label("course_code"),
                 Course.title_en,
                 Course.title_zh,
@@ -227,7 +232,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
                 and_(Certificate.enrolment_id == Enrolment.id, Certificate.revoked_at.is_(None)),
             )
             .outerjoin(attendance, attendance.c.enrolment_id == Enrolment.id)
-            .where(*staff, *in_range)
+            .where(*made_here, *in_range)
             .order_by(CourseClass.starts_on, CourseClass.code, User.name, Enrolment.id)
             .execution_options(yield_per=1000)
         )

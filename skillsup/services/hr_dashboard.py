@@ -52,9 +52,9 @@ from .attendance_rate import (
     session_counts_sql,
     session_hours,
 )
+from .hr_scope import company_enrolments
 from .seat_quotas import QuotaUse, seats_used_by_quota
 from .staff import hr_company_id
-from .staff_progress import company_staff
 
 #: Enrolments that hold or held a seat in their class.
 PLACE_STATUSES = (
@@ -148,7 +148,7 @@ def company_periods(actor: User, *, today: date | None = None, max_age: int = 0)
 
 
 def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None]:
-    """The first and last day of the classes the company's staff are or were enrolled in."""
+    """The first and last day of the classes with enrolments made under the company."""
     key = f"hr-class-span:{company_id}"
     if max_age > 0:
         cached = caching.cached(key)
@@ -158,8 +158,7 @@ def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None
         select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
         .select_from(Enrolment)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(*company_staff(company_id))
+        .where(*company_enrolments(company_id))
     ).one()
     span = (_as_date(first), _as_date(last))
     if max_age > 0:
@@ -250,15 +249,15 @@ def _last_enrolment_change(company_id: int) -> str:
     key: read from one index. The count catches a new enrolment stamped before the latest
     change (a transaction that committed late)."""
     count, stamp = db.session.execute(
-        select(func.count(), func.max(Enrolment.updated_at)).where(
-            Enrolment.company_id == company_id
-        )
+        select(func.count(), func.max(Enrolment.updated_at)).where(*company_enrolments(company_id))
     ).one()
     return f"{count}:{stamp.isoformat() if stamp else '-'}"
 
 
 def company_figures(company_id: int, period: Period) -> Dashboard:
-    """The company's training in ``period``, in two queries whatever its size:
+    """The company's training in ``period``, in two queries whatever its size, over the
+    enrolments made under it (:mod:`.hr_scope`: those of staff who have since left included,
+    none a learner made under another company):
 
     - *staff in training*: learners with a place in a class running in the period;
     - *enrolments by status*: enrolments in classes running in the period;
@@ -271,7 +270,8 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
     in the period, the attendance figures from the attendance of those enrolments. The quotas
     are :func:`quota_uses_in_period`'s.
     """
-    staff = company_staff(company_id)
+    # The enrolments made under the company, those of staff who have left it included.
+    made_here = company_enrolments(company_id)
     # A class ends on or after its first day, so one that ends in the period runs in it: the
     # completions are among these enrolments too. And its sessions fall within its dates, so
     # the sessions held in the period are all of classes running in it.
@@ -304,10 +304,9 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
             *completions_columns.values(),
         )
         .select_from(Enrolment)
-        .join(User, Enrolment.learner_id == User.id)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
-        .where(*staff, running)
+        .where(*made_here, running)
     ).one()
     by_status = dict(zip(by_status_columns, counts[: len(by_status_columns)], strict=True))
     completions_by_month = dict(
@@ -329,13 +328,12 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
             func.count(Attendance.id),
         )
         .select_from(Enrolment)
-        .join(User, Enrolment.learner_id == User.id)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
         .join(Attendance, Attendance.enrolment_id == Enrolment.id)
         .join(ClassSession, Attendance.session_id == ClassSession.id)
         .where(
-            *staff,
+            *made_here,
             running,
             counted_sql(),
             session_counts_sql(),

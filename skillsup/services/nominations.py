@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from .. import permissions
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
@@ -29,7 +30,6 @@ from ..models import (
     Enrolment,
     EnrolmentSource,
     EnrolmentStatus,
-    Role,
     User,
     utcnow,
 )
@@ -38,6 +38,7 @@ from .eligibility import taking_enrolments
 from .enrolment import EnrolmentRefused
 from .enrolment_requests import EnrolmentOutcome
 from .errors import DomainError, NotFound, ValidationFailed
+from .hr_scope import company_enrolments, company_staff
 from .search import contains_pattern
 from .seat_quotas import QuotaUse
 from .staff import StaffFilters, check_employee, directory, hr_company_id
@@ -115,18 +116,17 @@ def class_choices(actor: User, employee: User, *, now: datetime | None = None) -
 
 
 def staff_counts_in_classes(actor: User, class_ids: Iterable[int]) -> dict[int, int]:
-    """How many of the company's learners hold an active enrolment in each class, one query."""
+    """How many active enrolments made under the company each class has, one query."""
     company_id = hr_company_id(actor)
     ids = list(class_ids)
     if not ids:
         return {}
     rows = db.session.execute(
         select(Enrolment.class_id, func.count(Enrolment.id))
-        .join(User, Enrolment.learner_id == User.id)
         .where(
             Enrolment.class_id.in_(ids),
             Enrolment.status.in_(ACTIVE_STATUSES),
-            User.company_id == company_id,
+            *company_enrolments(company_id),
         )
         .group_by(Enrolment.class_id)
     ).all()
@@ -137,6 +137,9 @@ def staff_counts_in_classes(actor: User, class_ids: Iterable[int]) -> dict[int, 
 class ClassStaffRow:
     enrolment: Enrolment
     waitlist_position: int | None
+    #: The learner is still one of the company's staff: HR may open their page and sees their
+    #: department. Someone who has left keeps their past enrolments here, and nothing else.
+    is_current_staff: bool = True
 
 
 _STATUS_ORDER = {
@@ -149,20 +152,24 @@ _STATUS_ORDER = {
 
 
 def class_staff(actor: User, course_class: CourseClass) -> list[ClassStaffRow]:
-    """The company's enrolments in the class, whatever their status, with waitlist positions:
-    confirmed first, then the waitlist in its order, then pending, finished and ended ones."""
+    """The enrolments made under the company in the class (:mod:`.hr_scope`: those of staff
+    who have since left included), whatever their status, with waitlist positions: confirmed
+    first, then the waitlist in its order, then pending, finished and ended ones."""
     company_id = hr_company_id(actor)
     rows = list(
         db.session.scalars(
             select(Enrolment)
             .join(User, Enrolment.learner_id == User.id)
-            .where(Enrolment.class_id == course_class.id, User.company_id == company_id)
+            .where(Enrolment.class_id == course_class.id, *company_enrolments(company_id))
             .options(contains_eager(Enrolment.learner))
             .order_by(User.name, Enrolment.id)
         )
     )
     positions = waitlist_positions([e.id for e in rows if e.status == EnrolmentStatus.WAITLISTED])
-    result = [ClassStaffRow(e, positions.get(e.id)) for e in rows]
+    result = [
+        ClassStaffRow(e, positions.get(e.id), permissions.can_act_on_employee(actor, e.learner))
+        for e in rows
+    ]
     result.sort(
         key=lambda row: (
             _STATUS_ORDER.get(row.enrolment.status, 9),
@@ -295,7 +302,7 @@ def nominate_employees(
     employees = list(
         db.session.scalars(
             select(User)
-            .where(User.id.in_(ids), User.company_id == company_id, User.role == Role.LEARNER)
+            .where(User.id.in_(ids), *company_staff(company_id))
             .order_by(User.name, User.id)
         )
     )

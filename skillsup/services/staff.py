@@ -29,13 +29,13 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
-    Role,
     User,
     utcnow,
 )
 from ..timeutil import today_hk
 from . import accounts, audit, enrolment_requests
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from .hr_scope import company_enrolments, company_staff
 from .search import contains_pattern
 
 PER_PAGE = 25
@@ -85,8 +85,7 @@ def hr_company_id(actor: User) -> int:
 
 
 def _company_staff(actor: User) -> Select[User]:
-    company_id = hr_company_id(actor)
-    return select(User).where(User.company_id == company_id, User.role == Role.LEARNER)
+    return select(User).where(*company_staff(hr_company_id(actor)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,8 +142,7 @@ def departments(actor: User) -> list[str]:
         db.session.scalars(
             select(User.department)
             .where(
-                User.company_id == company_id,
-                User.role == Role.LEARNER,
+                *company_staff(company_id),
                 User.department.is_not(None),
                 User.department != "",
             )
@@ -162,8 +160,9 @@ class EnrolmentCounts:
 
 
 def enrolment_counts(actor: User, user_ids: Iterable[int]) -> dict[int, EnrolmentCounts]:
-    """Current (active) and completed enrolments of each of the company's learners given, in
-    one query; another company's learners are left out."""
+    """Current (active) and completed enrolments made under the company of each of its
+    learners given, in one query; another company's learners, and enrolments made under
+    another company, are left out."""
     company_id = hr_company_id(actor)
     ids = list(user_ids)
     if not ids:
@@ -177,7 +176,11 @@ def enrolment_counts(actor: User, user_ids: Iterable[int]) -> dict[int, Enrolmen
             func.count(Enrolment.id).filter(is_completed),
         )
         .join(User, Enrolment.learner_id == User.id)
-        .where(Enrolment.learner_id.in_(ids), User.company_id == company_id)
+        .where(
+            Enrolment.learner_id.in_(ids),
+            *company_staff(company_id),
+            *company_enrolments(company_id),
+        )
         .group_by(Enrolment.learner_id)
     ).all()
     return {learner_id: EnrolmentCounts(current, done) for learner_id, current, done in rows}
@@ -249,7 +252,7 @@ def deactivate_employee(
         raise NotFound()
     if not locked.is_active:
         raise StaffActionRefused(_l("%(name)s is already deactivated.", name=locked.name))
-    to_withdraw = _active_enrolments(locked.id, today, to_come=True)
+    to_withdraw = _active_enrolments(locked.id, hr_company_id(actor), today, to_come=True)
     accounts.set_active(actor, locked, False, reason, now=now)
     # Every class (and the quotas their waitlists may use) before the first withdrawal, in the
     # lock order of skillsup.services.enrolment: one by one, a class would be locked after
@@ -274,9 +277,12 @@ def deactivate_employee(
     return withdrawn
 
 
-def _active_enrolments(employee_id: int, today: date, *, to_come: bool) -> list[Enrolment]:
-    """The employee's active enrolments in classes that have not started (``to_come``: those
-    that deactivating withdraws), or else in classes that have (left as they are)."""
+def _active_enrolments(
+    employee_id: int, company_id: int, today: date, *, to_come: bool
+) -> list[Enrolment]:
+    """The employee's active enrolments made under the company, in classes that have not
+    started (``to_come``: those that deactivating withdraws), or else in classes that have
+    (left as they are)."""
     starts = CourseClass.starts_on > today if to_come else CourseClass.starts_on <= today
     return list(
         db.session.scalars(
@@ -284,6 +290,7 @@ def _active_enrolments(employee_id: int, today: date, *, to_come: bool) -> list[
             .join(CourseClass, Enrolment.class_id == CourseClass.id)
             .where(
                 Enrolment.learner_id == employee_id,
+                *company_enrolments(company_id),
                 Enrolment.status.in_(ACTIVE_STATUSES),
                 starts,
             )
@@ -321,8 +328,8 @@ def deactivation_preview(
     return DeactivationPreview(
         employee,
         refusal,
-        _active_enrolments(employee.id, today, to_come=True),
-        _active_enrolments(employee.id, today, to_come=False),
+        _active_enrolments(employee.id, hr_company_id(actor), today, to_come=True),
+        _active_enrolments(employee.id, hr_company_id(actor), today, to_come=False),
     )
 
 

@@ -2,7 +2,9 @@
 enrolments, training hours, attendance rate and classes at risk.
 
 The company filter is inside each query, so a view that forgets a check cannot show another
-company's staff. The attendance rate is the rate so far of :mod:`.attendance_rate`; a class is
+company's staff. The rows are the company's staff and anyone who has left it with enrolments
+made under it; the figures count the enrolments made under the company only
+(:mod:`.hr_scope`). The attendance rate is the rate so far of :mod:`.attendance_rate`; a class is
 at risk when its minimum attendance can no longer be reached (:mod:`.progress`).
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Subquery, case, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, Subquery, case, func, select, union
 
 from ..extensions import db
 from ..models import (
@@ -25,7 +27,6 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
-    Role,
     User,
 )
 from .attendance_rate import (
@@ -34,17 +35,9 @@ from .attendance_rate import (
     counted_hours_sum,
     session_counts_sql,
 )
+from .hr_scope import company_enrolments, company_staff, is_current_staff, while_at_company
 from .progress import standings
 from .staff import hr_company_id
-
-
-def company_staff(company_id: int, department: str | None = None) -> list[ColumnElement[bool]]:
-    """Conditions that keep a query to the company's learners (of one department): every HR
-    report's rows and figures are theirs alone."""
-    conditions = [User.company_id == company_id, User.role == Role.LEARNER]
-    if department is not None:
-        conditions.append(User.department == department)
-    return conditions
 
 
 @dataclass
@@ -57,7 +50,11 @@ class StaffProgress:
     staff_number: str | None
     department: str | None
     job_title: str | None
-    is_active: bool
+    #: Whether the account is active; ``None`` for someone who has left the company.
+    is_active: bool | None
+    #: Still one of the company's staff (else they have left it, and only the enrolments
+    #: made under the company count).
+    is_current: bool = True
     enrolments: int = 0
     active: int = 0
     completed: int = 0
@@ -83,18 +80,23 @@ def staff_progress(
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> Iterator[StaffProgress]:
-    """One row per learner of the actor's company (of one department), by name.
+    """One row per learner of the actor's company (of one department), by name, and one per person
+    who has left it with enrolments made under it in classes of the range (not with a
+    department: that is the present staff's). Their staff number, department, job title and
+    account state are blank: those are their new company's.
 
-    Counts the enrolments in classes that start between ``starts_on`` and ``ends_on`` (every
-    class when they are not given): all of them, the active ones (pending, confirmed or
-    waitlisted), the completed ones and their QF credits; the hours attended and the attendance
-    rate; and the confirmed places at risk, i.e. whose minimum attendance can no longer be
-    reached (:func:`skillsup.services.progress.standings`). Five queries whatever the number of
-    staff; rows are read in batches. Raises :class:`PermissionDenied` unless the actor is an HR
-    officer.
+    Counts the enrolments made under the company (:mod:`.hr_scope`) in classes that start
+    between ``starts_on`` and ``ends_on`` (every class when they are not given): all of
+    them, the active ones (pending, confirmed or waitlisted), the completed ones and their
+    QF credits; the hours attended and the attendance rate; and the confirmed places at
+    risk, i.e. whose minimum attendance can no longer be reached
+    (:func:`skillsup.services.progress.standings`). Five queries whatever the number of
+    staff; rows are read in batches. Raises :class:`PermissionDenied` unless the actor is an
+    HR officer.
     """
     company_id = hr_company_id(actor)
     staff = company_staff(company_id, department)
+    made_here = company_enrolments(company_id, department)
     in_range: list[ColumnElement[bool]] = []
     if starts_on is not None:
         in_range.append(CourseClass.starts_on >= starts_on)
@@ -106,7 +108,7 @@ def staff_progress(
             select(Enrolment.id, Enrolment.learner_id)
             .join(CourseClass, Enrolment.class_id == CourseClass.id)
             .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range, Enrolment.status == EnrolmentStatus.CONFIRMED)
+            .where(*made_here, *in_range, Enrolment.status == EnrolmentStatus.CONFIRMED)
         ).all()
         standing = standings([enrolment_id for enrolment_id, _ in confirmed])
         at_risk = Counter(
@@ -125,20 +127,27 @@ def staff_progress(
             .join(CourseClass, Enrolment.class_id == CourseClass.id)
             .join(Course, CourseClass.course_id == Course.id)
             .join(User, Enrolment.learner_id == User.id)
-            .where(*staff, *in_range)
+            .where(*made_here, *in_range)
             .group_by(Enrolment.learner_id)
             .subquery()
         )
-        attendance = attendance_hours(Enrolment.learner_id, "learner_id", *staff, *in_range)
+        attendance = attendance_hours(Enrolment.learner_id, "learner_id", *made_here, *in_range)
+        # The staff, and those who have left with enrolments made here (a department is the
+        # present staff's alone, so with one the enrolments' learners are staff already).
+        people = union(
+            select(User.id.label("id")).where(*staff),
+            select(counts.c.learner_id),
+        ).subquery()
         statement = (
             select(
                 User.id,
                 User.name,
                 User.email,
-                User.staff_number,
-                User.department,
-                User.job_title,
-                User.is_active,
+                while_at_company(company_id, User.staff_number).label("staff_number"),
+                while_at_company(company_id, User.department).label("department"),
+                while_at_company(company_id, User.job_title).label("job_title"),
+                while_at_company(company_id, User.is_active).label("is_active"),
+                is_current_staff(company_id).label("is_current"),
                 counts.c.enrolments,
                 counts.c.active,
                 counts.c.completed,
@@ -146,9 +155,9 @@ def staff_progress(
                 attendance.c.attended,
                 attendance.c.counted,
             )
+            .join(people, people.c.id == User.id)
             .outerjoin(counts, counts.c.learner_id == User.id)
             .outerjoin(attendance, attendance.c.learner_id == User.id)
-            .where(*staff)
             .order_by(User.name, User.id)
             .execution_options(yield_per=1000)
         )
@@ -160,7 +169,8 @@ def staff_progress(
                 staff_number=row.staff_number,
                 department=row.department,
                 job_title=row.job_title,
-                is_active=row.is_active,
+                is_active=None if row.is_active is None else bool(row.is_active),
+                is_current=bool(row.is_current),
                 enrolments=int(row.enrolments or 0),
                 active=int(row.active or 0),
                 completed=int(row.completed or 0),

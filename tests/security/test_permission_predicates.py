@@ -123,9 +123,23 @@ CASES: dict[str, list[Case]] = {
         ),
         ("an HR officer", lambda w: (w.user("hr_a"), EnrolmentSource.ADMIN), set()),
     ],
+    "can_see_enrolment": [
+        ("A's learner's enrolment", lambda w: (w.confirmed,), {"admin", "hr_a", "learner_a"}),
+        ("B's learner's enrolment", lambda w: (w.waitlisted,), {"admin", "hr_b", "learner_b"}),
+        (
+            "made under A by a learner now at B",
+            lambda w: (_made_under_a_by_b_learner(w),),
+            {"admin", "hr_a", "learner_b"},
+        ),
+    ],
     "can_decide_enrolment": [
         ("A's learner's enrolment", lambda w: (w.confirmed,), {"admin", "hr_a"}),
         ("B's learner's enrolment", lambda w: (w.waitlisted,), {"admin", "hr_b"}),
+        (
+            "made under A by a learner now at B",
+            lambda w: (_made_under_a_by_b_learner(w),),
+            {"admin", "hr_a"},
+        ),
     ],
     "can_withdraw_own_enrolment": [
         ("A's learner's enrolment", lambda w: (w.confirmed,), {"learner_a"}),
@@ -146,6 +160,15 @@ CASES: dict[str, list[Case]] = {
     "can_read_whole_audit_log": [("-", lambda w: (), {"admin"})],
     "is_hr_officer_of": [("company A", lambda w: (w.company_a,), {"hr_a"})],
 }
+
+
+def _made_under_a_by_b_learner(w: World) -> Enrolment:
+    """An enrolment made under company A by B's learner, as if they had moved from A to B
+    since (not saved: what the predicates read)."""
+    learner = w.user("learner_b")
+    return Enrolment(
+        company_id=w.company_a.id, learner=learner, learner_id=learner.id, status="completed"
+    )
 
 
 def _draft(course: Course) -> Course:
