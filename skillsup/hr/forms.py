@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    EmailField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import PortalForm
 from ..validators import EmailAddress
@@ -21,14 +29,30 @@ class InviteEmployeeForm(PortalForm):
 
 
 class DecisionForm(PortalForm):
-    """Approve or reject one or several requests."""
+    """Approve or reject the ticked requests of the approvals queue, or tick them all.
+
+    ``decision`` is the button pressed: ``select_all`` and ``select_none`` only tick or untick
+    every row (without JavaScript), ``approve`` decides at once, and ``reject`` first shows a
+    confirmation page, whose button posts ``confirmed`` with the reason.
+    """
 
     enrolment_ids = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False)
     decision = SelectField(
         _l("Decision"),
-        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        choices=[
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("reject", _l("Reject")),
+            SelectChoice("select_all", _l("Select all")),
+            SelectChoice("select_none", _l("Clear the selection")),
+        ],
+        validators=[InputRequired(_l("Choose what to do with the ticked requests."))],
     )
-    reason = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=500)])
+    confirmed = HiddenField()
+    reason = TextAreaField(
+        _l("Reason for the rejection"),
+        description=_l("Each learner is sent this reason by e-mail."),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class WithdrawForm(PortalForm):
