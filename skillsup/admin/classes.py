@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import permissions
+from ..confirmation import Confirmation, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
@@ -367,7 +368,7 @@ def reopen_window() -> timedelta:
     return timedelta(days=int(current_app.config["REOPEN_DAYS"]))
 
 
-def class_reopen(class_id: int) -> str | Response | tuple[str, int]:
+def class_reopen(class_id: int) -> Response | tuple[str, int]:
     """The confirmation page of reopening (what it withdraws, who is told), and reopening."""
     course_class = _class_or_404(class_id)
     form = ReopenClassForm()
@@ -394,9 +395,39 @@ def class_reopen(class_id: int) -> str | Response | tuple[str, int]:
             if work.succeeded:
                 return redirect(url_for("admin.class_detail", class_id=class_id))
             status_code = work.status_code
-    return render_template(
-        "admin/classes/reopen.html",
+    preview = class_reopening.reopening_preview(course_class, reopen_window())
+    return render_confirmation(
+        Confirmation(
+            title=_("Reopen %(code)s", code=course_class.code),
+            action_url=url_for("admin.class_reopen", class_id=course_class.id),
+            button=_("Reopen the class and withdraw its certificates"),
+            cancel_url=url_for("admin.class_detail", class_id=course_class.id),
+            form=form,
+            consequences=[
+                ngettext(
+                    "%(num)d certificate is withdrawn: its public page then says so.",
+                    "%(num)d certificates are withdrawn: their public pages then say so.",
+                    len(preview.certificates),
+                ),
+                ngettext(
+                    "%(num)d learner's outcome goes back to confirmed, and the learner is told "
+                    "by e-mail, with your reason.",
+                    "%(num)d learners' outcomes go back to confirmed, and each is told by "
+                    "e-mail, with your reason.",
+                    len(preview.enrolments),
+                ),
+                _(
+                    "The class is running again and can be closed again later, with new "
+                    "outcomes and new certificates."
+                ),
+                _("Everything stays in the class's history and the audit log."),
+            ],
+            consequences_heading=_("What reopening the class does"),
+            refusal=None if preview.refusal is None else str(preview.refusal.message),
+            reason_field="reason",
+        ),
+        status=status_code,
+        template="admin/classes/reopen.html",
         course_class=course_class,
-        preview=class_reopening.reopening_preview(course_class, reopen_window()),
-        form=form,
-    ), status_code
+        preview=preview,
+    )

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from ..confirmation import Confirmation, render_confirmation
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
@@ -236,7 +237,7 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
 # Closing -----------------------------------------------------------------------------------
 
 
-def close(class_code: str) -> str | Response | tuple[str, int]:
+def close(class_code: str) -> Response | tuple[str, int]:
     course_class = _class_or_404(class_code)
     form = CloseClassForm()
     status_code = 200
@@ -266,9 +267,49 @@ def close(class_code: str) -> str | Response | tuple[str, int]:
             if work.refusal is None or work.refusal.field not in form:
                 return redirect(url_for(".close", class_code=code))
             status_code = work.status_code
-    return render_template(
-        "trainer/close.html",
+    preview = class_closing.closing_preview(course_class, actor=current_actor())
+    return render_confirmation(
+        Confirmation(
+            title=_("Close %(code)s", code=course_class.code),
+            action_url=url_for(".close", class_code=course_class.code),
+            button=_("Close the class and issue certificates"),
+            cancel_url=url_for(".roster", class_code=course_class.code),
+            form=form,
+            consequences=_closing_consequences(preview),
+            consequences_heading=_("What closing the class does"),
+            refusal=None
+            if preview.can_close or preview.refusal is None
+            else str(preview.refusal.message),
+            reason_field="reason" if preview.early else None,
+        ),
+        status=status_code,
+        template="trainer/close.html",
         course_class=course_class,
-        preview=class_closing.closing_preview(course_class, actor=current_actor()),
-        form=form,
-    ), status_code
+        preview=preview,
+    )
+
+
+def _closing_consequences(preview: class_closing.ClosingPreview) -> list[str]:
+    completing, not_completing = len(preview.completing), len(preview.not_completing)
+    consequences = [
+        ngettext(
+            "%(num)d learner is marked completed, is issued a certificate and is told by e-mail.",
+            "%(num)d learners are marked completed, are issued certificates and are told by "
+            "e-mail.",
+            completing,
+        ),
+        ngettext(
+            "%(num)d learner is marked as not completed.",
+            "%(num)d learners are marked as not completed.",
+            not_completing,
+        ),
+    ]
+    if preview.waiting:
+        consequences.append(
+            ngettext(
+                "%(num)d place on the waitlist or request waiting for approval is cancelled.",
+                "%(num)d places on the waitlist or requests waiting for approval are cancelled.",
+                preview.waiting,
+            )
+        )
+    return consequences
