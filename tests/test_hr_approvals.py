@@ -289,7 +289,7 @@ def test_rejecting_asks_for_confirmation_first_and_changes_nothing(
     assert "Each learner is told by e-mail, with your reason." in body
     assert a.learner.name in body and b.learner.name in body
     assert a.learner.email in body
-    assert 'name="confirmed" value="yes"' in body
+    assert 'name="confirmed" type="hidden" value="yes"' in body
     assert body.count('type="hidden" name="enrolment_ids"') == 2
     assert 'href="/hr/approvals"' in body  # cancel
     assert {_status(a), _status(b)} == {EnrolmentStatus.PENDING}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import (
     EmailField,
+    Field,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -13,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from ..forms import PortalForm
 from ..validators import EmailAddress
@@ -28,6 +33,16 @@ class InviteEmployeeForm(PortalForm):
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
 
 
+class MultipleHiddenInput(HiddenInput):
+    """One hidden input for each value of a field of several values: the ticked requests
+    carried through a confirmation page (rendered by ``hidden_tag()``, as a hidden field)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        # Markup.format escapes the name and each value.
+        hidden = Markup('<input type="hidden" name="{}" value="{}">')
+        return Markup("").join(hidden.format(field.name, value) for value in field.data or [])
+
+
 class DecisionForm(PortalForm):
     """Approve or reject the ticked requests of the approvals queue, or tick them all.
 
@@ -36,7 +51,10 @@ class DecisionForm(PortalForm):
     confirmation page, whose button posts ``confirmed`` with the reason.
     """
 
-    enrolment_ids = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False)
+    #: Check boxes on the queue (written out by its template), hidden on the confirmation.
+    enrolment_ids = SelectMultipleField(
+        _l("Requests"), coerce=int, validate_choice=False, widget=MultipleHiddenInput()
+    )
     decision = SelectField(
         _l("Decision"),
         choices=[

@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from ..confirmation import Confirmation, render_confirmation
 from ..links import PortalLinks
-from ..models import EnrolmentStatus, Role
+from ..models import Enrolment, EnrolmentStatus, Role
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
@@ -113,7 +114,7 @@ def decide() -> str | tuple[str, int]:
             chosen = approval_queries.chosen_requests(me, ticked)
         except NotFound:
             abort(404)
-        return render_template("hr/reject_confirm.html", form=form, chosen=chosen)
+        return _reject_confirmation(form, chosen)
     with unit_of_work(form) as work:
         outcomes = approval_queries.decide_requests(
             me, ticked, Decision(decision), form.reason.data or ""
@@ -122,11 +123,53 @@ def decide() -> str | tuple[str, int]:
     if not work.succeeded:
         if decision == Decision.REJECT:
             chosen = approval_queries.chosen_requests(me, ticked)
-            return render_template("hr/reject_confirm.html", form=form, chosen=chosen), 400
+            return _reject_confirmation(form, chosen, status=work.status_code)
         return _approvals_page(form, ticked=ticked, status=work.status_code)
     # The requests refused stay ticked, ready for another decision.
     still_ticked = [outcome.enrolment.id for outcome in outcomes if outcome.refused]
     return _approvals_page(DecisionForm(formdata=None), ticked=still_ticked, outcomes=outcomes)
+
+
+def _reject_confirmation(
+    form: DecisionForm, chosen: list[Enrolment], *, status: int = 200
+) -> tuple[str, int]:
+    """The confirmation page of rejecting the chosen requests: who is rejected, who is told."""
+    count = len(chosen)
+    form.enrolment_ids.data = [enrolment.id for enrolment in chosen]
+    form.confirmed.data = "yes"
+    return render_confirmation(
+        Confirmation(
+            title=ngettext("Reject %(num)d request?", "Reject %(num)d requests?", count),
+            action_url=url_for("hr.decide"),
+            button=ngettext(
+                "Reject %(num)d request and e-mail the learner",
+                "Reject %(num)d requests and e-mail the learners",
+                count,
+            ),
+            cancel_url=url_for("hr.approvals"),
+            form=form,
+            consequences=[
+                ngettext(
+                    "The request below is rejected: the learner does not get a place in the class.",
+                    "The %(num)d requests below are rejected: the learners do not get places "
+                    "in the classes.",
+                    count,
+                ),
+                _("Each learner is told by e-mail, with your reason."),
+                _("The seats they held in your company's quota are given back."),
+                _(
+                    "The rejection stays in the request's history and the audit log. A learner "
+                    "may ask again."
+                ),
+            ],
+            consequences_heading=_("What rejecting does"),
+            reason_field="reason",
+            hidden={"decision": Decision.REJECT.value},
+        ),
+        status=status,
+        template="hr/reject_confirm.html",
+        chosen=chosen,
+    )
 
 
 def _ticked_ids(form: DecisionForm) -> list[int]:

@@ -113,7 +113,7 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     # HR officers: their own company only.
     ("hr.dashboard", GET): hr_only(200),
     ("hr.approvals", GET): hr_only(200),
-    ("hr.decide", POST): hr_only(302),
+    ("hr.decide", POST): hr_only(400),  # nothing ticked: the queue again, saying so
     ("hr.withdraw", POST): hr_only(302, hr_b=404),
     ("hr.invite_employee", GET): hr_only(200),
     ("hr.invite_employee", POST): hr_only(200),
