@@ -78,7 +78,7 @@ def test_each_row_shows_dates_seats_left_quota_left_and_fee(
     row = body[body.index(f'value="{pending.id}"') :].split("</tr>")[0]
     assert pending.learner.name in row
     assert course_class.code in row
-    assert "<td>2</td>" in row  # seats left: 3 less the confirmed one
+    assert '<td data-label="Seats left">2</td>' in row  # 3 less the confirmed one
     # The confirmed place and the pending request both count: 8 of 10 left.
     assert "8 of 10" in row and "Term 2" in row
     assert "HK$5,200.00" in row
@@ -312,6 +312,27 @@ def test_confirming_a_rejection_without_a_reason_shows_the_page_again(
     assert f'name="enrolment_ids" value="{pending.id}"' in body
     assert _status(pending) == EnrolmentStatus.PENDING
     assert outbox == []
+
+
+def test_a_reason_too_long_shows_the_confirmation_page_again(
+    client, make, login_as, approval_company, officer
+):
+    pending = _pending(make, approval_company)
+    login_as(officer)
+    response = client.post(
+        "/hr/approvals",
+        data={
+            "enrolment_ids": [pending.id],
+            "decision": "reject",
+            "confirmed": "yes",
+            "reason": "x" * 501,
+        },
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Reject 1 request?" in body
+    assert "500 characters" in body
+    assert _status(pending) == EnrolmentStatus.PENDING
 
 
 def test_confirmed_rejection_rejects_and_tells_each_learner_with_the_reason(

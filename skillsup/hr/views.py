@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..confirmation import Confirmation, render_confirmation
 from ..links import PortalLinks
-from ..models import Enrolment, EnrolmentStatus, Role
+from ..models import Enrolment, EnrolmentStatus, Role, User
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
@@ -96,9 +96,13 @@ def decide() -> str | tuple[str, int]:
     """
     form = DecisionForm()
     ticked = _ticked_ids(form)
-    if not form.validate_on_submit():
-        return _approvals_page(form, ticked=ticked, status=400)
     me = current_actor()
+    confirming = form.decision.data == Decision.REJECT and form.confirmed.data == "yes"
+    if not form.validate_on_submit():
+        if confirming and ticked:
+            # A reason refused on the confirmation page: that page again, saying why.
+            return _reject_confirmation(form, _chosen_or_404(me, ticked), status=400)
+        return _approvals_page(form, ticked=ticked, status=400)
     decision = form.decision.data
     if decision in ("select_all", "select_none"):
         rows = approval_queries.approval_queue(me)
@@ -109,12 +113,8 @@ def decide() -> str | tuple[str, int]:
     if not ticked:
         form.enrolment_ids.errors = [_("Choose at least one request.")]
         return _approvals_page(form, ticked=ticked, status=400)
-    if decision == Decision.REJECT and form.confirmed.data != "yes":
-        try:
-            chosen = approval_queries.chosen_requests(me, ticked)
-        except NotFound:
-            abort(404)
-        return _reject_confirmation(form, chosen)
+    if decision == Decision.REJECT and not confirming:
+        return _reject_confirmation(form, _chosen_or_404(me, ticked))
     with unit_of_work(form) as work:
         outcomes = approval_queries.decide_requests(
             me, ticked, Decision(decision), form.reason.data or ""
@@ -125,9 +125,18 @@ def decide() -> str | tuple[str, int]:
             chosen = approval_queries.chosen_requests(me, ticked)
             return _reject_confirmation(form, chosen, status=work.status_code)
         return _approvals_page(form, ticked=ticked, status=work.status_code)
+    # One query for the learners and classes of the outcomes, which the commit expired.
+    approval_queries.chosen_requests(me, [outcome.enrolment.id for outcome in outcomes])
     # The requests refused stay ticked, ready for another decision.
     still_ticked = [outcome.enrolment.id for outcome in outcomes if outcome.refused]
     return _approvals_page(DecisionForm(formdata=None), ticked=still_ticked, outcomes=outcomes)
+
+
+def _chosen_or_404(me: User, ticked: list[int]) -> list[Enrolment]:
+    try:
+        return approval_queries.chosen_requests(me, ticked)
+    except NotFound:
+        abort(404)
 
 
 def _reject_confirmation(
