@@ -115,9 +115,13 @@ def _binding(uses: list[QuotaUse]) -> QuotaUse | None:
     return min(uses, key=lambda use: (use.left, use.quota.id), default=None)
 
 
-def chosen_requests(actor: User, enrolment_ids: Iterable[int]) -> list[Enrolment]:
-    """The HR officer's company's enrolments of these ids, oldest request first, in one query
-    (for a confirmation page and a batch of decisions).
+def chosen_requests(
+    actor: User, enrolment_ids: Iterable[int], *, details: bool = True
+) -> list[Enrolment]:
+    """The HR officer's company's enrolments of these ids, oldest request first, in one query,
+    with their learners, classes and courses (``details``, for a page) or without (for a
+    batch of decisions: the decisions read an enrolment again ``FOR UPDATE``, which
+    PostgreSQL refuses beside the outer joins of the details).
 
     Raises :class:`ValidationFailed` (field ``enrolment_ids``) without any id,
     :class:`NotFound` when an id is not an enrolment of a learner of the company, and
@@ -127,15 +131,17 @@ def chosen_requests(actor: User, enrolment_ids: Iterable[int]) -> list[Enrolment
     ids = sorted(set(enrolment_ids))
     if not ids:
         raise ValidationFailed(_l("Choose at least one request."), field="enrolment_ids")
-    chosen = list(
-        db.session.scalars(
-            _with_details(
-                select(Enrolment)
-                .join(User, Enrolment.learner_id == User.id)
-                .where(Enrolment.id.in_(ids), User.company_id == company_id)
-            ).execution_options(populate_existing=True)
-        )
+    statement = (
+        select(Enrolment)
+        .join(User, Enrolment.learner_id == User.id)
+        .where(Enrolment.id.in_(ids), User.company_id == company_id)
     )
+    statement = (
+        _with_details(statement)
+        if details
+        else statement.order_by(Enrolment.requested_at, Enrolment.id)
+    )
+    chosen = list(db.session.scalars(statement.execution_options(populate_existing=True)))
     if len(chosen) != len(ids):
         # Another company's request is not theirs to know about.
         raise NotFound()
@@ -166,10 +172,10 @@ def decide_requests(
     field when the input itself is refused (a rejection without a reason: nothing is
     decided), and :class:`NotFound` or :class:`PermissionDenied` as :func:`chosen_requests`.
     """
-    chosen = chosen_requests(actor, enrolment_ids)
+    chosen = chosen_requests(actor, enrolment_ids, details=False)
     enrolment_requests.lock_for_decisions(chosen)
     # Read again under the locks: another officer may have decided some meanwhile.
-    chosen = chosen_requests(actor, [enrolment.id for enrolment in chosen])
+    chosen = chosen_requests(actor, [enrolment.id for enrolment in chosen], details=False)
     outcomes: list[DecisionOutcome] = []
     for enrolment in chosen:
         try:

@@ -1104,7 +1104,7 @@ def test_reasons_are_escaped_on_every_page(app, make, trainer, outbox):
 
     hr_client, admin_client = log_in(app, hr), log_in(app, admin)
     # Confirming a rejection shows each request's outcome on the page it answers with.
-    rejected = hr_client.post(
+    rejection = hr_client.post(
         "/hr/approvals",
         data={
             "enrolment_ids": [str(ids["pending"])],
@@ -1113,8 +1113,8 @@ def test_reasons_are_escaped_on_every_page(app, make, trainer, outbox):
             "reason": hostile("REJECTED-BECAUSE"),
         },
     )
-    assert rejected.status_code == 200, rejected.get_data(as_text=True)[:2000]
-    assert "Rejected: the learner has been told by e-mail." in rejected.get_data(as_text=True)
+    assert rejection.status_code == 200, rejection.get_data(as_text=True)[:2000]
+    assert "Rejected: the learner has been told by e-mail." in rejection.get_data(as_text=True)
     ok(
         hr_client.post(
             f"/hr/enrolments/{ids['by_hr']}/withdraw",
