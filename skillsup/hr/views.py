@@ -164,8 +164,16 @@ def _reject_confirmation(
                     "in the classes.",
                     count,
                 ),
-                _("Each learner is told by e-mail, with your reason."),
-                _("The seats they held in your company's quota are given back."),
+                ngettext(
+                    "The learner is told by e-mail, with your reason.",
+                    "Each learner is told by e-mail, with your reason.",
+                    count,
+                ),
+                ngettext(
+                    "The seat it held in your company's quota is given back.",
+                    "The seats they held in your company's quota are given back.",
+                    count,
+                ),
                 _(
                     "The rejection stays in the request's history and the audit log. A learner "
                     "may ask again."

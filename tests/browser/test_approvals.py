@@ -16,7 +16,14 @@ from skillsup.models import EnrolmentStatus
 from skillsup.services import enrolment_requests
 
 from . import scenes
-from .support import HR_B, LiveServer, skip_without_playwright
+from .support import (
+    HR_B,
+    LiveServer,
+    axe_result,
+    describe_violations,
+    skip_without_playwright,
+    start_axe,
+)
 
 skip_without_playwright()
 
@@ -36,10 +43,12 @@ WORDING = {
         "clear": "Clear the selection",
         "reject": "Reject the ticked requests…",
         "confirm_title": "Reject 1 request?",
-        "told": "Each learner is told by e-mail, with your reason.",
+        "told": "The learner is told by e-mail, with your reason.",
         "reason": "Reason for the rejection",
         "confirm_button": "Reject 1 request and e-mail the learner",
         "cancel": "Cancel",
+        "approve": "Approve the ticked requests",
+        "approved": "Approved: confirmed in the class.",
         "no_reason": "Give a reason for the rejection.",
         "rejected": "Rejected: the learner has been told by e-mail.",
         "outcomes": "What happened to each request",
@@ -51,10 +60,12 @@ WORDING = {
         "clear": "清除所有選擇",
         "reject": "拒絕已選的申請…",
         "confirm_title": "拒絕1項申請？",
-        "told": "每位學員都會收到電郵通知，內附你填寫的原因。",
+        "told": "學員會收到電郵通知，內附你填寫的原因。",
         "reason": "拒絕原因",
         "confirm_button": "拒絕1項申請並電郵通知學員",
         "cancel": "取消",
+        "approve": "批准已選的申請",
+        "approved": "已批准：已確認報名。",
         "no_reason": "請說明拒絕原因。",
         "rejected": "已拒絕：已電郵通知學員。",
         "outcomes": "各項申請的結果",
@@ -94,6 +105,12 @@ def language(request: pytest.FixtureRequest, live_server: LiveServer) -> Iterato
             scenes.set_preferred_language(HR_B, saved)
 
 
+def _check_accessibility(page: Any) -> None:
+    start_axe(page)
+    violations = axe_result(page)
+    assert not violations, f"{page.url}\n{describe_violations(violations)}"
+
+
 def _shoot(page: Any, folder: Path, name: str) -> None:
     folder = Path(os.environ.get(SHOTS_VARIABLE) or folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -121,7 +138,8 @@ def test_select_all_then_reject_one_request_after_confirming(
     expect(boxes.first).to_be_visible()
 
     # "Select all" ticks every row, without JavaScript; "Clear" unticks them.
-    page.get_by_role("button", name=words["select_all"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["select_all"]).click()
     count = boxes.count()
     assert count >= 2
     for index in range(count):
@@ -162,7 +180,7 @@ def test_select_all_then_reject_one_request_after_confirming(
         assert scenes.enrolment_status(kept_email, kept_class) == EnrolmentStatus.PENDING
 
 
-def test_the_queue_and_its_confirmation_fit_a_phone(
+def test_the_queue_its_confirmation_and_outcomes_fit_a_phone(
     language: str,
     live_server: LiveServer,
     open_context: Callable[..., Any],
@@ -178,15 +196,29 @@ def test_the_queue_and_its_confirmation_fit_a_phone(
         is_mobile=True,
         has_touch=True,
     ).new_page()
+
+    def fits() -> None:
+        # The page itself never scrolls sideways.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
+
     page.goto("/hr/approvals")
-    # The page itself never scrolls sideways; a wide table scrolls inside its own box.
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width} px wide on a 390 px phone"
+    fits()
+    _check_accessibility(page)
     _shoot(page, screenshot_dir, f"approvals-queue-{language}-phone")
     page.get_by_role("checkbox", name=name).check()
     page.get_by_role("button", name=words["reject"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(words["confirm_title"])
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    fits()
+    _check_accessibility(page)
     _shoot(page, screenshot_dir, f"approvals-confirm-{language}-phone")
     page.get_by_role("link", name=words["cancel"], exact=True).click()
     expect(page).to_have_url(re.compile(r"/hr/approvals$"))
+
+    page.get_by_role("checkbox", name=name).check()
+    page.get_by_role("button", name=words["approve"]).click()
+    outcomes = page.locator(".decision-outcomes")
+    expect(outcomes.locator("tbody tr").filter(has_text=name)).to_contain_text(words["approved"])
+    fits()
+    _check_accessibility(page)
+    _shoot(page, screenshot_dir, f"approvals-outcome-{language}-phone")
