@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
-from skillsup.services import enrolment_requests, nomination_import, passwords, staff, waitlist
+from skillsup.services import (
+    approvals,
+    enrolment_requests,
+    nomination_import,
+    passwords,
+    staff,
+    waitlist,
+)
+from skillsup.services.approvals import Decision
 from skillsup.services.enrolment import lock_learner
 from skillsup.services.errors import DomainError
 from skillsup.services.imports import NominationRow
@@ -314,9 +322,10 @@ def test_deactivations_imports_and_batch_decisions_beside_requests_never_deadloc
         def job() -> Any:
             actor = db.session.get(User, ids["other_hr"])
             assert actor is not None
-            chosen = [db.session.get(Enrolment, i) for i in enrolment_ids]
-            enrolment_requests.lock_for_decisions([e for e in chosen if e is not None])
-            return [enrolment_requests.approve(actor, e).status.value for e in chosen if e]
+            # The HR approvals queue's batch: every lock first, then each in a savepoint.
+            with app.test_request_context():
+                outcomes = approvals.decide_requests(actor, enrolment_ids, Decision.APPROVE)
+            return [str(o.status) if o.status else "refused" for o in outcomes]
 
         return job
 

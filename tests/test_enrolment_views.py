@@ -245,9 +245,9 @@ def test_hr_approves_several_requests_at_once(client, make, login_as, approval_c
     body = client.post(
         "/hr/approvals",
         data={"enrolment_ids": [a.id, b.id], "decision": "approve"},
-        follow_redirects=True,
     ).get_data(as_text=True)
-    assert "2 requests approved." in body
+    assert "1 request approved and confirmed" in body
+    assert "1 request approved onto the waitlist (the class is full)" in body
     assert db.session.get(Enrolment, a.id).status == EnrolmentStatus.CONFIRMED
     assert db.session.get(Enrolment, b.id).status == EnrolmentStatus.WAITLISTED
     assert {m.to for m in outbox} == {a.learner.email, b.learner.email}
@@ -259,12 +259,13 @@ def test_hr_rejects_with_a_reason(client, make, login_as, approval_company):
         make.course_class(sessions=1), make.user(company=approval_company), EnrolmentStatus.PENDING
     )
     login_as(officer)
+    # Rejecting shows a confirmation page first; confirming needs a reason.
     client.post("/hr/approvals", data={"enrolment_ids": [pending.id], "decision": "reject"})
     assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING
-    client.post(
-        "/hr/approvals",
-        data={"enrolment_ids": [pending.id], "decision": "reject", "reason": "Not this term"},
-    )
+    confirmed = {"enrolment_ids": [pending.id], "decision": "reject", "confirmed": "yes"}
+    client.post("/hr/approvals", data=confirmed)
+    assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.PENDING
+    client.post("/hr/approvals", data={**confirmed, "reason": "Not this term"})
     assert db.session.get(Enrolment, pending.id).status == EnrolmentStatus.REJECTED
 
 

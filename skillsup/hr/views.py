@@ -7,7 +7,6 @@ from typing import Any
 from flask import (
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -17,13 +16,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from ..confirmation import render_confirmation, withdrawal_confirmation
+from ..confirmation import Confirmation, render_confirmation, withdrawal_confirmation
 from ..links import PortalLinks
-from ..models import Role
+from ..models import Enrolment, EnrolmentStatus, Role, User
 from ..services import accounts, hr_dashboard
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
+from ..services.approvals import Decision
+from ..services.errors import NotFound
 from ..services.staff import hr_company_id
+from ..validators import is_id
 from ..web import current_actor, is_safe_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
@@ -82,36 +84,183 @@ def invite_employee() -> str | Response:
 
 
 def approvals() -> str:
-    requests = approval_queries.pending_requests(hr_company_id(current_actor()))
-    return render_template("hr/approvals.html", requests=requests, form=DecisionForm())
+    return _approvals_page(DecisionForm())
 
 
-def decide() -> Response:
-    """Approve or reject the chosen requests, all or none."""
+def decide() -> str | tuple[str, int]:
+    """Tick every request, approve the ticked ones, or reject them after a confirmation page.
+
+    Each request is decided on its own and the page shows what became of each; a form error
+    shows the page again with the same requests ticked.
+    """
     form = DecisionForm()
-    if not form.validate_on_submit() or not form.enrolment_ids.data:
-        flash(_("Choose at least one request."), "error")
-        return redirect(url_for("hr.approvals"))
+    ticked = _ticked_ids(form)
     me = current_actor()
-    with unit_of_work() as work:
-        chosen = []
-        for enrolment_id in form.enrolment_ids.data:
-            enrolment = approval_queries.company_enrolment(hr_company_id(me), enrolment_id)
-            if enrolment is None:
-                abort(404)
-            chosen.append(enrolment)
-        enrolments.lock_for_decisions(chosen)
-        for enrolment in chosen:
-            if form.decision.data == "approve":
-                enrolments.approve(me, enrolment)
-            else:
-                enrolments.reject(me, enrolment, form.reason.data or "")
-        done = len(form.enrolment_ids.data)
-        if form.decision.data == "approve":
-            work.flash(ngettext("%(num)d request approved.", "%(num)d requests approved.", done))
+    confirming = form.decision.data == Decision.REJECT and form.confirmed.data == "yes"
+    if not form.validate_on_submit():
+        if confirming and ticked:
+            # A reason refused on the confirmation page: that page again, saying why.
+            return _reject_confirmation(form, _chosen_or_404(me, ticked), status=400)
+        return _approvals_page(form, ticked=ticked, status=400)
+    decision = form.decision.data
+    if decision in ("select_all", "select_none"):
+        rows = approval_queries.approval_queue(me)
+        everything = [row.enrolment.id for row in rows]
+        return _approvals_page(
+            form, rows=rows, ticked=everything if decision == "select_all" else []
+        )
+    if not ticked:
+        form.enrolment_ids.errors = [_("Choose at least one request.")]
+        return _approvals_page(form, ticked=ticked, status=400)
+    if decision == Decision.REJECT and not confirming:
+        return _reject_confirmation(form, _chosen_or_404(me, ticked))
+    with unit_of_work(form) as work:
+        outcomes = approval_queries.decide_requests(
+            me, ticked, Decision(decision), form.reason.data or ""
+        )
+        work.flash(_decision_summary(outcomes), "success" if _all_done(outcomes) else "warning")
+    if not work.succeeded:
+        if decision == Decision.REJECT:
+            chosen = approval_queries.chosen_requests(me, ticked)
+            return _reject_confirmation(form, chosen, status=work.status_code)
+        return _approvals_page(form, ticked=ticked, status=work.status_code)
+    # One query for the learners and classes of the outcomes, which the commit expired.
+    approval_queries.chosen_requests(me, [outcome.enrolment.id for outcome in outcomes])
+    # The requests refused stay ticked, ready for another decision.
+    still_ticked = [outcome.enrolment.id for outcome in outcomes if outcome.refused]
+    return _approvals_page(DecisionForm(formdata=None), ticked=still_ticked, outcomes=outcomes)
+
+
+def _chosen_or_404(me: User, ticked: list[int]) -> list[Enrolment]:
+    try:
+        return approval_queries.chosen_requests(me, ticked)
+    except NotFound:
+        abort(404)
+
+
+def _reject_confirmation(
+    form: DecisionForm, chosen: list[Enrolment], *, status: int = 200
+) -> tuple[str, int]:
+    """The confirmation page of rejecting the chosen requests: who is rejected, who is told."""
+    count = len(chosen)
+    form.enrolment_ids.data = [enrolment.id for enrolment in chosen]
+    form.confirmed.data = "yes"
+    return render_confirmation(
+        Confirmation(
+            title=ngettext("Reject %(num)d request?", "Reject %(num)d requests?", count),
+            action_url=url_for("hr.decide"),
+            button=ngettext(
+                "Reject %(num)d request and e-mail the learner",
+                "Reject %(num)d requests and e-mail the learners",
+                count,
+            ),
+            cancel_url=url_for("hr.approvals"),
+            form=form,
+            consequences=[
+                ngettext(
+                    "The request below is rejected: the learner does not get a place in the class.",
+                    "The %(num)d requests below are rejected: the learners do not get places "
+                    "in the classes.",
+                    count,
+                ),
+                ngettext(
+                    "The learner is told by e-mail, with your reason.",
+                    "Each learner is told by e-mail, with your reason.",
+                    count,
+                ),
+                ngettext(
+                    "The seat it held in your company's quota is given back.",
+                    "The seats they held in your company's quota are given back.",
+                    count,
+                ),
+                _(
+                    "The rejection stays in the request's history and the audit log. A learner "
+                    "may ask again."
+                ),
+            ],
+            consequences_heading=_("What rejecting does"),
+            reason_field="reason",
+            hidden={"decision": Decision.REJECT.value},
+        ),
+        status=status,
+        template="hr/reject_confirm.html",
+        chosen=chosen,
+    )
+
+
+def _ticked_ids(form: DecisionForm) -> list[int]:
+    """The ticked requests as posted, keeping the well-formed ids when some are not."""
+    raw = form.enrolment_ids.raw_data or []
+    return sorted({int(value) for value in raw if isinstance(value, str) and is_id(value)})
+
+
+def _approvals_page(
+    form: DecisionForm,
+    *,
+    rows: list[approval_queries.QueueRow] | None = None,
+    ticked: list[int] | None = None,
+    outcomes: list[approval_queries.DecisionOutcome] | None = None,
+    status: int = 200,
+) -> Any:
+    if rows is None:
+        rows = approval_queries.approval_queue(current_actor())
+    page = render_template(
+        "hr/approvals.html",
+        rows=rows,
+        form=form,
+        ticked=set(ticked or []),
+        outcomes=outcomes,
+    )
+    return page if status == 200 else (page, status)
+
+
+def _all_done(outcomes: list[approval_queries.DecisionOutcome]) -> bool:
+    return not any(outcome.refused for outcome in outcomes)
+
+
+def _decision_summary(outcomes: list[approval_queries.DecisionOutcome]) -> str:
+    """One sentence on a batch: how many were confirmed, waitlisted, rejected and refused."""
+    counts = {status: 0 for status in EnrolmentStatus}
+    refused = 0
+    for outcome in outcomes:
+        if outcome.status is None:
+            refused += 1
         else:
-            work.flash(ngettext("%(num)d request rejected.", "%(num)d requests rejected.", done))
-    return redirect(url_for("hr.approvals"))
+            counts[outcome.status] += 1
+    parts = []
+    if counts[EnrolmentStatus.CONFIRMED]:
+        parts.append(
+            ngettext(
+                "%(num)d request approved and confirmed",
+                "%(num)d requests approved and confirmed",
+                counts[EnrolmentStatus.CONFIRMED],
+            )
+        )
+    if counts[EnrolmentStatus.WAITLISTED]:
+        parts.append(
+            ngettext(
+                "%(num)d request approved onto the waitlist (the class is full)",
+                "%(num)d requests approved onto the waitlist (the class is full)",
+                counts[EnrolmentStatus.WAITLISTED],
+            )
+        )
+    if counts[EnrolmentStatus.REJECTED]:
+        parts.append(
+            ngettext(
+                "%(num)d request rejected",
+                "%(num)d requests rejected",
+                counts[EnrolmentStatus.REJECTED],
+            )
+        )
+    if refused:
+        parts.append(
+            ngettext(
+                "%(num)d request refused and left unchanged",
+                "%(num)d requests refused and left unchanged",
+                refused,
+            )
+        )
+    return _("%(parts)s. See each request below.", parts=_("; ").join(parts))
 
 
 def withdraw(enrolment_id: int) -> Response | tuple[str, int]:

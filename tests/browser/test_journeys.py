@@ -169,15 +169,16 @@ def test_request_approved_by_hr_then_confirmed(
     log_in(hr, HR_B)
     hr.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
     expect(hr.get_by_role("heading", name="Requests waiting for approval")).to_be_visible()
-    row = hr.locator("tbody tr").filter(has_text="Wong Ka Yan").filter(has_text=offer.class_code)
+    queue = hr.locator(".approvals-table tbody tr")
+    row = queue.filter(has_text="Wong Ka Yan").filter(has_text=offer.class_code)
     expect(row).to_have_count(1)
     row.get_by_role("checkbox").check()
-    hr.get_by_label("Decision").select_option(label="Approve")
-    hr.get_by_role("button", name="Apply").click()
-    expect_flash(hr, "1 request approved.")
+    hr.get_by_role("button", name="Approve the ticked requests").click()
+    expect_flash(hr, re.compile(r"\b1 request approved (and confirmed|onto the waitlist)"))
     expect(
-        hr.locator("tbody tr").filter(has_text="Wong Ka Yan").filter(has_text=offer.class_code)
-    ).to_have_count(0)
+        hr.locator(".decision-outcomes tbody tr").filter(has_text="Wong Ka Yan")
+    ).to_contain_text(re.compile(r"Approved(: confirmed|, but the class is full)"))
+    expect(queue.filter(has_text="Wong Ka Yan").filter(has_text=offer.class_code)).to_have_count(0)
 
     # The learner sees the decision.
     learner.goto("/my-learning")

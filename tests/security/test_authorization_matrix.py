@@ -119,7 +119,7 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     # HR officers: their own company only.
     ("hr.dashboard", GET): hr_only(200),
     ("hr.approvals", GET): hr_only(200),
-    ("hr.decide", POST): hr_only(302),
+    ("hr.decide", POST): hr_only(400),  # nothing ticked: the queue again, saying so
     ("hr.withdraw", GET): hr_only(200, hr_b=404),
     ("hr.withdraw", POST): hr_only(400, hr_b=404),
     ("hr.invite_employee", GET): hr_only(200),

@@ -301,6 +301,9 @@ FIELDS_SHOWN_WHEN_NEEDED: dict[str, dict[str, str]] = {
     "admin.session_add": {"late_reason": "text"},
     "admin.session_edit": {"late_reason": "text"},
     "admin.sessions_generate": {"late_reason": "text"},
+    # The approvals queue's decision is the button pressed; the confirmation of a rejection
+    # (shown after posting "reject") carries ``confirmed`` and the reason.
+    "hr.decide": {"decision": "select", "confirmed": "hidden", "reason": "textarea"},
 }
 
 

@@ -1105,16 +1105,18 @@ def test_reasons_are_escaped_on_every_page(app, make, trainer, outbox):
     }
 
     hr_client, admin_client = log_in(app, hr), log_in(app, admin)
-    ok(
-        hr_client.post(
-            "/hr/approvals",
-            data={
-                "enrolment_ids": [str(ids["pending"])],
-                "decision": "reject",
-                "reason": hostile("REJECTED-BECAUSE"),
-            },
-        )
+    # Confirming a rejection shows each request's outcome on the page it answers with.
+    rejection = hr_client.post(
+        "/hr/approvals",
+        data={
+            "enrolment_ids": [str(ids["pending"])],
+            "decision": "reject",
+            "confirmed": "yes",
+            "reason": hostile("REJECTED-BECAUSE"),
+        },
     )
+    assert rejection.status_code == 200, rejection.get_data(as_text=True)[:2000]
+    assert "Rejected: the learner has been told by e-mail." in rejection.get_data(as_text=True)
     ok(
         hr_client.post(
             f"/hr/enrolments/{ids['by_hr']}/withdraw",
