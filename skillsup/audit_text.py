@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from babel.dates import get_day_names
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -376,6 +378,10 @@ def _value(key: str, value: Any, names: _Names) -> str:
     if key in _PEOPLE:
         items = value if isinstance(value, list) else [value]
         return ", ".join(names.people.get(item, f"#{item}") for item in items)
+    if key == "weekdays" and isinstance(value, list):
+        # Recorded as numbers, 0 for Monday (as Python and Babel count them).
+        days = get_day_names("wide", locale=get_locale() or "en")
+        return ", ".join(days.get(day, str(day)) for day in value)
     if isinstance(value, Mapping):
         if set(value) in _CHANGE_KEYS:
             old, new = (

@@ -602,6 +602,9 @@ def people_changes(scene, make):
             {"pending_email": "amy.chan@harbour-it.test"},
         ),
         audit.record(scene.admin, "widget.polished", scene.amy, "", {"learner_id": scene.amy.id}),
+        audit.record(
+            scene.admin, "sessions.generated", scene.course_class, "", {"weekdays": [1, 3]}
+        ),
     ]
     for minute, entry in enumerate(entries):
         _at(entry, hk_datetime(2026, 5, 1, 9, minute))
@@ -612,7 +615,7 @@ def people_changes(scene, make):
 def test_a_persons_changes_read_with_names_not_codes(people_changes):
     from skillsup.audit_text import readable_entries
 
-    changed, cancelled, unknown = readable_entries(people_changes)
+    changed, cancelled, unknown, generated = readable_entries(people_changes)
     assert changed.sentence == "Changed the person's details"
     assert changed.details == [
         ("Role", "Learner → HR officer"),
@@ -623,6 +626,7 @@ def test_a_persons_changes_read_with_names_not_codes(people_changes):
     assert cancelled.details == [("Address waiting for confirmation", "amy.chan@harbour-it.test")]
     assert unknown.sentence == "Recorded: widget polished"
     assert unknown.details == [("Learner", "Amy Chan")]
+    assert generated.details == [("Days of the week", "Tuesday, Thursday")]
 
 
 @pytest.mark.parametrize("language", ["en", ZH])
