@@ -14,6 +14,7 @@ from sqlalchemy import Select
 from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
+from . import audit_text
 from .extensions import db
 from .forms import DayField, OneOfTheChoices, PortalForm
 from .models import AuditEntry, User
@@ -68,7 +69,7 @@ class AuditFilterForm(PortalForm):
 
     def set_choices(self, actor: User) -> None:
         actions = sorted(
-            (audit_log.action_label(action), action) for action in audit_log.actions_for(actor)
+            (audit_text.action_label(action), action) for action in audit_log.actions_for(actor)
         )
         self.action.choices = [
             SelectChoice("", _l("Every action")),
@@ -77,7 +78,7 @@ class AuditFilterForm(PortalForm):
         self.object_type.choices = [
             SelectChoice("", _l("Every kind of object")),
             *(
-                SelectChoice(kind, audit_log.object_type_label(kind))
+                SelectChoice(kind, audit_text.object_type_label(kind))
                 for kind in audit_log.object_types_for(actor)
             ),
         ]
@@ -163,11 +164,12 @@ def _render(
         pages.template,
         form=form,
         page=page,
+        entries=audit_text.readable_entries(page.items),
         endpoint=pages.endpoint,
         filter_args=args,
         csv_url=url_for(pages.csv_endpoint, **args),
         object_url=object_url,
-        object_type_label=audit_log.object_type_label,
+        object_type_label=audit_text.object_type_label,
         person_url=lambda person: url_for(pages.endpoint, person=person.email),
     ), (200 if statement is not None else 400)
 

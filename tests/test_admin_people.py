@@ -47,7 +47,8 @@ def test_the_edit_form_is_filled_in_and_saves(login_as, admin, learner):
     assert reload(learner).name == "Amy Chan Tai-man"
     page = client.get(response.location).get_data(as_text=True)
     assert "details have been saved" in page
-    assert "account.changed" in page
+    assert "Changed the person&#39;s details" in page
+    assert "Amy Chan Tai-man" in page and "account.changed" not in page
 
 
 def test_a_refusal_is_shown_on_the_form_and_saves_nothing(login_as, admin, learner, make):

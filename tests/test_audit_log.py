@@ -93,7 +93,8 @@ def scene(make: Any) -> Scene:
     by_name: dict[str, AuditEntry] = {}
 
     def add(name: str, actor: Any, action: str, obj: Any = None, **kwargs: Any) -> None:
-        entry = audit.record(actor, action, obj, kwargs.pop("summary", name), **kwargs)
+        # The note names the entry on the pages: it shows as a detail ("Note: a enrolled").
+        entry = audit.record(actor, action, obj, name, {"note": name}, **kwargs)
         by_name[name] = _at(entry, day + timedelta(minutes=len(by_name)))
 
     for person, hr, company in ((amy, hr_a, company_a), (bob, hr_b, company_b)):
@@ -317,7 +318,9 @@ def test_the_hr_page_shows_only_the_companys_part(scene, client, login_as):
 def test_the_filters_stay_on_the_other_pages(scene, client, login_as):
     for minute in range(60):
         _at(
-            audit.record(scene.admin, "course.updated", scene.course, f"bulk {minute}"),
+            audit.record(
+                scene.admin, "course.updated", scene.course, "", {"note": f"bulk {minute}"}
+            ),
             hk_datetime(2026, 4, 1, 9, minute),
         )
     db.session.commit()
@@ -373,12 +376,31 @@ def test_a_page_runs_the_same_queries_however_many_entries(
     scene, make, client, login_as, persona, address
 ):
     login_as(getattr(scene, persona))
+    audit.record(
+        scene.admin,
+        "enrolment.status_changed",
+        db.session.get(Enrolment, scene.by_name["a enrolled"].object_id),
+        "",
+        {"learner_id": scene.amy.id, "company": {"before": "HBIT", "after": "KLDT"}},
+    )
+    db.session.commit()
     _response, few = page_queries(client, address)
     enrolment = db.session.get(Enrolment, scene.by_name["a enrolled"].object_id)
     actors = [scene.admin, scene.hr_a, scene.amy, *(make.user(role="admin") for _ in range(3))]
     for number in range(45):
         audit.record(
-            actors[number % len(actors)], "enrolment.status_changed", enrolment, f"x{number}"
+            actors[number % len(actors)],
+            "enrolment.status_changed",
+            enrolment,
+            "",
+            # Names to look up too: the people and companies the details mention.
+            {
+                "note": f"x{number}",
+                "learner_id": actors[(number + 1) % len(actors)].id,
+                "company": {"before": "HBIT", "after": "KLDT"},
+                "from": "confirmed",
+                "to": "withdrawn",
+            },
         )
     db.session.commit()
     response, many = page_queries(client, address)
@@ -419,14 +441,16 @@ def test_the_csv_file_holds_the_filtered_entries_escaped(scene, client, login_as
 
 
 def test_an_unknown_action_that_looks_like_a_formula_is_escaped(scene, client, login_as):
-    audit.record(scene.admin, "=cmd|' /C calc'!A0", None, "@SUM(1)")
+    audit.record(scene.admin, "=cmd|' /C calc'!A0", None, "", {"@SUM(1)": "-2+3"})
     db.session.commit()
     login_as(scene.admin)
     _header, *rows = _rows(client.get("/admin/audit.csv?object_type=system", buffered=True))
     row = next(row for row in rows if "cmd" in row[-1])
     assert row[3] == "'=cmd|' /C calc'!A0"
     assert row[-1] == "'=cmd|' /C calc'!A0"
-    assert row[4].startswith("'=cmd")
+    # The generic sentence and the details name it, behind words that start the cell.
+    assert row[4] == "Recorded: =cmd|' /C calc'!A0"
+    assert row[5] == "'@sum(1): -2+3"
 
 
 def test_the_download_is_recorded_and_hr_sees_their_own(scene, client, login_as):
@@ -478,27 +502,186 @@ def test_the_pages_read_in_chinese(scene, client, login_as):
 
 
 def _recorded_actions() -> set[str]:
-    """Every action written as text in a call of ``audit.record`` in the portal's code."""
+    """Every action the portal's code records: the text in a call of ``audit.record``, the
+    text a function passes on as the action it records (``_set_status(..., "course.archived",
+    ...)``), and the module constants the seeders record (``SEEDED_ACTION``)."""
     import ast
     from pathlib import Path
 
     actions: set[str] = set()
+
+    def texts(node: ast.AST) -> set[str]:
+        return {
+            text.value
+            for text in ast.walk(node)
+            if isinstance(text, ast.Constant) and isinstance(text.value, str)
+        }
+
     for path in (Path(__file__).resolve().parent.parent / "skillsup").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and ast.unparse(node.func) == "audit.record"
-                and len(node.args) > 1
+        tree = ast.parse(path.read_text())
+        # Functions that record the action they are given: their name and its position.
+        passers: dict[str, int] = {}
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            parameters = [argument.arg for argument in function.args.args]
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Call)
+                    and ast.unparse(node.func) == "audit.record"
+                    and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Name)
+                    and node.args[1].id in parameters
+                ):
+                    passers[function.name] = parameters.index(node.args[1].id)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = ast.unparse(node.func)
+                if name == "audit.record" and len(node.args) > 1:
+                    actions |= texts(node.args[1])
+                elif name in passers and len(node.args) > passers[name]:
+                    actions |= texts(node.args[passers[name]])
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id.endswith("_ACTION")
+                for target in node.targets
             ):
-                actions |= {
-                    text.value
-                    for text in ast.walk(node.args[1])
-                    if isinstance(text, ast.Constant) and isinstance(text.value, str)
-                }
+                actions |= texts(node.value)
     return actions
 
 
-def test_every_recorded_action_has_a_name_to_filter_by():
+def test_every_recorded_action_has_a_name_and_a_sentence():
+    from skillsup.audit_text import ACTIONS
+
     actions = _recorded_actions()
-    assert {"auth.login", "enrolment.created", "audit_log.exported"} <= actions
-    assert actions <= set(audit_log.ACTION_LABELS), actions - set(audit_log.ACTION_LABELS)
+    assert {
+        "auth.login",
+        "enrolment.created",
+        "audit_log.exported",
+        "account.changed",
+        "course.archived",
+        "demo.seeded",
+        "bench.seeded",
+    } <= actions
+    assert actions <= set(ACTIONS), sorted(actions - set(ACTIONS))
+    for action, words in ACTIONS.items():
+        assert str(words.label).strip() and str(words.sentence).strip(), action
+
+
+# Entries as sentences ---------------------------------------------------------------------------
+
+ZH = "zh_Hant_HK"
+
+
+def _table(page: str) -> str:
+    """The audit log's table of entries (the filter above it lists the actions' codes)."""
+    return page[page.index('class="audit-table"') : page.index("</table>")]
+
+
+@pytest.fixture
+def people_changes(scene, make):
+    """An admin's change of Amy's role and company (recorded by code), her e-mail address
+    change cancelled, and an entry of an action the portal does not know."""
+    make.company(name="Kowloon Bay Logistics", code="KBL", domains=["kbl.test"])
+    entries = [
+        audit.record(
+            scene.admin,
+            "account.changed",
+            scene.amy,
+            "company, role",
+            {
+                "role": {"before": "learner", "after": "hr"},
+                "company": {"before": "HBIT", "after": "KBL"},
+                "department": {"before": None, "after": "Finance"},
+            },
+        ),
+        audit.record(
+            scene.admin,
+            "account.email_change_cancelled",
+            scene.amy,
+            "",
+            {"pending_email": "amy.chan@harbour-it.test"},
+        ),
+        audit.record(scene.admin, "widget.polished", scene.amy, "", {"learner_id": scene.amy.id}),
+        audit.record(
+            scene.admin, "sessions.generated", scene.course_class, "", {"weekdays": [1, 3]}
+        ),
+    ]
+    for minute, entry in enumerate(entries):
+        _at(entry, hk_datetime(2026, 5, 1, 9, minute))
+    db.session.commit()
+    return entries
+
+
+def test_a_persons_changes_read_with_names_not_codes(people_changes):
+    from skillsup.audit_text import readable_entries
+
+    changed, cancelled, unknown, generated = readable_entries(people_changes)
+    assert changed.sentence == "Changed the person's details"
+    assert changed.details == [
+        ("Role", "Learner → HR officer"),
+        ("Company", "Harbour IT → Kowloon Bay Logistics"),
+        ("Department", "— → Finance"),
+    ]
+    assert cancelled.sentence == "Cancelled a change of e-mail address"
+    assert cancelled.details == [("Address waiting for confirmation", "amy.chan@harbour-it.test")]
+    assert unknown.sentence == "Recorded: widget polished"
+    assert unknown.details == [("Learner", "Amy Chan")]
+    assert generated.details == [("Days of the week", "Tuesday, Thursday")]
+
+
+@pytest.mark.parametrize("language", ["en", ZH])
+@pytest.mark.parametrize(("persona", "address"), [("admin", "/admin/audit"), ("hr_a", "/hr/audit")])
+def test_the_pages_show_sentences_in_the_readers_language(
+    scene, people_changes, client, login_as, language, persona, address
+):
+    reader = getattr(scene, persona)
+    reader.preferred_language = language
+    db.session.commit()
+    login_as(reader)
+    table = _table(client.get(address).get_data(as_text=True))
+    assert "{" not in table and "}" not in table
+    # No known action shows as its code; the unknown one reads as the generic sentence.
+    for action in ("account.changed", "account.email_change_cancelled", "enrolment.created"):
+        assert action not in table, action
+    assert "Amy Chan" in table
+    if language == ZH:
+        assert "更改此人的資料" in table
+        assert "學員 → 人力資源主任" in table
+        assert "取消更改電郵地址" in table
+        assert "已記錄：widget polished" in table
+        assert "已申請報讀" in table
+    else:
+        assert "Changed the person&#39;s details" in table
+        assert "Learner → HR officer" in table
+        assert "Harbour IT → Kowloon Bay Logistics" in table
+        assert "Recorded: widget polished" in table
+        assert "Enrolment requested" in table
+
+
+def test_the_csv_is_in_the_downloading_hr_officers_language(
+    scene, people_changes, client, login_as
+):
+    scene.hr_a.preferred_language = ZH
+    db.session.commit()
+    login_as(scene.hr_a)
+    header, *rows = _rows(client.get("/hr/audit.csv", buffered=True))
+    assert header[:6] == ["時間（香港時間）", "操作人", "電郵地址", "操作", "事項", "詳情"]
+    by_code = {row[-1]: row for row in rows}
+    changed = by_code["account.changed"]
+    assert changed[3] == "已更改人員資料"
+    assert changed[4] == "更改此人的資料"
+    assert "學員 → 人力資源主任" in changed[5]
+    assert "Harbour IT → Kowloon Bay Logistics" in changed[5]
+    assert by_code["account.email_change_cancelled"][4] == "取消更改電郵地址"
+    assert by_code["widget.polished"][4] == "已記錄：widget polished"
+    assert by_code["enrolment.created"][4] == "已申請報讀"
+    assert "{" not in repr(rows)
+
+
+def test_the_admin_home_tells_recent_changes_as_sentences(scene, people_changes, client, login_as):
+    login_as(scene.admin)
+    page = client.get("/admin/").get_data(as_text=True)
+    recent = page[page.index('id="changes"') : page.index("</section>", page.index('id="changes"'))]
+    assert "Changed the person&#39;s details" in recent
+    assert "Learner → HR officer" in recent
+    assert "account.changed" not in recent and "{" not in recent

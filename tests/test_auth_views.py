@@ -509,7 +509,8 @@ class TestHomePages:
         assert location(post_login(client, admin.email, PASSWORD)) == "/admin/"
         home = client.get("/admin/")
         assert home.status_code == 200
-        assert "auth.login" in page(home)  # the admin's own login, from the audit log
+        # The admin's own login, from the audit log, told as a sentence.
+        assert "Signed in" in page(home) and "auth.login" not in page(home)
         assert admin.name in page(home)
 
     def test_learner_is_refused_other_roles_pages(self, client: FlaskClient, learner: User) -> None:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import audit_pages, permissions
+from ..audit_text import readable_entries
 from ..confirmation import (
     Confirmation,
     account_deactivation_consequences,
@@ -21,7 +22,12 @@ from .forms import InviteUserForm, ReasonForm, UserFilterForm, set_company_choic
 
 
 def home() -> str:
-    return render_template("admin/home.html", summary=dashboards.institute_summary())
+    summary = dashboards.institute_summary()
+    return render_template(
+        "admin/home.html",
+        summary=summary,
+        recent_changes=readable_entries(summary.recent_changes),
+    )
 
 
 def user_list() -> str:

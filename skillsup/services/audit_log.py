@@ -24,6 +24,13 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
+from ..audit_text import (
+    ACTIONS,
+    OBJECT_TYPE_LABELS,
+    action_label,
+    object_type_label,
+    readable_entries,
+)
 from ..extensions import db
 from ..models import Attendance, AuditEntry, Certificate, Enrolment, User
 from ..timeutil import start_of_hk_day_utc
@@ -32,71 +39,6 @@ from . import audit
 from .errors import ValidationFailed
 from .search import LIKE_ESCAPE, contains_pattern
 from .staff import hr_company_id
-
-#: What each action recorded in the log is called, in the reader's language.
-ACTION_LABELS: dict[str, Any] = {
-    "auth.login": _l("Signed in"),
-    "account.registered": _l("Registered"),
-    "account.created": _l("Account created"),
-    "account.email_confirmed": _l("E-mail address confirmed"),
-    "account.invited": _l("Invited"),
-    "account.invitation_accepted": _l("Invitation accepted"),
-    "account.password_reset": _l("Password reset"),
-    "account.password_changed": _l("Password changed"),
-    "account.updated": _l("Profile updated"),
-    "account.deactivated": _l("Account deactivated"),
-    "account.reactivated": _l("Account reactivated"),
-    "calendar.token_reset": _l("Calendar feed address reset"),
-    "staff.deactivated": _l("Employee deactivated"),
-    "staff.nominated": _l("Staff nominated"),
-    "import.staff": _l("Staff imported"),
-    "import.nominations": _l("Nominations imported"),
-    "enrolment.created": _l("Enrolment requested"),
-    "enrolment.status_changed": _l("Enrolment status changed"),
-    "enrolment.result_recorded": _l("Result recorded"),
-    "attendance.marked": _l("Attendance marked"),
-    "attendance.corrected": _l("Attendance corrected"),
-    "certificate.issued": _l("Certificate issued"),
-    "certificate.revoked": _l("Certificate revoked"),
-    "course.created": _l("Course created"),
-    "course.updated": _l("Course updated"),
-    "course.published": _l("Course published"),
-    "course.unpublished": _l("Course unpublished"),
-    "course.archived": _l("Course archived"),
-    "class.created": _l("Class created"),
-    "class.updated": _l("Class updated"),
-    "class.status_changed": _l("Class status changed"),
-    "session.added": _l("Session added"),
-    "session.updated": _l("Session moved"),
-    "session.removed": _l("Session removed"),
-    "sessions.generated": _l("Sessions generated"),
-    "company.created": _l("Partner company created"),
-    "company.updated": _l("Partner company updated"),
-    "company.deactivated": _l("Partner company deactivated"),
-    "company.reactivated": _l("Partner company reactivated"),
-    "company.hr_officer_invited": _l("HR officer invited"),
-    "company.hr_officer_deactivated": _l("HR officer deactivated"),
-    "company.hr_officer_reactivated": _l("HR officer reactivated"),
-    "company.quota_added": _l("Seat quota added"),
-    "company.quota_updated": _l("Seat quota changed"),
-    "company.quota_removed": _l("Seat quota removed"),
-    "report_exported": _l("Report downloaded"),
-    "audit_log.exported": _l("Audit log downloaded"),
-    "demo.seeded": _l("Demo data loaded"),
-    "bench.seeded": _l("Benchmark data loaded"),
-}
-
-#: The kinds of object an entry is about (the ``object_type`` it records), by name.
-OBJECT_TYPE_LABELS: dict[str, Any] = {
-    "users": _l("Person"),
-    "enrolments": _l("Enrolment"),
-    "attendance": _l("Attendance mark"),
-    "certificates": _l("Certificate"),
-    "partner_companies": _l("Partner company"),
-    "classes": _l("Class"),
-    "courses": _l("Course"),
-    "system": _l("The portal"),
-}
 
 #: The actions on a company's own record that its HR officers see: quotas, imports,
 #: downloads and its HR officers (not the admins' edits of its name, domains or settings).
@@ -127,24 +69,6 @@ HR_OBJECT_TYPES = (
 EXPORT_BATCH = 1000
 
 
-def action_label(action: str) -> str:
-    """The name of ``action`` in the reader's language (the code itself if it has none)."""
-    name = ACTION_LABELS.get(action)
-    return str(name) if name is not None else action
-
-
-def object_type_label(object_type: str) -> str:
-    name = OBJECT_TYPE_LABELS.get(object_type)
-    return str(name) if name is not None else object_type
-
-
-def describe(entry: AuditEntry) -> str:
-    """The text of an entry, as the log page shows it: what was done, and the entry's own
-    summary of it."""
-    name = action_label(entry.action)
-    return f"{name}: {entry.summary}" if entry.summary else name
-
-
 #: The actions on people, enrolments and their marks, which HR officers see for their staff.
 HR_ACTION_PREFIXES = (
     "auth.",
@@ -161,10 +85,10 @@ def actions_for(actor: User) -> list[str]:
     """The actions ``actor`` may filter by: all for admins, those their company's part of the
     log can hold for HR officers."""
     if permissions.can_read_whole_audit_log(actor):
-        return list(ACTION_LABELS)
+        return list(ACTIONS)
     return [
         action
-        for action in ACTION_LABELS
+        for action in ACTIONS
         if action.startswith(HR_ACTION_PREFIXES) or action in HR_COMPANY_ACTIONS
     ]
 
@@ -304,6 +228,7 @@ EXPORT_HEADER = (
     _l("E-mail address"),
     _l("Action"),
     _l("What"),
+    _l("Details"),
     _l("Object"),
     _l("Object ID"),
     _l("Action code"),
@@ -311,25 +236,29 @@ EXPORT_HEADER = (
 
 
 def export_rows(actor: User, filters: AuditFilters) -> Iterator[list[Any]]:
-    """The rows of the search's CSV file, newest first, read in batches as they are written.
+    """The rows of the search's CSV file, newest first, read in batches as they are written:
+    each entry's name, sentence and details in the reader's language (those of the page, from
+    :mod:`skillsup.audit_text`), with the names its details mention looked up once a batch.
 
     The same entries as :func:`search` (which raises what it raises, before the first row).
     """
     statement = search(actor, filters).execution_options(yield_per=EXPORT_BATCH)
 
     def rows() -> Iterator[list[Any]]:
-        for entry in db.session.scalars(statement):
-            person = entry.actor
-            yield [
-                entry.occurred_at,
-                person.name if person else str(_l("System")),
-                person.email if person else "",
-                action_label(entry.action),
-                describe(entry),
-                object_type_label(entry.object_type),
-                entry.object_id,
-                entry.action,
-            ]
+        for batch in db.session.scalars(statement).partitions():
+            for readable in readable_entries(batch):
+                person = readable.actor
+                yield [
+                    readable.occurred_at,
+                    person.name if person else str(_l("System")),
+                    person.email if person else "",
+                    action_label(readable.action),
+                    readable.sentence,
+                    readable.details_text,
+                    object_type_label(readable.object_type),
+                    readable.object_id,
+                    readable.action,
+                ]
 
     return rows()
 
