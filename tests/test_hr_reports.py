@@ -41,6 +41,7 @@ from skillsup.models import (
     SkillArea,
     User,
 )
+from skillsup.reasons import ASSESSMENT_FAILED, ATTENDANCE_BELOW_MINIMUM, free_text, reason
 from skillsup.services import exports, hr_dashboard, staff, staff_progress
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.exports import ExportCriteria, escape_cell
@@ -692,7 +693,7 @@ def test_xlsx_has_the_header_rows_and_no_formulas(scene):
     assert amy[1] == "Amy Chan"
     assert amy[3] == "'" + EVIL
     assert amy[8].date() == date(2025, 3, 3)  # a date cell
-    assert amy[14] == 9  # a number cell
+    assert amy[15] == 9  # a number cell
     assert by_email[(scene.ben.email, "SU-CLD-101-2503")][1] == "'+SUM(1)"
     assert by_email[(scene.cat.email, "SU-SEC-101-2505")][1] == "'@cmd"
     assert by_email[(scene.dan.email, "SU-SEC-101-2505")][1] == "'-2"
@@ -1054,6 +1055,95 @@ def test_csv_download(client, login_as, scene):
     assert "Olivia" not in raw.decode("utf-8-sig")
 
 
+def reasons_scene(scene: Scene, cancelled_reason: str) -> None:
+    """Ben did not complete the cloud class (attendance and assessment); Cat's request for the
+    security class was cancelled with the reason an admin typed."""
+    ben_cloud = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.learner_id == scene.ben.id, Enrolment.class_id == scene.cloud_class.id
+        )
+    )
+    assert ben_cloud is not None
+    ben_cloud.status_reasons = [
+        reason(ATTENDANCE_BELOW_MINIMUM, rate=0.5, minimum=0.8),
+        reason(ASSESSMENT_FAILED),
+    ]
+    cat_security = db.session.scalar(select(Enrolment).where(Enrolment.learner_id == scene.cat.id))
+    assert cat_security is not None
+    cat_security.status = EnrolmentStatus.CANCELLED
+    cat_security.status_reasons = free_text(cancelled_reason)
+    db.session.commit()
+
+
+REASON_QUERY = "starts_on=2025-01-01&ends_on=2025-12-31"
+
+
+def export_records(client: Any, file_format: str, language: str) -> dict[str, dict[str, Any]]:
+    """The enrolments export downloaded in ``language``: each row by learner name and class
+    code, as a mapping of its headings to its cells."""
+    url = f"/hr/reports/enrolments.{file_format}?{REASON_QUERY}"
+    response = client.get(url, headers={"Accept-Language": language}, buffered=True)
+    assert response.status_code == 200
+    if file_format == "csv":
+        rows: list[Any] = read_csv(response.get_data().decode("utf-8-sig"))
+    else:
+        rows = list(open_xlsx(response.get_data()).iter_rows(values_only=True))
+    header = list(rows[0])
+    return {f"{row[1]} {row[7]}": dict(zip(header, row, strict=True)) for row in rows[1:]}
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "en",
+            {
+                "reason": "Reason",
+                "status": "Status",
+                "not_completed": "Not completed",
+                "cancelled": "Cancelled",
+                "why_not": "Attendance 50% is below the 80% minimum. Assessment failed.",
+            },
+        ),
+        (
+            "zh-HK",
+            {
+                "reason": "原因",
+                "status": "狀態",
+                "not_completed": "未完成",
+                "cancelled": "已取消",
+                "why_not": "出席率50%，低於80%的最低要求。評核不合格。",
+            },
+        ),
+    ],
+)
+def test_the_enrolments_export_words_each_status_reason_in_the_readers_language(
+    client, login_as, scene, file_format, language, words
+):
+    reasons_scene(scene, "The trainer is unavailable.")
+    login_as(scene.hr)
+    records = export_records(client, file_format, language)
+    ben = records["Ben Lau SU-CLD-101-2503"]
+    assert ben[words["status"]] == words["not_completed"]
+    assert ben[words["reason"]] == words["why_not"]
+    cat = records["Cat Wong SU-SEC-101-2505"]
+    assert cat[words["status"]] == words["cancelled"]
+    assert cat[words["reason"]] == "The trainer is unavailable."
+    amy = records["Amy Chan SU-CLD-101-2503"]
+    assert amy[words["reason"]] in ("", None)  # completed: nothing to explain
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_a_typed_reason_that_looks_like_a_formula_is_exported_as_text(
+    client, login_as, scene, file_format
+):
+    reasons_scene(scene, EVIL)
+    login_as(scene.hr)
+    cat = export_records(client, file_format, "en")["Cat Wong SU-SEC-101-2505"]
+    assert cat["Reason"] == "'" + EVIL
+
+
 def test_csv_is_streamed_in_chunks(app, scene, monkeypatch):
     # Called directly: the test client would read a streamed body outside the request.
     from skillsup.hr.reports import enrolments_csv
@@ -1242,6 +1332,8 @@ def bulk_enrolments(company: Any, classes: list[CourseClass], learners: int, sta
                 # A bulk insert skips the event that stamps the learner's company.
                 "company_id": company.id,
                 "status": statuses[(i + j) % 3],
+                # A withdrawal with a typed reason that a spreadsheet would run.
+                "status_reasons": free_text(EVIL) if (i + j) % 3 == 2 else None,
                 "source": EnrolmentSource.CSV,
                 "requested_at": now,
                 "updated_at": now,
@@ -1284,6 +1376,7 @@ def test_exports_of_10_and_10000_rows_run_the_same_number_of_queries(
     enrolment_rows = read_csv(many[urls[0]][0].get_data().decode("utf-8-sig"))
     assert len(enrolment_rows) == 1 + total
     assert {row[3] for row in enrolment_rows[1:]} == {"'" + EVIL, "Ops"}
+    assert {row[11] for row in enrolment_rows[1:]} == {"'" + EVIL, ""}
     sheet = open_xlsx(many[urls[1]][0].get_data())
     assert sheet.max_row == 1 + total
     progress_rows = read_csv(many[urls[2]][0].get_data().decode("utf-8-sig"))

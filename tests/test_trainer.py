@@ -36,7 +36,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
-from skillsup.reasons import render, render_one
+from skillsup.reasons import ATTENDANCE_BELOW_MINIMUM, free_text, reason, render, render_one
 from skillsup.services import (
     assessment_results,
     attendance_sheets,
@@ -918,12 +918,46 @@ def test_the_roster_csv_escapes_formulas(client, make, trainer, company, login_a
     evil = by_name["'=HYPERLINK(evil)"]
     assert evil[4] == "'@Ops"
     assert evil[5] == "Confirmed"
-    assert evil[6] == "3"  # sessions attended
-    assert evil[10] == "75.0"  # rate
-    assert evil[11] == "Yes"  # at risk
-    assert by_name["Amy Chan"][10] == ""  # nothing marked yet
-    assert by_name["Amy Chan"][11] == "No"
+    assert evil[6] == ""  # no reason
+    assert evil[7] == "3"  # sessions attended
+    assert evil[11] == "75.0"  # rate
+    assert evil[12] == "Yes"  # at risk
+    assert by_name["Amy Chan"][11] == ""  # nothing marked yet
+    assert by_name["Amy Chan"][12] == "No"
     assert len(rows) == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "status", "why_not"),
+    [
+        ("en", "Reason", "Not completed", "Attendance 50% is below the 80% minimum."),
+        ("zh-HK", "原因", "未完成", "出席率50%，低於80%的最低要求。"),
+    ],
+)
+def test_the_roster_csv_words_each_status_reason_in_the_readers_language(
+    client, make, trainer, company, login_as, language, heading, status, why_not
+):
+    scene = a_class(
+        make, trainer, company, learners=3, status=ClassStatus.COMPLETED,
+        names=["Amy Chan", "Ben Lau", "Cat Wong"],
+    )  # fmt: skip
+    amy, ben, cat = scene.enrolments
+    amy.status = EnrolmentStatus.COMPLETED
+    ben.status = EnrolmentStatus.NOT_COMPLETED
+    ben.status_reasons = [reason(ATTENDANCE_BELOW_MINIMUM, rate=0.5, minimum=0.8)]
+    # A reason an admin typed, kept as typed: a spreadsheet must not run it.
+    cat.status_reasons = free_text("=HYPERLINK(evil)")
+    db.session.commit()
+    login_as(trainer)
+    response = client.get(
+        f"/trainer/classes/{scene.code}/roster.csv", headers={"Accept-Language": language}
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    records = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert records["Ben Lau"][heading] == why_not
+    assert list(records["Ben Lau"].values())[5] == status
+    assert records["Amy Chan"][heading] == ""
+    assert records["Cat Wong"][heading] == "'=HYPERLINK(evil)"
 
 
 def test_the_sign_in_sheet_lists_learners_with_a_signature_column(

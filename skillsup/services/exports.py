@@ -38,6 +38,7 @@ from ..models import (
     PartnerCompany,
     User,
 )
+from ..reasons import render as render_reasons
 from ..timeutil import to_hk
 from . import audit, xlsx
 from .attendance_rate import (
@@ -161,7 +162,8 @@ def progress_export(actor: User, criteria: ExportCriteria) -> Export:
 
 def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
     """Every enrolment made under the company (of its staff in the department) in classes
-    starting in the range, by class and name, with its attendance, result and certificate:
+    starting in the range, by class and name, with its status and the reasons for it (worded
+    in the reader's language), its attendance, result and certificate:
     those of people who have left it included, with their staff number and department blank
     (:mod:`.hr_scope`). One query, read in batches. Raises :class:`PermissionDenied` unless
     the actor is an HR officer."""
@@ -183,6 +185,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
         _l("Class starts"),
         _l("Class ends"),
         _l("Status"),
+        _l("Reason"),
         _l("How enrolled"),
         _l("Requested at"),
         _l("Confirmed at"),
@@ -214,6 +217,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
                 CourseClass.starts_on,
                 CourseClass.ends_on,
                 Enrolment.status,
+                Enrolment.status_reasons,
                 Enrolment.source,
                 Enrolment.requested_at,
                 Enrolment.confirmed_at,
@@ -260,6 +264,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
                 row.starts_on,
                 row.ends_on,
                 name(row.status),
+                render_reasons(row.status_reasons),
                 name(row.source),
                 row.requested_at,
                 row.confirmed_at,

@@ -273,7 +273,8 @@ def roster_csv(data: Roster, headings: Mapping[str, Any], labels: Mapping[Any, A
     """The roster as CSV text (with a byte-order mark, so spreadsheets read it as UTF-8).
 
     ``headings`` names the columns and ``labels`` the statuses and yes/no, in the reader's
-    language. Every cell is escaped so that none starts a formula.
+    language; the reasons for a learner's status are worded in the current locale. Every cell
+    is escaped so that none starts a formula.
     """
     columns = (
         "name",
@@ -282,6 +283,7 @@ def roster_csv(data: Roster, headings: Mapping[str, Any], labels: Mapping[Any, A
         "company",
         "department",
         "status",
+        "reason",
         "attended_sessions",
         "marked_sessions",
         "attended_hours",
@@ -308,6 +310,7 @@ def roster_csv(data: Roster, headings: Mapping[str, Any], labels: Mapping[Any, A
                     row.company.name if row.company else "",
                     row.learner.department,
                     labels[row.enrolment.status],
+                    render_reasons(row.enrolment.status_reasons),
                     standing.attended_sessions,
                     standing.marked_sessions,
                     _number(standing.attended_hours),

@@ -96,6 +96,7 @@ def roster_csv(class_code: str) -> Response:
         "company": _("Company"),
         "department": _("Department"),
         "status": _("Status"),
+        "reason": _("Reason"),
         "attended_sessions": _("Sessions attended"),
         "marked_sessions": _("Sessions marked"),
         "attended_hours": _("Hours attended"),

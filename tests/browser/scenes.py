@@ -385,3 +385,109 @@ def certificate_revoked(certificate_id: int) -> bool:
 def is_active(email: str) -> bool:
     db.session.expire_all()
     return user(email).is_active
+
+
+@dataclass(frozen=True)
+class BlockedCourse:
+    """A course whose classes a learner cannot enrol in, each for a reason of its own besides
+    the prerequisite they have not completed; the prerequisite's page has a class they can
+    enrol in."""
+
+    learner: str  # e-mail; signs in with SCENE_PASSWORD
+    course_code: str
+    prerequisite_code: str
+    prerequisite_title: str
+    prerequisite_title_zh: str
+    open_class: str  # of the prerequisite: the learner may enrol in it
+    own_class: str  # the learner is confirmed in it
+    clash_class: str  # its sessions clash with own_class
+    quota_class: str  # the company's quota for the course, in its period, is used up
+    quota_label: str
+    later_class: str  # enrolment opens on LATER_OPENS (Hong Kong time)
+
+
+#: When the enrolment of the blocked course's last class opens, in Hong Kong time.
+LATER_OPENS = (2030, 1, 12, 9, 0)
+
+
+def blocked_course() -> BlockedCourse:
+    """Add a new learner of a new company (no approval needed) and a course with a
+    prerequisite they have not completed, whose classes are blocked besides: one clashes with
+    a class the learner is confirmed in, one starts in a period whose quota for the course a
+    colleague has used up, one opens for enrolment on 12 Jan 2030 at 09:00."""
+    from ..factories import hk_datetime
+
+    number = next(_numbers)
+    make = Factory()
+    owner = make.company(name=f"Reasons Trading {number}", code=f"WHY{number}")
+    learner, colleague = (
+        make.user(
+            company=owner,
+            email=f"{local}.{number}@{owner.domains[0].domain}",
+            name=name,
+            staff_number=f"WHY{number:03d}{n}",
+        )
+        for n, (local, name) in enumerate([("yan.ho", "Ho Yan Ting"), ("kit.lau", "Lau Chi Kit")])
+    )
+    prerequisite = make.course(
+        code=f"SU-WHY-{number:03d}",
+        title_en="Reasoning Foundations",
+        title_zh="推理基礎",
+        status=CourseStatus.PUBLISHED,
+    )
+    course = make.course(
+        code=f"SU-WHY-{number + 500:03d}",
+        title_en="Reasoning in Practice",
+        title_zh="推理實務",
+        status=CourseStatus.PUBLISHED,
+    )
+    course.prerequisites.append(prerequisite)
+    db.session.commit()
+    now = utcnow()
+    soon = (now + timedelta(days=30)).replace(hour=11, minute=0, second=0, microsecond=0)
+    later = soon + timedelta(days=60)
+    own = make.course_class(code=f"WHY{number}-OWN", sessions=2, first_session=soon)
+    make.enrolment(own, learner)
+    open_class = make.course_class(
+        course=prerequisite,
+        code=f"{prerequisite.code}-OPEN",
+        sessions=2,
+        first_session=soon + timedelta(days=3),
+    )
+    clash = make.course_class(
+        course=course, code=f"{course.code}-CLASH", sessions=2, first_session=soon
+    )
+    quota_class = make.course_class(
+        course=course, code=f"{course.code}-QUOTA", sessions=2, first_session=later
+    )
+    make.enrolment(quota_class, colleague)
+    quota_label = f"Term {number}"
+    make.quota(
+        owner,
+        1,
+        quota_class.starts_on - timedelta(days=7),
+        quota_class.starts_on + timedelta(days=7),
+        label=quota_label,
+        course=course,
+    )
+    opens = hk_datetime(*LATER_OPENS)
+    later_class = make.course_class(
+        course=course,
+        code=f"{course.code}-LATER",
+        sessions=2,
+        first_session=opens + timedelta(days=60),
+        enrolment_opens_at=opens,
+    )
+    return BlockedCourse(
+        learner=learner.email,
+        course_code=course.code,
+        prerequisite_code=prerequisite.code,
+        prerequisite_title=prerequisite.title_en,
+        prerequisite_title_zh=prerequisite.title_zh or "",
+        open_class=open_class.code,
+        own_class=own.code,
+        clash_class=clash.code,
+        quota_class=quota_class.code,
+        quota_label=quota_label,
+        later_class=later_class.code,
+    )

@@ -176,11 +176,12 @@ class Browsing:
         self.server = server
         self._states: dict[str, dict[str, Any]] = {}
 
-    def signed_in_state(self, email: str) -> dict[str, Any]:
+    def signed_in_state(self, email: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
+        """The cookies of a session of ``email``, for a new context's ``storage_state``."""
         if email not in self._states:
             context = self.browser.new_context(base_url=self.server.url, locale="en-GB")
             context.set_default_timeout(ACTION_TIMEOUT_MS)
-            log_in(context.new_page(), email)
+            log_in(context.new_page(), email, password)
             self._states[email] = context.storage_state()
             context.close()
         return self._states[email]
@@ -292,6 +293,51 @@ def survey(
             for page, _problems in pages:
                 page.context.close()
     return findings
+
+
+# Small screens -----------------------------------------------------------------------------
+
+#: A phone's screen, as Playwright's options of a context.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+# What is wider than the screen, and what is positioned inside a table's scrolling box
+# (.table-wrap) but placed relative to something outside it, so that the box cannot hold it:
+# such an element widens the page whenever it sits in the part of the table scrolled away.
+PHONE_FIT = """() => {
+  const width = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap')) {
+      wide.push(name(el));
+    }
+  }
+  const escaping = [];
+  for (const wrap of document.querySelectorAll('.table-wrap')) {
+    for (const el of wrap.querySelectorAll('td *, th *')) {
+      if (!['absolute', 'fixed'].includes(getComputedStyle(el).position)) continue;
+      let holder = el.parentElement;
+      while (holder && getComputedStyle(holder).position === 'static') {
+        holder = holder.parentElement;
+      }
+      if (!holder || !wrap.contains(holder)) {
+        escaping.push(`${name(el)} "${el.textContent.trim().slice(0, 40)}"`);
+      }
+    }
+  }
+  return {
+    page: document.documentElement.scrollWidth,
+    screen: width,
+    wide: wide.slice(0, 5),
+    escaping: escaping.slice(0, 3),
+    escapingCount: escaping.length,
+  };
+}"""
 
 
 # In the browser ----------------------------------------------------------------------------

@@ -18,54 +18,13 @@ skip_without_playwright()
 from . import scenes  # noqa: E402
 from .pages import PAGES, PageSpec, upload_csv  # noqa: E402
 from .scenes import DemoPages  # noqa: E402
-from .support import Browsing, Finding, LiveServer, survey  # noqa: E402
+from .support import PHONE, PHONE_FIT, Browsing, Finding, LiveServer, survey  # noqa: E402
 
 # A browser and a live server: seconds, not milliseconds.
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
 #: Pages known not to fit a phone -> what is wrong and the fix (strict xfail); none now.
 KNOWN_PROBLEMS: dict[str, str] = {}
-
-# What is wider than the screen, and what is positioned inside a table's scrolling box
-# (.table-wrap) but placed relative to something outside it, so that the box cannot hold it:
-# such an element widens the page whenever it sits in the part of the table scrolled away.
-MEASURE = """() => {
-  const width = document.documentElement.clientWidth;
-  const name = (el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
-  const wide = [];
-  for (const el of document.querySelectorAll('body *')) {
-    if (el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap')) {
-      wide.push(name(el));
-    }
-  }
-  const escaping = [];
-  for (const wrap of document.querySelectorAll('.table-wrap')) {
-    for (const el of wrap.querySelectorAll('td *, th *')) {
-      if (!['absolute', 'fixed'].includes(getComputedStyle(el).position)) continue;
-      let holder = el.parentElement;
-      while (holder && getComputedStyle(holder).position === 'static') {
-        holder = holder.parentElement;
-      }
-      if (!holder || !wrap.contains(holder)) {
-        escaping.push(`${name(el)} "${el.textContent.trim().slice(0, 40)}"`);
-      }
-    }
-  }
-  return {
-    page: document.documentElement.scrollWidth,
-    screen: width,
-    wide: wide.slice(0, 5),
-    escaping: escaping.slice(0, 3),
-    escapingCount: escaping.length,
-  };
-}"""
 
 
 def _cases() -> Iterator[Any]:
@@ -90,7 +49,7 @@ def findings(live_server: LiveServer, browsing: Browsing) -> dict[str, Finding]:
         browsing,
         [(spec.key, spec.account, spec) for spec in PAGES],
         lambda page, spec: _visit(page, spec, demo),
-        lambda page, _spec: page.evaluate(MEASURE),
+        lambda page, _spec: page.evaluate(PHONE_FIT),
         **PHONE,
     )
 
