@@ -20,6 +20,7 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 
 from .models import EnrolmentStatus
+from .services.approvals import NoApproverLeft
 from .services.enrolment_requests import WithdrawalPreview
 
 #: The template of every confirmation page; a page that shows more (a table of outcomes)
@@ -160,16 +161,45 @@ def withdrawal_confirmation(
     )
 
 
-def account_deactivation_consequences(name: str, active_enrolments: int) -> list[str]:
+def account_deactivation_consequences(
+    name: str, active_enrolments: int, no_approver_left: NoApproverLeft | None = None
+) -> list[str]:
     """What deactivating an account (not through HR's staff deactivation) does, in words:
     :func:`skillsup.services.accounts.set_active` ends the sessions and leaves the
-    enrolments as they are."""
+    enrolments as they are; for a company's last active HR officer, whose company needs HR
+    approval (:func:`skillsup.services.approvals.left_without_approver`), that its requests
+    wait with nobody to approve them."""
     consequences = [
         _(
             "%(name)s can no longer log in, and every session they have open ends at once.",
             name=name,
         )
     ]
+    if no_approver_left is not None:
+        if no_approver_left.pending:
+            consequences.append(
+                ngettext(
+                    "%(name)s is the last active HR officer of %(company)s, whose enrolments "
+                    "need HR approval: the %(num)d request waiting now, and every new one, "
+                    "will wait with nobody to approve it until another HR officer is active.",
+                    "%(name)s is the last active HR officer of %(company)s, whose enrolments "
+                    "need HR approval: the %(num)d requests waiting now, and every new one, "
+                    "will wait with nobody to approve them until another HR officer is active.",
+                    no_approver_left.pending,
+                    name=name,
+                    company=no_approver_left.company_name,
+                )
+            )
+        else:
+            consequences.append(
+                _(
+                    "%(name)s is the last active HR officer of %(company)s, whose enrolments "
+                    "need HR approval: no request is waiting now, but every new one will wait "
+                    "with nobody to approve it until another HR officer is active.",
+                    name=name,
+                    company=no_approver_left.company_name,
+                )
+            )
     if active_enrolments:
         consequences.append(
             ngettext(

@@ -107,7 +107,7 @@ def scene(make: Any) -> Scene:
         add(f"{key} quota", admin, "company.quota_added", company)
         add(f"{key} import", hr, "import.staff", company)
         add(f"{key} export", hr, "report_exported", company)
-        add(f"{key} nominated", hr, "staff.nominated", course_class)
+        add(f"{key} nominated", hr, "staff.nominated", course_class, company=company)
         add(f"{key} renamed", admin, "company.updated", company)
     add("course created", admin, "course.created", course)
     add("class created", admin, "class.created", course_class)

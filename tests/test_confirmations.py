@@ -303,3 +303,56 @@ def test_no_confirmation_page_queues_mail(client, make, company, admin, login_as
     ):
         assert client.get(url).status_code == 200
     assert queued_mail() == before
+
+
+def test_deactivating_the_last_hr_officer_says_requests_will_wait_unapproved(
+    client, make, admin, login_as
+):
+    company = make.company(name="Harbour IT", requires_approval=True)
+    officer = make.user(role=Role.HR, company=company, name="Helen Ho")
+    elsewhere = make.company(requires_approval=True)
+    course_class = make.course_class(capacity=5)
+    for _ in range(2):
+        make.enrolment(course_class, make.user(company=company), EnrolmentStatus.PENDING)
+    # Another company's request, and one of Harbour IT's already decided, are not counted.
+    make.enrolment(course_class, make.user(company=elsewhere), EnrolmentStatus.PENDING)
+    make.enrolment(course_class, make.user(company=company), EnrolmentStatus.CONFIRMED)
+    db.session.commit()
+    login_as(admin)
+    urls = (
+        f"/admin/companies/{company.id}/hr-officers/{officer.id}/deactivate",
+        f"/admin/users/{officer.id}/deactivate",
+    )
+    warning = (
+        "Helen Ho is the last active HR officer of Harbour IT, whose enrolments need HR "
+        "approval: the 2 requests waiting now, and every new one, will wait with nobody to "
+        "approve them until another HR officer is active."
+    )
+    for url in urls:
+        assert warning in text(client.get(url))
+
+    # With another active officer, or without approval, nothing waits unapproved.
+    colleague = make.user(role=Role.HR, company=company)
+    db.session.commit()
+    for url in urls:
+        assert "last active HR officer" not in text(client.get(url))
+    colleague.is_active = False
+    company.requires_approval = False
+    db.session.commit()
+    for url in urls:
+        assert "last active HR officer" not in text(client.get(url))
+
+    # Nothing waiting now: the warning says so.
+    company.requires_approval = True
+    db.session.execute(
+        db.update(Enrolment)
+        .where(Enrolment.status == EnrolmentStatus.PENDING)
+        .values(status=EnrolmentStatus.REJECTED)
+    )
+    db.session.commit()
+    page = text(client.get(urls[0]))
+    assert "no request is waiting now, but every new one will wait" in page
+    # A learner, and an officer already deactivated, have no such line.
+    assert "last active HR officer" not in text(
+        client.get(f"/admin/users/{make.user(company=company).id}/deactivate")
+    )

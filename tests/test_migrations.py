@@ -143,3 +143,69 @@ def test_upgrading_gives_existing_enrolments_their_learners_company(empty_databa
         assert company_id == 7
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_upgrading_gives_entries_about_a_person_the_company_they_were_at(empty_database_url):
+    """Amy (70) moved from PRE (7, renamed OLD since) to NEW (8): entries before the move are
+    7's, those after 8's, the move itself neither's; a nomination its HR officer's."""
+    from sqlalchemy import text
+
+    app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="b7d4e2a9c318")
+        rows = (
+            (2, "account.deactivated", "users", '{"reason": "at old"}'),
+            (3, "staff.nominated", "classes", "{}"),
+            (4, "account.changed", "users", '{"company": {"before": "PRE", "after": "NEW"}}'),
+            (5, "account.deactivated", "users", '{"reason": "at new"}'),
+            (6, "company.updated", "partner_companies", '{"code": "PRE → OLD"}'),
+        )
+        with db.engine.begin() as connection:
+            for company_id, code in ((7, "OLD"), (8, "NEW")):
+                connection.execute(
+                    text(
+                        "INSERT INTO partner_companies (id, name, code, requires_approval,"
+                        " is_active, created_at) VALUES (:id, :code, :code, :no, :yes, :now)"
+                    ),
+                    {"id": company_id, "code": code, "yes": True, "no": False, "now": "2026-01-01"},
+                )
+            for user_id, role in ((70, "learner"), (80, "hr")):
+                connection.execute(
+                    text(
+                        "INSERT INTO users (id, email, name, role, company_id, is_active,"
+                        " session_version, created_at, wants_reminders,"
+                        " wants_attendance_warnings) VALUES (:id, :email, 'P', :role, 8, :yes,"
+                        " 1, :now, :yes, :yes)"
+                    ),
+                    {
+                        "id": user_id,
+                        "email": f"{user_id}@new.test",
+                        "role": role,
+                        "yes": True,
+                        "now": "2026-01-01",
+                    },
+                )
+            for entry_id, action, object_type, details in rows:
+                object_id = {"users": 70, "classes": None}.get(object_type, 7)
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_log (id, occurred_at, actor_id, action, object_type,"
+                        " object_id, summary, details) VALUES (:id, :now, :actor, :action,"
+                        " :type, :object, '', :details)"
+                    ),
+                    {
+                        "id": entry_id,
+                        "now": "2026-01-01",
+                        "actor": 80 if object_type == "classes" else None,
+                        "action": action,
+                        "type": object_type,
+                        "object": object_id,
+                        "details": details,
+                    },
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            companies = dict(connection.execute(text("SELECT id, company_id FROM audit_log")).all())
+        assert companies == {2: 7, 3: 8, 4: None, 5: 8, 6: None}
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -38,7 +38,7 @@ from .class_forms import (
     SeriesForm,
     SessionForm,
 )
-from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
+from .enrolment_forms import AdminEnrolForm
 
 PER_PAGE = 25
 
@@ -185,7 +185,6 @@ def render_detail(
     *,
     session_form: SessionForm | None = None,
     series_form: SeriesForm | None = None,
-    cancel_form: CancelClassForm | None = None,
     enrol_form: AdminEnrolForm | None = None,
 ) -> str:
     class_enrolments = enrolment_service.class_enrolments(course_class.id)
@@ -217,14 +216,12 @@ def render_detail(
         StatusAction=StatusAction,
         session_form=session_form or _session_form(posted=False),
         series_form=series_form or _series_form(posted=False),
-        cancel_form=cancel_form or _cancel_form(posted=False),
         entries=readable_entries(audit.entries_for("classes", course_class.id)),
         enrolments=class_enrolments,
         waitlist_positions=waitlist_positions(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
         enrol_form=enrol_form or AdminEnrolForm(formdata=None),
-        withdraw_form=AdminWithdrawForm(),
     )
 
 

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..links import PortalLinks
 from ..models import PartnerCompany, SeatQuota, User
-from ..services import audit, seat_quotas
+from ..services import approvals, audit, seat_quotas
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.seat_quotas import seats_used
@@ -248,7 +248,9 @@ def company_hr_deactivate(company_id: int, user_id: int) -> Response | tuple[str
                 button=_("Deactivate %(name)s", name=officer.name),
                 cancel_url=back,
                 form=ActionForm(formdata=None),
-                consequences=account_deactivation_consequences(officer.name, 0),
+                consequences=account_deactivation_consequences(
+                    officer.name, 0, approvals.left_without_approver(officer)
+                ),
                 refusal=None
                 if officer.is_active
                 else _("%(name)s is already deactivated.", name=officer.name),

@@ -16,7 +16,7 @@ from ..confirmation import (
 from ..extensions import db
 from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
-from ..services import accounts, dashboards, users
+from ..services import accounts, approvals, dashboards, users
 from ..web import current_actor, is_safe_next, page_number, redirect_to_next, unit_of_work
 from .forms import InviteUserForm, ReasonForm, UserFilterForm, set_company_choices
 
@@ -90,7 +90,9 @@ def deactivate_user(user_id: int) -> Response | tuple[str, int]:
                 cancel_url=back,
                 form=ReasonForm(formdata=None),
                 consequences=account_deactivation_consequences(
-                    user.name, accounts.active_enrolment_count(user)
+                    user.name,
+                    accounts.active_enrolment_count(user),
+                    approvals.left_without_approver(user),
                 ),
                 refusal=_deactivation_refusal(me, user),
                 reason_field="reason",

@@ -12,6 +12,7 @@ from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from .companies import PartnerCompany
     from .users import User
 
 
@@ -27,5 +28,12 @@ class AuditEntry(Model):
     object_id: Mapped[int | None]
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: For an entry about a person: the partner company they belonged to when it was recorded
+    #: (none for trainers and admins). A company's HR officers see a person's entries from
+    #: while the person was theirs, and no other (:mod:`skillsup.services.hr_scope`).
+    company_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("partner_companies.id"), index=True
+    )
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    company: Mapped[PartnerCompany | None] = relationship()

@@ -18,11 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import CourseClass, Enrolment, EnrolmentStatus, User
+from ..models import CourseClass, Enrolment, EnrolmentStatus, Role, User
 from . import enrolment_requests
 from .enrolment import EnrolmentRefused
 from .errors import NotFound, ValidationFailed
@@ -96,6 +96,47 @@ def pending_requests(company_id: int) -> list[Enrolment]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class NoApproverLeft:
+    """Deactivating the company's last active HR officer while its enrolments need HR
+    approval: requests wait with nobody to approve them (:func:`left_without_approver`)."""
+
+    company_name: str
+    #: The requests made under the company waiting for approval now.
+    pending: int
+
+
+def left_without_approver(officer: User) -> NoApproverLeft | None:
+    """What deactivating ``officer`` leaves unapproved, for its confirmation page: when they
+    are an active HR officer of a company that needs HR approval for enrolments and no other
+    HR officer of it is active, the company and how many of its requests are waiting now;
+    else ``None``. Two queries at most; changes nothing."""
+    company = officer.company
+    if (
+        officer.role != Role.HR
+        or not officer.is_active
+        or company is None
+        or not company.requires_approval
+    ):
+        return None
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.company_id == company.id,
+            User.role == Role.HR,
+            User.is_active.is_(True),
+            User.id != officer.id,
+        )
+    )
+    if others:
+        return None
+    pending = db.session.scalar(
+        select(func.count(Enrolment.id)).where(
+            *company_enrolments(company.id), Enrolment.status == EnrolmentStatus.PENDING
+        )
+    )
+    return NoApproverLeft(company.name, pending or 0)
 
 
 def approval_queue(actor: User) -> list[QueueRow]:

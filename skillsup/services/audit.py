@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditEntry, User
+from ..models import AuditEntry, PartnerCompany, User
 
 
 def record(
@@ -20,10 +20,15 @@ def record(
     *,
     object_type: str | None = None,
     object_id: int | None = None,
+    company: PartnerCompany | None = None,
 ) -> AuditEntry:
     """Add an audit entry for ``action`` on ``obj`` by ``actor`` (``None`` for the system).
 
-    The entry joins the caller's transaction, so it is saved exactly when the change is.
+    The entry joins the caller's transaction, so it is saved exactly when the change is. An
+    entry about a person records the company they belong to at this moment (after the change,
+    for a move to another company): the part of the log their company's HR officers see.
+    For an entry about anything else, ``company`` is the company whose part it is (that of
+    the HR officer who nominated staff into a class, say).
     """
     if obj is not None:
         object_type = object_type or obj.__tablename__
@@ -36,6 +41,8 @@ def record(
         summary=summary,
         details=_jsonable(details or {}),
     )
+    # The relationship, not the id: a company (or a move) not flushed yet is recorded too.
+    entry.company = obj.company if isinstance(obj, User) else company
     db.session.add(entry)
     return entry
 

@@ -1,11 +1,12 @@
 """Searching the audit log: who did what, to which object, and when.
 
 Admins search the whole log. A partner company's HR officers search their own company's part
-of it: the entries about its people (their accounts), its people's enrolments (with their
-attendance marks and certificates), the company's seat quotas, imports and downloads, its HR
-officers, and its HR officers' nominations into classes. The company condition is part of
-every query built here (:func:`visible_entries`), so a page or an export that forgets a check
-still cannot show another company's entries.
+of it: the entries about its people (their accounts) from while they were its people, the
+enrolments made under it (with their attendance marks and certificates), the company's seat
+quotas, imports and downloads, its HR officers, and its HR officers' nominations into classes
+(:mod:`.hr_scope`: a person moved from another company brings nothing of their time there).
+The company condition is part of every query built here (:func:`visible_entries`), so a page
+or an export that forgets a check still cannot show another company's entries.
 
 A search filters by the person who acted, the action, the object (its type, and its id), and
 a range of Hong Kong dates; it lists the newest entries first, and pages of it run a fixed
@@ -37,6 +38,7 @@ from ..timeutil import start_of_hk_day_utc
 from ..validators import MAX_ID
 from . import audit
 from .errors import ValidationFailed
+from .hr_scope import company_enrolments, person_events
 from .search import LIKE_ESCAPE, contains_pattern
 from .staff import hr_company_id
 
@@ -138,15 +140,12 @@ def visible_entries(actor: User) -> ColumnElement[bool]:
     if permissions.can_read_whole_audit_log(actor):
         return true()
     company_id = hr_company_id(actor)
-    people = select(User.id).where(User.company_id == company_id)
-    enrolments = (
-        select(Enrolment.id)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(User.company_id == company_id)
-    )
+    # People and enrolments as the company had them (:mod:`.hr_scope`): a person's entries
+    # from while they were its, and the enrolments made under it, wherever the person is now.
+    enrolments = select(Enrolment.id).where(*company_enrolments(company_id))
     kind, object_id = AuditEntry.object_type, AuditEntry.object_id
     return or_(
-        and_(kind == "users", object_id.in_(people)),
+        and_(*person_events(company_id)),
         and_(kind == "enrolments", object_id.in_(enrolments)),
         and_(
             kind == "attendance",
@@ -161,11 +160,12 @@ def visible_entries(actor: User) -> ColumnElement[bool]:
             object_id == company_id,
             AuditEntry.action.in_(HR_COMPANY_ACTIONS),
         ),
-        # Nominations are recorded on the class; the company's are those its HR officers made.
+        # Nominations are recorded on the class, with the company of the HR officer who made
+        # them (who may work for another company since).
         and_(
             kind == "classes",
             AuditEntry.action == "staff.nominated",
-            AuditEntry.actor_id.in_(people),
+            AuditEntry.company_id == company_id,
         ),
     )
 

@@ -29,7 +29,7 @@ from ..models import (
     User,
     utcnow,
 )
-from .hr_scope import company_enrolments
+from .hr_scope import company_enrolments, person_events
 from .progress import AttendanceStanding, standings
 from .staff import StaffStatus, check_employee, hr_company_id, staff_status
 from .waitlist import waitlist_positions
@@ -142,7 +142,9 @@ def employee_record(actor: User, employee: User, *, now: datetime | None = None)
     requester; the waitlist position of those waitlisted, attendance session by session and
     the standing from :func:`skillsup.services.progress.standings` for those confirmed or
     finished, results, certificates, every status change of their requests, and the
-    account's own history (invitation, deactivation, reactivation). Raises :class:`NotFound`
+    account's own history (invitation, deactivation, reactivation) from while they have been
+    at the actor's company (:func:`.hr_scope.person_events`: never what happened at a
+    company they worked for before). Raises :class:`NotFound`
     for anyone but a learner of the actor's company.
     """
     check_employee(actor, employee)
@@ -217,7 +219,7 @@ def employee_record(actor: User, employee: User, *, now: datetime | None = None)
         db.session.scalars(
             select(AuditEntry)
             .where(
-                AuditEntry.object_type == User.__tablename__,
+                *person_events(company_id),
                 AuditEntry.object_id == employee.id,
                 AuditEntry.action.like("account.%"),
             )

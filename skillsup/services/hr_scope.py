@@ -14,6 +14,12 @@ every HR figure, report, class page and approval. A person's staff number, depar
 job title belong to their present company: for someone who has left they are blank
 (:func:`while_at_company`), and a department filter keeps to the company's current staff.
 
+A person's account events (invitation, deactivation and its reason, sign-ins, moves) belong
+the same way to the company the person was at when they happened (``AuditEntry.company_id``,
+recorded with each entry about a person; :func:`person_events`): a company's HR never sees
+what happened while the person worked for another company, before they joined or after they
+left, on the person's page or in its part of the audit log.
+
 Every HR service builds its queries from these conditions, so no view has to remember them.
 """
 
@@ -23,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case
 
-from ..models import Enrolment, Role, User
+from ..models import AuditEntry, Enrolment, Role, User
 
 
 def company_staff(company_id: int, department: str | None = None) -> list[ColumnElement[bool]]:
@@ -54,3 +60,9 @@ def while_at_company(company_id: int, column: Any) -> Any:
     """SQL: a person's detail that their present company gave them (staff number, department,
     job title), or NULL for someone who has left the company."""
     return case((is_current_staff(company_id), column), else_=None)
+
+
+def person_events(company_id: int) -> list[ColumnElement[bool]]:
+    """Conditions that keep a query of the audit log to the entries about people recorded
+    while those people were at the company (whichever company they are at now)."""
+    return [AuditEntry.object_type == User.__tablename__, AuditEntry.company_id == company_id]

@@ -328,5 +328,6 @@ def nominate_employees(
         course_class,
         f"nominated {len(results)} employee(s) into {course_class.code}",
         {"employee_ids": [result.employee_id for result in results]},
+        company=actor.company,
     )
     return results

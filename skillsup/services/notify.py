@@ -90,7 +90,8 @@ def send_later(user: User, subject: Any, renderer: str, **context: Any) -> None:
 
 
 def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) -> None:
-    """Tell the learner (and, for a new approval request, their HR officers) what happened.
+    """Tell the learner (and, for a new approval request, the HR officers of the company it was
+    made under) what happened.
 
     The messages are written when they are delivered (:data:`ENROLMENT_STATUS`,
     :data:`APPROVAL_REQUESTED`): every enrolment request, decision and withdrawal causes
@@ -114,10 +115,11 @@ def enrolment_changed(enrolment: Enrolment, previous: EnrolmentStatus | None) ->
         previous=previous.value if previous else None,
         reasons=enrolment.status_reasons,
     )
-    if enrolment.status == EnrolmentStatus.PENDING and learner.company_id is not None:
+    # The request waits for the HR of the company it was made under (skillsup.services.hr_scope).
+    if enrolment.status == EnrolmentStatus.PENDING and enrolment.company_id is not None:
         for officer in db.session.scalars(
             select(User).where(
-                User.company_id == learner.company_id,
+                User.company_id == enrolment.company_id,
                 User.role == Role.HR,
                 User.is_active.is_(True),
             )

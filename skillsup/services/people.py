@@ -17,7 +17,9 @@ The rules, whichever way a change comes in:
   registration and staff imports require). An invitation not yet accepted is re-sent to the
   new address instead, since following it proves the address.
 - A change of role or company takes rights away, so it ends every session of the person.
-- Every change is in the audit log with the values before and after.
+- Every change is in the audit log with the values before and after. A person's entries
+  belong to the company they were at (``AuditEntry.company_id``); a move to another company
+  holds both companies' details and belongs to neither.
 """
 
 from __future__ import annotations
@@ -254,13 +256,17 @@ def update_person(
         return changes
     if "role" in changes or "company" in changes:
         end_all_sessions(user)
-    audit.record(
+    entry = audit.record(
         actor,
         "account.changed",
         user,
         ", ".join(sorted(changes)),
         {field: {"before": old, "after": new} for field, (old, new) in changes.items()},
     )
+    if "company" in changes:
+        # A move holds both companies' details (staff number, department, ...): it is part
+        # of neither company's history (skillsup.services.hr_scope), only the admins'.
+        entry.company = None
     return changes
 
 

@@ -176,8 +176,7 @@ def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminde
     today = hk_date(now)
     pending = db.session.scalars(
         select(Enrolment)
-        .join(User, Enrolment.learner_id == User.id)
-        .where(Enrolment.status == EnrolmentStatus.PENDING, User.company_id.is_not(None))
+        .where(Enrolment.status == EnrolmentStatus.PENDING, Enrolment.company_id.is_not(None))
         .options(
             joinedload(Enrolment.learner),
             joinedload(Enrolment.course_class).joinedload(CourseClass.course),
@@ -188,8 +187,9 @@ def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminde
     for enrolment in pending:
         waited = working_days_between(hk_date(enrolment.requested_at), today)
         if waited >= APPROVAL_WAIT_WORKING_DAYS:
-            company_id = enrolment.learner.company_id
-            assert company_id is not None  # the query keeps learners with a company only
+            # The HR of the company the request was made under (skillsup.services.hr_scope).
+            company_id = enrolment.company_id
+            assert company_id is not None  # the query keeps requests made under a company
             overdue_by_company[company_id].append(enrolment)
     if not overdue_by_company:
         return
@@ -253,7 +253,9 @@ def _attendance_warnings(now: datetime) -> Iterator[Reminder]:
             flagged.append((enrolment, standing, "at_risk"))
     if not flagged:
         return
-    companies = {e.learner.company_id for e, _s, _l in flagged if e.learner.company_id}
+    # Each warning goes to the HR of the company the enrolment was made under, which may not
+    # be the learner's company today (skillsup.services.hr_scope).
+    companies = {e.company_id for e, _s, _l in flagged if e.company_id}
     officers_by_company: dict[int, list[User]] = defaultdict(list)
     for officer in db.session.scalars(
         select(User).where(
@@ -270,7 +272,7 @@ def _attendance_warnings(now: datetime) -> Iterator[Reminder]:
         key = f"enrolment:{enrolment.id}:{level}"
         learner = enrolment.learner
         recipients = [learner] if learner.wants_attendance_warnings and learner.is_active else []
-        recipients += officers_by_company.get(learner.company_id or 0, [])
+        recipients += officers_by_company.get(enrolment.company_id or 0, [])
         for recipient in recipients:
             if (key, recipient.id) in sent:
                 continue
