@@ -5,23 +5,26 @@ cancelling a class, revoking a certificate, deactivating a person...) answers GE
 address with a confirmation page, and does the change on POST from that page's button. The
 page says what will happen: the consequences come from the service that does the change (its
 "preview"), never from a guess in a template, so that the page and the action cannot
-disagree. It works without JavaScript: the page is a plain form.
+disagree. It works without JavaScript: the page is a plain form. What a post of the page
+answers (done, refused, the page again) is :func:`act_on_confirmation`'s one rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template
+from flask import abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from .models import EnrolmentStatus
 from .services.approvals import NoApproverLeft
 from .services.enrolment_requests import WithdrawalPreview
+from .web import Work, unit_of_work
 
 #: The template of every confirmation page; a page that shows more (a table of outcomes)
 #: extends it and fills its ``details`` block.
@@ -69,6 +72,50 @@ def render_confirmation(
     to show more, with ``context``), answered with ``status`` (400 when the posted reason
     was refused, the refusal's own status when the service refused)."""
     return render_template(template, confirmation=confirmation, **context), status
+
+
+def act_on_confirmation(
+    form: FlaskForm,
+    act: Callable[[Work], object],
+    back: str,
+    *,
+    refused_back: str | None = None,
+    show_every_refusal: bool = False,
+    expired: Callable[[], Response] | None = None,
+) -> Response | int:
+    """Answer a request to a confirmation page's address, whose POST does the action: the
+    redirect once the post is dealt with, else the status with which the view shows the
+    confirmation page (again). The rule, the same for every confirmation page:
+
+    - GET: the page, 200; nothing is done.
+    - A stale form (its CSRF token expired or missing): 400, nothing done, or what
+      ``expired`` answers when the view gives it.
+    - Input the form refuses (a reason too long): the page again, 400, with the field errors.
+    - Otherwise ``act(work)`` does the action inside :func:`skillsup.web.unit_of_work` with
+      ``form`` (the service call, then ``work.flash`` of what was done). A refusal tied to
+      one of the form's fields (a reason the service finds missing) is shown on that field:
+      the page again, with the refusal's status.
+    - Any other outcome (done, or refused for a reason the page cannot fix, which is
+      flashed) goes to ``back``, where the flash shows; a refusal goes to ``refused_back``
+      instead when the view gives it, or, with ``show_every_refusal``, shows the page again
+      with the refusal's status.
+    """
+    if request.method != "POST":
+        return 200
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            if expired is not None:
+                return expired()
+            abort(400)
+        return 400
+    with unit_of_work(form) as work:
+        act(work)
+    refusal = work.refusal
+    if refusal is None:
+        return redirect(back)
+    if show_every_refusal or refusal.field in form:
+        return work.status_code
+    return redirect(refused_back or back)
 
 
 def withdrawal_consequences(preview: WithdrawalPreview, *, for_self: bool) -> list[str]:

@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 
 from .. import permissions
 from ..audit_text import readable_entries
-from ..confirmation import Confirmation, render_confirmation
+from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
@@ -29,7 +29,7 @@ from ..services.class_sessions import ScheduleChange
 from ..services.class_status import StatusAction
 from ..services.classes import ClassListRow
 from ..services.waitlist import waitlist_positions
-from ..web import current_actor, page_number, unit_of_work
+from ..web import Work, current_actor, page_number, unit_of_work
 from .class_forms import (
     CancelClassForm,
     ClassFilterForm,
@@ -370,31 +370,35 @@ def class_status(class_id: int, action: str) -> str | Response | tuple[str, int]
         if status_action is not StatusAction.CANCEL:
             raise MethodNotAllowed(valid_methods=["POST"])
         return _cancel_confirmation(course_class, _cancel_form(posted=False))
-    cancel_form = _cancel_form()
-    reason = None
+    back = url_for("admin.class_detail", class_id=class_id)
     if status_action is StatusAction.CANCEL:
-        if not cancel_form.validate_on_submit():
-            if cancel_form.errors.get("csrf_token"):
-                abort(400)
-            return _cancel_confirmation(course_class, cancel_form, status=400)
-        reason = cancel_form.reason.data
-    elif not ActionForm().validate_on_submit():
+        cancel_form = _cancel_form()
+
+        def cancel(work: Work) -> None:
+            change = status_service.change_status(
+                current_actor(), course_class, StatusAction.CANCEL, cancel_form.reason.data
+            )
+            work.flash(_STATUS_DONE[StatusAction.CANCEL](course_class.code))
+            if change.cancelled_enrolments:
+                work.flash(
+                    ngettext(
+                        "%(num)d enrolment has been cancelled and the learner told.",
+                        "%(num)d enrolments have been cancelled and the learners told.",
+                        len(change.cancelled_enrolments),
+                    ),
+                    "info",
+                )
+
+        answer = act_on_confirmation(cancel_form, cancel, back)
+        if isinstance(answer, Response):
+            return answer
+        return _cancel_confirmation(course_class, cancel_form, status=answer)
+    if not ActionForm().validate_on_submit():
         abort(400)
-    with unit_of_work(cancel_form) as work:
-        change = status_service.change_status(current_actor(), course_class, status_action, reason)
+    with unit_of_work() as work:
+        status_service.change_status(current_actor(), course_class, status_action)
         work.flash(_STATUS_DONE[status_action](course_class.code))
-    if work.refusal is not None and work.refusal.field in cancel_form:
-        return _cancel_confirmation(course_class, cancel_form, status=work.status_code)
-    if work.succeeded and change.cancelled_enrolments:
-        flash(
-            ngettext(
-                "%(num)d enrolment has been cancelled and the learner told.",
-                "%(num)d enrolments have been cancelled and the learners told.",
-                len(change.cancelled_enrolments),
-            ),
-            "info",
-        )
-    return redirect(url_for("admin.class_detail", class_id=class_id))
+    return redirect(back)
 
 
 def _cancel_confirmation(
@@ -466,29 +470,31 @@ def class_reopen(class_id: int) -> Response | tuple[str, int]:
     """The confirmation page of reopening (what it withdraws, who is told), and reopening."""
     course_class = _class_or_404(class_id)
     form = ReopenClassForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                abort(400)
-            status_code = 400
-        else:
-            with unit_of_work(form) as work:
-                result = class_reopening.reopen_class(
-                    current_actor(), course_class, form.reason.data, reopen_window()
-                )
-                work.flash(
-                    _(
-                        "%(code)s has been reopened: %(learners)d learners are confirmed again "
-                        "and have been told, %(certificates)d certificates withdrawn.",
-                        code=course_class.code,
-                        learners=len(result.reopened),
-                        certificates=len(result.withdrawn),
-                    )
-                )
-            if work.succeeded:
-                return redirect(url_for("admin.class_detail", class_id=class_id))
-            status_code = work.status_code
+
+    def reopen(work: Work) -> None:
+        result = class_reopening.reopen_class(
+            current_actor(), course_class, form.reason.data, reopen_window()
+        )
+        work.flash(
+            _(
+                "%(code)s has been reopened: %(learners)d learners are confirmed again "
+                "and have been told, %(certificates)d certificates withdrawn.",
+                code=course_class.code,
+                learners=len(result.reopened),
+                certificates=len(result.withdrawn),
+            )
+        )
+
+    # A refusal (the class is no longer closed, the time to reopen it has passed) is shown
+    # on the page again, whose preview then says why.
+    answer = act_on_confirmation(
+        form,
+        reopen,
+        url_for("admin.class_detail", class_id=class_id),
+        show_every_refusal=True,
+    )
+    if isinstance(answer, Response):
+        return answer
     preview = class_reopening.reopening_preview(course_class, reopen_window())
     return render_confirmation(
         Confirmation(
@@ -520,7 +526,7 @@ def class_reopen(class_id: int) -> Response | tuple[str, int]:
             refusal=None if preview.refusal is None else str(preview.refusal.message),
             reason_field="reason",
         ),
-        status=status_code,
+        status=answer,
         template="admin/classes/reopen.html",
         course_class=course_class,
         preview=preview,

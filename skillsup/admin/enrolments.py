@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..confirmation import render_confirmation, withdrawal_confirmation
+from ..confirmation import act_on_confirmation, render_confirmation, withdrawal_confirmation
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentSource
 from ..services import enrolment_requests as enrolments
 from ..services.accounts import find_user_by_email
-from ..web import current_actor, unit_of_work
+from ..web import Work, current_actor, unit_of_work
 from .classes import render_detail
 from .enrolment_forms import AdminEnrolForm, AdminWithdrawForm
 
@@ -48,19 +48,14 @@ def enrolment_withdraw(enrolment_id: int) -> Response | tuple[str, int]:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     back = url_for("admin.class_detail", class_id=enrolment.class_id) + "#enrolments"
     form = AdminWithdrawForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                abort(400)
-            status_code = 400
-        else:
-            with unit_of_work(form) as work:
-                enrolments.withdraw(current_actor(), enrolment, form.reason.data or "")
-                work.flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name))
-            if work.succeeded or work.refusal is None or work.refusal.field not in form:
-                return redirect(back)
-            status_code = work.status_code
+
+    def withdraw(work: Work) -> None:
+        enrolments.withdraw(current_actor(), enrolment, form.reason.data or "")
+        work.flash(_("%(name)s has been withdrawn.", name=enrolment.learner.name))
+
+    answer = act_on_confirmation(form, withdraw, back)
+    if isinstance(answer, Response):
+        return answer
     return render_confirmation(
         withdrawal_confirmation(
             enrolments.withdrawal_preview(current_actor(), enrolment),
@@ -68,7 +63,7 @@ def enrolment_withdraw(enrolment_id: int) -> Response | tuple[str, int]:
             action_url=url_for("admin.enrolment_withdraw", enrolment_id=enrolment.id),
             cancel_url=back,
         ),
-        status=status_code,
+        status=answer,
     )
 
 

@@ -3,7 +3,7 @@ and admins download the PDF; admins revoke it."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,12 +12,12 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import permissions
-from ..confirmation import Confirmation, render_confirmation
+from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db, login_manager
 from ..forms import PortalForm
 from ..models import Certificate
 from ..services import certificates
-from ..web import current_actor, unit_of_work
+from ..web import Work, current_actor
 
 
 class RevokeForm(PortalForm):
@@ -92,23 +92,20 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
     certificate = db.get_or_404(Certificate, certificate_id)
     code = certificate.verification_code
     form = RevokeForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                flash(_("The form has expired: try again."), "error")
-                return redirect(url_for(".verify", code=code))
-            status_code = 400
-        else:
-            with unit_of_work(form) as work:
-                certificates.revoke(current_actor(), certificate, form.reason.data or "")
-                work.flash(
-                    _("Certificate %(serial)s has been revoked.", serial=certificate.serial_number)
-                )
-            if work.succeeded or work.refusal is None or work.refusal.field not in form:
-                return redirect(url_for(".verify", code=code))
-            status_code = work.status_code
-    return _revoke_confirmation(certificate, form, status_code)
+    back = url_for(".verify", code=code)
+
+    def revoke(work: Work) -> None:
+        certificates.revoke(current_actor(), certificate, form.reason.data or "")
+        work.flash(_("Certificate %(serial)s has been revoked.", serial=certificate.serial_number))
+
+    def expired() -> Response:
+        flash(_("The form has expired: try again."), "error")
+        return redirect(back)
+
+    answer = act_on_confirmation(form, revoke, back, expired=expired)
+    if isinstance(answer, Response):
+        return answer
+    return _revoke_confirmation(certificate, form, answer)
 
 
 def _revoke_confirmation(

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
 from .. import i18n, permissions
-from ..confirmation import Confirmation, render_confirmation
+from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, User, utcnow
 from ..services import employee_records, nominations, staff
@@ -23,7 +23,7 @@ from ..services.eligibility import is_taking_enrolments
 from ..services.enrolment import EnrolmentRefused
 from ..services.nominations import NominationsRefused
 from ..services.staff import StaffFilters, StaffSort, StaffStatus
-from ..web import current_actor, page_number, unit_of_work
+from ..web import Work, current_actor, page_number, unit_of_work
 from .staff_forms import (
     CandidateFilterForm,
     ClassSearchForm,
@@ -152,39 +152,29 @@ def deactivate_employee(user_id: int) -> Response | tuple[str, int]:
     which seats go to the waitlist, who is told), and deactivating them."""
     employee = _employee_or_404(user_id)
     form = DeactivateForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                abort(400)
-            status_code = 400
+
+    def deactivate(work: Work) -> None:
+        withdrawn = staff.deactivate_employee(current_actor(), employee, form.reason.data or "")
+        work.flash(
+            _("%(name)s has been deactivated and logged out everywhere.", name=employee.name)
+        )
+        if withdrawn:
+            work.flash(
+                ngettext(
+                    "%(num)d enrolment in a class that has not started was withdrawn, "
+                    "and its seat offered to the waitlist: %(codes)s.",
+                    "%(num)d enrolments in classes that have not started were "
+                    "withdrawn, and their seats offered to the waitlists: %(codes)s.",
+                    len(withdrawn),
+                    codes=", ".join(e.course_class.code for e in withdrawn),
+                )
+            )
         else:
-            with unit_of_work(form) as work:
-                withdrawn = staff.deactivate_employee(
-                    current_actor(), employee, form.reason.data or ""
-                )
-                work.flash(
-                    _(
-                        "%(name)s has been deactivated and logged out everywhere.",
-                        name=employee.name,
-                    )
-                )
-                if withdrawn:
-                    work.flash(
-                        ngettext(
-                            "%(num)d enrolment in a class that has not started was withdrawn, "
-                            "and its seat offered to the waitlist: %(codes)s.",
-                            "%(num)d enrolments in classes that have not started were "
-                            "withdrawn, and their seats offered to the waitlists: %(codes)s.",
-                            len(withdrawn),
-                            codes=", ".join(e.course_class.code for e in withdrawn),
-                        )
-                    )
-                else:
-                    work.flash(_("They had no enrolment in a class that has not started."))
-            if work.succeeded or work.refusal is None or not work.refusal.field:
-                return redirect(url_for("hr.employee_detail", user_id=user_id))
-            status_code = work.status_code
+            work.flash(_("They had no enrolment in a class that has not started."))
+
+    answer = act_on_confirmation(form, deactivate, url_for("hr.employee_detail", user_id=user_id))
+    if isinstance(answer, Response):
+        return answer
     preview = staff.deactivation_preview(current_actor(), employee)
     return render_confirmation(
         Confirmation(
@@ -197,7 +187,7 @@ def deactivate_employee(user_id: int) -> Response | tuple[str, int]:
             refusal=None if preview.refusal is None else str(preview.refusal.message),
             reason_field="reason",
         ),
-        status=status_code,
+        status=answer,
     )
 
 

@@ -16,7 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from ..confirmation import Confirmation, render_confirmation, withdrawal_confirmation
+from ..confirmation import (
+    Confirmation,
+    act_on_confirmation,
+    render_confirmation,
+    withdrawal_confirmation,
+)
 from ..links import PortalLinks
 from ..models import Enrolment, EnrolmentStatus, Role, User
 from ..services import accounts, hr_dashboard
@@ -26,7 +31,7 @@ from ..services.approvals import Decision
 from ..services.errors import NotFound
 from ..services.staff import hr_company_id
 from ..validators import is_id
-from ..web import current_actor, is_safe_next, unit_of_work
+from ..web import Work, current_actor, is_safe_next, unit_of_work
 from .forms import DecisionForm, InviteEmployeeForm, WithdrawForm
 from .report_forms import PeriodForm
 
@@ -274,19 +279,14 @@ def withdraw(enrolment_id: int) -> Response | tuple[str, int]:
     if not is_safe_next(back):
         back = url_for("hr.employee_detail", user_id=enrolment.learner_id)
     form = WithdrawForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                abort(400)
-            status_code = 400
-        else:
-            with unit_of_work(form) as work:
-                enrolments.withdraw(me, enrolment, form.reason.data or "")
-                work.flash(_("The enrolment has been withdrawn."))
-            if work.succeeded or work.refusal is None or work.refusal.field not in form:
-                return redirect(back)
-            status_code = work.status_code
+
+    def withdraw(work: Work) -> None:
+        enrolments.withdraw(me, enrolment, form.reason.data or "")
+        work.flash(_("The enrolment has been withdrawn."))
+
+    answer = act_on_confirmation(form, withdraw, back)
+    if isinstance(answer, Response):
+        return answer
     return render_confirmation(
         withdrawal_confirmation(
             enrolments.withdrawal_preview(me, enrolment),
@@ -295,5 +295,5 @@ def withdraw(enrolment_id: int) -> Response | tuple[str, int]:
             cancel_url=back,
             hidden={"next": back},
         ),
-        status=status_code,
+        status=answer,
     )

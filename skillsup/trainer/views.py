@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from .. import permissions
-from ..confirmation import Confirmation, render_confirmation
+from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..forms import ActionForm
 from ..labels import label
 from ..models import AttendanceStatus, ClassSession, CourseClass, EnrolmentStatus
@@ -26,7 +26,7 @@ from ..services import (
     trainer_home,
 )
 from ..services.errors import NotFound
-from ..web import bad_request, current_actor, unit_of_work
+from ..web import Work, bad_request, current_actor, unit_of_work
 from .forms import CloseClassForm
 
 MARK_PREFIX = "mark-"
@@ -266,33 +266,29 @@ def results(class_code: str) -> str | Response | tuple[str, int]:
 def close(class_code: str) -> Response | tuple[str, int]:
     course_class = _class_or_404(class_code)
     form = CloseClassForm()
-    status_code = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if form.errors.get("csrf_token"):
-                abort(400)
-            status_code = 400
-        else:
-            code = course_class.code
-            with unit_of_work(form) as work:
-                result = class_closing.close_class(
-                    current_actor(), course_class, reason=form.reason.data
-                )
-                work.flash(
-                    _(
-                        "%(code)s is closed: %(completed)d completed, %(not_completed)d did "
-                        "not complete, %(certificates)d certificates issued.",
-                        code=code,
-                        completed=len(result.completed),
-                        not_completed=len(result.not_completed),
-                        certificates=len(result.certificates),
-                    )
-                )
-            if work.succeeded:
-                return redirect(url_for(".roster", class_code=code))
-            if work.refusal is None or work.refusal.field not in form:
-                return redirect(url_for(".close", class_code=code))
-            status_code = work.status_code
+    code = course_class.code
+
+    def close_class(work: Work) -> None:
+        result = class_closing.close_class(current_actor(), course_class, reason=form.reason.data)
+        work.flash(
+            _(
+                "%(code)s is closed: %(completed)d completed, %(not_completed)d did "
+                "not complete, %(certificates)d certificates issued.",
+                code=code,
+                completed=len(result.completed),
+                not_completed=len(result.not_completed),
+                certificates=len(result.certificates),
+            )
+        )
+
+    answer = act_on_confirmation(
+        form,
+        close_class,
+        url_for(".roster", class_code=code),
+        refused_back=url_for(".close", class_code=code),
+    )
+    if isinstance(answer, Response):
+        return answer
     preview = class_closing.closing_preview(course_class, actor=current_actor())
     return render_confirmation(
         Confirmation(
@@ -308,7 +304,7 @@ def close(class_code: str) -> Response | tuple[str, int]:
             else str(preview.refusal.message),
             reason_field="reason" if preview.early else None,
         ),
-        status=status_code,
+        status=answer,
         template="trainer/close.html",
         course_class=course_class,
         preview=preview,
