@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 from icalendar import Calendar, Event
 
@@ -147,3 +148,64 @@ def test_every_calendar_carries_the_same_hong_kong_zone_as_icalendar_works_out(m
     assert [[z.to_ical() for z in found] for found in zones] == [
         [expected.timezones[0].to_ical()]
     ] * 2
+
+
+class _FeedLinks(HTMLParser):
+    """The account page's calendar section as a person meets it: where the subscribe link
+    goes, what the address field holds and how it is labelled, and the copy button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subscribe: list[str] = []
+        self.address: str | None = None
+        self.address_readonly = False
+        self.label_for: list[str] = []
+        self.copy_button: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        href = found.get("href") or ""
+        if tag == "a" and href.startswith("webcal:"):
+            self.subscribe.append(href)
+        elif tag == "input" and found.get("id") == "feed-url":
+            self.address = found.get("value")
+            self.address_readonly = "readonly" in found
+        elif tag == "label" and found.get("for"):
+            self.label_for.append(found["for"] or "")
+        elif tag == "button" and found.get("data-copy"):
+            self.copy_button = found
+
+
+def _feed_section(client, base_url: str = "http://skillsup.test") -> _FeedLinks:
+    parser = _FeedLinks()
+    parser.feed(client.get("/account", base_url=base_url).get_data(as_text=True))
+    return parser
+
+
+def test_account_page_offers_a_webcal_link_to_the_same_feed_and_shows_its_address(
+    client, login_as, learner
+):
+    login_as(learner)
+    before = _feed_section(client)
+    assert before.subscribe == [] and before.address is None  # no feed yet: nothing to offer
+
+    client.post("/account/calendar")
+    db.session.refresh(learner)
+    token = learner.calendar_token
+    shown = _feed_section(client, "https://skillsup.test")
+    assert shown.address == f"https://skillsup.test/calendar/{token}.ics"
+    assert shown.address_readonly and "feed-url" in shown.label_for
+    assert shown.subscribe == [f"webcal://skillsup.test/calendar/{token}.ics"]
+    # The copy button waits, hidden, for the script that can copy; it copies the field above.
+    assert shown.copy_button is not None
+    assert shown.copy_button["data-copy"] == "feed-url" and "hidden" in shown.copy_button
+
+    # A new address replaces the old one in both the link and the field, and it is the feed.
+    client.post("/account/calendar")
+    db.session.refresh(learner)
+    renewed = _feed_section(client)
+    assert learner.calendar_token != token
+    assert renewed.subscribe == [f"webcal://skillsup.test/calendar/{learner.calendar_token}.ics"]
+    assert renewed.address == f"http://skillsup.test/calendar/{learner.calendar_token}.ics"
+    feed = client.get(renewed.subscribe[0].removeprefix("webcal://skillsup.test"))
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import (
     abort,
     current_app,
@@ -292,13 +294,21 @@ def calendar_feed() -> Response:
 
 def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) -> str:
     user = current_actor()
-    feed_url = None
+    feed_url = webcal_url = None
     if user.calendar_token:
         feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True)
+        webcal_url = _subscribe_url(feed_url)
     return render_template(
         "auth/account.html",
         profile_form=profile_form,
         password_form=password_form,
         feed_url=feed_url,
+        webcal_url=webcal_url,
         calendar_form=ActionForm(),
     )
+
+
+def _subscribe_url(feed_url: str) -> str:
+    """The feed's address with the ``webcal`` scheme: the same host and path, which a calendar
+    app opened from the link subscribes to (it fetches it over HTTP(S) itself)."""
+    return urlunsplit(urlsplit(feed_url)._replace(scheme="webcal"))
