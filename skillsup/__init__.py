@@ -114,6 +114,8 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    login_manager.needs_refresh_message = _l("Please log in again to see this page.")
+    login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "basic"
 
     # The company comes in the same query: can_log_in and most pages read it. Built once, as

@@ -218,6 +218,12 @@ def _wtforms_messages() -> None:  # pragma: no cover - never called
     _l("Invalid input.")
     _l("Invalid email address.")
     _l("Invalid URL.")
+    _l("Invalid IP address.")
+    _l("Invalid Mac address.")
+    _l("Invalid UUID.")
+    _l("Invalid value, must be one of: %(values)s.")
+    _l("Invalid value, can't be any of: %(values)s.")
+    _l("Invalid field name '%s'.")
     _l("Field must be equal to %(other_name)s.")
     ngettext(
         "Field must be at least %(min)d character long.",

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -114,8 +115,11 @@ def logout() -> Response:
         with unit_of_work():
             accounts.end_all_sessions(user)
         current_app.logger.info("logout: user %s", user.id)
+        language = str(get_locale() or "en")
         logout_user()
         session.clear()
+        # The person goes on reading in their language: the message below and the pages after.
+        session["lang"] = language
         flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
 

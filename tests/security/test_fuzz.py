@@ -311,11 +311,13 @@ def _arguments(app: Flask, endpoint: str) -> set[str]:
     return next(set(rule.arguments) for rule in app.url_map.iter_rules(endpoint))
 
 
-def walk(app: Flask) -> Walk:
+def walk(app: Flask, kind: type[Walk] = Walk) -> Walk:
+    """Every route and every form as every role, by a walk of ``kind`` (which may look at
+    each answer as well)."""
     scene = build_scene()
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
     token = str(serializer.dumps(RAW_CSRF))
-    run = Walk(app, scene, token)
+    run = kind(app, scene, token)
     urls = _urls(app, scene)
     routes = sorted(
         {
