@@ -236,6 +236,7 @@ _PLAIN_ERROR_PAGE = (
 
 def _register_template_helpers(app: Flask) -> None:
     from . import i18n, reasons
+    from .forms import error_summary
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
     from .services import csvfiles, staff
@@ -257,6 +258,8 @@ def _register_template_helpers(app: Flask) -> None:
         status_labels=staff.STATUS_LABELS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,
+        # Each error of a form with the id of its field, for the summary at the form's top.
+        error_summary=error_summary,
     )
     app.jinja_env.filters.update(
         datetime=i18n.fmt_datetime,

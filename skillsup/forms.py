@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import get_translations, ngettext
+from flask_babel import get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -252,3 +252,29 @@ def _wtforms_messages() -> None:  # pragma: no cover - never called
     _l("Invalid CSRF Token.")
     _l("CSRF token expired.")
     _l("CSRF failed.")
+
+
+def error_summary(form: Any) -> list[tuple[str | None, str]]:
+    """Every error of a form, for the summary at its top: the form's own errors first (no field
+    to link to), then each field's errors in the order of the fields, named by the field's
+    label ("Full name: This field is required."), with the id of the field to link to (none
+    for a hidden field such as the CSRF token, which has nothing to show)."""
+    items: list[tuple[str | None, str]] = [(None, str(error)) for error in form.form_errors]
+    for field in form:
+        if not field.errors:
+            continue
+        hidden = field.type in ("HiddenField", "CSRFTokenField")
+        name = "" if hidden else str(field.label.text).strip()
+        for error in _messages(field.errors):
+            text = gettext("%(name)s: %(error)s", name=name, error=error) if name else error
+            items.append((None if hidden else field.id, text))
+    return items
+
+
+def _messages(errors: Any) -> list[str]:
+    """The messages of a field's errors, flattened (an enclosed form's errors are a mapping)."""
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _messages(value)]
+    if isinstance(errors, list | tuple):
+        return [m for value in errors for m in _messages(value)]
+    return [str(errors)]

@@ -39,7 +39,7 @@ HOST = "skillsup.test"
 
 WRONG = "The e-mail address or password is not correct."
 TOO_MANY = "Too many attempts. Wait a few minutes and try again."
-FORM_ERRORS = "Please correct the fields marked below."
+FORM_ERRORS = "There is a problem"
 INVALID_LINK = "This link cannot be used"
 FORGOT_FLASH = (
     "If that address has an account, we have sent it a link to reset the password. "
@@ -661,7 +661,8 @@ class TestRegistration:
         response = client.post("/register", data={})
         assert response.status_code == 200
         assert FORM_ERRORS in page(response)
-        assert page(response).count("This field is required.") == 4
+        # Each under its field and again in the summary at the top of the form.
+        assert page(response).count("This field is required.") == 8
         assert user_count() == before
 
     def test_existing_address_reveals_nothing(

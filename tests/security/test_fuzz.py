@@ -35,6 +35,7 @@ from skillsup.extensions import db
 from skillsup.forms import PortalForm
 from skillsup.models import User
 
+from ..error_summary import summary_of
 from .conftest import Scene, build_scene
 from .test_authorization_matrix import IGNORED_METHODS, LOGIN, PUBLIC, TABLE, url_values
 
@@ -166,6 +167,10 @@ class Walk:
     routes: set[tuple[str, str]] = field(default_factory=set)
     fields: set[str] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
+    #: Pages whose error summary links to nothing or leaves out a field's error.
+    summary_failures: list[str] = field(default_factory=list)
+    #: How many pages showed an error summary (the walk must meet some).
+    summaries: int = 0
 
     def client(self, persona: str) -> FlaskClient:
         client = self.app.test_client()
@@ -202,6 +207,8 @@ class Walk:
         else:
             # Buffered: a streamed download runs to its end in the request's own context.
             response = client.open(url, method=method, buffered=True)
+        if response.mimetype == "text/html":
+            self._check_summary(persona, method, url, response.get_data(as_text=True))
         response.close()
         if response.status_code >= 500:
             sent = repr(data)[:200] if data else ""
@@ -209,6 +216,14 @@ class Walk:
         if method != "GET":
             self._heal()
         return response
+
+    def _check_summary(self, persona: str, method: str, url: str, html: str) -> None:
+        """A page with form errors lists them at the top, each linked to its field."""
+        summary = summary_of(html)
+        if summary.shown:
+            self.summaries += 1
+        for problem in summary.problems():
+            self.summary_failures.append(f"{persona} {method} {url[:120]}: {problem}")
 
     def _heal(self) -> None:
         """Undo what would end a persona's part in the walk (a deactivated account)."""
@@ -464,6 +479,10 @@ def test_hostile_input_everywhere_answers_without_a_server_error(
         if record.levelno >= logging.ERROR or record.exc_info
     ]
     assert not errors, "\n".join(errors[:20])
+    # Every page that showed form errors listed them at its top, each linked to its field.
+    assert run.summaries > 50, run.summaries
+    problems = sorted(set(run.summary_failures))
+    assert not problems, f"{len(problems)} error summary problems:\n" + "\n".join(problems[:40])
     # About 1,500 requests: some 20-25 s per database on an idle machine of two cores. The
     # bound grows only with new pages, not with the values tried on each.
     assert run.requests < 2000, f"{run.requests} requests in {elapsed:.0f} s: sample less"
