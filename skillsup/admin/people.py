@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..labels import LABELS
 from ..links import PortalLinks
-from ..models import PartnerCompany, Role, User
+from ..models import EnrolmentSource, PartnerCompany, Role, User
 from ..services import audit, people, users
 from ..web import current_actor, page_number, unit_of_work
 from .forms import EditUserForm, set_company_choices
@@ -42,6 +42,8 @@ def user_detail(user_id: int) -> str:
         enrolment_total=sum(counts.values()),
         entries=readable_entries(audit.entries_for("users", user.id)),
         can_manage=permissions.can_manage_account(me, user),
+        may_enrol=user.is_active
+        and permissions.can_request_enrolment(me, user, EnrolmentSource.ADMIN),
         can_resend=user.password_hash is None,
         can_revoke=user.invitation_pending and user.is_active,
     )

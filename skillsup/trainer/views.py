@@ -69,7 +69,15 @@ def _single_value(key: str) -> str:
 
 
 def home() -> str:
-    return render_template("trainer/home.html", home=trainer_home.trainer_home(current_actor()))
+    me = current_actor()
+    inviter = me.invited_by
+    return render_template(
+        "trainer/home.html",
+        home=trainer_home.trainer_home(me),
+        may_create_class=permissions.can_manage_catalogue(me),
+        # Whom a trainer without classes can ask: the administrator who invited them.
+        contact=inviter if inviter is not None and inviter.is_active else None,
+    )
 
 
 # Roster ------------------------------------------------------------------------------------
@@ -81,6 +89,8 @@ def roster(class_code: str) -> str:
         "trainer/roster.html",
         course_class=course_class,
         roster=rosters.roster(course_class),
+        in_catalogue=permissions.can_see_course(None, course_class.course),
+        may_schedule=permissions.can_manage_catalogue(current_actor()),
         can_download_certificates=permissions.can_download_class_certificates(
             current_actor(), course_class
         ),
