@@ -240,11 +240,12 @@ def _register_template_helpers(app: Flask) -> None:
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
     from .services import csvfiles, staff
-    from .web import home_url_for, menu_for
+    from .web import account_is_current, home_url_for, menu_for
 
     app.jinja_env.globals.update(
         home_url_for=home_url_for,
         menu_for=menu_for,
+        account_is_current=account_is_current,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         get_locale=get_locale,
         html_lang=lambda: i18n.html_lang(str(get_locale())),

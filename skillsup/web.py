@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeGuard
 from urllib.parse import urlsplit
 
@@ -31,25 +32,59 @@ FORM = ["GET", "POST"]
 #: One route of a URL map: its address, its view and the methods it answers.
 Route = tuple[str, Callable[..., ResponseReturnValue], list[str]]
 
-#: Each role's menu: the endpoint and the label of each entry, after the catalogue.
-MENUS: dict[Role, list[tuple[str, Any]]] = {
-    Role.LEARNER: [("learning.my_learning", _l("My learning"))],
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One entry of the main menu: the page it opens and its label.
+
+    The entry is the current section on its own page and every page whose address lies
+    under it (``/admin/courses`` covers ``/admin/courses/7/edit``); ``also`` names the
+    endpoints that belong to it although their address does not.
+    """
+
+    endpoint: str
+    label: Any
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """A menu entry as the header shows it: its address, label and whether it is current."""
+
+    url: str
+    label: Any
+    current: bool
+
+
+#: The catalogue, first in everyone's menu.
+CATALOGUE_ENTRY = MenuEntry("catalogue.course_list", _l("Courses"))
+
+#: Each role's menu after the catalogue: the one place that lists them.
+MENUS: dict[Role, list[MenuEntry]] = {
+    Role.LEARNER: [MenuEntry("learning.my_learning", _l("My learning"))],
     Role.HR: [
-        ("hr.dashboard", _l("Dashboard")),
-        ("hr.approvals", _l("Approvals")),
-        ("hr.staff_list", _l("Staff")),
-        ("hr.class_list", _l("Classes")),
-        ("hr.progress", _l("Progress")),
-        ("hr.reports_index", _l("Reports")),
-        ("hr.invite_employee", _l("Invite staff")),
+        MenuEntry("hr.dashboard", _l("Dashboard")),
+        MenuEntry("hr.approvals", _l("Approvals")),
+        MenuEntry("hr.staff_list", _l("Staff")),
+        MenuEntry(
+            "hr.class_list",
+            _l("Classes"),
+            also=(
+                "hr.nominations_import",
+                "hr.nominations_import_confirm",
+                "hr.nominations_import_sample",
+            ),
+        ),
+        MenuEntry("hr.progress", _l("Progress")),
+        MenuEntry("hr.reports_index", _l("Reports")),
     ],
-    Role.TRAINER: [("trainer.home", _l("My classes"))],
+    Role.TRAINER: [MenuEntry("trainer.home", _l("My classes"))],
     Role.ADMIN: [
-        ("admin.home", _l("Admin")),
-        ("admin.course_list", _l("Manage courses")),
-        ("admin.class_list", _l("Classes")),
-        ("admin.company_list", _l("Partner companies")),
-        ("admin.user_list", _l("Users")),
+        MenuEntry("admin.home", _l("Admin")),
+        MenuEntry("admin.course_list", _l("Manage courses")),
+        MenuEntry("admin.class_list", _l("Classes")),
+        MenuEntry("admin.company_list", _l("Companies")),
+        MenuEntry("admin.user_list", _l("Users")),
     ],
 }
 
@@ -61,12 +96,48 @@ HOME_ENDPOINTS = {
 }
 
 
-def menu_for(user: Any) -> list[tuple[str, Any]]:
-    """The menu a visitor sees: the catalogue for everyone, then their role's pages."""
-    entries: list[tuple[str, Any]] = [("catalogue.course_list", _l("Courses"))]
+def menu_entries(user: Any) -> list[MenuEntry]:
+    """The entries a visitor's menu lists: the catalogue for everyone, then their role's."""
+    entries = [CATALOGUE_ENTRY]
     if getattr(user, "is_authenticated", False):
         entries += MENUS[user.role]
     return entries
+
+
+def _covers(base: str, path: str) -> bool:
+    """Whether ``path`` is the page at ``base`` or lies under it (whole path segments)."""
+    base = base.rstrip("/")
+    return path == base or path.startswith(base + "/")
+
+
+def current_entry(entries: list[MenuEntry]) -> MenuEntry | None:
+    """The entry of ``entries`` whose section the current request is in, if any.
+
+    An entry naming the request's endpoint in ``also`` wins; otherwise the entry with the
+    longest address that covers the request's address (``/hr/staff`` over ``/hr/``).
+    """
+    if not request or request.endpoint is None:
+        return None
+    for entry in entries:
+        if request.endpoint == entry.endpoint or request.endpoint in entry.also:
+            return entry
+    path = request.script_root + request.path
+    covering = [entry for entry in entries if _covers(url_for(entry.endpoint), path)]
+    return max(covering, key=lambda entry: len(url_for(entry.endpoint)), default=None)
+
+
+def menu_for(user: Any) -> list[MenuLink]:
+    """The main menu as the header shows it, with the current section marked."""
+    entries = menu_entries(user)
+    current = current_entry(entries)
+    return [MenuLink(url_for(entry.endpoint), entry.label, entry is current) for entry in entries]
+
+
+def account_is_current() -> bool:
+    """Whether the request is one of the signed-in user's own account pages."""
+    if not request or request.endpoint is None:
+        return False
+    return _covers(url_for("auth.account"), request.script_root + request.path)
 
 
 def home_url_for(user: Any) -> str:
