@@ -884,13 +884,13 @@ def test_dashboard_figures_are_reused_for_a_while_and_say_when_they_were_worked_
     with time_machine.travel(datetime(2025, 6, 1, 4, tzinfo=UTC), tick=False) as traveller:
         login_as(scene.hr)
         first = body(client.get("/hr/?period=y2025"))
-        assert "Figures as of 6/1/25, 12:00" in first
+        assert "Figures as of 01/06/2025 12:00" in first
         assert staff_in_training.format(2) in first
         traveller.shift(timedelta(minutes=1))
-        assert "Figures as of 6/1/25, 12:00" in body(client.get("/hr/?period=y2025"))
+        assert "Figures as of 01/06/2025 12:00" in body(client.get("/hr/?period=y2025"))
         traveller.shift(timedelta(minutes=2))
         later = body(client.get("/hr/?period=y2025"))
-        assert "Figures as of 6/1/25, 12:03" in later
+        assert "Figures as of 01/06/2025 12:03" in later
         assert staff_in_training.format(2) in later
 
 
