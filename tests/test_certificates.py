@@ -333,6 +333,10 @@ def test_the_pdf_is_bilingual_with_embedded_fonts_and_a_qr_code_of_the_check(
     assert "結業證書" in content
     assert certificate.serial_number in content
     assert "100%" in content  # attendance
+    # Dates as read in Hong Kong, in each language: "7 December 2026", "2026年12月7日".
+    issued = hk_date(certificate.issued_at)
+    assert f"{issued.day} {issued:%B} {issued.year}" in content
+    assert f"{issued.year}年{issued.month}月{issued.day}日" in content
     # Every font is embedded; Noto Sans CJK among them.
     names = []
     for page in reader.pages:
