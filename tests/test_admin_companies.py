@@ -519,8 +519,8 @@ def test_overlap_message_names_the_other_quota_and_its_dates(admin, company):
         seat_quotas.add_quota(admin, company, quota_data(label="Again"))
     message = str(refused.value.message)
     assert make_quota.label in message
-    assert "Jan 1, 2027" in message
-    assert "Mar 31, 2027" in message
+    assert "1 Jan 2027" in message
+    assert "31 Mar 2027" in message
 
 
 def test_adjacent_periods_other_scopes_and_other_companies_do_not_overlap(admin, company, make):

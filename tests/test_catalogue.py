@@ -108,7 +108,7 @@ def test_full_class_shows_waitlist_only(client, make):
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", "Enrolment opens Jan 12, 2030"), ("zh-HK", "報名於2030年1月12日開始")],
+    [("en", "Enrolment opens 12 Jan 2030"), ("zh-HK", "報名於2030年1月12日開始")],
 )
 def test_a_course_whose_classes_open_later_says_when_on_its_card(client, make, language, expected):
     course = make.course(title_en="Later Course")
@@ -398,7 +398,7 @@ def _offer_html(body: str, code: str) -> str:
                     "Its sessions clash with your class MINE-77.",
                     "Your company has used its quota of 1 seat for 2030.",
                 ],
-                "WHY-LATER": ["Enrolment opens on Jan 12, 2030 at 09:00."],
+                "WHY-LATER": ["Enrolment opens on 12 Jan 2030 at 09:00."],
             },
         ),
         (
@@ -441,14 +441,14 @@ def test_the_course_page_tells_a_visitor_and_staff_when_enrolment_opens_and_offe
     course = _blocked_scene(make, learner)
     visitor = client.get(f"/courses/{course.code}").get_data(as_text=True)
     later = _offer_html(visitor, "WHY-LATER")
-    assert "Enrolment opens on Jan 12, 2030 at 09:00." in later
+    assert "Enrolment opens on 12 Jan 2030 at 09:00." in later
     assert "Log in to enrol" not in later
     assert "Enrolment closed" not in later
     assert "Log in to enrol" in _offer_html(visitor, "WHY-CLASH")
     assert "You cannot enrol" not in visitor
     login_as(hr_officer)
     staff = client.get(f"/courses/{course.code}").get_data(as_text=True)
-    assert "Enrolment opens on Jan 12, 2030 at 09:00." in staff
+    assert "Enrolment opens on 12 Jan 2030 at 09:00." in staff
     assert "button-primary" not in staff
     assert "Log in to enrol" not in staff
     assert "You cannot enrol" not in staff

@@ -215,7 +215,7 @@ def test_the_public_page_shows_a_valid_certificate_and_only_what_is_needed(
     assert "雲端保安基礎" in body
     assert certificate.serial_number in body
     completed = hk_date(certificate.enrolment.ended_at)
-    assert f"{completed:%B} {completed.day}, {completed.year}" in body
+    assert f"{completed.day} {completed:%B} {completed.year}" in body
     # Nothing that is not needed to check it.
     assert learner.email not in body
     assert "Harbour IT Services" not in body
@@ -230,7 +230,7 @@ def test_a_revoked_certificate_says_so_with_the_date(app, client, certificate, a
         db.session.commit()
     body = text(client.get(verify_url(certificate)))
     assert "Certificate withdrawn" in body
-    assert "was withdrawn on March 4, 2026" in body
+    assert "was withdrawn on 4 March 2026" in body
     assert "Issued in error" not in body  # the reason is for admins
     assert ">Valid<" not in body
 
@@ -333,6 +333,10 @@ def test_the_pdf_is_bilingual_with_embedded_fonts_and_a_qr_code_of_the_check(
     assert "結業證書" in content
     assert certificate.serial_number in content
     assert "100%" in content  # attendance
+    # Dates as read in Hong Kong, in each language: "7 December 2026", "2026年12月7日".
+    issued = hk_date(certificate.issued_at)
+    assert f"{issued.day} {issued:%B} {issued.year}" in content
+    assert f"{issued.year}年{issued.month}月{issued.day}日" in content
     # Every font is embedded; Noto Sans CJK among them.
     names = []
     for page in reader.pages:

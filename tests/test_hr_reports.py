@@ -664,6 +664,26 @@ def test_csv_of_enrolments_has_hong_kong_times(scene):
     assert record["Passed"] == ""
 
 
+def test_exports_keep_real_dates_whatever_the_readers_language(app, scene):
+    """The portal's displayed date formats never reach an export: ISO 8601 in CSV, date
+    cells in XLSX, in Chinese as in English."""
+    scene.amy_security.confirmed_at = datetime(2025, 4, 30, 16, 30, tzinfo=UTC)
+    db.session.commit()
+    with app.test_request_context(), flask_babel.force_locale("zh_Hant_HK"):
+        export = exports.enrolments_export(scene.hr, YEAR_2025)
+        rows = read_csv("".join(exports.csv_chunks(export))[1:])
+        file = exports.xlsx_file(exports.enrolments_export(scene.hr, YEAR_2025))
+        sheet = open_xlsx(b"".join(exports.file_chunks(file)))
+    amy_security = rows[3]
+    assert "2025-05-01 00:30" in amy_security and "2025-05-05" in amy_security
+    assert not any("年" in cell for row in rows[1:] for cell in row)
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    dated = [cell for cell in cells if cell.is_date]
+    assert dated and all(isinstance(cell.value, datetime) for cell in dated)
+    assert datetime(2025, 5, 1, 0, 30) in [cell.value for cell in dated]  # noqa: DTZ001
+    assert not any(isinstance(cell.value, str) and "年" in cell.value for cell in cells)
+
+
 def test_csv_comes_in_chunks_for_large_exports(scene, monkeypatch):
     monkeypatch.setattr(exports, "CSV_CHUNK_CHARACTERS", 200)
     chunks = list(exports.csv_chunks(exports.enrolments_export(scene.hr, YEAR_2025)))
@@ -884,13 +904,13 @@ def test_dashboard_figures_are_reused_for_a_while_and_say_when_they_were_worked_
     with time_machine.travel(datetime(2025, 6, 1, 4, tzinfo=UTC), tick=False) as traveller:
         login_as(scene.hr)
         first = body(client.get("/hr/?period=y2025"))
-        assert "Figures as of 6/1/25, 12:00" in first
+        assert "Figures as of 01/06/2025 12:00" in first
         assert staff_in_training.format(2) in first
         traveller.shift(timedelta(minutes=1))
-        assert "Figures as of 6/1/25, 12:00" in body(client.get("/hr/?period=y2025"))
+        assert "Figures as of 01/06/2025 12:00" in body(client.get("/hr/?period=y2025"))
         traveller.shift(timedelta(minutes=2))
         later = body(client.get("/hr/?period=y2025"))
-        assert "Figures as of 6/1/25, 12:03" in later
+        assert "Figures as of 01/06/2025 12:03" in later
         assert staff_in_training.format(2) in later
 
 

@@ -53,7 +53,7 @@ WORDED = [
     (
         enrolled_after_end(datetime(2026, 3, 2, 10, 0, tzinfo=UTC)),
         "Enrolled after the last session ended",
-        "6:00",  # 18:00 Hong Kong time
+        "2026年3月2日 18:00",  # Hong Kong time, on the 24-hour clock
     ),
     (reason(PROMOTED_FROM_WAITLIST), "moved up from the waitlist", None),
     (reason(CLASS_COMPLETED), "The class has been closed.", None),

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 from werkzeug.exceptions import MethodNotAllowed
@@ -18,6 +18,7 @@ from ..audit_text import readable_entries
 from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
+from ..i18n import fmt_datetime
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
 from ..reasons import render as render_reasons
 from ..services import audit, class_reopening
@@ -290,7 +291,7 @@ def session_delete(class_id: int, session_id: int) -> Response | tuple[str, int]
     session = _session_or_404(course_class, session_id)
     if request.method == "GET":
         preview = session_service.removal_preview(session)
-        when = format_datetime(session.starts_at, "medium")
+        when = fmt_datetime(session.starts_at)
         consequences = [
             _("The session of %(when)s is removed from the timetable.", when=when),
             ngettext(

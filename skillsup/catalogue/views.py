@@ -8,12 +8,13 @@ from enum import Enum
 from typing import TypeVar
 
 from flask import Response, abort, current_app, render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import Field
 
 from .. import permissions
+from ..i18n import fmt_month
 from ..models import DeliveryMode, SkillArea, TeachingLanguage
 from ..services import caching, calendar, catalogue, enrolment, enrolment_offers
 from ..timeutil import today_hk
@@ -92,7 +93,7 @@ def _results_key() -> str:
 def _render_results() -> str:
     form = CatalogueFilterForm(request.args)
     months = _months(today_hk())
-    form.set_month_choices(months, [format_date(m, "LLLL y") for m in months])
+    form.set_month_choices(months, [fmt_month(m, "long_month") for m in months])
     # Invalid choices are ignored rather than refused: a shared link must still show results.
     form.validate()
     query = _query_from(form)

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 import segno
-from babel.dates import format_date
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
@@ -32,6 +31,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import fmt_date
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
 from ..reasons import Reason, free_text
 from ..timeutil import hk_date
@@ -310,7 +310,7 @@ class CertificateFacts:
 
     def date_in(self, value: date, locale: str) -> str:
         """A date as the certificate prints it in one of its two languages."""
-        return format_date(value, "long", locale=locale)
+        return fmt_date(value, "long", locale)
 
 
 def facts(certificate: Certificate, *, with_attendance: bool = True) -> CertificateFacts:

@@ -46,7 +46,7 @@ def wording(language: str, scene: BlockedCourse) -> dict[str, str]:
             "prerequisite_title": scene.prerequisite_title,
             "clash": f"Its sessions clash with your class {scene.own_class}.",
             "quota": f"Your company has used its quota of 1 seat for {scene.quota_label}.",
-            "later": "Enrolment opens on Jan 12, 2030 at 09:00.",
+            "later": "Enrolment opens on 12 Jan 2030 at 09:00.",
             "enrol": f"Enrol {scene.open_class}",
         }
     return {
