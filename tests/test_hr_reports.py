@@ -873,7 +873,10 @@ def test_dashboard_for_a_chosen_year(client, login_as, scene, frozen_2025):
     login_as(scene.hr)
     page = body(client.get("/hr/?period=y2024"))
     assert '<option selected value="y2024">' in page
-    assert "Your company has no seat quota for this period." in page
+    assert (
+        "Your company has no seat quota for this period: your staff may fill any number of seats."
+        in page
+    )
     assert '<span class="stat-value">3</span> <span class="stat-label">training hours' in page
     assert "No class of your staff finished in this period." in page
 
