@@ -148,7 +148,7 @@ def render_certificate_revoked(
         certificate=certificate,
         course_class=course_class,
         course=course_class.course,
-        reason=render_reasons(context.get("reasons")) or context.get("reason"),
+        reason=render_reasons(context.get("reasons")),
         verify_link=current_links().certificate_verification(certificate.verification_code),
         link=current_links().my_learning(),
     )

@@ -114,8 +114,9 @@ def decide() -> str | tuple[str, int]:
         return _approvals_page(
             form, rows=rows, ticked=everything if decision == "select_all" else []
         )
-    if not ticked:
-        form.enrolment_ids.errors = [_("Choose at least one request.")]
+    refusal = approval_queries.choice_refusal(ticked)
+    if refusal is not None:
+        form.enrolment_ids.errors = [str(refusal.message)]
         return _approvals_page(form, ticked=ticked, status=400)
     if decision == Decision.REJECT and not confirming:
         return _reject_confirmation(form, _chosen_or_404(me, ticked))

@@ -157,6 +157,14 @@ def _binding(uses: list[QuotaUse]) -> QuotaUse | None:
     return min(uses, key=lambda use: (use.left, use.quota.id), default=None)
 
 
+def choice_refusal(enrolment_ids: Iterable[int]) -> ValidationFailed | None:
+    """Why a decision on ``enrolment_ids`` is refused before anything is read (no request
+    chosen, field ``enrolment_ids``), or ``None``."""
+    if not list(enrolment_ids):
+        return ValidationFailed(_l("Choose at least one request."), field="enrolment_ids")
+    return None
+
+
 def chosen_requests(
     actor: User, enrolment_ids: Iterable[int], *, details: bool = True
 ) -> list[Enrolment]:
@@ -171,8 +179,9 @@ def chosen_requests(
     """
     company_id = hr_company_id(actor)
     ids = sorted(set(enrolment_ids))
-    if not ids:
-        raise ValidationFailed(_l("Choose at least one request."), field="enrolment_ids")
+    refusal = choice_refusal(ids)
+    if refusal is not None:
+        raise refusal
     statement = select(Enrolment).where(Enrolment.id.in_(ids), *company_enrolments(company_id))
     statement = (
         _with_details(statement)
