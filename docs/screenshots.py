@@ -177,40 +177,51 @@ def stale_catalogues() -> list[Path]:
     return stale
 
 
-def take(shots: Sequence[Shot], folder: Path) -> list[Taken]:
-    """Serve the demo at :data:`MOMENT` and write each shot's PNG into ``folder``."""
+def take(shots: Sequence[Shot], folder: Path, browser: Any = None) -> list[Taken]:
+    """Serve the demo at :data:`MOMENT` and write each shot's PNG into ``folder``.
+
+    ``browser`` is a Chromium that Playwright already drives (one process has one Playwright
+    at a time); without it, one is started for the pictures and closed after them."""
     import time_machine
     from playwright.sync_api import sync_playwright
 
     folder.mkdir(parents=True, exist_ok=True)
-    taken: list[Taken] = []
     with (
         tempfile.TemporaryDirectory(prefix="skillsup-screenshots-") as scratch,
         time_machine.travel(MOMENT, tick=False),
     ):
         server = serve_demo(Path(scratch) / "skillsup.sqlite3", SERVER_CONFIG, MOMENT.date())
-        driver = sync_playwright().start()
         try:
-            browser = driver.chromium.launch(
-                executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True
-            )
-            browsing = Browsing(browser, server)
-            for (page_spec, size), group in _by_context(shots).items():
-                problems: list[str] = []
-                context = browsing.new_context(problems, as_user=page_spec.account, **size.options)
+            if browser is not None:
+                return _take_all(Browsing(browser, server), shots, folder)
+            with sync_playwright() as driver:
+                launched = driver.chromium.launch(
+                    executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True
+                )
                 try:
-                    page = context.new_page()
-                    for shot in group:
-                        taken.append(_photograph(page, shot, folder))
+                    return _take_all(Browsing(launched, server), shots, folder)
                 finally:
-                    context.close()
-                problems.extend(f"the server raised: {error}" for error in server.errors)
-                if problems:
-                    raise RuntimeError(f"{page_spec.path}: " + "; ".join(problems))
-            browser.close()
+                    launched.close()
         finally:
-            driver.stop()
             server.stop()
+
+
+def _take_all(browsing: Browsing, shots: Sequence[Shot], folder: Path) -> list[Taken]:
+    taken: list[Taken] = []
+    errors = browsing.server.errors
+    for (page_spec, size), group in _by_context(shots).items():
+        problems: list[str] = []
+        errors_before = len(errors)
+        context = browsing.new_context(problems, as_user=page_spec.account, **size.options)
+        try:
+            page = context.new_page()
+            for shot in group:
+                taken.append(_photograph(page, shot, folder))
+        finally:
+            context.close()
+        problems.extend(f"the server raised: {error}" for error in errors[errors_before:])
+        if problems:
+            raise RuntimeError(f"{page_spec.path}: " + "; ".join(problems))
     return taken
 
 

@@ -1,11 +1,13 @@
 """`make screenshots` takes its pictures: two of them, into a folder of the test's own.
 
-The script serves a demo of its own (its clock stopped) rather than the tests' live server.
+The script serves a demo of its own (its clock stopped) rather than the tests' live server,
+in the tests' Chromium.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,13 +24,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_the_script_writes_small_pictures_of_the_size_asked_in_the_language_asked(
-    browser_available: None, tmp_path: Path
+    chromium: Any, tmp_path: Path
 ) -> None:
     shots = [
         *plan(pages=["learner"], languages=["en"], sizes=["desktop"]),
         *plan(pages=["learner"], languages=["zh"], sizes=["phone"]),
     ]
-    taken = take(shots, tmp_path)
+    taken = take(shots, tmp_path, chromium)
 
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "learner-en-desktop.png",
