@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev translations db demo run test lint format messages bench clean
+.PHONY: help install install-dev translations db demo run test lint format messages bench screenshots clean
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make format  format the code with ruff"
 	@echo "make messages  extract translatable text into the catalogues"
 	@echo "make bench   load-test the portal on PostgreSQL (results in bench/results/latest.md)"
+	@echo "make screenshots  retake the README's pictures of the demo in Chromium (docs/screenshots)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,14 @@ bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run
+
+# The README's pictures: the demo served at a fixed moment, photographed in Debian's Chromium
+# (never a downloaded browser) with its CJK fonts. `python -m docs.screenshots --help` takes a subset.
+screenshots: $(VENV)/.installed-dev translations
+	@{ [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } \
+		|| { apt-get update -qq && apt-get install -y chromium fonts-noto-cjk; } \
+		|| { echo "make screenshots needs Chromium and CJK fonts (Debian packages chromium fonts-noto-cjk)"; exit 1; }
+	$(BIN)/python -m docs.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -17,9 +17,6 @@ from typing import Any
 
 import pytest
 
-from skillsup import create_app
-from skillsup.extensions import db
-
 from .support import (
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
@@ -28,14 +25,8 @@ from .support import (
     LiveServer,
     browser_missing_reason,
     browser_required,
+    serve_demo,
 )
-
-BROWSER_CONFIG: dict[str, Any] = {
-    "SKILLSUP_ENV": "testing",
-    "SECRET_KEY": "browser-tests-secret-key-that-is-long-enough",
-    "MAIL_SERVER": None,
-    "MAIL_DELIVER_IN_REQUEST": True,
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,20 +60,9 @@ def browser_available() -> None:
 def live_server(
     browser_available: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    from skillsup.devdata.demo import seed_demo
-
-    database = tmp_path_factory.mktemp("live-server") / "skillsup.sqlite3"
-    app = create_app({**BROWSER_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
-    with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-    server = LiveServer.start(app)
+    server = serve_demo(tmp_path_factory.mktemp("live-server") / "skillsup.sqlite3")
     yield server
     server.stop()
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="package")

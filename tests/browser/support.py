@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +45,15 @@ HR_A = "hr@partner-a.test"
 HR_B = "hr@partner-b.test"
 LEARNER_A = "learner@partner-a.test"
 LEARNER_B = "learner@partner-b.test"
+
+#: The live server's settings: the real application, with CSRF protection on (a real browser
+#: posts real forms) and e-mail written to the log.
+BROWSER_CONFIG: dict[str, Any] = {
+    "SKILLSUP_ENV": "testing",
+    "SECRET_KEY": "browser-tests-secret-key-that-is-long-enough",
+    "MAIL_SERVER": None,
+    "MAIL_DELIVER_IN_REQUEST": True,
+}
 
 #: Axe findings of these impacts fail a page.
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -140,11 +151,15 @@ class LiveServer:
         return live
 
     def stop(self) -> None:
+        from skillsup.extensions import db
+
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self.app.app_context():
+            db.engine.dispose()
 
     @contextmanager
     def app_context(self) -> Iterator[None]:
@@ -156,6 +171,27 @@ class LiveServer:
                 yield
             finally:
                 db.session.remove()
+
+
+def serve_demo(
+    database: Path, config: Mapping[str, Any] | None = None, today: date | None = None
+) -> LiveServer:
+    """Serve the application on a free local port over a fresh SQLite database at
+    ``database``, seeded with the demo data (anchored on ``today``, by default Hong Kong's).
+    ``config`` adds to or overrides :data:`BROWSER_CONFIG`."""
+    from skillsup import create_app
+    from skillsup.devdata.demo import seed_demo
+    from skillsup.extensions import db
+
+    app = create_app(
+        {**BROWSER_CONFIG, **(config or {}), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"}
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo(today)
+        db.session.commit()
+        db.session.remove()
+    return LiveServer.start(app)
 
 
 # Browser contexts --------------------------------------------------------------------------

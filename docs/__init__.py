@@ -1,0 +1,1 @@
+"""Documentation: the README's screenshots and the script that takes them."""
