@@ -990,7 +990,7 @@ def test_progress_page_lists_sorts_and_filters(client, login_as, scene):
     assert 'aria-sort="ascending"' in page
     assert 'href="/hr/progress?sort=name&amp;dir=desc"' in page
     assert 'href="/hr/progress?sort=hours&amp;dir=desc"' in page
-    assert '<span class="badge badge-at-risk">1 class</span>' in page
+    assert re.search(r'class="badge badge-bad"><svg [^>]*>.*?</svg><span>1 class</span>', page)
     assert "Olivia" not in page
 
     page = body(client.get("/hr/progress?sort=completed&dir=asc"))

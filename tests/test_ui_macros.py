@@ -1,0 +1,124 @@
+"""The interface's shared pieces: icons from the vendored sprite, status badges drawn by one
+macro in one colour per meaning, a button hierarchy, and pages that load nothing from
+elsewhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale
+
+from skillsup.badges import STATUS_TONES, TONE_ICONS, status_tone
+from skillsup.labels import LABELS
+from skillsup.models import ClassStatus, CompanyStatus, CourseStatus, EnrolmentStatus, StaffStatus
+from skillsup.web import CATALOGUE_ENTRY, MENUS
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+SPRITE = ROOT / "static" / "icons" / "lucide-sprite.svg"
+STYLESHEET = ROOT / "static" / "css" / "skillsup.css"
+UI_MACROS = TEMPLATES / "macros" / "ui.html"
+
+#: Every enumeration whose values are shown as status badges.
+BADGED_ENUMS = [EnrolmentStatus, ClassStatus, CourseStatus, CompanyStatus, StaffStatus]
+
+
+def _templates() -> list[Path]:
+    return sorted(TEMPLATES.rglob("*.html"))
+
+
+def _sprite_icons() -> set[str]:
+    return set(re.findall(r'<symbol id="([a-z0-9-]+)"', SPRITE.read_text()))
+
+
+def test_the_sprite_comes_with_its_licence_and_how_to_refresh_it():
+    readme = (SPRITE.parent / "README.md").read_text()
+    assert "lucide-static" in readme
+    assert re.search(r"\d+\.\d+\.\d+", readme)
+    assert "tools/icon_sprite.py" in readme
+    assert "ISC License" in (SPRITE.parent / "LICENSE").read_text()
+
+
+def test_every_icon_a_template_names_is_in_the_sprite():
+    icons = _sprite_icons()
+    named: dict[str, str] = {}
+    for path in _templates():
+        for name in re.findall(r"""\bicon\(\s*["']([^"']+)["']""", path.read_text()):
+            named[name] = str(path.relative_to(TEMPLATES))
+    assert named, "no template names an icon"
+    missing = {name: where for name, where in named.items() if name not in icons}
+    assert missing == {}, "icons named but not in static/icons/lucide-sprite.svg"
+
+
+def test_every_icon_the_code_names_is_in_the_sprite():
+    icons = _sprite_icons()
+    menu = [CATALOGUE_ENTRY, *(entry for entries in MENUS.values() for entry in entries)]
+    assert {entry.icon for entry in menu} <= icons
+    assert set(TONE_ICONS.values()) <= icons
+
+
+def test_a_template_naming_an_unknown_icon_is_caught(tmp_path):
+    """The check above reads names the way templates write them."""
+    sample = '{{ icon("no-such-icon") }} {{ icon(\'download\', label=_("Download")) }}'
+    assert re.findall(r"""\bicon\(\s*["']([^"']+)["']""", sample) == ["no-such-icon", "download"]
+    assert "no-such-icon" not in _sprite_icons()
+
+
+def test_the_icon_macro_hides_decoration_and_names_meaningful_icons(app):
+    with app.test_request_context():
+        decorative = render_template_string(
+            '{% from "macros/ui.html" import icon %}{{ icon("download") }}'
+        )
+        named = render_template_string(
+            '{% from "macros/ui.html" import icon %}{{ icon("printer", label="Print") }}'
+        )
+    assert 'aria-hidden="true"' in decorative
+    assert 'href="/static/icons/lucide-sprite.svg#download"' in decorative
+    assert 'role="img" aria-label="Print"' in named
+    assert "aria-hidden" not in named
+
+
+def test_no_template_writes_badge_markup_by_hand():
+    """Badges come from macros/ui.html (badge, status_badge) alone."""
+    by_hand = [
+        str(path.relative_to(TEMPLATES))
+        for path in _templates()
+        if path != UI_MACROS and re.search(r"""class=["'][^"']*\bbadge\b""", path.read_text())
+    ]
+    assert by_hand == []
+
+
+@pytest.mark.parametrize("enum_class", BADGED_ENUMS, ids=lambda e: e.__name__)
+def test_every_status_has_a_label_a_meaning_and_a_style(enum_class):
+    css = STYLESHEET.read_text()
+    for status in enum_class:
+        assert status in LABELS, f"{status!r} has no label in skillsup/labels.py"
+        tone = status_tone(status)
+        assert tone in TONE_ICONS, f"{status!r} has the unknown meaning {tone!r}"
+    for tone in TONE_ICONS:
+        assert re.search(rf"\.badge-{tone} \{{[^}}]*color:[^}}]*background:", css), tone
+
+
+def test_statuses_of_one_meaning_share_their_badge():
+    assert set(STATUS_TONES) == set(BADGED_ENUMS)
+    assert status_tone(EnrolmentStatus.CONFIRMED) == status_tone(CourseStatus.PUBLISHED) == "ok"
+    assert status_tone(EnrolmentStatus.CANCELLED) == status_tone(ClassStatus.CANCELLED) == "bad"
+    assert status_tone(StaffStatus.DEACTIVATED) == status_tone(CompanyStatus.INACTIVE) == "ended"
+
+
+def test_a_status_badge_shows_the_label_in_the_readers_language(app):
+    template = '{% from "macros/ui.html" import status_badge %}{{ status_badge(status) }}'
+    with app.test_request_context():
+        english = render_template_string(template, status=EnrolmentStatus.WAITLISTED)
+        with force_locale("zh_Hant_HK"):
+            chinese = render_template_string(template, status=EnrolmentStatus.WAITLISTED)
+    assert re.fullmatch(
+        r'<span class="badge badge-waiting"><svg [^>]*aria-hidden="true">.*</svg>'
+        r"<span>On the waitlist</span></span>",
+        english,
+    )
+    assert "<span>候補中</span>" in chinese
+    assert 'class="badge badge-waiting"' in chinese
