@@ -122,3 +122,36 @@ def test_a_status_badge_shows_the_label_in_the_readers_language(app):
     )
     assert "<span>候補中</span>" in chinese
     assert 'class="badge badge-waiting"' in chinese
+
+
+# Buttons -----------------------------------------------------------------------------------
+
+#: A link or button whose words start with a verb that cannot be taken back.
+DESTRUCTIVE = re.compile(
+    r"<(?:a|button)\b(?P<attrs>[^>]*)>\s*(?:\{\{ icon\([^)]*\) \}\})?\{\{\s*_\(\"(?P<text>"
+    r"(?:Withdraw|Remove|Revoke|Deactivate|Reject|Cancel the class)\b[^\"]*)"
+)
+
+
+def test_destructive_actions_are_danger_buttons():
+    found = []
+    for path in _templates():
+        for match in DESTRUCTIVE.finditer(path.read_text()):
+            found.append(match["text"])
+            classes = re.search(r'class="([^"]*)"', match["attrs"])
+            assert classes and "button-danger" in classes[1].split(), (
+                f"{path.relative_to(TEMPLATES)}: {match['text']!r} is not a danger button"
+            )
+    assert len(found) >= 5
+
+
+def test_a_form_has_at_most_one_primary_button():
+    for path in _templates():
+        for form in re.findall(r"<form\b.*?</form>", path.read_text(), re.S):
+            assert form.count("button-primary") <= 1, f"{path.relative_to(TEMPLATES)}: {form[:80]}"
+
+
+def test_the_buttons_have_a_primary_secondary_danger_and_small_style():
+    css = STYLESHEET.read_text()
+    for name in ("button-primary", "button-secondary", "button-danger", "button-small"):
+        assert re.search(rf"\.{name} \{{", css), name
