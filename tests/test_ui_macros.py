@@ -16,6 +16,8 @@ from skillsup.labels import LABELS
 from skillsup.models import ClassStatus, CompanyStatus, CourseStatus, EnrolmentStatus, StaffStatus
 from skillsup.web import CATALOGUE_ENTRY, MENUS
 
+from .conftest import login
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 SPRITE = ROOT / "static" / "icons" / "lucide-sprite.svg"
@@ -155,3 +157,59 @@ def test_the_buttons_have_a_primary_secondary_danger_and_small_style():
     css = STYLESHEET.read_text()
     for name in ("button-primary", "button-secondary", "button-danger", "button-small"):
         assert re.search(rf"\.{name} \{{", css), name
+
+
+# Nothing from elsewhere -------------------------------------------------------------------
+
+#: The attributes through which a page loads something: style sheets, scripts, images, icons.
+RESOURCE = re.compile(
+    r"<(?:link|script|img|use|source|iframe|embed|object)\b[^>]*?\b(?:href|src|data)=\"([^\"]*)\""
+)
+
+
+def _loads_from_elsewhere(page: str) -> list[str]:
+    return [
+        url
+        for url in RESOURCE.findall(page)
+        if not url.startswith(("/", "#")) or url.startswith("//")
+    ]
+
+
+def test_the_check_for_resources_from_elsewhere_finds_them():
+    page = (
+        '<link rel="stylesheet" href="https://cdn.example/x.css">'
+        '<script src="//cdn.example/x.js"></script><img src="/static/img/logo.svg" alt="">'
+        '<svg><use href="/static/icons/lucide-sprite.svg#clock"></use></svg>'
+    )
+    assert _loads_from_elsewhere(page) == ["https://cdn.example/x.css", "//cdn.example/x.js"]
+
+
+def test_no_page_loads_anything_from_another_site(app, admin, hr_officer, learner, trainer):
+    pages = {None: ["/", "/courses", "/login", "/register"]}
+    pages.update(
+        {
+            admin: ["/admin/", "/admin/users", "/admin/classes", "/admin/courses"],
+            hr_officer: ["/hr/", "/hr/staff", "/hr/approvals", "/hr/progress"],
+            learner: ["/my-learning", "/account"],
+            trainer: ["/trainer/"],
+        }
+    )
+    checked = 0
+    for user, paths in pages.items():
+        client = app.test_client()
+        if user is not None:
+            login(client, user)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            page = response.get_data(as_text=True)
+            assert _loads_from_elsewhere(page) == [], path
+            assert RESOURCE.search(page), path
+            checked += 1
+    assert checked == 15
+
+
+def test_the_stylesheet_imports_nothing_from_elsewhere():
+    css = STYLESHEET.read_text()
+    assert "@import" not in css
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", css)
