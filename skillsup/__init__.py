@@ -235,7 +235,7 @@ _PLAIN_ERROR_PAGE = (
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import i18n, reasons
+    from . import badges, i18n, reasons
     from .forms import error_summary
     from .labels import label
     from .models import ClassStatus, EnrolmentStatus
@@ -256,7 +256,10 @@ def _register_template_helpers(app: Flask) -> None:
         # An account's state (active, invited, deactivated) and its label, for every list
         # of people.
         staff_status=staff.staff_status,
-        status_labels=staff.STATUS_LABELS,
+        # A status's meaning (ok, waiting, warning, ended, bad) for its badge, and each
+        # meaning's icon.
+        status_tone=badges.status_tone,
+        BADGE_ICONS=badges.TONE_ICONS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,
         # Each error of a form with the id of its field, for the summary at the form's top.

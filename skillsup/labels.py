@@ -12,12 +12,14 @@ from flask_babel import lazy_gettext as _l
 from .models import (
     AttendanceStatus,
     ClassStatus,
+    CompanyStatus,
     CourseStatus,
     DeliveryMode,
     EnrolmentSource,
     EnrolmentStatus,
     Role,
     SkillArea,
+    StaffStatus,
     TeachingLanguage,
 )
 
@@ -61,6 +63,15 @@ LABELS_BY_ENUM: dict[type[enum.Enum], dict[Any, Any]] = {
         CourseStatus.DRAFT: _l("Draft"),
         CourseStatus.PUBLISHED: _l("Published"),
         CourseStatus.ARCHIVED: _l("Archived"),
+    },
+    StaffStatus: {
+        StaffStatus.ACTIVE: _l("Active"),
+        StaffStatus.INVITED: _l("Invited"),
+        StaffStatus.DEACTIVATED: _l("Deactivated"),
+    },
+    CompanyStatus: {
+        CompanyStatus.ACTIVE: _l("Active"),
+        CompanyStatus.INACTIVE: _l("Inactive"),
     },
     SkillArea: {
         SkillArea.CLOUD: _l("Cloud computing"),

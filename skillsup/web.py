@@ -35,7 +35,8 @@ Route = tuple[str, Callable[..., ResponseReturnValue], list[str]]
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """One entry of the main menu: the page it opens and its label.
+    """One entry of the main menu: the page it opens, its label and its icon (a name in
+    static/icons/lucide-sprite.svg).
 
     The entry is the current section on its own page and every page whose address lies
     under it (``/admin/courses`` covers ``/admin/courses/7/edit``); ``also`` names the
@@ -44,47 +45,51 @@ class MenuEntry:
 
     endpoint: str
     label: Any
+    icon: str
     also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class MenuLink:
-    """A menu entry as the header shows it: its address, label and whether it is current."""
+    """A menu entry as the header shows it: its address, label, icon and whether it is
+    current."""
 
     url: str
     label: Any
     current: bool
+    icon: str
 
 
 #: The catalogue, first in everyone's menu.
-CATALOGUE_ENTRY = MenuEntry("catalogue.course_list", _l("Courses"))
+CATALOGUE_ENTRY = MenuEntry("catalogue.course_list", _l("Courses"), "book-open")
 
 #: Each role's menu after the catalogue: the one place that lists them.
 MENUS: dict[Role, list[MenuEntry]] = {
-    Role.LEARNER: [MenuEntry("learning.my_learning", _l("My learning"))],
+    Role.LEARNER: [MenuEntry("learning.my_learning", _l("My learning"), "graduation-cap")],
     Role.HR: [
-        MenuEntry("hr.dashboard", _l("Dashboard")),
-        MenuEntry("hr.approvals", _l("Approvals")),
-        MenuEntry("hr.staff_list", _l("Staff")),
+        MenuEntry("hr.dashboard", _l("Dashboard"), "layout-dashboard"),
+        MenuEntry("hr.approvals", _l("Approvals"), "inbox"),
+        MenuEntry("hr.staff_list", _l("Staff"), "users"),
         MenuEntry(
             "hr.class_list",
             _l("Classes"),
+            "calendar-days",
             also=(
                 "hr.nominations_import",
                 "hr.nominations_import_confirm",
                 "hr.nominations_import_sample",
             ),
         ),
-        MenuEntry("hr.progress", _l("Progress")),
-        MenuEntry("hr.reports_index", _l("Reports")),
+        MenuEntry("hr.progress", _l("Progress"), "chart-line"),
+        MenuEntry("hr.reports_index", _l("Reports"), "file-text"),
     ],
-    Role.TRAINER: [MenuEntry("trainer.home", _l("My classes"))],
+    Role.TRAINER: [MenuEntry("trainer.home", _l("My classes"), "presentation")],
     Role.ADMIN: [
-        MenuEntry("admin.home", _l("Admin")),
-        MenuEntry("admin.course_list", _l("Manage courses")),
-        MenuEntry("admin.class_list", _l("Classes")),
-        MenuEntry("admin.company_list", _l("Companies")),
-        MenuEntry("admin.user_list", _l("Users")),
+        MenuEntry("admin.home", _l("Admin"), "layout-dashboard"),
+        MenuEntry("admin.course_list", _l("Manage courses"), "library"),
+        MenuEntry("admin.class_list", _l("Classes"), "calendar-days"),
+        MenuEntry("admin.company_list", _l("Companies"), "building-2"),
+        MenuEntry("admin.user_list", _l("Users"), "users"),
     ],
 }
 
@@ -130,7 +135,10 @@ def menu_for(user: Any) -> list[MenuLink]:
     """The main menu as the header shows it, with the current section marked."""
     entries = menu_entries(user)
     current = current_entry(entries)
-    return [MenuLink(url_for(entry.endpoint), entry.label, entry is current) for entry in entries]
+    return [
+        MenuLink(url_for(entry.endpoint), entry.label, entry is current, entry.icon)
+        for entry in entries
+    ]
 
 
 def account_is_current() -> bool:

@@ -857,8 +857,9 @@ def test_dashboard_shows_the_current_quota_period(client, login_as, scene, froze
     assert "1 request waits for approval" in page
     # Quotas: used and left.
     assert '<th scope="row">2025 security</th>' in page
-    assert "<td>SU-SEC-101</td>" in page and "<td>All courses</td>" in page
-    assert '<td class="numeric">4 <meter' in page
+    assert re.search(r"<td[^>]*>SU-SEC-101</td>", page)
+    assert re.search(r"<td[^>]*>All courses</td>", page)
+    assert re.search(r'<td class="numeric"[^>]*>4 <meter', page)
     # Charts, accessible and allowed by the content security policy.
     assert page.count('role="img"') == 3
     assert page.count("Show the data as a table") == 3
@@ -990,7 +991,7 @@ def test_progress_page_lists_sorts_and_filters(client, login_as, scene):
     assert 'aria-sort="ascending"' in page
     assert 'href="/hr/progress?sort=name&amp;dir=desc"' in page
     assert 'href="/hr/progress?sort=hours&amp;dir=desc"' in page
-    assert '<span class="badge badge-at-risk">1 class</span>' in page
+    assert re.search(r'class="badge badge-bad"><svg [^>]*>.*?</svg><span>1 class</span>', page)
     assert "Olivia" not in page
 
     page = body(client.get("/hr/progress?sort=completed&dir=asc"))

@@ -748,7 +748,7 @@ def test_the_directory_page_shows_each_employee_with_counts(
     assert "Cloud" in row
     assert "Engineer" in row
     assert "Active" in row
-    assert re.findall(r'<td class="numeric">(\d+)</td>', row) == ["1", "1"]
+    assert re.findall(r'<td class="numeric"[^>]*>(\d+)</td>', row) == ["1", "1"]
     assert "Invited" in re.search(r"Cat Wong</a>.*?</tr>", body, re.S).group(0)
     assert "Deactivated" in re.search(r"Dan Ho</a>.*?</tr>", body, re.S).group(0)
     assert 'href="/hr/staff/invite"' in body
@@ -935,7 +935,7 @@ def test_the_employee_page_shows_their_learning(client, make, login_as, hr_offic
     assert "Absent" in body and "Excused" in body
     assert "Not marked" in body
     assert "At risk" in body
-    assert '<td class="numeric">91</td>' in body
+    assert re.search(r'<td class="numeric"[^>]*>91</td>', body)
     assert "Passed" in body and "Failed" in body
     assert "SU-2026-000777" in body and "Valid" in body
     assert "SU-2025-000001" in body and "Revoked" in body
@@ -1234,6 +1234,6 @@ def test_the_open_classes_list(client, make, login_as, hr_officer, learner):
     assert "SU-LIST-1" in body
     assert "SU-LIST-2" not in body and "SU-LIST-3" not in body
     row = re.search(r"SU-LIST-1</a>.*?</tr>", body, re.S).group(0)
-    assert re.findall(r'<td class="numeric">(\d+)</td>', row) == ["19", "1"]
+    assert re.findall(r'<td class="numeric"[^>]*>(\d+)</td>', row) == ["19", "1"]
     assert "SU-LIST-1" in text(client.get("/hr/classes?q=kubern"))
     assert "SU-LIST-1" not in text(client.get("/hr/classes?q=nothing-like-it"))

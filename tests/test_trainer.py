@@ -1227,7 +1227,9 @@ def test_attendance_and_roster_name_statuses_in_each_readers_language(
             assert f"<span>{present}</span>" in attendance
             assert f"<span>{excused}</span>" in attendance
             roster = text(client.get(f"/trainer/classes/{scene.code}"))
-            assert f'<span class="badge badge-confirmed">{confirmed}</span>' in roster
+            assert re.search(
+                f'<span class="badge badge-ok"><svg [^>]*>.*?</svg><span>{confirmed}</span>', roster
+            )
 
 
 # Pages: results ----------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from wtforms import Field, SelectChoice
 from .. import i18n, permissions
 from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
-from ..models import CourseClass, EnrolmentStatus, User, utcnow
+from ..models import CourseClass, EnrolmentStatus, StaffStatus, User, utcnow
 from ..services import employee_records, nominations, staff
 from ..services.eligibility import is_taking_enrolments
 from ..services.enrolment import EnrolmentRefused
 from ..services.nominations import NominationsRefused
-from ..services.staff import StaffFilters, StaffSort, StaffStatus
+from ..services.staff import StaffFilters, StaffSort
 from ..web import Work, current_actor, page_number, unit_of_work
 from .staff_forms import (
     CandidateFilterForm,

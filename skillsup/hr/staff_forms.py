@@ -16,7 +16,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import PortalForm
-from ..services.staff import REASON_MAX_LENGTH, STATUS_LABELS, StaffSort, StaffStatus
+from ..labels import LABELS
+from ..models import StaffStatus
+from ..services.staff import REASON_MAX_LENGTH, StaffSort
 from ..validators import is_id
 
 SEARCH_MAX_LENGTH = 100
@@ -43,7 +45,7 @@ class StaffFilterForm(PortalForm):
     status = SelectField(
         _l("Status"),
         choices=[SelectChoice("", _l("Any status"))]
-        + [SelectChoice(status.value, STATUS_LABELS[status]) for status in StaffStatus],
+        + [SelectChoice(status.value, LABELS[status]) for status in StaffStatus],
         validators=[Optional()],
     )
     sort = SelectField(

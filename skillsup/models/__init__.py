@@ -3,7 +3,7 @@
 from .audit import AuditEntry
 from .certificates import Certificate
 from .classes import FINISHED_STATUSES, ClassSession, ClassStatus, CourseClass, class_trainers
-from .companies import CompanyDomain, PartnerCompany, SeatQuota
+from .companies import CompanyDomain, CompanyStatus, PartnerCompany, SeatQuota
 from .courses import (
     Course,
     CourseStatus,
@@ -24,7 +24,7 @@ from .enrolments import (
 from .outbox import OutboxMessage, OutboxStatus
 from .reminders import SentReminder
 from .types import UTCDateTime, utcnow
-from .users import COMPANY_ROLES, Role, User, normalise_email
+from .users import COMPANY_ROLES, Role, StaffStatus, User, normalise_email
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -37,6 +37,7 @@ __all__ = [
     "ClassSession",
     "ClassStatus",
     "CompanyDomain",
+    "CompanyStatus",
     "Course",
     "CourseClass",
     "CourseStatus",
@@ -52,6 +53,7 @@ __all__ = [
     "SeatQuota",
     "SentReminder",
     "SkillArea",
+    "StaffStatus",
     "TeachingLanguage",
     "UTCDateTime",
     "User",

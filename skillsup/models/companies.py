@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,13 @@ from .types import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from .courses import Course
     from .users import User
+
+
+class CompanyStatus(enum.StrEnum):
+    """Whether a partner company takes part (see :attr:`PartnerCompany.status`)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
 
 
 class PartnerCompany(Model):
@@ -33,6 +41,10 @@ class PartnerCompany(Model):
         back_populates="company", cascade="all, delete-orphan", order_by="SeatQuota.starts_on"
     )
     staff: Mapped[list[User]] = relationship(back_populates="company", viewonly=True)
+
+    @property
+    def status(self) -> CompanyStatus:
+        return CompanyStatus.ACTIVE if self.is_active else CompanyStatus.INACTIVE
 
     @property
     def domain_names(self) -> list[str]:

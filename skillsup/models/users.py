@@ -26,6 +26,15 @@ class Role(enum.StrEnum):
 COMPANY_ROLES = (Role.LEARNER, Role.HR)
 
 
+class StaffStatus(enum.StrEnum):
+    """An account's state, as lists of people show it (see :attr:`User.staff_status`)."""
+
+    ACTIVE = "active"
+    #: Invited, but no password set yet.
+    INVITED = "invited"
+    DEACTIVATED = "deactivated"
+
+
 class User(Model):
     __tablename__ = "users"
     __table_args__ = (

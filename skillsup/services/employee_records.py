@@ -26,12 +26,13 @@ from ..models import (
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    StaffStatus,
     User,
     utcnow,
 )
 from .hr_scope import company_enrolments, person_events
 from .progress import AttendanceStanding, standings
-from .staff import StaffStatus, check_employee, hr_company_id, staff_status
+from .staff import check_employee, hr_company_id, staff_status
 from .waitlist import waitlist_positions
 
 

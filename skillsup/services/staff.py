@@ -29,6 +29,7 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
+    StaffStatus,
     User,
     utcnow,
 )
@@ -42,23 +43,9 @@ PER_PAGE = 25
 REASON_MAX_LENGTH = 500
 
 
-class StaffStatus(enum.StrEnum):
-    ACTIVE = "active"
-    #: Invited, but no password set yet.
-    INVITED = "invited"
-    DEACTIVATED = "deactivated"
-
-
 class StaffSort(enum.StrEnum):
     NAME = "name"
     DEPARTMENT = "department"
-
-
-STATUS_LABELS = {
-    StaffStatus.ACTIVE: _l("Active"),
-    StaffStatus.INVITED: _l("Invited"),
-    StaffStatus.DEACTIVATED: _l("Deactivated"),
-}
 
 
 def staff_status(user: User) -> StaffStatus:
