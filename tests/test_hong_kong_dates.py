@@ -73,7 +73,7 @@ def test_the_session_reminder_shows_the_hong_kong_format_in_each_language(make, 
     _run(DAY_BEFORE)
     texts = {message.to: message.text + (message.html or "") for message in outbox}
     assert "Tuesday, 4 March 2031, 19:00–22:00" in texts[english.email]
-    assert "2031年3月4日星期二, 19:00–22:00" in texts[chinese.email]
+    assert "2031年3月4日星期二，19:00–22:00" in texts[chinese.email]
     for text in texts.values():
         assert not any(mark in text for mark in ("AM", "PM", "上午", "下午"))
 
