@@ -251,6 +251,9 @@ def _register_template_helpers(app: Flask) -> None:
         html_lang=lambda: i18n.html_lang(str(get_locale())),
         label=label,
         ordinal=i18n.ordinal,
+        # The punctuation between the parts of a phrase, and after a label, in Chinese too.
+        comma=i18n.comma,
+        colon=i18n.colon,
         percent=i18n.percent,
         csv_limits=csvfiles.limits,
         # An account's state (active, invited, deactivated) and its label, for every list
@@ -269,6 +272,7 @@ def _register_template_helpers(app: Flask) -> None:
         datetime=i18n.fmt_datetime,
         date=i18n.fmt_date,
         time=i18n.fmt_time,
+        timespan=i18n.fmt_timespan,
         money=i18n.fmt_money,
         number=i18n.fmt_number,
         hours=i18n.fmt_hours,

@@ -122,6 +122,25 @@ def fmt_datetime(
     return f"{fmt_date(value, style, locale)} {fmt_time(value, locale)}"
 
 
+def fmt_timespan(
+    starts_at: datetime, ends_at: datetime, style: str = "full", locale: object | None = None
+) -> str:
+    """A session's day and hours in Hong Kong: "Tuesday, 4 March 2031, 19:00–22:00";
+    in Chinese "2031年3月4日星期二，19:00–22:00"."""
+    hours = f"{fmt_time(starts_at, locale)}–{fmt_time(ends_at, locale)}"
+    return f"{fmt_date(starts_at, style, locale)}{comma(locale)}{hours}"
+
+
+def comma(locale: object | None = None) -> str:
+    """What separates the parts of a phrase: ", " in English, "，" in Chinese."""
+    return "，" if _locale_name(locale).startswith("zh") else ", "
+
+
+def colon(locale: object | None = None) -> str:
+    """What follows a label before its value: ": " in English, "：" in Chinese."""
+    return "：" if _locale_name(locale).startswith("zh") else ": "
+
+
 def fmt_month(value: date, style: str = "month", locale: object | None = None) -> str:
     """A month of a year, each language ordering it its own way: "Mar 2025", "2025年3月"
     (``long_month``: "March 2025")."""

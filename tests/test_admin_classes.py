@@ -469,17 +469,17 @@ def test_a_session_is_entered_in_hong_kong_time_and_stored_in_utc(admin, make):
     [
         (SessionData(date(2027, 1, 5), time(12), time(9)), "end_time", "end after it starts"),
         (SessionData(date(2027, 1, 5), time(9), time(9)), "end_time", "end after it starts"),
-        (SessionData(date(2027, 1, 3), time(9), time(12)), "day", "2027-01-04 to 2027-03-31"),
-        (SessionData(date(2027, 4, 1), time(9), time(12)), "day", "2027-01-04 to 2027-03-31"),
+        (SessionData(date(2027, 1, 3), time(9), time(12)), "day", "4 Jan 2027 to 31 Mar 2027"),
+        (SessionData(date(2027, 4, 1), time(9), time(12)), "day", "4 Jan 2027 to 31 Mar 2027"),
         (
             SessionData(date(2027, 1, 4), time(11), time(13)),
             "start_time",
-            "2027-01-04 from 09:00 to 12:00",
+            "4 Jan 2027 from 09:00 to 12:00",
         ),
         (
             SessionData(date(2027, 1, 4), time(8), time(13)),
             "start_time",
-            "2027-01-04 from 09:00 to 12:00",
+            "4 Jan 2027 from 09:00 to 12:00",
         ),
     ],
     ids=["end-before-start", "no-length", "before-class", "after-class", "overlap", "around"],
@@ -553,7 +553,7 @@ def test_a_session_may_be_shortened_within_its_own_time_but_not_moved_onto_anoth
             admin, first, SessionData(date(2027, 1, 11), time(11), time(13))
         )
     assert caught.value.field == "start_time"
-    assert "2027-01-11 from 09:00 to 12:00" in str(caught.value.message)
+    assert "11 Jan 2027 from 09:00 to 12:00" in str(caught.value.message)
 
 
 def test_saving_a_session_unchanged_changes_nothing(admin, make):
@@ -700,18 +700,18 @@ def test_a_series_skips_new_year_when_asked(admin, make):
         (
             SeriesSpec(frozenset({0}), time(9), time(12), date(2026, 12, 28), 2),
             "first_date",
-            "2027-01-04",
+            "4 Jan 2027",
         ),
         (
             SeriesSpec(frozenset({2}), time(9), time(12), date(2027, 3, 1), 6),
             "weeks",
-            "2027-04-07",
+            "7 Apr 2027",
         ),
         (
             # Wednesdays 10:00-11:00 clash with the session already on 2027-01-13.
             SeriesSpec(frozenset({2}), time(10), time(11), date(2027, 1, 4), 3),
             "start_time",
-            "2027-01-13 from 09:00 to 12:00",
+            "13 Jan 2027 from 09:00 to 12:00",
         ),
         (
             SeriesSpec(
@@ -1208,12 +1208,12 @@ def test_admin_adds_a_session_through_the_form(admin, make, login_as):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"session-day": "2027-04-01"}, "session-day", "2027-01-04 to 2027-03-31"),
+        ({"session-day": "2027-04-01"}, "session-day", "4 Jan 2027 to 31 Mar 2027"),
         ({"session-start_time": "22:00", "session-end_time": "19:00"}, "session-end_time", "end"),
         (
             {"session-day": "2027-01-04", "session-start_time": "10:00"},
             "session-start_time",
-            "2027-01-04 from 09:00 to 12:00",
+            "4 Jan 2027 from 09:00 to 12:00",
         ),
         ({"session-start_time": "7pm"}, "session-start_time", "Not a valid time"),
     ],

@@ -127,3 +127,122 @@ def test_an_empty_catalogue_and_a_course_without_classes(client, make):
     course = make.course(status="published")
     html = client.get(f"/courses/{course.code}").get_data(as_text=True)
     assert '<a href="/courses">Browse the other courses</a>' in html
+
+
+def test_an_hr_dashboard_without_training_draws_no_empty_charts(login_as, hr_officer):
+    html = login_as(hr_officer).get("/hr/").get_data(as_text=True)
+    charts = html[html.index('id="charts-heading"') :]
+    assert "Nothing to chart yet" in charts
+    assert '<a href="/hr/classes">Nominate staff into a class</a>' in charts
+    assert '<a href="/courses">Browse the course catalogue</a>' in charts
+    assert 'class="chart-grid"' not in html and "<svg" not in html and "chart-empty" not in html
+
+
+def test_an_hr_dashboard_with_training_draws_its_charts(login_as, hr_officer, learner, make):
+    from datetime import timedelta
+
+    from skillsup.extensions import db
+    from skillsup.models import Attendance, AttendanceStatus, utcnow
+
+    course_class = make.course_class(sessions=1, first_session=utcnow() - timedelta(days=1))
+    enrolment = make.enrolment(course_class, learner)
+    db.session.add(
+        Attendance(
+            enrolment=enrolment,
+            session=course_class.sessions[0],
+            status=AttendanceStatus.PRESENT,
+        )
+    )
+    db.session.commit()
+    html = login_as(hr_officer).get("/hr/").get_data(as_text=True)
+    assert 'class="chart-grid"' in html and "<svg" in html
+    assert "Nothing to chart yet" not in html
+
+
+def test_an_hr_dashboard_without_training_in_chinese(login_as, hr_officer):
+    _chinese(hr_officer)
+    html = login_as(hr_officer).get("/hr/").get_data(as_text=True)
+    assert "暫時未有數據可繪製圖表" in html and '<a href="/courses">瀏覽課程目錄</a>' in html
+
+
+def test_an_account_without_history_says_what_shows_there_and_what_to_do(
+    login_as, hr_officer, learner
+):
+    html = login_as(hr_officer).get(f"/hr/staff/{learner.id}").get_data(as_text=True)
+    history = html[html.index('id="account-history"') : html.index('id="account"')]
+    assert f"No change to {learner.name}'s account has been recorded yet" in history
+    assert "“Forgot your password?” on the log-in page" in history
+
+
+def test_a_deactivated_account_without_history_points_to_reactivation(
+    login_as, hr_officer, learner
+):
+    from skillsup.extensions import db
+    from skillsup.models import User
+
+    db.session.get(User, learner.id).is_active = False
+    db.session.commit()
+    html = login_as(hr_officer).get(f"/hr/staff/{learner.id}").get_data(as_text=True)
+    history = html[html.index('id="account-history"') :]
+    assert '<a href="#account">Reactivate the account below.</a>' in history
+
+
+def test_account_history_names_each_event_in_the_readers_language(
+    login_as, hr_officer, learner, admin
+):
+    from skillsup.extensions import db
+    from skillsup.services import audit
+
+    audit.record(admin, "account.changed", learner, "changed the name", {})
+    db.session.commit()
+    html = login_as(hr_officer).get(f"/hr/staff/{learner.id}").get_data(as_text=True)
+    history = html[html.index('id="account-history"') : html.index('id="account"')]
+    assert "Person&#39;s details changed" in history and "account.changed" not in history
+
+
+def test_an_empty_staff_directory_points_to_the_invitations(login_as, hr_officer, make):
+    client = login_as(hr_officer)
+    html = client.get("/hr/staff").get_data(as_text=True)
+    assert "None of your company's staff is on the portal yet." in html
+    assert '<a href="/hr/staff/invite">Invite an employee</a>' in html
+    assert '<a href="/hr/staff/import">Invite staff from a CSV file</a>' in html
+    make.user(company=hr_officer.company)
+    html = client.get("/hr/staff?q=nobody-is-called-this").get_data(as_text=True)
+    assert "No employee matches these filters." in html
+    assert '<a href="/hr/staff">Clear the filters</a>' in html
+
+
+def test_an_empty_class_list_for_hr_points_to_the_catalogue(login_as, hr_officer):
+    client = login_as(hr_officer)
+    html = client.get("/hr/classes").get_data(as_text=True)
+    assert "No class is open for enrolment at the moment." in html
+    assert '<a href="/courses">Browse the course catalogue</a>' in html
+    html = client.get("/hr/classes?q=nothing-is-called-this").get_data(as_text=True)
+    assert '<a href="/hr/classes">Show every class open for enrolment</a>' in html
+
+
+def test_admin_course_and_company_pages_point_to_their_forms(login_as, admin, make):
+    client = login_as(admin)
+    company = make.company()
+    html = client.get(f"/admin/companies/{company.id}").get_data(as_text=True)
+    assert '<a href="#add-quota">Add a quota with the form below.</a>' in html
+    assert 'id="add-quota"' in html
+    course = make.course(title_zh=None)
+    html = client.get(f"/admin/courses/{course.id}").get_data(as_text=True)
+    create = f'<a href="/admin/classes/new?course_id={course.id}">'
+    assert f"{create}Create a class of this course</a>" in html
+    assert f'<a href="/admin/courses/{course.id}/edit">Write it on the edit page</a>' in html
+
+
+def test_a_class_without_learners_sends_the_trainer_to_the_roster(login_as, trainer, make):
+    course_class = make.course_class(sessions=1, trainers=[trainer])
+    client = login_as(trainer)
+    roster = f'<a href="/trainer/classes/{course_class.code}">'
+    roster += "See the roster for how learners join</a>"
+    session_id = course_class.sessions[0].id
+    for url in (
+        f"/trainer/classes/{course_class.code}/results",
+        f"/trainer/classes/{course_class.code}/sessions/{session_id}/attendance",
+    ):
+        html = client.get(url).get_data(as_text=True)
+        assert "No learner is confirmed in this class." in html and roster in html, url

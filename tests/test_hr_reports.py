@@ -475,15 +475,36 @@ def test_charts_and_exports_follow_the_readers_language(app, client, login_as, s
     flask_babel.refresh()
 
 
-def test_an_empty_chart_says_so(client, login_as, make, frozen_2025):
+def test_a_period_without_training_draws_no_chart_but_says_what_to_do(
+    client, login_as, make, frozen_2025
+):
     hr = make.user(role="hr")
     login_as(hr)
     charts = charts_of(body(client.get("/hr/?period=y2025")))
+    assert '<figure class="chart"' not in charts and "<svg" not in charts
+    assert "Nothing to chart yet" in charts
+    assert '<a href="/hr/classes">Nominate staff into a class</a>' in charts
+
+
+def test_an_empty_chart_says_so_beside_one_with_bars(client, login_as, make, frozen_2025):
+    hr = make.user(role="hr")
+    learner = make.user(company=hr.company)
+    course_class = make.course_class(sessions=1, first_session=hk_datetime(2025, 3, 3, 19))
+    enrolment = make.enrolment(course_class, learner)
+    db.session.add(
+        Attendance(
+            enrolment=enrolment,
+            session=course_class.sessions[0],
+            status=AttendanceStatus.PRESENT,
+        )
+    )
+    db.session.commit()
+    login_as(hr)
+    charts = charts_of(body(client.get("/hr/?period=y2025")))
     assert charts.count('<figure class="chart"') == 3
-    assert "<svg" not in charts and "<table" not in charts
-    assert charts.count('<p class="chart-empty">') == 3
+    assert charts.count('<p class="chart-empty">') == 1
     assert "No class of your staff finished in this period." in charts
-    assert charts.count("No attendance has been recorded in this period.") == 2
+    assert charts.count('role="img"') == 2
 
 
 def test_chart_bars_scale_to_the_largest_and_labels_are_escaped(app):

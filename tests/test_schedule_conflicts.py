@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
+from skillsup.i18n import fmt_date
 from skillsup.models import ClassSession, ClassStatus, CourseClass, DeliveryMode, User
 from skillsup.services import class_sessions
 from skillsup.services import classes as class_service
@@ -72,7 +73,7 @@ def test_a_trainer_cannot_teach_two_classes_at_once(admin, make, trainer):
         )
     message = str(refused.value.message)
     assert trainer.name in message and other.code in message
-    assert f"{DAY:%Y-%m-%d} from 10:00 to 13:00" in message
+    assert f"{fmt_date(DAY, locale='en')} from 10:00 to 13:00" in message
     assert refused.value.field == "start_time"
     db.session.rollback()
     assert sessions_of(ours) == 0
@@ -205,7 +206,7 @@ def test_the_session_page_shows_a_double_booking_on_its_field(client, login_as, 
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert f"is booked for {other.code} on {DAY:%Y-%m-%d} from 10:00 to 13:00" in page
+    assert f"is booked for {other.code} on {fmt_date(DAY, locale='en')} from 10:00 to 13:00" in page
     assert sessions_of(ours) == 0
 
 

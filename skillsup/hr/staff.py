@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
-from .. import i18n, permissions
+from .. import audit_text, i18n, permissions
 from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, StaffStatus, User, utcnow
@@ -126,6 +126,8 @@ def _employee_page(
         # A refused nomination shows its form again, with why.
         may_nominate=not deactivated or bool(nominate_form.errors),
         SessionState=employee_records.SessionState,
+        # Each account event named as the audit log names it, in the reader's language.
+        action_label=audit_text.action_label,
         deactivate_form=deactivate_form or DeactivateForm(formdata=None),
         reactivate_form=reactivate_form or ReactivateForm(formdata=None),
         nominate_form=nominate_form,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import comma, fmt_time
 from ..models import (
     ClassStatus,
     Course,
@@ -344,7 +345,6 @@ def schedule_summary(course_class: CourseClass) -> str:
     usual: tuple[time, time] = Counter(
         (start.time(), end.time()) for start, end in local
     ).most_common(1)[0][0]
-    hours = f"{usual[0]:%H:%M}–{usual[1]:%H:%M}"
+    hours = f"{fmt_time(usual[0], locale)}–{fmt_time(usual[1], locale)}"
     count = ngettext("%(num)d session", "%(num)d sessions", len(sessions))
-    separator = "，" if str(locale).startswith("zh") else ", "
-    return f"{days} {hours}{separator}{count}"
+    return f"{days} {hours}{comma(locale)}{count}"

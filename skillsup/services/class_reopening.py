@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import fmt_date
 from ..models import (
     Certificate,
     ClassStatus,
@@ -34,7 +35,6 @@ from ..models import (
 )
 from ..reasons import CLASS_REOPENED, free_text
 from ..reasons import reason as reason_of
-from ..timeutil import hk_date
 from . import audit, certificates
 from . import enrolment as enrolment_service
 from .errors import DomainError, PermissionDenied, ValidationFailed
@@ -81,7 +81,7 @@ def reopen_refusal(
         return NotClosed()
     if now > deadline:
         closed_at = course_class.completed_at or now
-        return ReopenWindowPassed(hk_date(closed_at).isoformat(), window.days)
+        return ReopenWindowPassed(fmt_date(closed_at), window.days)
     return None
 
 

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from ..extensions import db
+from ..i18n import fmt_date, fmt_time
 from ..models import Attendance, ClassSession, CourseClass, User
 from ..timeutil import hk_to_utc, hong_kong_public_holidays, now_utc, to_hk
 from . import audit, notify
@@ -358,7 +359,7 @@ def generate_sessions(
         raise ValidationFailed(
             _l(
                 "The class starts on %(day)s: the series cannot begin before that.",
-                day=course_class.starts_on.isoformat(),
+                day=fmt_date(course_class.starts_on),
             ),
             field="first_date",
         )
@@ -367,8 +368,8 @@ def generate_sessions(
             _l(
                 "The series would run to %(last)s, after the class ends on %(end)s: "
                 "use fewer weeks or change the class's end date.",
-                last=days[-1].isoformat(),
-                end=course_class.ends_on.isoformat(),
+                last=fmt_date(days[-1]),
+                end=fmt_date(course_class.ends_on),
             ),
             field="weeks",
         )
@@ -420,13 +421,13 @@ def _late_reason(
         return None
     cleaned = (reason or "").strip()
     if not cleaned:
-        first = to_hk(min(past))
+        first = min(past)
         raise ValidationFailed(
             _l(
                 "The session on %(day)s at %(time)s would be in the past. Give a reason to "
                 "change the timetable afterwards; it is kept in the class's history.",
-                day=f"{first:%Y-%m-%d}",
-                time=f"{first:%H:%M}",
+                day=fmt_date(first),
+                time=fmt_time(first),
             ),
             field="late_reason",
         )
@@ -456,8 +457,8 @@ def _session_times(
         raise ValidationFailed(
             _l(
                 "The class runs from %(start)s to %(end)s: choose a day in that range.",
-                start=course_class.starts_on.isoformat(),
-                end=course_class.ends_on.isoformat(),
+                start=fmt_date(course_class.starts_on),
+                end=fmt_date(course_class.ends_on),
             ),
             field="day",
         )
@@ -467,13 +468,12 @@ def _session_times(
         if other is exclude or other.is_cancelled:
             continue
         if starts_at < other.ends_at and other.starts_at < ends_at:
-            other_start, other_end = to_hk(other.starts_at), to_hk(other.ends_at)
             raise ValidationFailed(
                 _l(
                     "This overlaps the session on %(day)s from %(start)s to %(end)s.",
-                    day=f"{other_start:%Y-%m-%d}",
-                    start=f"{other_start:%H:%M}",
-                    end=f"{other_end:%H:%M}",
+                    day=fmt_date(other.starts_at),
+                    start=fmt_time(other.starts_at),
+                    end=fmt_time(other.ends_at),
                 ),
                 field="start_time",
             )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import fmt_date
 from ..models import (
     ClassStatus,
     Course,
@@ -484,7 +485,7 @@ def _check_dates(data: ClassData) -> None:
             _l(
                 "The withdrawal deadline must be no later than the start of the class's "
                 "first day (%(day)s).",
-                day=data.starts_on.isoformat(),
+                day=fmt_date(data.starts_on),
             ),
             field="withdrawal_deadline_at",
         )
@@ -496,7 +497,7 @@ def _check_sessions_within(course_class: CourseClass, starts_on: date, ends_on: 
         raise ValidationFailed(
             _l(
                 "There is a session on %(day)s, before this start date: move or remove it first.",
-                day=min(days).isoformat(),
+                day=fmt_date(min(days)),
             ),
             field="starts_on",
         )
@@ -504,7 +505,7 @@ def _check_sessions_within(course_class: CourseClass, starts_on: date, ends_on: 
         raise ValidationFailed(
             _l(
                 "There is a session on %(day)s, after this end date: move or remove it first.",
-                day=max(days).isoformat(),
+                day=fmt_date(max(days)),
             ),
             field="ends_on",
         )

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..i18n import fmt_date, fmt_time
 from ..models import (
     ACTIVE_STATUSES,
     ClassSession,
@@ -49,7 +50,6 @@ from ..models import (
     User,
     course_prerequisites,
 )
-from ..timeutil import to_hk
 from .enrolment import EnrolmentRefused
 from .seat_quotas import check_quota
 
@@ -188,12 +188,11 @@ def check_not_over(
     if not has_ended(ended_at, now):
         return None
     assert ended_at is not None
-    ended = to_hk(ended_at)
     if not by_admin:
         raise ClassOver(
             _l(
                 "This class's last session ended on %(day)s: it no longer takes enrolments.",
-                day=f"{ended:%Y-%m-%d}",
+                day=fmt_date(ended_at),
             )
         )
     if not (reason or "").strip():
@@ -201,8 +200,8 @@ def check_not_over(
             _l(
                 "This class's last session ended on %(day)s at %(time)s. Give a reason to "
                 "enrol a learner after it; it is kept in the enrolment's history.",
-                day=f"{ended:%Y-%m-%d}",
-                time=f"{ended:%H:%M}",
+                day=fmt_date(ended_at),
+                time=fmt_time(ended_at),
             ),
             field="reason",
         )

@@ -216,6 +216,13 @@ class Dashboard:
     def enrolments(self) -> int:
         return sum(self.by_status.values())
 
+    @property
+    def has_chart_data(self) -> bool:
+        """Whether any chart would draw a bar: a completion or an hour of training."""
+        return any(m.completions or m.training_hours for m in self.months) or any(
+            hours for _, hours in self.hours_by_skill_area
+        )
+
 
 def company_dashboard(actor: User, period: Period, *, max_age: int = 0) -> Dashboard:
     """The actor's company's training in ``period`` (see :func:`company_figures`).

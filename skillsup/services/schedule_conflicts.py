@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, text
 
 from ..extensions import db
+from ..i18n import fmt_date, fmt_time
 from ..models import (
     ClassSession,
     ClassStatus,
@@ -35,7 +36,6 @@ from ..models import (
     User,
     class_trainers,
 )
-from ..timeutil import to_hk
 from .errors import ValidationFailed
 
 #: Room names that mean the session is held online (compared without case or surrounding
@@ -192,10 +192,9 @@ def check_bookings(
 
 
 def _when(code: str, starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
-    start, end = to_hk(starts_at), to_hk(ends_at)
     return {
         "code": code,
-        "day": f"{start:%Y-%m-%d}",
-        "start": f"{start:%H:%M}",
-        "end": f"{end:%H:%M}",
+        "day": fmt_date(starts_at),
+        "start": fmt_time(starts_at),
+        "end": fmt_time(ends_at),
     }
