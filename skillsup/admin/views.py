@@ -16,7 +16,7 @@ from ..confirmation import (
 from ..extensions import db
 from ..links import PortalLinks
 from ..models import PartnerCompany, Role, User
-from ..services import accounts, approvals, dashboards, users
+from ..services import accounts, approvals, dashboards, shortcuts, users
 from ..web import current_actor, is_safe_next, page_number, redirect_to_next, unit_of_work
 from .forms import InviteUserForm, ReasonForm, UserFilterForm, set_company_choices
 
@@ -27,6 +27,7 @@ def home() -> str:
         "admin/home.html",
         summary=summary,
         recent_changes=readable_entries(summary.recent_changes),
+        glance=shortcuts.admin_glance(current_actor()),
     )
 
 

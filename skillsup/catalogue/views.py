@@ -68,13 +68,9 @@ def _query_from(form: CatalogueFilterForm) -> catalogue.CatalogueQuery:
 
 
 def course_list() -> str:
-    seconds = current_app.config["CATALOGUE_CACHE_SECONDS"]
-    key = _results_key() if seconds > 0 else None
-    results = caching.cached(key) if key else None
-    if not isinstance(results, str):
-        results = _render_results()
-        if key:
-            caching.keep(key, results, seconds)
+    results = caching.kept_text(
+        _results_key, current_app.config["CATALOGUE_CACHE_SECONDS"], _render_results
+    )
     # Our own autoescaped template rendered it: it is HTML already.
     return render_template(
         "catalogue/list.html",

@@ -24,7 +24,7 @@ from ..confirmation import (
 )
 from ..links import PortalLinks
 from ..models import Enrolment, EnrolmentStatus, Role, User
-from ..services import accounts, hr_dashboard
+from ..services import accounts, hr_dashboard, shortcuts
 from ..services import approvals as approval_queries
 from ..services import enrolment_requests as enrolments
 from ..services.approvals import Decision
@@ -60,6 +60,7 @@ def dashboard() -> str | tuple[str, int]:
             "form": form,
             "figures": figures,
             "figures_may_be_old": cache_seconds > 0,
+            "glance": shortcuts.hr_glance(me),
         }
 
     status_code = 200 if chosen_period_is_valid else 400

@@ -13,13 +13,18 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
 from ..services import enrolment_requests as enrolments
-from ..services import learning
+from ..services import learning, shortcuts
 from ..services.enrolment import find_class_by_code
 from ..web import current_actor, unit_of_work
 
 
 def my_learning() -> str:
-    return render_template("learning/my_learning.html", overview=learning.overview(current_actor()))
+    overview = learning.overview(current_actor())
+    return render_template(
+        "learning/my_learning.html",
+        overview=overview,
+        glance=shortcuts.learner_glance(overview),
+    )
 
 
 def enrol(class_code: str) -> Response:

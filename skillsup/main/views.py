@@ -12,20 +12,44 @@ from flask import (
     request,
     session,
 )
+from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
-from ..services import accounts, calendar
+from ..services import accounts, caching, calendar, catalogue
+from ..timeutil import today_hk
 from ..web import current_actor, home_url_for, is_safe_next, unit_of_work
 
 
 def index() -> str | BaseResponse:
+    """The front page for visitors; signed-in people go to their own home page."""
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
-    return render_template("main/index.html")
+    # The classes and skill areas are the same for every visitor: kept as the catalogue's
+    # results are, for as long and under the catalogue's last change.
+    showcase = caching.kept_text(
+        _showcase_key, current_app.config["CATALOGUE_CACHE_SECONDS"], _render_showcase
+    )
+    # Our own autoescaped template rendered it: it is HTML already.
+    return render_template("main/index.html", showcase=Markup(showcase))  # noqa: S704
+
+
+def _showcase_key() -> str:
+    """What the front page's classes and skill areas depend on: the language, the Hong Kong
+    day and the catalogue's last change."""
+    return f"front-page:{get_locale()}:{today_hk()}:{catalogue.last_change()}"
+
+
+def _render_showcase() -> str:
+    return render_template(
+        "main/_showcase.html",
+        classes=catalogue.next_open_classes(),
+        skill_areas=catalogue.skill_area_counts(),
+    )
 
 
 def set_language() -> BaseResponse:

@@ -7,6 +7,7 @@ the page is served as usual.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..extensions import cache
@@ -29,6 +30,21 @@ def keep(key: str, value: Any, seconds: int) -> None:
         cache.set(key, value, timeout=seconds)
     except Exception:
         log.warning("cache unavailable, %s not kept", key, exc_info=True)
+
+
+def kept_text(key: Callable[[], str], seconds: int, make: Callable[[], str]) -> str:
+    """The text kept under ``key()``, or ``make()``'s, then kept for ``seconds``. With
+    ``seconds`` zero or less nothing is kept and the key (which may cost a query) is not
+    worked out. For rendered parts of a page that every visitor shares: the key must name
+    everything the text depends on."""
+    if seconds <= 0:
+        return make()
+    name = key()
+    text = cached(name)
+    if not isinstance(text, str):
+        text = make()
+        keep(name, text, seconds)
+    return text
 
 
 def forget_everything() -> None:

@@ -15,7 +15,7 @@ from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import permissions
 from ..extensions import db
@@ -105,6 +105,14 @@ def _upcoming(today: date) -> list[ColumnElement[bool]]:
     return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
 
 
+def with_open_seats(now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions, in SQL, for a class with seats open at ``now`` (what
+    :func:`availability` calls ``OPEN``): it takes enrolments
+    (:func:`.eligibility.taking_enrolments`) and has a seat left. Its course's status is the
+    caller's to join and check."""
+    return [*taking_enrolments(now), CourseClass.seats_taken < CourseClass.capacity]
+
+
 def search_courses(
     query: CatalogueQuery,
     *,
@@ -157,13 +165,7 @@ def search_courses(
             )
         )
     if query.open_seats:
-        conditions.append(
-            exists().where(
-                CourseClass.course_id == Course.id,
-                *taking_enrolments(now),
-                CourseClass.seats_taken < CourseClass.capacity,
-            )
-        )
+        conditions.append(exists().where(CourseClass.course_id == Course.id, *with_open_seats(now)))
 
     total = int(db.session.scalar(select(func.count(Course.id)).where(*conditions)) or 0)
 
@@ -227,6 +229,64 @@ def last_change() -> str:
         )
     ).one()
     return "|".join(stamp.isoformat() if stamp else "-" for stamp in (courses, classes))
+
+
+# ---------------------------------------------------------------------------------------------
+# The front page: the same for every visitor, kept under :func:`last_change` like the results
+
+#: How many classes the front page offers.
+FRONT_PAGE_CLASSES = 6
+
+
+@dataclass(frozen=True)
+class OpenClass:
+    """A class with seats open, as the front page offers it."""
+
+    course_class: CourseClass
+    schedule: str
+
+    @property
+    def course(self) -> Course:
+        return self.course_class.course
+
+
+@dataclass(frozen=True)
+class SkillAreaCount:
+    skill_area: SkillArea
+    courses: int
+
+
+def next_open_classes(
+    *, limit: int = FRONT_PAGE_CLASSES, now: datetime | None = None, today: date | None = None
+) -> list[OpenClass]:
+    """The ``limit`` soonest upcoming classes of published courses (by start date, then
+    code) with seats open at ``now`` (:func:`with_open_seats`): the classes a visitor could
+    enrol in today, each with its schedule (:func:`schedule_summary`). Two queries whatever
+    the number of classes."""
+    now = now or utcnow()
+    today = today or today_hk()
+    classes = db.session.scalars(
+        select(CourseClass)
+        .join(CourseClass.course)
+        .where(Course.status == CourseStatus.PUBLISHED, *_upcoming(today), *with_open_seats(now))
+        .options(contains_eager(CourseClass.course), selectinload(CourseClass.sessions))
+        .order_by(CourseClass.starts_on, CourseClass.code)
+        .limit(limit)
+    )
+    return [OpenClass(c, schedule_summary(c)) for c in classes]
+
+
+def skill_area_counts() -> list[SkillAreaCount]:
+    """Each skill area that has published courses, with how many (what the catalogue finds
+    filtered by that area), in the order the areas are declared. One query."""
+    counts = dict(
+        db.session.execute(
+            select(Course.skill_area, func.count(Course.id))
+            .where(Course.status == CourseStatus.PUBLISHED)
+            .group_by(Course.skill_area)
+        ).all()
+    )
+    return [SkillAreaCount(area, int(counts[area])) for area in SkillArea if counts.get(area)]
 
 
 def availability(classes: list[CourseClass], now: datetime) -> Availability:

@@ -23,6 +23,7 @@ from ..services import (
     attendance_sheets,
     class_closing,
     rosters,
+    shortcuts,
     trainer_home,
 )
 from ..services.errors import NotFound
@@ -74,6 +75,7 @@ def home() -> str:
     return render_template(
         "trainer/home.html",
         home=trainer_home.trainer_home(me),
+        glance=shortcuts.trainer_glance(me),
         may_create_class=permissions.can_manage_catalogue(me),
         # Whom a trainer without classes can ask: the administrator who invited them.
         contact=inviter if inviter is not None and inviter.is_active else None,
