@@ -875,7 +875,7 @@ def test_dashboard_shows_the_current_quota_period(client, login_as, scene, froze
     assert '<span class="stat-value">15</span> <span class="stat-label">training hours' in page
     assert '<span class="stat-value">71%</span>' in page  # 15 of 21 hours
     assert '<span class="stat-value">2</span> <span class="stat-label">staff in training' in page
-    assert "1 request waits for approval" in page
+    assert "1 request waits for your approval" in page
     # Quotas: used and left.
     assert '<th scope="row">2025 security</th>' in page
     assert re.search(r"<td[^>]*>SU-SEC-101</td>", page)

@@ -23,8 +23,12 @@ from .queries import recorded_statements
 
 
 def glance(body: str) -> str:
-    """The panel, which comes right after the page's title."""
-    match = re.search(r"</h1>\s*<section class=\"glance\".*?</section>", body, re.S)
+    """The panel, which comes right after the page's title and its lead sentence, if any."""
+    match = re.search(
+        r"</h1>\s*(?:<p class=\"lead\">[^<]*</p>\s*)?<section class=\"glance\".*?</section>",
+        body,
+        re.S,
+    )
     assert match, body
     return match.group(0)
 
