@@ -86,6 +86,10 @@ def test_the_session_reminder_shows_the_hong_kong_format_in_each_language(make, 
         assert not any(mark in text for mark in ("AM", "PM", "上午", "下午"))
 
 
+#: A Latin comma or colon straight after a Chinese character, as in "星期二, 19:00".
+LATIN_AFTER_CHINESE = re.compile(r"[\u4e00-\u9fff][,:] ")
+
+
 @pytest.mark.parametrize("language", ["en", "zh-HK"])
 def test_no_am_or_pm_on_a_sample_of_pages(
     client, make, login_as, company, learner, hr_officer, trainer, admin, language
@@ -103,7 +107,12 @@ def test_no_am_or_pm_on_a_sample_of_pages(
     pages = {
         learner: ["/my-learning", f"/courses/{course_class.course.code}"],
         hr_officer: ["/hr/", f"/hr/staff/{learner.id}", f"/hr/classes/{course_class.code}"],
-        trainer: ["/trainer/", f"/trainer/classes/{course_class.code}"],
+        trainer: [
+            "/trainer/",
+            f"/trainer/classes/{course_class.code}",
+            f"/trainer/classes/{course_class.code}/sessions/{evening.id}/attendance",
+            f"/trainer/classes/{course_class.code}/sessions/{evening.id}/sign-in",
+        ],
         admin: [
             f"/admin/classes/{course_class.id}",
             f"/admin/users/{learner.id}",
@@ -122,6 +131,8 @@ def test_no_am_or_pm_on_a_sample_of_pages(
             body = response.get_data(as_text=True)
             for mark in (" AM", " PM", "\u202fAM", "\u202fPM", "上午", "下午"):
                 assert mark not in body, (url, mark)
+            # Chinese text takes Chinese punctuation: "2031年3月11日星期二，19:00".
+            assert not LATIN_AFTER_CHINESE.search(body), (url, LATIN_AFTER_CHINESE.search(body))
             shown += ("09:30" in body) + ("19:00" in body)
         client.post("/logout")
     assert shown >= 4  # the session times are on the pages checked
