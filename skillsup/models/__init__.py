@@ -21,6 +21,14 @@ from .enrolments import (
     EnrolmentStatus,
     EnrolmentStatusChange,
 )
+from .funding import (
+    FundingPayee,
+    FundingScheme,
+    FundingSchemeVersion,
+    SubsidyKind,
+    class_funding_schemes,
+    course_funding_schemes,
+)
 from .outbox import OutboxMessage, OutboxStatus
 from .reminders import SentReminder
 from .types import UTCDateTime, utcnow
@@ -45,6 +53,9 @@ __all__ = [
     "EnrolmentSource",
     "EnrolmentStatus",
     "EnrolmentStatusChange",
+    "FundingPayee",
+    "FundingScheme",
+    "FundingSchemeVersion",
     "OutboxMessage",
     "OutboxStatus",
     "PartnerCompany",
@@ -52,10 +63,13 @@ __all__ = [
     "SeatQuota",
     "SentReminder",
     "SkillArea",
+    "SubsidyKind",
     "TeachingLanguage",
     "UTCDateTime",
     "User",
+    "class_funding_schemes",
     "class_trainers",
+    "course_funding_schemes",
     "course_prerequisites",
     "normalise_email",
     "utcnow",
