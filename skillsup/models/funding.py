@@ -40,6 +40,16 @@ class SubsidyKind(enum.StrEnum):
     NONE = "none"
 
 
+class FundingState(enum.StrEnum):
+    """Where an enrolment stands against a scheme's conditions (worked out, never stored:
+    :mod:`skillsup.services.funding_status`)."""
+
+    MET = "met"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    LOST = "lost"
+
+
 course_funding_schemes = sa.Table(
     "course_funding_schemes",
     db.metadata,
