@@ -94,8 +94,8 @@ LABELS_BY_ENUM: dict[type[enum.Enum], dict[Any, Any]] = {
     FundingState: {
         FundingState.MET: _l("Conditions met"),
         FundingState.ON_TRACK: _l("On track"),
-        FundingState.AT_RISK: _l("At risk"),
-        FundingState.LOST: _l("Lost"),
+        FundingState.AT_RISK: _l("Conditions at risk"),
+        FundingState.LOST: _l("Conditions lost"),
     },
     FundingPayee: {
         FundingPayee.LEARNER: _l("The learner"),
