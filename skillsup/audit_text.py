@@ -109,10 +109,29 @@ ACTIONS: dict[str, ActionText] = {
     "course.published": ActionText(_l("Course published"), _l("Published the course")),
     "course.unpublished": ActionText(_l("Course unpublished"), _l("Took the course back to draft")),
     "course.archived": ActionText(_l("Course archived"), _l("Archived the course")),
+    "course.funding_changed": ActionText(
+        _l("Course's funding schemes changed"), _l("Changed the course's funding schemes")
+    ),
     "class.created": ActionText(_l("Class created"), _l("Created the class")),
     "class.updated": ActionText(_l("Class updated"), _l("Changed the class")),
     "class.status_changed": ActionText(
         _l("Class status changed"), _l("Changed the class's status")
+    ),
+    "class.funding_changed": ActionText(
+        _l("Class's funding schemes changed"), _l("Changed the class's funding schemes")
+    ),
+    "funding_scheme.created": ActionText(
+        _l("Funding scheme created"), _l("Created the funding scheme")
+    ),
+    "funding_scheme.updated": ActionText(
+        _l("Funding scheme updated"), _l("Changed the funding scheme")
+    ),
+    "funding_scheme.figures_changed": ActionText(
+        _l("Funding scheme's figures changed"), _l("Changed the funding scheme's figures")
+    ),
+    "account.cef_subsidy_entered": ActionText(
+        _l("CEF subsidy used elsewhere entered"),
+        _l("Entered the Continuing Education Fund subsidy used elsewhere"),
     ),
     "session.added": ActionText(_l("Session added"), _l("Added a session")),
     "session.updated": ActionText(_l("Session moved"), _l("Moved a session")),
@@ -153,6 +172,7 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "partner_companies": _l("Partner company"),
     "classes": _l("Class"),
     "courses": _l("Course"),
+    "funding_schemes": _l("Funding scheme"),
     "system": _l("The portal"),
 }
 
@@ -229,6 +249,25 @@ DETAIL_LABELS: dict[str, Any] = {
     "score": _l("Score"),
     "passed": _l("Passed"),
     "emails": _l("E-mail addresses"),
+    "funding_schemes": _l("Funding schemes"),
+    "effective_from": _l("From"),
+    "name_en": _l("Name (English)"),
+    "name_zh": _l("Name (Chinese)"),
+    "paid_to": _l("Paid to"),
+    "class_rules_apply": _l("The class's own rules apply where stricter"),
+    "pass_mark_pct": _l("Pass mark (%)"),
+    "subsidy_kind": _l("Subsidy"),
+    "first_tier_limit": _l("First tier of subsidy (HKD)"),
+    "first_tier_co_payment_pct": _l("Co-payment in the first tier (%)"),
+    "later_co_payment_pct": _l("Co-payment beyond the first tier (%)"),
+    "fee_share_numerator": _l("Share of the fee: numerator"),
+    "fee_share_denominator": _l("Share of the fee: denominator"),
+    "person_lifetime_cap": _l("Cap per person (HKD)"),
+    "company_cap_per_year": _l("Cap per company per financial year (HKD)"),
+    "year_starts_month": _l("Financial year's first month"),
+    "note_en": _l("Note (English)"),
+    "note_zh": _l("Note (Chinese)"),
+    "amount": _l("Amount (HKD)"),
 }
 
 #: Details that only tie the entry to rows (shown elsewhere on the page, or by name).

@@ -17,9 +17,12 @@ from .models import (
     DeliveryMode,
     EnrolmentSource,
     EnrolmentStatus,
+    FundingPayee,
+    FundingState,
     Role,
     SkillArea,
     StaffStatus,
+    SubsidyKind,
     TeachingLanguage,
 )
 
@@ -98,6 +101,22 @@ LABELS_BY_ENUM: dict[type[enum.Enum], dict[Any, Any]] = {
         AttendanceStatus.LATE: _l("Late"),
         AttendanceStatus.ABSENT: _l("Absent"),
         AttendanceStatus.EXCUSED: _l("Excused"),
+    },
+    FundingState: {
+        FundingState.MET: _l("Conditions met"),
+        FundingState.ON_TRACK: _l("On track"),
+        FundingState.AT_RISK: _l("Conditions at risk"),
+        FundingState.LOST: _l("Conditions lost"),
+    },
+    FundingPayee: {
+        FundingPayee.LEARNER: _l("The learner"),
+        FundingPayee.COMPANY: _l("The company"),
+        FundingPayee.NONE: _l("No one"),
+    },
+    SubsidyKind: {
+        SubsidyKind.CO_PAYMENT_TIERS: _l("Fee less a co-payment, in tiers"),
+        SubsidyKind.SHARE_OF_FEE: _l("A share of the fee"),
+        SubsidyKind.NONE: _l("No subsidy"),
     },
 }
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_percent, get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .i18n import fmt_datetime
@@ -48,6 +49,18 @@ CLASS_COMPLETED = "class_completed"
 #: A certificate withdrawn because its class was reopened.
 CLASS_REOPENED = "class_reopened"
 
+#: Under a funding scheme: even attending every remaining session, attendance can reach at
+#: most ``best`` of the ``minimum`` (fractions).
+ATTENDANCE_OUT_OF_REACH = "attendance_out_of_reach"
+#: Under a funding scheme: the minimum (a fraction) is reached only by attending the next
+#: ``count`` sessions.
+MUST_ATTEND_NEXT_SESSIONS = "must_attend_next_sessions"
+#: Under a funding scheme: the assessment ``score`` is below the scheme's ``pass_mark`` (both
+#: out of 100, as text).
+SCORE_BELOW_MARK_NEEDED = "score_below_mark_needed"
+#: The funding scheme requires a passed assessment, and the class has none.
+CLASS_HAS_NO_ASSESSMENT = "class_has_no_assessment"
+
 _WORDING: dict[str, Any] = {
     ATTENDANCE_BELOW_MINIMUM: _l("Attendance %(rate)s is below the %(minimum)s minimum."),
     NO_ATTENDANCE_COUNTED: _l("No attendance can be counted against the %(minimum)s minimum."),
@@ -58,6 +71,18 @@ _WORDING: dict[str, Any] = {
     PROMOTED_FROM_WAITLIST: _l("A seat became free: moved up from the waitlist."),
     CLASS_COMPLETED: _l("The class has been closed."),
     CLASS_REOPENED: _l("Withdrawn: the class was reopened."),
+    ATTENDANCE_OUT_OF_REACH: _l(
+        "Even attending every remaining session, attendance can reach at most %(best)s, below"
+        " the %(minimum)s minimum."
+    ),
+    MUST_ATTEND_NEXT_SESSIONS: (
+        _l("To reach the %(minimum)s minimum, attend the next session."),
+        _l("To reach the %(minimum)s minimum, attend each of the next %(count)s sessions."),
+    ),
+    SCORE_BELOW_MARK_NEEDED: _l(
+        "The assessment score %(score)s is below the pass mark of %(pass_mark)s."
+    ),
+    CLASS_HAS_NO_ASSESSMENT: _l("The scheme needs a passed assessment, and this class has none."),
 }
 
 #: Every code that :func:`render` words (free text included).
@@ -116,11 +141,28 @@ def render_one(item: Mapping[str, Any]) -> str:
     if code == FREE_TEXT or code not in _WORDING:
         return str(args.get("text") or "")
     try:
-        if code in (ATTENDANCE_BELOW_MINIMUM, NO_ATTENDANCE_COUNTED):
+        if code in (ATTENDANCE_BELOW_MINIMUM, NO_ATTENDANCE_COUNTED, ATTENDANCE_OUT_OF_REACH):
             figures = {
-                name: percent(float(args[name])) for name in ("rate", "minimum") if name in args
+                name: percent(float(args[name]))
+                for name in ("rate", "minimum", "best")
+                if name in args
             }
             return str(_WORDING[code] % figures)
+        if code == MUST_ATTEND_NEXT_SESSIONS:
+            count = int(args["count"])
+            one, many = _WORDING[code]
+            return str(
+                (one if count == 1 else many)
+                % {"minimum": percent(float(args["minimum"])), "count": count}
+            )
+        if code == SCORE_BELOW_MARK_NEEDED:
+            return str(
+                _WORDING[code]
+                % {
+                    "score": format_decimal(Decimal(str(args["score"]))),
+                    "pass_mark": format_decimal(Decimal(str(args["pass_mark"]))),
+                }
+            )
         if code == ENROLLED_AFTER_END:
             # Formatted in Hong Kong time, the portal's zone.
             ended = datetime.fromisoformat(str(args["ended_at"]))

@@ -28,7 +28,7 @@ from skillsup.models import (
     TeachingLanguage,
     course_prerequisites,
 )
-from skillsup.services import courses
+from skillsup.services import courses, funding_figures, funding_schemes
 from skillsup.services.courses import CourseData
 from skillsup.services.errors import PermissionDenied, ValidationFailed
 
@@ -89,7 +89,6 @@ def course_data(**overrides: Any) -> CourseData:
         "delivery_mode": DeliveryMode.HYBRID,
         "teaching_language": TeachingLanguage.CANTONESE,
         "fee": Decimal("6800.50"),
-        "cef_reimbursable": True,
         "prerequisite_ids": [],
     }
     values.update(overrides)
@@ -118,7 +117,7 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "delivery_mode": "hybrid",
         "teaching_language": "cantonese",
         "fee": "6800.50",
-        "cef_reimbursable": "y",
+        "funding_schemes": [],
         "prerequisites": [],
     }
     values.update(overrides)
@@ -137,7 +136,7 @@ def edit_form_data(course: Course, **overrides: Any) -> dict[str, Any]:
     for name in courses.SCALAR_FIELDS:
         value = getattr(data, name)
         values[name] = "" if value is None else getattr(value, "value", value)
-    values["cef_reimbursable"] = "y" if data.cef_reimbursable else None
+    values["funding_schemes"] = [scheme.id for scheme in course.funding_schemes]
     values["prerequisites"] = data.prerequisite_ids
     values.update(overrides)
     return form_data(**values)
@@ -173,7 +172,6 @@ def test_create_course_in_both_languages_with_prerequisites(admin, make):
     assert (saved.qf_level, saved.qf_credits) == (4, 3)
     assert saved.contact_hours == Decimal("36.0")
     assert saved.fee == Decimal("6800.50")
-    assert saved.cef_reimbursable is True
     assert prerequisite_codes(saved) == ["SU-CLD-101", "SU-NET-101"]
 
     [entry] = audit_entries(saved)
@@ -585,6 +583,8 @@ def test_unknown_course_is_404(admin, login_as):
 def test_admin_creates_a_course_with_both_languages_and_prerequisites(admin, make, login_as):
     basics = make.course(code="SU-CLD-101", title_en="Cloud basics")
     networking = make.course(code="SU-NET-101", title_en="Networking basics")
+    cef = funding_schemes.ensure_published_schemes()[funding_figures.CEF]
+    db.session.commit()
     client = login_as(admin)
 
     page = client.get("/admin/courses/new")
@@ -592,10 +592,15 @@ def test_admin_creates_a_course_with_both_languages_and_prerequisites(admin, mak
     body = text(page)
     assert "SU-CLD-101 Cloud basics" in body
     assert 'name="title_zh"' in body
+    assert "CEF Continuing Education Fund" in body
 
     response = client.post(
         "/admin/courses/new",
-        data=form_data(code="su-cld-201", prerequisites=[basics.id, networking.id]),
+        data=form_data(
+            code="su-cld-201",
+            prerequisites=[basics.id, networking.id],
+            funding_schemes=[cef.id],
+        ),
     )
 
     course = db.session.scalar(select(Course).where(Course.code == "SU-CLD-201"))
@@ -607,7 +612,7 @@ def test_admin_creates_a_course_with_both_languages_and_prerequisites(admin, mak
     assert course.audience_zh == "開發人員及系統管理員。"
     assert course.teaching_language == TeachingLanguage.CANTONESE
     assert course.fee == Decimal("6800.50")
-    assert course.cef_reimbursable is True
+    assert [scheme.code for scheme in course.funding_schemes] == ["CEF"]
     assert prerequisite_codes(course) == ["SU-CLD-101", "SU-NET-101"]
 
     shown = text(client.get(response.headers["Location"]))
@@ -636,9 +641,7 @@ def test_edit_form_shows_the_course_as_it_is(admin, make, login_as):
 
 
 def test_editing_records_the_changed_fields_and_the_course_page_shows_them(admin, make, login_as):
-    course = make.course(
-        code="SU-CLD-201", title_en="Cloud basics II", fee=Decimal("4800"), cef_reimbursable=False
-    )
+    course = make.course(code="SU-CLD-201", title_en="Cloud basics II", fee=Decimal("4800"))
     client = login_as(admin)
 
     response = client.post(

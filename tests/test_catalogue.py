@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from skillsup.catalogue import forms as catalogue_forms
 from skillsup.extensions import db
 from skillsup.models import ClassStatus, CourseStatus, DeliveryMode, EnrolmentStatus, SkillArea
-from skillsup.services import catalogue
+from skillsup.services import catalogue, funding_figures, funding_schemes
 
 from .factories import hk_datetime
 from .queries import recorded_statements
@@ -212,7 +212,7 @@ def test_course_page_shows_everything_a_learner_needs(client, make):
         description_en="Design systems.",
         outcomes_en="Design a landing zone\nPlan a migration",
         audience_en="Engineers.",
-        cef_reimbursable=True,
+        funding_schemes=[funding_schemes.ensure_published_schemes()[funding_figures.CEF]],
     )
     course.prerequisites.append(prerequisite)
     db.session.commit()
@@ -234,6 +234,7 @@ def test_course_page_shows_everything_a_learner_needs(client, make):
         "12 seats left",
         "Log in to enrol",
         "HK$4,800.00",
+        "Continuing Education Fund",
     ):
         assert expected in body, expected
 

@@ -209,3 +209,71 @@ def test_upgrading_gives_entries_about_a_person_the_company_they_were_at(empty_d
         assert companies == {2: 7, 3: 8, 4: None, 5: 8, 6: None}
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_upgrading_offers_cef_courses_under_the_fund_with_the_published_figures(
+    empty_database_url,
+):
+    """Courses marked CEF-reimbursable are offered under the Continuing Education Fund; the
+    schemes come with the figures the services know as published; downgrading gives the flag
+    back from the link."""
+    from sqlalchemy import text
+
+    from skillsup.models import FundingScheme
+    from skillsup.services.funding_figures import PUBLISHED_SCHEMES, SchemeFigures
+    from skillsup.services.funding_schemes import scheme_list
+
+    app = create_app({**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    course = (
+        "INSERT INTO courses (id, code, title_en, summary_en, description_en,"
+        " outcomes_en, audience_en, skills, skill_area, qf_level, qf_credits,"
+        " contact_hours, delivery_mode, teaching_language, fee, cef_reimbursable,"
+        " status, created_at, updated_at) VALUES (:id, :code, 'Old', '', '', '',"
+        " '', '', 'cloud', 3, 3, 10, 'on_campus', 'english', 0, :cef, 'published',"
+        " :now, :now)"
+    )
+    with app.app_context():
+        upgrade(revision="d6f1a3b8c274")
+        with db.engine.begin() as connection:
+            for course_id, code, cef in ((5, "SU-CEF-101", True), (6, "SU-NOT-101", False)):
+                connection.execute(
+                    text(course),
+                    {"id": course_id, "code": code, "cef": cef, "now": "2026-01-01 00:00:00"},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            links = connection.execute(
+                text(
+                    "SELECT course_id, code FROM course_funding_schemes"
+                    " JOIN funding_schemes ON funding_schemes.id = scheme_id"
+                )
+            ).all()
+        assert [tuple(link) for link in links] == [(5, "CEF")]
+        schemes = {scheme.code: scheme for scheme in scheme_list()}
+        assert set(schemes) == {published.code for published in PUBLISHED_SCHEMES}
+        for published in PUBLISHED_SCHEMES:
+            scheme: FundingScheme = schemes[published.code]
+            [version] = scheme.versions
+            assert (scheme.name_en, scheme.name_zh, scheme.paid_to) == (
+                published.name_en,
+                published.name_zh,
+                published.paid_to,
+            )
+            assert version.effective_from == published.effective_from
+            assert SchemeFigures.of(version) == published.figures
+        db.session.remove()
+
+        downgrade(revision="d6f1a3b8c274")
+        with db.engine.connect() as connection:
+            flags = {
+                code: flag
+                for code, flag in connection.execute(
+                    text("SELECT code, cef_reimbursable FROM courses")
+                )
+            }
+        assert {code: bool(flag) for code, flag in flags.items()} == {
+            "SU-CEF-101": True,
+            "SU-NOT-101": False,
+        }
+        downgrade(revision="base")
+        db.engine.dispose()

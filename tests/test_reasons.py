@@ -19,13 +19,17 @@ from skillsup.models import ClassStatus, Enrolment, EnrolmentStatus, User
 from skillsup.reasons import (
     ASSESSMENT_FAILED,
     ATTENDANCE_BELOW_MINIMUM,
+    ATTENDANCE_OUT_OF_REACH,
     CLASS_COMPLETED,
+    CLASS_HAS_NO_ASSESSMENT,
     CLASS_REOPENED,
     CODES,
+    MUST_ATTEND_NEXT_SESSIONS,
     NO_ASSESSMENT_RESULT,
     NO_ATTENDANCE_COUNTED,
     PLACED_WITHOUT_APPROVAL,
     PROMOTED_FROM_WAITLIST,
+    SCORE_BELOW_MARK_NEEDED,
     enrolled_after_end,
     free_text,
     reason,
@@ -59,6 +63,27 @@ WORDED = [
     (reason(CLASS_COMPLETED), "The class has been closed.", None),
     (reason(CLASS_REOPENED), "the class was reopened", None),
     (free_text("  Budget used  ")[0], "Budget used", "Budget used"),
+    (
+        reason(ATTENDANCE_OUT_OF_REACH, best=0.699, minimum=0.7),
+        "can reach at most 69.9%, below the 70% minimum",
+        "69.9%",
+    ),
+    (
+        reason(MUST_ATTEND_NEXT_SESSIONS, count=3, minimum=0.7),
+        "To reach the 70% minimum, attend each of the next 3 sessions.",
+        "3",
+    ),
+    (
+        reason(MUST_ATTEND_NEXT_SESSIONS, count=1, minimum=0.8),
+        "To reach the 80% minimum, attend the next session.",
+        "80%",
+    ),
+    (
+        reason(SCORE_BELOW_MARK_NEEDED, score="49.5", pass_mark="50.00"),
+        "The assessment score 49.5 is below the pass mark of 50.",
+        "49.5",
+    ),
+    (reason(CLASS_HAS_NO_ASSESSMENT), "this class has none", None),
 ]
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField,
     DecimalField,
     IntegerField,
     SelectChoice,
@@ -21,7 +20,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import PortalForm
 from ..labels import LABELS
-from ..models import Course, CourseStatus, DeliveryMode, SkillArea, TeachingLanguage
+from ..models import (
+    Course,
+    CourseStatus,
+    DeliveryMode,
+    FundingScheme,
+    SkillArea,
+    TeachingLanguage,
+)
 from ..services.courses import (
     CODE_PATTERN,
     MAX_CONTACT_HOURS,
@@ -172,7 +178,17 @@ class CourseForm(PortalForm):
         ],
         render_kw={"inputmode": "decimal"},
     )
-    cef_reimbursable = BooleanField(_l("Reimbursable under the Continuing Education Fund"))
+    # Checked by the funding schemes' service, which says what is wrong with a choice.
+    funding_schemes = SelectMultipleField(
+        _l("Funding schemes"),
+        coerce=int,
+        validate_choice=False,
+        description=_l(
+            "The schemes the course is offered under; its classes take them unless a class"
+            " has its own. Hold Ctrl (Cmd on a Mac) to choose more than one."
+        ),
+        render_kw={"size": 4},
+    )
     # The choices are checked by the service, which can say what is wrong with a choice
     # (a course as its own prerequisite, a loop) better than "not a valid choice".
     prerequisites = SelectMultipleField(
@@ -195,6 +211,15 @@ class CourseForm(PortalForm):
             for course_id, text, status in choices
         ]
 
+    def set_funding_choices(self, schemes: list[FundingScheme], locale: str) -> None:
+        self.funding_schemes.choices = [
+            SelectChoice(str(scheme.id), f"{scheme.code} {scheme.name(locale)}")
+            for scheme in schemes
+        ]
+
+    def funding_scheme_ids(self) -> list[int]:
+        return list(self.funding_schemes.data or [])
+
     def course_data(self) -> CourseData:
         return CourseData(
             code=self.code.data or "",
@@ -216,7 +241,6 @@ class CourseForm(PortalForm):
             delivery_mode=self.delivery_mode.data,
             teaching_language=self.teaching_language.data,
             fee=self.fee.data,
-            cef_reimbursable=bool(self.cef_reimbursable.data),
             prerequisite_ids=list(self.prerequisites.data or []),
         )
 
@@ -228,6 +252,7 @@ def course_form_data(course: Course) -> dict[str, Any]:
     for name in ("skill_area", "delivery_mode", "teaching_language"):
         values[name] = getattr(values[name], "value", values[name])
     values["prerequisites"] = values.pop("prerequisite_ids")
+    values["funding_schemes"] = [scheme.id for scheme in course.funding_schemes]
     return values
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -17,7 +18,7 @@ from ..audit_text import readable_entries
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Course, CourseStatus, SkillArea, User
-from ..services import audit, courses
+from ..services import audit, courses, funding_schemes
 from ..web import current_actor, page_number, unit_of_work
 from .course_forms import CourseFilterForm, CourseForm, course_form_data
 
@@ -58,12 +59,24 @@ def course_list() -> str:
     )
 
 
+def _set_funding_choices(form: CourseForm, course: Course | None) -> None:
+    """The schemes a course may be offered under: the active ones, and any it has."""
+    schemes = funding_schemes.scheme_list()
+    had = {scheme.id for scheme in course.funding_schemes} if course is not None else set()
+    form.set_funding_choices(
+        [scheme for scheme in schemes if scheme.is_active or scheme.id in had],
+        str(get_locale()),
+    )
+
+
 def new_course() -> str | Response:
     form = CourseForm()
     form.set_prerequisite_choices(courses.prerequisite_choices())
+    _set_funding_choices(form, None)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             course = courses.create_course(current_actor(), form.course_data())
+            funding_schemes.set_course_schemes(current_actor(), course, form.funding_scheme_ids())
             work.flash(_("Course %(code)s has been created as a draft.", code=course.code))
         if work.succeeded:
             return redirect(url_for("admin.course_detail", course_id=course.id))
@@ -97,9 +110,11 @@ def edit_course(course_id: int) -> str | Response:
     course = db.get_or_404(Course, course_id)
     form = CourseForm(data=course_form_data(course))
     form.set_prerequisite_choices(courses.prerequisite_choices(course))
+    _set_funding_choices(form, course)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             courses.update_course(current_actor(), course, form.course_data())
+            funding_schemes.set_course_schemes(current_actor(), course, form.funding_scheme_ids())
             work.flash(_("The changes to %(code)s have been saved.", code=course.code))
         if work.succeeded:
             return redirect(url_for("admin.course_detail", course_id=course.id))

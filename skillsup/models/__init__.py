@@ -21,6 +21,15 @@ from .enrolments import (
     EnrolmentStatus,
     EnrolmentStatusChange,
 )
+from .funding import (
+    FundingPayee,
+    FundingScheme,
+    FundingSchemeVersion,
+    FundingState,
+    SubsidyKind,
+    class_funding_schemes,
+    course_funding_schemes,
+)
 from .outbox import OutboxMessage, OutboxStatus
 from .reminders import SentReminder
 from .types import UTCDateTime, utcnow
@@ -46,6 +55,10 @@ __all__ = [
     "EnrolmentSource",
     "EnrolmentStatus",
     "EnrolmentStatusChange",
+    "FundingPayee",
+    "FundingScheme",
+    "FundingSchemeVersion",
+    "FundingState",
     "OutboxMessage",
     "OutboxStatus",
     "PartnerCompany",
@@ -54,10 +67,13 @@ __all__ = [
     "SentReminder",
     "SkillArea",
     "StaffStatus",
+    "SubsidyKind",
     "TeachingLanguage",
     "UTCDateTime",
     "User",
+    "class_funding_schemes",
     "class_trainers",
+    "course_funding_schemes",
     "course_prerequisites",
     "normalise_email",
     "utcnow",

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
+from .funding import class_funding_schemes
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from .courses import Course
+    from .funding import FundingScheme
     from .users import User
 
 
@@ -72,6 +74,9 @@ class CourseClass(Model):
     withdrawal_deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     min_attendance_pct: Mapped[int] = mapped_column(sa.SmallInteger, default=80)
     assessment_required: Mapped[bool] = mapped_column(default=False)
+    # Whether the class has its own funding schemes (``funding_schemes``, possibly none)
+    # instead of its course's.
+    funding_override: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[ClassStatus] = mapped_column(
         enum_column(ClassStatus, "class_status"), default=ClassStatus.DRAFT, index=True
     )
@@ -88,6 +93,10 @@ class CourseClass(Model):
 
     course: Mapped[Course] = relationship(back_populates="classes")
     trainers: Mapped[list[User]] = relationship(secondary=class_trainers, order_by="User.name")
+    #: The class's own schemes; they apply only when ``funding_override`` is set.
+    funding_schemes: Mapped[list[FundingScheme]] = relationship(
+        secondary=class_funding_schemes, order_by="FundingScheme.code"
+    )
     sessions: Mapped[list[ClassSession]] = relationship(
         back_populates="course_class",
         order_by="ClassSession.starts_at",

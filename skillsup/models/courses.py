@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
+from .funding import course_funding_schemes
 from .types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from .classes import CourseClass
+    from .funding import FundingScheme
 
 
 class SkillArea(enum.StrEnum):
@@ -88,7 +90,6 @@ class Course(Model):
         enum_column(TeachingLanguage, "teaching_language")
     )
     fee: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
-    cef_reimbursable: Mapped[bool] = mapped_column(default=False)
     status: Mapped[CourseStatus] = mapped_column(
         enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
     )
@@ -106,6 +107,10 @@ class Course(Model):
         order_by=lambda: Course.code,
     )
     classes: Mapped[list[CourseClass]] = relationship(back_populates="course")
+    #: The funding schemes the course is offered under (its classes' unless one has its own).
+    funding_schemes: Mapped[list[FundingScheme]] = relationship(
+        secondary=course_funding_schemes, order_by="FundingScheme.code"
+    )
 
     def title(self, locale: str) -> str:
         return self.title_zh if locale.startswith("zh") and self.title_zh else self.title_en

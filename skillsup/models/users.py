@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -78,6 +79,9 @@ class User(Model):
     # Optional e-mail; decisions (confirmations, rejections, cancellations, resets) always go.
     wants_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     wants_attendance_warnings: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Continuing Education Fund subsidy the learner has had from courses elsewhere, as they
+    # entered it (None: not entered); CEF estimates count it as used.
+    cef_subsidy_used_elsewhere: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[PartnerCompany | None] = relationship(

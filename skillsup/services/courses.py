@@ -71,7 +71,6 @@ class CourseData:
     skills: str = ""
     qf_credits: int = 0
     fee: Decimal = Decimal("0")
-    cef_reimbursable: bool = False
     prerequisite_ids: list[int] = field(default_factory=list)
 
     @classmethod
@@ -104,7 +103,6 @@ SCALAR_FIELDS = (
     "delivery_mode",
     "teaching_language",
     "fee",
-    "cef_reimbursable",
 )
 
 
@@ -439,7 +437,6 @@ def _clean(data: CourseData) -> dict[str, Any]:
             field="fee",
         )
     values["fee"] = fee.quantize(TWO_DECIMALS)
-    values["cef_reimbursable"] = bool(data.cef_reimbursable)
     return values
 
 

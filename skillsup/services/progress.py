@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -27,6 +29,14 @@ from .attendance_rate import (
 )
 
 
+class UnmarkedSession(NamedTuple):
+    """A session of the class not cancelled that the enrolment has no mark for yet."""
+
+    id: int
+    starts_at: datetime
+    hours: float
+
+
 @dataclass
 class AttendanceStanding:
     """One enrolment's attendance in contact hours, by kind, against its class's minimum."""
@@ -40,6 +50,8 @@ class AttendanceStanding:
     attended_sessions: int = 0
     marked_sessions: int = 0
     total_sessions: int = 0
+    #: The sessions not marked yet (future ones, or past ones not yet marked), by start.
+    unmarked: list[UnmarkedSession] = field(default_factory=list)
 
     @property
     def counted_hours(self) -> float:
@@ -94,13 +106,15 @@ def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
     class_of = {enrolment_id: class_id for enrolment_id, class_id, _ in rows}
     minimum_of = {enrolment_id: int(pct) for enrolment_id, _, pct in rows}
 
-    sessions_by_class: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    sessions_by_class: dict[int, list[tuple[int, datetime, float]]] = defaultdict(list)
     for session_id, class_id, starts_at, ends_at in db.session.execute(
-        select(
-            ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at
-        ).where(ClassSession.class_id.in_(set(class_of.values())), session_counts_sql())
+        select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at)
+        .where(ClassSession.class_id.in_(set(class_of.values())), session_counts_sql())
+        .order_by(ClassSession.starts_at, ClassSession.id)
     ):
-        sessions_by_class[class_id].append((session_id, session_hours(starts_at, ends_at)))
+        sessions_by_class[class_id].append(
+            (session_id, starts_at, session_hours(starts_at, ends_at))
+        )
 
     marks = _marks(list(class_of))
     for enrolment_id, class_id in class_of.items():
@@ -121,8 +135,8 @@ def class_standings(
     marks = _marks(enrolment_ids)
     marked = Counter(session_id for mine in marks.values() for session_id in mine)
     held = [
-        (session.id, session_hours(session.starts_at, session.ends_at))
-        for session in sessions
+        (session.id, session.starts_at, session_hours(session.starts_at, session.ends_at))
+        for session in sorted(sessions, key=lambda s: (s.starts_at, s.id))
         if session_counts(session)
     ]
     minimum = int(course_class.min_attendance_pct)
@@ -148,16 +162,20 @@ def _marks(enrolment_ids: list[int]) -> dict[int, dict[int, AttendanceStatus]]:
 
 
 def _standing(
-    minimum_pct: int, sessions: list[tuple[int, float]], marks: dict[int, AttendanceStatus]
+    minimum_pct: int,
+    sessions: list[tuple[int, datetime, float]],
+    marks: dict[int, AttendanceStatus],
 ) -> AttendanceStanding:
-    """One enrolment's standing from its class's sessions held (id, hours) and its marks."""
+    """One enrolment's standing from its class's sessions held (id, start, hours), in order
+    of start, and its marks."""
     standing = AttendanceStanding(minimum_pct=minimum_pct)
-    for session_id, hours in sessions:
+    for session_id, starts_at, hours in sessions:
         standing.total_hours += hours
         standing.total_sessions += 1
         status = marks.get(session_id)
         if status is None:
             standing.unmarked_hours += hours
+            standing.unmarked.append(UnmarkedSession(session_id, starts_at, hours))
             continue
         standing.marked_sessions += 1
         if is_attended(status):

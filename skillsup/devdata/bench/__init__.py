@@ -156,12 +156,18 @@ def _bench_mark() -> dict[str, Any] | None:
     )
 
 
+#: Tables the migrations fill (the funding schemes and their figures): a database that holds
+#: nothing else is empty.
+REFERENCE_TABLES = frozenset({"funding_schemes", "funding_scheme_versions"})
+
+
 def _filled_tables() -> str:
     """The tables that hold rows, with their counts, as a message lists them ("" if none)."""
     filled = {
         table.name: count
         for table in db.metadata.sorted_tables
-        if (count := db.session.scalar(select(func.count()).select_from(table)) or 0)
+        if table.name not in REFERENCE_TABLES
+        and (count := db.session.scalar(select(func.count()).select_from(table)) or 0)
     }
     return ", ".join(f"{name} ({count:,})" for name, count in sorted(filled.items()))
 

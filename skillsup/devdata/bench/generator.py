@@ -20,8 +20,10 @@ from ...models import (
     Role,
     SkillArea,
     User,
+    course_funding_schemes,
     course_prerequisites,
 )
+from ...services import funding_figures, funding_schemes
 from ..calendar import HONG_KONG, hk, is_fixed_holiday
 from ..courses import COURSES
 from ..names import invent_name
@@ -246,6 +248,8 @@ class Generator(EnrolmentGeneration):
         numbers: Counter[tuple[str, int]] = Counter()
         created_at = self.now - timedelta(days=HISTORY_DAYS + 120)
         columns: tuple[str, ...] | None = None
+        # The schemes come with the database (its migrations), or are installed here.
+        cef_id = funding_schemes.ensure_published_schemes()[funding_figures.CEF].id
         for index in range(self.sizes.courses):
             base = COURSES[index % len(COURSES)]
             variant = COURSE_VARIANTS[(index // len(COURSES)) % len(COURSE_VARIANTS)]
@@ -289,13 +293,16 @@ class Generator(EnrolmentGeneration):
                 "delivery_mode": base["delivery_mode"].value,
                 "teaching_language": base["teaching_language"].value,
                 "fee": Decimal(base["fee"]) + Decimal(100 * rng.randint(-10, 10)),
-                "cef_reimbursable": bool(base.get("cef_reimbursable", False)),
                 "status": status.value,
                 "created_at": created_at + timedelta(days=index % 90),
                 "updated_at": created_at + timedelta(days=index % 90),
             }
             columns = columns or tuple(values)
             self.writer.add(courses, columns, tuple(values.values()))
+            if base.get("cef_reimbursable"):
+                self.writer.add(
+                    course_funding_schemes, ("course_id", "scheme_id"), (course_id, cef_id)
+                )
             self.courses.append(
                 CourseRecord(
                     id=course_id,

@@ -3,7 +3,8 @@ its courses on it too.
 
 Each course is a dict of :class:`~skillsup.services.courses.CourseData` fields, with
 ``prerequisites`` (course codes, each listed before the courses that need it), ``status`` when
-it is not to be published, and ``assessment`` when its classes require a passed assessment.
+it is not to be published, ``assessment`` when its classes require a passed assessment, and
+``cef_reimbursable`` when it is offered under the Continuing Education Fund.
 """
 
 from __future__ import annotations

@@ -28,7 +28,15 @@ from ...models import (
     User,
     class_trainers,
 )
-from ...services import class_sessions, class_status, classes, courses, seat_quotas
+from ...services import (
+    class_sessions,
+    class_status,
+    classes,
+    courses,
+    funding_figures,
+    funding_schemes,
+    seat_quotas,
+)
 from ...services.class_status import StatusAction
 from ...services.seat_quotas import seats_used
 from ...timeutil import to_hk
@@ -107,7 +115,7 @@ class CatalogueSeeding(SeedState):
         fields = {
             key: value
             for key, value in data.items()
-            if key not in {"prerequisites", "assessment", "status"}
+            if key not in {"prerequisites", "assessment", "status", "cef_reimbursable"}
         }
         fields["contact_hours"] = Decimal(str(fields["contact_hours"]))
         fields["fee"] = Decimal(str(fields["fee"]))
@@ -118,6 +126,9 @@ class CatalogueSeeding(SeedState):
         course = courses.create_course(
             self.admin, courses.CourseData(**fields, prerequisite_ids=prerequisites)
         )
+        if data.get("cef_reimbursable"):
+            cef = funding_schemes.ensure_published_schemes(self.admin)[funding_figures.CEF]
+            funding_schemes.set_course_schemes(self.admin, course, [cef.id])
         status = data.get("status", CourseStatus.PUBLISHED)
         if status is not CourseStatus.DRAFT:
             self.clock.now = created_at + timedelta(hours=3)

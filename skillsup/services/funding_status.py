@@ -1,0 +1,297 @@
+"""Each enrolment's live status under its funding schemes: met, on track, at risk or lost.
+
+Worked out from the attendance and results recorded so far and the sessions still to come,
+never stored: a mark, a result, a session added or cancelled shows at once. The rule, per
+enrolment and per scheme its class runs under (:func:`.funding_schemes.class_funding`):
+
+- **Which enrolments.** Confirmed ones, and those of a closed class (completed or not
+  completed). Pending, waitlisted, rejected, withdrawn and cancelled enrolments have no
+  status; nor has a class under a scheme it starts before the first version of.
+- **The minimum** is the version's minimum attendance, or the class's own minimum when that
+  is higher and the version says the class's rules apply. A minimum of 0 sets no attendance
+  condition.
+- **The assessment** is needed when the version requires one, or when the class has one and
+  the version says the class's rules apply. It is passed when the score reaches the version's
+  pass mark (where a score is recorded and the version has a pass mark), otherwise when the
+  trainer recorded a pass; failed when a result is recorded that does not pass.
+- **Attendance** is the one rule of :mod:`.attendance_rate`, through :mod:`.progress`: contact
+  hours, present and late attended, absent counted against, excused and cancelled sessions
+  left out. The *remaining* sessions are the class's sessions not cancelled that the learner
+  has no mark for yet, in order of start, while the class is not completed or cancelled; once
+  it is, nothing remains and a session never marked counts as missed.
+
+The states, the first that applies:
+
+- **LOST**: the minimum cannot be reached even by attending every remaining session (for a
+  finished class: the rate for completion fell short of it, or no hour could be counted); or
+  the assessment is needed and was failed (as recorded: a re-mark that records a pass changes
+  the status back), or the class finished without a result, or the class has no assessment.
+- **MET**: the rate for completion (over all the class's countable hours, a session not yet
+  marked counting as missed) reaches the minimum, and the assessment, if needed, is passed.
+- **AT_RISK**: missing the next remaining session would leave less than one session of slack.
+  The slack is the hours of remaining sessions the learner may still miss and reach the
+  minimum: attended hours + remaining hours − minimum × counted hours. At risk when the slack
+  less the next session's hours is below the hours of the session after it (0 when there is
+  none). The learner is told the next N remaining sessions (N ≥ 1), in order, whose hours with
+  those attended reach the minimum: attending them meets the attendance condition.
+- **ON_TRACK**: otherwise, an assessment still to come included.
+
+Each status carries its reasons as codes with figures (:mod:`skillsup.reasons`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    FINISHED_STATUSES,
+    CourseClass,
+    Enrolment,
+    EnrolmentStatus,
+    FundingScheme,
+    FundingSchemeVersion,
+    FundingState,
+)
+from ..reasons import (
+    ASSESSMENT_FAILED,
+    ATTENDANCE_BELOW_MINIMUM,
+    ATTENDANCE_OUT_OF_REACH,
+    CLASS_HAS_NO_ASSESSMENT,
+    MUST_ATTEND_NEXT_SESSIONS,
+    NO_ASSESSMENT_RESULT,
+    NO_ATTENDANCE_COUNTED,
+    SCORE_BELOW_MARK_NEEDED,
+    Reason,
+    reason,
+)
+from .attendance_rate import attendance_rate
+from .funding_schemes import class_funding
+from .progress import AttendanceStanding, UnmarkedSession, standings
+
+#: The enrolments that have a status under their schemes.
+WITH_STATUS = (EnrolmentStatus.CONFIRMED, EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
+# Hours and rates are floats: a hair's tolerance, as in :mod:`.progress`.
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class SessionToAttend:
+    """A session the learner is told to attend to keep a scheme's minimum."""
+
+    id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class ClassRules:
+    """What of a class its enrolments' statuses depend on."""
+
+    min_attendance_pct: int
+    assessment_required: bool
+    finished: bool
+
+
+@dataclass(frozen=True)
+class SchemeStatus:
+    """One enrolment's status under one scheme, and why.
+
+    ``minimum_pct`` is the minimum attendance that applies; ``standing`` the enrolment's
+    attendance against it (its ``minimum_pct`` set to it); ``must_attend`` the sessions to
+    attend, when at risk; ``reasons`` why it is lost or at risk, or what it still waits for.
+    """
+
+    enrolment_id: int
+    scheme: FundingScheme
+    version: FundingSchemeVersion
+    state: FundingState
+    minimum_pct: int
+    assessment_needed: bool
+    standing: AttendanceStanding
+    must_attend: tuple[SessionToAttend, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+
+def enrolment_statuses(enrolment_ids: Iterable[int]) -> dict[int, list[SchemeStatus]]:
+    """The status of each enrolment under each scheme its class runs under, by scheme code;
+    an enrolment with no status (see the module's rule) maps to an empty list. Eight queries
+    whatever the number of enrolments."""
+    ids = set(enrolment_ids)
+    result: dict[int, list[SchemeStatus]] = {enrolment_id: [] for enrolment_id in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(
+            Enrolment.id,
+            Enrolment.class_id,
+            Enrolment.result_score,
+            Enrolment.result_passed,
+            CourseClass.min_attendance_pct,
+            CourseClass.assessment_required,
+            CourseClass.status,
+        )
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .where(Enrolment.id.in_(ids), Enrolment.status.in_(WITH_STATUS))
+    ).all()
+    if not rows:
+        return result
+    schemes_of = class_funding({row.class_id for row in rows})
+    standing_of = standings([row.id for row in rows])
+    for row in rows:
+        rules = ClassRules(
+            int(row.min_attendance_pct),
+            bool(row.assessment_required),
+            row.status in FINISHED_STATUSES,
+        )
+        for class_scheme in schemes_of.get(row.class_id, []):
+            if class_scheme.version is None:
+                continue
+            result[row.id].append(
+                scheme_status(
+                    row.id,
+                    class_scheme.scheme,
+                    class_scheme.version,
+                    rules,
+                    standing_of.get(row.id, AttendanceStanding()),
+                    row.result_score,
+                    row.result_passed,
+                )
+            )
+    return result
+
+
+def class_statuses(course_class: CourseClass) -> dict[int, list[SchemeStatus]]:
+    """The statuses of every enrolment of the class that has one (see
+    :func:`enrolment_statuses`), by enrolment id; nine queries."""
+    ids = db.session.scalars(
+        select(Enrolment.id).where(
+            Enrolment.class_id == course_class.id, Enrolment.status.in_(WITH_STATUS)
+        )
+    )
+    return enrolment_statuses(list(ids))
+
+
+def scheme_status(
+    enrolment_id: int,
+    scheme: FundingScheme,
+    version: FundingSchemeVersion,
+    rules: ClassRules,
+    standing: AttendanceStanding,
+    result_score: Decimal | None,
+    result_passed: bool | None,
+) -> SchemeStatus:
+    """One enrolment's status under one scheme's ``version``, from its class's ``rules``, its
+    attendance ``standing`` and its assessment result (the rule is the module's)."""
+    minimum = version.min_attendance_pct
+    if version.class_rules_apply:
+        minimum = max(minimum, rules.min_attendance_pct)
+    needs_assessment = version.assessment_required or (
+        version.class_rules_apply and rules.assessment_required
+    )
+    remaining: list[UnmarkedSession] = [] if rules.finished else list(standing.unmarked)
+    standing = replace(
+        standing,
+        minimum_pct=minimum,
+        unmarked=remaining,
+        unmarked_hours=sum(s.hours for s in remaining),
+    )
+    status = SchemeStatus(
+        enrolment_id, scheme, version, FundingState.ON_TRACK, minimum, needs_assessment, standing
+    )
+
+    lost: list[Reason] = []
+    attendance_met = minimum == 0 or standing.meets_minimum
+    if not attendance_met:
+        lost += _attendance_lost(standing, minimum, rules.finished)
+    pending: list[Reason] = []
+    if needs_assessment:
+        verdict, why = _assessment(version, rules, result_score, result_passed)
+        if verdict is False:
+            lost += why
+        elif verdict is None:
+            pending += why
+    if lost:
+        return replace(status, state=FundingState.LOST, reasons=tuple(lost))
+    if attendance_met and not pending:
+        return replace(status, state=FundingState.MET)
+    if not attendance_met:
+        must_attend = _sessions_to_attend(standing, minimum, remaining)
+        if must_attend:
+            return replace(
+                status,
+                state=FundingState.AT_RISK,
+                must_attend=must_attend,
+                reasons=(
+                    reason(
+                        MUST_ATTEND_NEXT_SESSIONS, count=len(must_attend), minimum=minimum / 100
+                    ),
+                    *pending,
+                ),
+            )
+    return replace(status, reasons=tuple(pending))
+
+
+def _attendance_lost(standing: AttendanceStanding, minimum: int, finished: bool) -> list[Reason]:
+    """Why the attendance minimum is out of reach, or nothing while it can still be met."""
+    best = standing.best_possible_rate
+    if best is None:
+        # No hour can be counted: only once the class is over is that final.
+        return [reason(NO_ATTENDANCE_COUNTED, minimum=minimum / 100)] if finished else []
+    if not standing.at_risk:  # progress's name for "the minimum can no longer be reached"
+        return []
+    if finished:
+        return [reason(ATTENDANCE_BELOW_MINIMUM, rate=round(best, 4), minimum=minimum / 100)]
+    return [reason(ATTENDANCE_OUT_OF_REACH, best=round(best, 4), minimum=minimum / 100)]
+
+
+def _assessment(
+    version: FundingSchemeVersion,
+    rules: ClassRules,
+    score: Decimal | None,
+    passed: bool | None,
+) -> tuple[bool | None, list[Reason]]:
+    """Whether the assessment is passed (``True``), failed or out of reach (``False``) or
+    still to come (``None``), with the reasons for the last two."""
+    if not rules.assessment_required:
+        return False, [reason(CLASS_HAS_NO_ASSESSMENT)]
+    if score is not None and version.pass_mark_pct is not None:
+        if score >= version.pass_mark_pct:
+            return True, []
+        return False, [
+            reason(SCORE_BELOW_MARK_NEEDED, score=str(score), pass_mark=str(version.pass_mark_pct))
+        ]
+    if passed is True:
+        return True, []
+    if passed is False:
+        return False, [reason(ASSESSMENT_FAILED)]
+    if rules.finished:
+        return False, [reason(NO_ASSESSMENT_RESULT)]
+    return None, [reason(NO_ASSESSMENT_RESULT)]
+
+
+def _sessions_to_attend(
+    standing: AttendanceStanding, minimum: int, remaining: Sequence[UnmarkedSession]
+) -> tuple[SessionToAttend, ...]:
+    """The next sessions to attend when missing the next one would leave less than one
+    session of slack (the module's rule); none while there is more slack than that."""
+    if not remaining:
+        return ()
+    needed = minimum / 100 * standing.counted_hours
+    slack = standing.attended_hours + standing.unmarked_hours - needed
+    after_next = remaining[1].hours if len(remaining) > 1 else 0.0
+    if slack - remaining[0].hours >= after_next - _EPSILON:
+        return ()
+    sessions: list[SessionToAttend] = []
+    attended = standing.attended_hours
+    for session in remaining:
+        sessions.append(SessionToAttend(session.id, session.starts_at))
+        attended += session.hours
+        rate = attendance_rate(attended, standing.counted_hours)
+        if rate is not None and rate * 100 + _EPSILON >= minimum:
+            break
+    return tuple(sessions)
