@@ -15,6 +15,7 @@ skip_without_playwright()
 from playwright.sync_api import expect  # noqa: E402
 
 from . import scenes  # noqa: E402
+from .pages import upload_csv  # noqa: E402
 from .scenes import DemoPages  # noqa: E402
 from .support import ADMIN, HR_B, PHONE, TRAINER, LiveServer  # noqa: E402
 
@@ -82,6 +83,28 @@ def test_a_table_reads_as_cards_on_a_phone(
     for cell in shape["cells"]:
         assert cell["label"] in shape["headings"]
         assert cell["before"] == f'"{cell["label"]}"'
+
+
+@pytest.mark.parametrize("kind", ["nominations", "staff"])
+@pytest.mark.parametrize("locale", ["en-GB", "zh-HK"])
+def test_an_import_preview_reads_as_cards_on_a_phone(
+    open_page: Callable[..., Any], demo: DemoPages, kind: str, locale: str
+) -> None:
+    page = open_page(as_user=HR_B, locale=locale, **PHONE)
+    page.goto("/hr/nominations/import" if kind == "nominations" else "/hr/staff/import")
+    upload_csv(page, demo, kind)
+    for heading in ("problems-heading", "rows-heading"):
+        selector = f'table[aria-labelledby="{heading}"]'
+        shape = page.evaluate(CARD_SHAPE, selector)
+        assert shape["pageWidth"] <= shape["screenWidth"], "the page scrolls sideways"
+        assert shape["rowDisplay"] == "block" and shape["titleDisplay"] == "block"
+        assert shape["cells"] and all(c["before"] == f'"{c["label"]}"' for c in shape["cells"])
+        # The card's title is the row's number, named: "Row 3".
+        title = page.evaluate(
+            "(s) => getComputedStyle(document.querySelector(s + ' tbody th'), '::before').content",
+            selector,
+        )
+        assert title == f'"{shape["headings"][0]} "'
 
 
 def test_a_table_is_a_table_on_a_wide_screen(open_page: Callable[..., Any], demo: DemoPages):
