@@ -175,10 +175,14 @@ def send_mail_command(limit: int) -> None:
 @click.command("send-reminders")
 def send_reminders_command() -> None:
     """Send the reminders that are due (safe to run every few minutes, even twice at once)."""
-    from .services import reminders
+    from .services import funding_warnings, reminders
 
     links = _links_outside_request()
     report = reminders.ReminderReport()
+    # First the subsidies that have recovered since they were warned of, so that a learner
+    # who has fallen back since is warned again below.
+    with unit_of_work():
+        report.recovered = funding_warnings.clear_recovered()
     for reminder in reminders.due_reminders(links=links):
         # One unit per reminder: its claim and its e-mail are saved together.
         with unit_of_work():

@@ -65,6 +65,9 @@ class PortalLinks:
     def approvals(self) -> str:
         return self._build("hr.approvals")
 
+    def staff_member(self, user_id: int) -> str:
+        return self._build("hr.employee_detail", user_id=user_id)
+
     def forgot_password(self) -> str:
         return self._build("auth.forgot_password")
 

@@ -5,6 +5,7 @@ its dates in the Chinese form, never as ISO dates."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +14,10 @@ import pytest
 from flask import render_template
 from flask_babel import force_locale
 
-from skillsup.models import EnrolmentStatus
+from skillsup.models import EnrolmentStatus, FundingState
+from skillsup.reasons import ATTENDANCE_OUT_OF_REACH, MUST_ATTEND_NEXT_SESSIONS, reason
+from skillsup.services.funding_status import SessionToAttend
+from skillsup.services.funding_warnings import WarnedScheme
 from skillsup.services.progress import AttendanceStanding
 
 from .factories import hk_datetime
@@ -84,6 +88,37 @@ def _scenes(make: Any, company: Any) -> list[tuple[str, dict[str, Any]]]:
                         "learner": learner,
                         "standing": standing,
                         "level": level,
+                        "for_learner": for_learner,
+                    },
+                )
+            )
+    must_attend = (SessionToAttend(1, evening), SessionToAttend(2, evening.replace(day=11)))
+    at_risk = WarnedScheme(
+        name="持續進修基金",
+        state=FundingState.AT_RISK,
+        reasons=(reason(MUST_ATTEND_NEXT_SESSIONS, count=2, minimum=0.7),),
+        must_attend=must_attend,
+        amount=Decimal("6400.00"),
+        estimate=True,
+    )
+    lost = WarnedScheme(
+        name="新型工業化及科技培訓計劃",
+        state=FundingState.LOST,
+        reasons=(reason(ATTENDANCE_OUT_OF_REACH, best=0.6, minimum=0.7),),
+        must_attend=(),
+        amount=Decimal("5333.33"),
+        estimate=False,
+    )
+    for schemes, is_lost in (([at_risk], False), ([lost, at_risk], True)):
+        for for_learner in (True, False):
+            scenes.append(
+                (
+                    "funding_warning",
+                    {
+                        **common,
+                        "learner": learner,
+                        "schemes": schemes,
+                        "lost": is_lost,
                         "for_learner": for_learner,
                     },
                 )
@@ -184,3 +219,17 @@ def test_the_plain_text_keeps_each_item_on_its_own_line(app, make, company):
         assert lines[lines.index(now) - 1].endswith("302室"), locale
         text = _text(app, scenes, "attendance_warning", locale)
         assert f"。\n\n{reached}" in text or f".\n\n{reached}" in text, locale
+
+
+def test_the_funding_warning_reads_in_both_languages(app, make, company):
+    scenes = _scenes(make, company)
+    lost_to_learner = next(c for n, c in scenes if n == "funding_warning" and c["lost"])
+    with app.test_request_context():
+        for locale, expected in (
+            ("en", ("Sessions to attend:\n- ", "Subsidy at stake (an estimate): HK$6,400.00")),
+            (ZH, ("須出席的課堂：\n- 2031年3月4日星期二 19:00", "可能失去的資助（估計）：")),
+        ):
+            with force_locale(locale):
+                text = render_template("emails/funding_warning.txt", subject="-", **lost_to_learner)
+            for part in expected:
+                assert part in text, (locale, part, text)

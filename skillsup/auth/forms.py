@@ -80,7 +80,7 @@ class ProfileForm(PortalForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     wants_reminders = BooleanField(_l("E-mail me a reminder the day before each session"))
     wants_attendance_warnings = BooleanField(
-        _l("E-mail me when my attendance puts completion at risk")
+        _l("E-mail me when attendance puts completing a class or its subsidy at risk")
     )
     preferred_language = SelectField(
         _l("Language"),

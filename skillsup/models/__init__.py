@@ -31,7 +31,7 @@ from .funding import (
     course_funding_schemes,
 )
 from .outbox import OutboxMessage, OutboxStatus
-from .reminders import SentReminder
+from .reminders import FundingWarning, SentReminder
 from .types import UTCDateTime, utcnow
 from .users import COMPANY_ROLES, Role, StaffStatus, User, normalise_email
 
@@ -59,6 +59,7 @@ __all__ = [
     "FundingScheme",
     "FundingSchemeVersion",
     "FundingState",
+    "FundingWarning",
     "OutboxMessage",
     "OutboxStatus",
     "PartnerCompany",

@@ -405,8 +405,9 @@ def update_preferences(
 ) -> None:
     """Save a user's own details and choices of optional e-mail.
 
-    Decisions (confirmations, rejections, cancellations, password resets) are always sent;
-    only reminders and attendance warnings can be turned off.
+    Decisions (confirmations, rejections, cancellations, password resets) and the loss of a
+    subsidy are always sent; only reminders and attendance warnings (a class's completion or
+    its subsidy at risk) can be turned off.
     """
     user.name = name.strip()
     user.preferred_language = preferred_language or None

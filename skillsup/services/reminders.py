@@ -1,4 +1,5 @@
-"""Reminders: the day before a session, approvals waiting too long, attendance at risk.
+"""Reminders: the day before a session, approvals waiting too long, attendance at risk, and a
+subsidy at risk or lost (:mod:`.funding_warnings`).
 
 ``flask send-reminders`` may run every few minutes, and two runs may overlap: each reminder
 is claimed by a row in ``sent_reminders`` (unique per kind, subject and recipient) written in
@@ -35,7 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import hk_date, hong_kong_public_holidays, start_of_hk_day_utc
-from . import notify, progress
+from . import funding_status, funding_warnings, notify, progress
 
 APPROVAL_WAIT_WORKING_DAYS = 2
 
@@ -47,6 +48,8 @@ class ReminderLinks(Protocol):
     def my_learning(self) -> str: ...
 
     def approvals(self) -> str: ...
+
+    def staff_member(self, user_id: int) -> str: ...
 
 
 @dataclass
@@ -63,10 +66,15 @@ class Reminder:
 class ReminderReport:
     sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: int = 0
+    #: Subsidies warned of as at risk or lost that have recovered since.
+    recovered: int = 0
 
     def summary(self) -> str:
         parts = [f"{count} {kind}" for kind, count in sorted(self.sent.items())]
-        return (", ".join(parts) or "no reminders") + f" sent; {self.skipped} already sent"
+        summary = (", ".join(parts) or "no reminders") + f" sent; {self.skipped} already sent"
+        if self.recovered:
+            summary += f"; {self.recovered} subsidies no longer at risk"
+        return summary
 
 
 def due_reminders(now: datetime | None = None, *, links: ReminderLinks) -> Iterator[Reminder]:
@@ -74,7 +82,13 @@ def due_reminders(now: datetime | None = None, *, links: ReminderLinks) -> Itera
     now = now or utcnow()
     yield from _session_reminders(links, now)
     yield from _approval_reminders(links, now)
-    yield from _attendance_warnings(now)
+    # The enrolments of running classes, and their statuses under their schemes, are worked
+    # out once for the attendance and the funding warnings.
+    running = funding_warnings.running_enrolments()
+    statuses = funding_status.enrolment_statuses(e.id for e in running)
+    yield from _attendance_warnings(running, statuses)
+    for recipient, keys, send in funding_warnings.due_warnings(running, statuses, links):
+        yield Reminder(funding_warnings.KIND, recipient, keys, send)
 
 
 def claim_and_send(reminder: Reminder) -> bool:
@@ -228,19 +242,18 @@ def _approval_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminde
 # Attendance ---------------------------------------------------------------------------------
 
 
-def _attendance_warnings(now: datetime) -> Iterator[Reminder]:
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .where(
-            CourseClass.status == ClassStatus.RUNNING,
-            Enrolment.status == EnrolmentStatus.CONFIRMED,
+def _attendance_warnings(
+    enrolments: list[Enrolment], statuses: dict[int, list[funding_status.SchemeStatus]]
+) -> Iterator[Reminder]:
+    # An enrolment whose scheme holds it to the class's minimum is warned of by the funding
+    # warnings, which tell of the class's attendance too: never both.
+    enrolments = [
+        e
+        for e in enrolments
+        if not funding_warnings.covers_class_minimum(
+            statuses.get(e.id, []), e.course_class.min_attendance_pct
         )
-        .options(
-            joinedload(Enrolment.learner),
-            joinedload(Enrolment.course_class).joinedload(CourseClass.course),
-        )
-    ).all()
+    ]
     if not enrolments:
         return
     standings = progress.standings([e.id for e in enrolments])

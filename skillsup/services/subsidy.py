@@ -29,6 +29,7 @@ claim is shown with what it would have been given, and takes nothing from the ca
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -125,11 +126,16 @@ def cef_estimate(
     )
 
 
-def learner_cef_estimates(learner: User) -> dict[int, CefEstimate]:
+def learner_cef_estimates(
+    learner: User, *, lost_too: Collection[int] = ()
+) -> dict[int, CefEstimate]:
     """An estimate for each of ``learner``'s enrolments under a scheme that repays the learner
     a fee less a co-payment, by enrolment id, except those lost; in order of class start,
     each counting as used the amount the learner entered and the estimates before it. A
-    fixed number of queries."""
+    fixed number of queries.
+
+    The lost enrolments among ``lost_too`` are estimated as well, at what they would have been
+    (what the learner stands to lose), without counting as used for the ones after them."""
     rows = db.session.execute(
         select(Enrolment.id, Course.fee, CourseClass.starts_on)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
@@ -143,11 +149,13 @@ def learner_cef_estimates(learner: User) -> dict[int, CefEstimate]:
     estimates: dict[int, CefEstimate] = {}
     for row in rows:
         for status in statuses.get(row.id, []):
-            if not _repays_learner(status) or status.state is FundingState.LOST:
+            lost = status.state is FundingState.LOST
+            if not _repays_learner(status) or (lost and row.id not in lost_too):
                 continue
             estimate = cef_estimate(row.fee, used, status.version, used_elsewhere_known=known)
             estimates[row.id] = estimate
-            used += estimate.subsidy
+            if not lost:
+                used += estimate.subsidy
             break
     return estimates
 
