@@ -111,12 +111,16 @@ class FiguresForm(PortalForm):
         _l("Minimum attendance (%)"),
         validators=[
             InputRequired(),
-            NumberRange(min=0, max=100, message=_l("Enter a whole number from 0 to 100.")),
+            NumberRange(
+                min=0,
+                max=100,
+                message=_l("Enter a whole number from %(low)d to %(high)d.", low=0, high=100),
+            ),
         ],
         render_kw={"min": 0, "max": 100, "inputmode": "numeric"},
     )
     class_rules_apply = BooleanField(
-        _l("The class's own rules apply too where stricter"),
+        _l("The class's own rules apply where stricter"),
         description=_l("Its minimum attendance when higher, and its assessment when it has one."),
     )
     assessment_required = BooleanField(_l("The learner must pass the class's assessment"))
@@ -129,11 +133,11 @@ class FiguresForm(PortalForm):
         choices=[SelectChoice(kind.value, LABELS[kind]) for kind in SubsidyKind],
     )
     first_tier_limit = _amount(
-        _l("First tier: up to this much subsidy (HKD)"),
+        _l("First tier of subsidy (HKD)"),
         description=_l("For a fee less a co-payment, in tiers."),
     )
     first_tier_co_payment_pct = _percent(_l("Co-payment in the first tier (%)"))
-    later_co_payment_pct = _percent(_l("Co-payment after the first tier (%)"))
+    later_co_payment_pct = _percent(_l("Co-payment beyond the first tier (%)"))
     fee_share_numerator = _whole(
         _l("Share of the fee: numerator"),
         0,
@@ -145,7 +149,7 @@ class FiguresForm(PortalForm):
         _l("Cap per person, for life (HKD)"), description=_l("Leave empty for no cap.")
     )
     company_cap_per_year = _amount(
-        _l("Cap per company, per financial year (HKD)"),
+        _l("Cap per company per financial year (HKD)"),
         description=_l("Leave empty for no cap."),
     )
     year_starts_month = SelectField(
