@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from ..audit_text import readable_entries
 from ..confirmation import Confirmation, render_confirmation
 from ..extensions import db
+from ..i18n import fmt_date
 from ..models import CourseClass, FundingScheme, FundingSchemeVersion
 from ..services import audit, funding_overview, funding_schemes
 from ..services.funding_figures import SchemeFigures
@@ -125,7 +126,7 @@ def scheme_figures(scheme_id: int) -> str | Response | tuple[str, int]:
                 _(
                     "The figures of %(code)s from %(day)s have been saved.",
                     code=scheme.code,
-                    day=version.effective_from.isoformat(),
+                    day=fmt_date(version.effective_from),
                 )
             )
         if work.succeeded:
@@ -156,7 +157,7 @@ def scheme_figures(scheme_id: int) -> str | Response | tuple[str, int]:
         ), work.status_code
     scheme = _scheme_or_404(scheme_id)
     form.confirmed.data = "1"
-    day = effective_from.isoformat()
+    day = fmt_date(effective_from)
     consequences = []
     if preview.corrects:
         consequences.append(_("The figures planned from %(day)s are corrected in place.", day=day))
