@@ -90,6 +90,7 @@ MENUS: dict[Role, list[MenuEntry]] = {
         MenuEntry("admin.class_list", _l("Classes"), "calendar-days"),
         MenuEntry("admin.company_list", _l("Companies"), "building-2"),
         MenuEntry("admin.user_list", _l("Users"), "users"),
+        MenuEntry("admin.scheme_list", _l("Funding"), "banknote"),
     ],
 }
 

@@ -39,6 +39,7 @@ from skillsup.models import (
     EnrolmentSource,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    FundingState,
     OutboxMessage,
     PartnerCompany,
     Role,
@@ -50,6 +51,10 @@ from skillsup.models import (
 from skillsup.services.accounts import authenticate
 from skillsup.services.enrolment import QUOTA_STATUSES
 from skillsup.services.errors import AccountUnavailable
+from skillsup.services.funding_figures import CEF, COMPANY, ERB, NITTP
+from skillsup.services.funding_schemes import class_funding
+from skillsup.services.funding_status import enrolment_statuses
+from skillsup.services.subsidy import company_cap_use
 
 from .conftest import BASE_TEST_CONFIG, POSTGRES_URL, REQUIRE_POSTGRES
 from .pg import drop_postgres_database, postgres_database_url
@@ -729,3 +734,55 @@ def test_the_cli_command_loads_the_demo_and_sends_no_mail(demo: DemoDatabases) -
         assert db.session.scalar(select(func.count()).select_from(CourseClass)) >= 30
         # The history is in the past, of invented people: none of its e-mail is written.
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# Funding ---------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_classes_under_every_scheme_with_learners_in_every_state(
+    seeded: Flask,
+) -> None:
+    class_ids = list(db.session.scalars(select(CourseClass.id)))
+    funding = class_funding(class_ids)
+    classes_under: dict[str, set[int]] = defaultdict(set)
+    for class_id, items in funding.items():
+        for item in items:
+            classes_under[item.scheme.code].add(class_id)
+    for code in (CEF, NITTP, ERB, COMPANY):
+        assert classes_under[code], f"no demo class under {code}"
+    # A class with its own schemes, instead of its course's.
+    assert db.session.scalar(
+        select(func.count()).select_from(CourseClass).where(CourseClass.funding_override)
+    )
+
+    enrolments = list(db.session.scalars(select(Enrolment)))
+    statuses = enrolment_statuses([e.id for e in enrolments])
+    states: dict[str, Counter[FundingState]] = defaultdict(Counter)
+    for items in statuses.values():
+        for status in items:
+            states[status.scheme.code][status.state] += 1
+    every = sum(states.values(), Counter())
+    assert set(every) == set(FundingState), every
+    for code in (CEF, NITTP, ERB, COMPANY):
+        assert states[code], f"no enrolment with a status under {code}"
+    # Learners at risk and lost under the schemes that pay money, not only under CEF.
+    assert states[ERB][FundingState.AT_RISK] or states[NITTP][FundingState.AT_RISK]
+
+    # The demo learners have statuses: A in a running class, B in a NITTP class.
+    by_learner = {e.id: e.learner.email for e in enrolments}
+    learners = {by_learner[i]: items for i, items in statuses.items() if items}
+    assert "learner@partner-a.test" in learners
+    b_codes = {
+        s.scheme.code
+        for i, items in statuses.items()
+        for s in items
+        if by_learner[i] == "learner@partner-b.test"
+    }
+    assert NITTP in b_codes
+
+    # Several of Lion Rock's (partner-b) staff under NITTP: its yearly cap is in use.
+    company = db.session.scalar(select(PartnerCompany).where(PartnerCompany.code == "LRFT"))
+    assert company is not None
+    nittp = next(iter(s for items in funding.values() for s in items if s.scheme.code == NITTP))
+    use = company_cap_use(company.id, nittp.scheme, TODAY)
+    assert use.used + use.expected > 0

@@ -18,6 +18,7 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     MonthField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -143,6 +144,30 @@ class ClassForm(PortalForm):
         render_kw={"min": 0, "max": 100, "inputmode": "numeric"},
     )
     assessment_required = BooleanField(_l("Learners must pass an assessment to complete"))
+    funding = RadioField(
+        _l("Funding"),
+        choices=[
+            SelectChoice("course", _l("As the course: the schemes its course is offered under")),
+            SelectChoice("own", _l("This class's own schemes, chosen below (none for no scheme)")),
+        ],
+        default="course",
+    )
+    # Checked by the funding schemes' service, which says what is wrong with a choice.
+    funding_schemes = CheckboxListField(
+        _l("This class's own schemes"), coerce=int, validate_choice=False
+    )
+
+    def set_funding_choices(self, schemes: list[Any], locale: str) -> None:
+        self.funding_schemes.choices = [
+            SelectChoice(str(scheme.id), f"{scheme.code} {scheme.name(locale)}")
+            for scheme in schemes
+        ]
+
+    def chosen_schemes(self) -> list[int] | None:
+        """The class's own schemes, or ``None`` to take its course's."""
+        if self.funding.data != "own":
+            return None
+        return list(self.funding_schemes.data or [])
 
     def to_data(self) -> ClassData:
         """The form's values as the service's input, times converted to UTC."""
@@ -179,6 +204,8 @@ class ClassForm(PortalForm):
         self.withdrawal_deadline_at.data = _hk_wall_clock(course_class.withdrawal_deadline_at)
         self.min_attendance_pct.data = course_class.min_attendance_pct
         self.assessment_required.data = course_class.assessment_required
+        self.funding.data = "own" if course_class.funding_override else "course"
+        self.funding_schemes.data = [scheme.id for scheme in course_class.funding_schemes]
 
 
 class SessionForm(PortalForm):

@@ -21,7 +21,7 @@ from ..forms import ActionForm
 from ..i18n import fmt_datetime
 from ..models import ClassSession, ClassStatus, CourseClass, EnrolmentStatus, SkillArea, utcnow
 from ..reasons import render as render_reasons
-from ..services import audit, class_reopening
+from ..services import audit, class_reopening, funding_schemes
 from ..services import class_sessions as session_service
 from ..services import class_status as status_service
 from ..services import classes as class_service
@@ -122,6 +122,10 @@ def _class_form_choices(form: ClassForm, course_class: CourseClass | None = None
             class_service.course_choices(include_id=course_id)
         )
     ]
+    had = {s.id for s in course_class.funding_schemes} if course_class else set()
+    form.set_funding_choices(
+        [s for s in funding_schemes.scheme_list() if s.is_active or s.id in had], str(get_locale())
+    )
     assigned = [t.id for t in course_class.trainers] if course_class else []
     form.trainer_ids.choices = [
         SelectChoice(str(uid), name if active else _("%(name)s (deactivated)", name=name))
@@ -139,6 +143,10 @@ def class_create() -> str | Response:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             course_class = class_service.create_class(current_actor(), form.to_data())
+            if form.chosen_schemes() is not None:
+                funding_schemes.set_class_schemes(
+                    current_actor(), course_class, form.chosen_schemes()
+                )
             work.flash(
                 _(
                     "Class %(code)s has been created as a draft. Add its sessions, then open "
@@ -158,10 +166,16 @@ def class_edit(class_id: int) -> str | Response:
     if request.method == "GET":
         form.fill_from(course_class)
     if form.validate_on_submit():
+        funding_changed = False
         with unit_of_work(form) as work:
             update = class_service.update_class(current_actor(), course_class, form.to_data())
+            funding_changed = _funding_differs(course_class, form.chosen_schemes())
+            if funding_changed:
+                funding_schemes.set_class_schemes(
+                    current_actor(), course_class, form.chosen_schemes()
+                )
         if work.succeeded:
-            if update.changes:
+            if update.changes or funding_changed:
                 flash(_("Class %(code)s has been updated.", code=course_class.code), "success")
             else:
                 flash(_("Nothing was changed."), "info")
@@ -176,6 +190,16 @@ def class_edit(class_id: int) -> str | Response:
                 )
             return redirect(url_for("admin.class_detail", class_id=course_class.id))
     return render_template("admin/classes/form.html", form=form, course_class=course_class)
+
+
+def _funding_differs(course_class: CourseClass, chosen: list[int] | None) -> bool:
+    """Whether ``chosen`` (``None``: the course's) differs from the class's schemes now: a
+    finished class may be saved unchanged, but its schemes may not change."""
+    if chosen is None:
+        return course_class.funding_override
+    return not course_class.funding_override or set(chosen) != {
+        scheme.id for scheme in course_class.funding_schemes
+    }
 
 
 # A class's page ----------------------------------------------------------------------------
@@ -223,6 +247,7 @@ def render_detail(
             [e.id for e in class_enrolments if e.status == EnrolmentStatus.WAITLISTED]
         ),
         enrol_form=enrol_form or AdminEnrolForm(formdata=None),
+        funding=funding_schemes.class_funding([course_class.id])[course_class.id],
     )
 
 

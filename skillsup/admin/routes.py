@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from ..models import Role
 from ..web import FORM, GET, POST, Route, require_roles
-from . import classes, companies, courses, enrolments, people, views
+from . import classes, companies, courses, enrolments, funding, people, views
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -66,6 +66,13 @@ ROUTES: list[Route] = [
     ("/companies/<int:company_id>/hr-officers",                          companies.company_hr_invite,     POST),
     ("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate", companies.company_hr_deactivate, FORM),
     ("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate", companies.company_hr_reactivate, POST),
+
+    # funding schemes
+    ("/funding",                                                         funding.scheme_list,             GET),
+    ("/funding/new",                                                     funding.scheme_new,              FORM),
+    ("/funding/<int:scheme_id>",                                         funding.scheme_detail,           GET),
+    ("/funding/<int:scheme_id>/edit",                                    funding.scheme_edit,             FORM),
+    ("/funding/<int:scheme_id>/figures",                                 funding.scheme_figures,          FORM),
 ]
 # fmt: on
 

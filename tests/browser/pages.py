@@ -78,6 +78,9 @@ PAGES = (
     PageSpec("admin-user", ADMIN, "/admin/users/{employee_id}"),
     PageSpec("admin-user-edit", ADMIN, "/admin/users/{employee_id}/edit"),
     PageSpec("admin-audit", ADMIN, "/admin/audit"),
+    PageSpec("admin-funding", ADMIN, "/admin/funding"),
+    PageSpec("admin-funding-scheme", ADMIN, "/admin/funding/{scheme_id}"),
+    PageSpec("admin-funding-figures", ADMIN, "/admin/funding/{scheme_id}/figures"),
 )
 
 

@@ -25,6 +25,7 @@ from skillsup.models import (
     DeliveryMode,
     Enrolment,
     EnrolmentStatus,
+    FundingScheme,
     PartnerCompany,
     Role,
     SkillArea,
@@ -165,6 +166,7 @@ class DemoPages:
     nomination_class_code: str
     nomination_email: str
     progress_department: str
+    scheme_id: int = 0
 
 
 #: A department of partner B with one employee, who has no attendance yet: the staff
@@ -242,6 +244,8 @@ def demo_pages() -> DemoPages:
         nomination_class_code=target,
         nomination_email=nominees[0].email,
         progress_department=PROGRESS_DEPARTMENT,
+        scheme_id=db.session.scalar(select(FundingScheme.id).where(FundingScheme.code == "CEF"))
+        or 0,
     )
 
 

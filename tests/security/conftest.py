@@ -40,6 +40,7 @@ from skillsup.models import (
     User,
     utcnow,
 )
+from skillsup.services import funding_figures, funding_schemes
 from skillsup.services.tokens import Purpose, make_token
 from skillsup.timeutil import today_hk
 
@@ -86,6 +87,7 @@ class Scene:
     invitation_token: str = ""
     reset_token: str = ""
     email_change_token: str = ""
+    scheme_id: int = 0
 
 
 def build_scene() -> Scene:
@@ -199,6 +201,7 @@ def build_scene() -> Scene:
         label="2026 Term 1",
     )
     scene.quota_id = quota.id
+    scene.scheme_id = funding_schemes.ensure_published_schemes()[funding_figures.CEF].id
 
     scene.calendar_token = people["learner_a"].calendar_token or ""
     scene.confirm_token = make_token(unconfirmed, Purpose.CONFIRM_EMAIL)

@@ -224,6 +224,15 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.company_hr_deactivate", GET): admin_only(200),
     ("admin.company_hr_deactivate", POST): admin_only(302),
     ("admin.company_hr_reactivate", POST): admin_only(302),
+    ("admin.scheme_list", GET): admin_only(200),
+    ("admin.scheme_new", GET): admin_only(200),
+    ("admin.scheme_new", POST): admin_only(200),
+    ("admin.scheme_detail", GET): admin_only(200),
+    ("admin.scheme_edit", GET): admin_only(200),
+    ("admin.scheme_edit", POST): admin_only(200),
+    ("admin.scheme_figures", GET): admin_only(200),
+    # An empty post: the form again, saying what is missing.
+    ("admin.scheme_figures", POST): admin_only(400),
 }
 
 
@@ -239,6 +248,7 @@ def url_values(scene: Scene, endpoint: str, arguments: set[str]) -> dict[str, An
         "session_id": scene.started_session_id,
         "company_id": scene.company_a,
         "quota_id": scene.quota_id,
+        "scheme_id": scene.scheme_id,
         "enrolment_id": scene.confirmed_enrolment_id,
         "certificate_id": scene.certificate_id,
         "user_id": scene.users["learner_a"],

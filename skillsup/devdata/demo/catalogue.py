@@ -43,7 +43,7 @@ from ...timeutil import to_hk
 from ..calendar import hk, hk_date, term
 from ..courses import AREA_VENUES, COURSES, COURSES_BY_CODE
 from .people import ADMINS, COMPANIES, TRAINERS
-from .plan import CLASS_PLAN, ClassPlan, first_meeting_day, session_times
+from .plan import CLASS_PLAN, COURSE_SCHEMES, ClassPlan, first_meeting_day, session_times
 from .state import SeedState, Step
 
 # An archived course left the catalogue this long before the reference day.
@@ -126,9 +126,10 @@ class CatalogueSeeding(SeedState):
         course = courses.create_course(
             self.admin, courses.CourseData(**fields, prerequisite_ids=prerequisites)
         )
-        if data.get("cef_reimbursable"):
-            cef = funding_schemes.ensure_published_schemes(self.admin)[funding_figures.CEF]
-            funding_schemes.set_course_schemes(self.admin, course, [cef.id])
+        codes: tuple[str, ...] = (funding_figures.CEF,) if data.get("cef_reimbursable") else ()
+        codes += COURSE_SCHEMES.get(course.code, ())
+        if codes:
+            funding_schemes.set_course_schemes(self.admin, course, self.scheme_ids(codes))
         status = data.get("status", CourseStatus.PUBLISHED)
         if status is not CourseStatus.DRAFT:
             self.clock.now = created_at + timedelta(hours=3)
@@ -139,6 +140,10 @@ class CatalogueSeeding(SeedState):
                 lambda: courses.archive_course(self.admin, course),
             )
         return course
+
+    def scheme_ids(self, codes: Sequence[str]) -> list[int]:
+        schemes = funding_schemes.ensure_published_schemes(self.admin)
+        return [schemes[code].id for code in codes]
 
     # Classes -------------------------------------------------------------------------------
 
@@ -269,6 +274,10 @@ class CatalogueSeeding(SeedState):
                     assessment_required=bool(COURSES_BY_CODE[course.code].get("assessment")),
                 ),
             )
+            if demo_class.plan.schemes is not None:
+                funding_schemes.set_class_schemes(
+                    self.admin, course_class, self.scheme_ids(demo_class.plan.schemes)
+                )
             room = venue.split(", ", 1)[1] if venue else None
             for spec in _weekly_series(demo_class.times, room):
                 # At the demo's moment, as the enrolment services are told it: the classes

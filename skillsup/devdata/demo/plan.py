@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from ...models import ClassStatus, EnrolmentSource, EnrolmentStatus
+from ...services.funding_figures import CEF, COMPANY, ERB, NITTP
 from ..calendar import hk, is_fixed_holiday
 from .people import TRAINERS
 
@@ -45,6 +46,8 @@ class ClassPlan:
     promote: bool = False  # someone withdraws late, so the first on the waitlist moves up
     key: str | None = None
     status_reason: str | None = None
+    # The class's own funding schemes (by code) instead of its course's; None: its course's.
+    schemes: tuple[str, ...] | None = None
 
 
 T1, T2, T3, T4 = (spec.email for spec in TRAINERS)
@@ -64,7 +67,18 @@ CLASS_PLAN = (
     # Running now.
     ClassPlan("SU-CLD-101", -12, "tue_thu_evening", _R, 24, (T1,), 0.75),
     ClassPlan("SU-DAT-110", -21, "saturday", _R, 20, (T3,), 0.8),
-    ClassPlan("SU-SWE-110", -14, "mon_wed_evening", _R, 20, (T1,), 0.7, key="swe110-now"),
+    # Sponsored by the companies themselves this time, besides the course's CEF.
+    ClassPlan(
+        "SU-SWE-110",
+        -14,
+        "mon_wed_evening",
+        _R,
+        20,
+        (T1,),
+        0.7,
+        key="swe110-now",
+        schemes=(CEF, COMPANY),
+    ),
     ClassPlan("SU-PMG-210", -7, "saturday", _R, 24, (T4,), 0.6),
     ClassPlan("SU-ITS-201", -12, "tue_thu_evening", _R, 18, (T4,), 0.6),
     # Enrolment closed, starting in a few days; full, with a waitlist.
@@ -109,6 +123,21 @@ CLASS_PLAN = (
     ClassPlan("SU-CLD-101", 100, "tue_thu_evening", _O, 24, (T1,), 0.1),
     ClassPlan("SU-DAT-220", 110, "mon_wed_evening", _O, 30, (T3,), 0.1),
 )
+
+#: The funding schemes each course is offered under besides the Continuing Education Fund (the
+#: courses' ``cef_reimbursable``), so that the demo has classes, over and running, under every
+#: scheme: NITTP for courses that Lion Rock (partner-b) sends several of its staff to.
+COURSE_SCHEMES: dict[str, tuple[str, ...]] = {
+    "SU-DAT-110": (NITTP,),
+    "SU-DWP-101": (NITTP,),
+    "SU-SEC-201": (NITTP,),
+    "SU-ITS-101": (ERB,),
+    "SU-ITS-201": (ERB,),
+    "SU-PMG-210": (ERB,),
+    "SU-NET-101": (COMPANY,),
+    "SU-CLD-210": (COMPANY,),
+    "SU-PMG-201": (COMPANY,),
+}
 
 
 @dataclass(frozen=True)
