@@ -33,12 +33,22 @@ MENU = {"en": "Menu", "zh": "選單"}
 HEADER_ROWS = """() => {
   const header = document.querySelector('.site-header');
   const tops = new Set();
+  const boxes = [];
   for (const el of header.querySelectorAll('.brand, .main-nav a, .header-tools a, '
       + '.header-tools button, .language-switch button')) {
     const box = el.getBoundingClientRect();
-    if (box.width > 0) tops.add(Math.round(box.top + box.height / 2));
+    if (box.width > 0) {
+      tops.add(Math.round(box.top + box.height / 2));
+      boxes.push({text: el.textContent.trim(), left: box.left, right: box.right});
+    }
   }
-  return {height: header.getBoundingClientRect().height, centres: [...tops]};
+  // Items side by side in one row must not run into one another.
+  boxes.sort((a, b) => a.left - b.left);
+  const overlaps = [];
+  for (let i = 1; i < boxes.length; i++) {
+    if (boxes[i].left < boxes[i - 1].right - 0.5) overlaps.push([boxes[i - 1].text, boxes[i].text]);
+  }
+  return {height: header.getBoundingClientRect().height, centres: [...tops], overlaps};
 }"""
 
 
@@ -76,6 +86,7 @@ def test_desktop_header_is_one_row_with_the_section_marked(
     spread = max(found["centres"]) - min(found["centres"])
     assert spread <= 4, f"the header is not one row: centres at {found['centres']}"
     assert found["height"] <= 64, f"the header is {found['height']}px tall"
+    assert not found["overlaps"], f"header items run into each other: {found['overlaps']}"
 
 
 @pytest.mark.parametrize(("email", "language"), CASES, indirect=["language"])
