@@ -65,6 +65,12 @@ class PortalLinks:
     def approvals(self) -> str:
         return self._build("hr.approvals")
 
+    def certificates_to_renew(self) -> str:
+        return self._build("hr.certificates_to_renew")
+
+    def course_page(self, code: str) -> str:
+        return self._build("catalogue.course_detail", code=code)
+
     def forgot_password(self) -> str:
         return self._build("auth.forgot_password")
 
