@@ -256,6 +256,8 @@ class DueReminder:
 
     certificate: Certificate
     days: int
+    #: Days from the day of the run to the expiry date.
+    days_left: int
 
     @property
     def key(self) -> str:
@@ -274,7 +276,9 @@ def due_reminders(today: date) -> list[DueReminder]:
     for certificate in found:
         assert certificate.expires_on is not None  # the query keeps those that expire
         days_left = (certificate.expires_on - today).days
-        due.append(DueReminder(certificate, min(d for d in REMINDER_DAYS if d >= days_left)))
+        due.append(
+            DueReminder(certificate, min(d for d in REMINDER_DAYS if d >= days_left), days_left)
+        )
     return due
 
 

@@ -7,8 +7,9 @@ company are active, they hold no active enrolment in the class, they have comple
 course's prerequisites, and no class they are confirmed in has a session that overlaps one of
 this class's. Having completed the course before is no obstacle: a learner may take a course
 again, as the holder of an expired or expiring certificate does to renew it
-(:mod:`.certificate_expiry`). The learner's checks run in one query (:func:`learner_obstacles`), since every
-request asks all of them; the seat quotas are :mod:`.seat_quotas`'s.
+(:mod:`.certificate_expiry`). The learner's checks run in one query
+(:func:`learner_obstacles`), since every request asks all of them; the seat quotas are
+:mod:`.seat_quotas`'s.
 
 The messages are worded for the learner, or for whoever acts for them (an HR officer, an
 admin).

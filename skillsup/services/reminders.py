@@ -347,10 +347,11 @@ def _certificate_expiry_reminders(links: ReminderLinks, now: datetime) -> Iterat
             with force_locale(learner.preferred_language or "en"):
                 notify.send(
                     learner,
-                    _(
+                    ngettext(
+                        "Your certificate for %(code)s expires in %(num)d day",
                         "Your certificate for %(code)s expires in %(num)d days",
+                        item.days_left,
                         code=course.code,
-                        num=item.days,
                     ),
                     "certificate_expiring",
                     certificate=certificate,
