@@ -333,3 +333,24 @@ def test_hr_sees_its_staffs_expiring_and_expired_certificates_only(
     assert "until 30 Apr 2031" in page
     staff_page = text(login_as(hr_officer).get(f"/hr/staff/{learner.id}"))
     assert "until 30 Apr 2031" in staff_page
+
+
+def test_the_pdf_says_valid_until_then_expired_on(make, learner, login_as, time_machine):
+    import io
+
+    from pypdf import PdfReader
+
+    certificate = certificate_of(make, learner)
+    time_machine.move_to(days_before(10), tick=False)
+    client = login_as(learner)
+    reader = PdfReader(io.BytesIO(client.get(f"/certificates/{certificate.id}.pdf").get_data()))
+    assert len(reader.pages) == 1
+    content = reader.pages[0].extract_text()
+    assert "Valid until" in content and "30 April 2031" in content
+    assert "2031年4月30日" in content
+    time_machine.move_to(days_before(0, 0, 0), tick=False)
+    client = login_as(learner)
+    reader = PdfReader(io.BytesIO(client.get(f"/certificates/{certificate.id}.pdf").get_data()))
+    assert len(reader.pages) == 1
+    content = reader.pages[0].extract_text()
+    assert "Expired on" in content and "EXPIRED" in content and "1 May 2031" in content
