@@ -68,6 +68,12 @@ class PortalLinks:
     def staff_member(self, user_id: int) -> str:
         return self._build("hr.employee_detail", user_id=user_id)
 
+    def certificates_to_renew(self) -> str:
+        return self._build("hr.certificates_to_renew")
+
+    def course_page(self, code: str) -> str:
+        return self._build("catalogue.course_detail", code=code)
+
     def forgot_password(self) -> str:
         return self._build("auth.forgot_password")
 

@@ -28,6 +28,7 @@ from ..models import (
     SkillArea,
     TeachingLanguage,
 )
+from ..services.certificate_expiry import MAX_MONTHS, MIN_MONTHS, VALID_MONTHS_MESSAGE
 from ..services.courses import (
     CODE_PATTERN,
     MAX_CONTACT_HOURS,
@@ -178,6 +179,19 @@ class CourseForm(PortalForm):
         ],
         render_kw={"inputmode": "decimal"},
     )
+    certificate_valid_months = IntegerField(
+        _l("Certificate valid for (months)"),
+        validators=[
+            Optional(),
+            NumberRange(min=MIN_MONTHS, max=MAX_MONTHS, message=VALID_MONTHS_MESSAGE),
+        ],
+        description=_l(
+            "For compliance training whose certificate must be renewed: learners and their HR "
+            "are reminded 60 and 14 days before it expires. Leave empty if it never expires. "
+            "A change applies to certificates issued from then on."
+        ),
+        render_kw={"min": MIN_MONTHS, "max": MAX_MONTHS, "inputmode": "numeric"},
+    )
     # Checked by the funding schemes' service, which says what is wrong with a choice.
     funding_schemes = SelectMultipleField(
         _l("Funding schemes"),
@@ -241,6 +255,7 @@ class CourseForm(PortalForm):
             delivery_mode=self.delivery_mode.data,
             teaching_language=self.teaching_language.data,
             fee=self.fee.data,
+            certificate_valid_months=self.certificate_valid_months.data,
             prerequisite_ids=list(self.prerequisites.data or []),
         )
 

@@ -10,8 +10,8 @@ from flask_sqlalchemy.pagination import Pagination
 
 from .. import audit_pages
 from ..models import User
+from ..services import certificate_expiry, hr_dashboard
 from ..services import exports as export_service
-from ..services import hr_dashboard
 from ..services import staff as staff_service
 from ..services import staff_progress as progress_service
 from ..services.exports import ExportCriteria
@@ -168,3 +168,15 @@ def audit_log() -> tuple[str, int]:
 def audit_log_csv() -> Response | tuple[str, int]:
     """The entries the search finds, as a CSV file."""
     return audit_pages.audit_log_csv(AUDIT_PAGES)
+
+
+def certificates_to_renew() -> str:
+    """The company's staff certificates that have expired or expire within 90 days."""
+    rows = certificate_expiry.certificates_to_renew(current_actor())
+    expiring, expired = certificate_expiry.split_by_state(rows)
+    return render_template(
+        "hr/certificates.html",
+        expiring=expiring,
+        expired=expired,
+        within_days=certificate_expiry.EXPIRING_WITHIN_DAYS,
+    )

@@ -46,6 +46,7 @@ ROUTES: list[Route] = [
     ("/reports/progress.xlsx",                  reports.progress_xlsx,              GET),
     ("/reports/enrolments.csv",                 reports.enrolments_csv,             GET),
     ("/reports/enrolments.xlsx",                reports.enrolments_xlsx,            GET),
+    ("/certificates",                           reports.certificates_to_renew,      GET),
     ("/audit",                                  reports.audit_log,                  GET),
     ("/audit.csv",                              reports.audit_log_csv,              GET),
 ]

@@ -18,7 +18,7 @@ from .. import audit_text, i18n, permissions
 from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..models import CourseClass, EnrolmentStatus, StaffStatus, User, utcnow
-from ..services import employee_records, nominations, staff
+from ..services import certificate_expiry, employee_records, nominations, staff
 from ..services.eligibility import is_taking_enrolments
 from ..services.enrolment import EnrolmentRefused
 from ..services.nominations import NominationsRefused
@@ -120,6 +120,9 @@ def _employee_page(
         "hr/staff/detail.html",
         employee=employee,
         record=record,
+        validities=certificate_expiry.validities(
+            [r.certificate for r in record.certificates if r.certificate is not None]
+        ),
         StaffStatus=StaffStatus,
         may_deactivate=manageable and not deactivated,
         may_reactivate=manageable and deactivated,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -39,6 +39,9 @@ class Certificate(Model):
     # Unguessable; the public verification page is found by it.
     verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The Hong Kong date from which it is no longer valid, fixed when it is issued from the
+    # course's validity (skillsup.services.certificate_expiry); None: it never expires.
+    expires_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it was revoked: a list of reasons (:mod:`skillsup.reasons`).
     revoked_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))

@@ -64,6 +64,9 @@ class Course(Model):
         sa.CheckConstraint("qf_credits >= 0", name="qf_credits_not_negative"),
         sa.CheckConstraint("contact_hours > 0", name="contact_hours_positive"),
         sa.CheckConstraint("fee >= 0", name="fee_not_negative"),
+        sa.CheckConstraint(
+            "certificate_valid_months BETWEEN 1 AND 120", name="certificate_valid_months_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +93,9 @@ class Course(Model):
         enum_column(TeachingLanguage, "teaching_language")
     )
     fee: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
+    # How long the certificates of the course stay valid (compliance training); None: they
+    # never expire. Each certificate keeps the expiry date it was issued with.
+    certificate_valid_months: Mapped[int | None] = mapped_column(sa.SmallInteger)
     status: Mapped[CourseStatus] = mapped_column(
         enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
     )

@@ -36,6 +36,7 @@ from ..models import Certificate, CourseClass, Enrolment, User, utcnow
 from ..reasons import Reason, free_text
 from ..timeutil import hk_date
 from . import audit, notify
+from .certificate_expiry import NEVER_EXPIRES, Validity, expiry_date, validity
 from .class_sessions import hours_run
 from .errors import DomainError, PermissionDenied, ValidationFailed
 from .progress import standings
@@ -119,6 +120,7 @@ def issue_certificates(
     if not wanted:
         return []
     _lock_serials()
+    expires_on = expiry_date(now, course_class.course.certificate_valid_months)
     year = hk_date(now).year
     prefix = f"{SERIAL_PREFIX}-{year}-"
     number = _highest_number(prefix)
@@ -132,6 +134,7 @@ def issue_certificates(
                 serial_number=serial_number(year, number),
                 verification_code=secrets.token_urlsafe(24),
                 issued_at=now,
+                expires_on=expires_on,
             )
             db.session.add(certificate)
             issued.append(certificate)
@@ -148,6 +151,7 @@ def issue_certificates(
             f"{certificate.serial_number} for enrolment {enrolment.id} in {course_class.code}",
             {
                 "serial_number": certificate.serial_number,
+                **({"expires_on": expires_on.isoformat()} if expires_on else {}),
                 "enrolment_id": enrolment.id,
                 "learner_id": enrolment.learner_id,
                 "class_id": course_class.id,
@@ -280,6 +284,9 @@ class CertificateFacts:
     completed_on: date
     issued_on: date
     revoked_on: date | None
+    #: Where it stands today: valid (until when, if it expires), expired (on which day) or
+    #: revoked (:mod:`.certificate_expiry`).
+    validity: Validity = NEVER_EXPIRES
 
     @property
     def attendance_pct(self) -> str:
@@ -344,6 +351,7 @@ def facts(certificate: Certificate, *, with_attendance: bool = True) -> Certific
         completed_on=hk_date(completed_at),
         issued_on=hk_date(certificate.issued_at),
         revoked_on=hk_date(certificate.revoked_at) if certificate.revoked_at else None,
+        validity=validity(certificate),
     )
 
 

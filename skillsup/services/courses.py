@@ -30,6 +30,7 @@ from ..models import (
     course_prerequisites,
 )
 from . import audit
+from .certificate_expiry import clean_valid_months
 from .errors import PermissionDenied, ValidationFailed
 from .search import contains_pattern
 
@@ -71,6 +72,7 @@ class CourseData:
     skills: str = ""
     qf_credits: int = 0
     fee: Decimal = Decimal("0")
+    certificate_valid_months: int | None = None
     prerequisite_ids: list[int] = field(default_factory=list)
 
     @classmethod
@@ -103,6 +105,7 @@ SCALAR_FIELDS = (
     "delivery_mode",
     "teaching_language",
     "fee",
+    "certificate_valid_months",
 )
 
 
@@ -208,8 +211,9 @@ def create_course(actor: User, data: CourseData) -> Course:
 
     The code is stored upper-case and must match :data:`CODE_PATTERN` and be unused by any
     other course, whatever its case; the English title is required; the QF level is 1 to 7,
-    the QF credits and the fee are not negative, the contact hours are above zero; each
-    prerequisite must be an existing course.
+    the QF credits and the fee are not negative, the contact hours are above zero; the
+    certificate validity is empty or 1 to 120 months; each prerequisite must be an existing
+    course.
 
     Raises :class:`PermissionDenied` unless ``actor`` may manage the catalogue, and
     :class:`ValidationFailed` naming the field of the first rule ``data`` breaks.
@@ -437,6 +441,7 @@ def _clean(data: CourseData) -> dict[str, Any]:
             field="fee",
         )
     values["fee"] = fee.quantize(TWO_DECIMALS)
+    values["certificate_valid_months"] = clean_valid_months(data.certificate_valid_months)
     return values
 
 

@@ -5,8 +5,11 @@ current, and never once its last session has ended, except from an admin who giv
 (:func:`check_not_over`). A learner may ask for a place while their account and their
 company are active, they hold no active enrolment in the class, they have completed the
 course's prerequisites, and no class they are confirmed in has a session that overlaps one of
-this class's. The learner's checks run in one query (:func:`learner_obstacles`), since every
-request asks all of them; the seat quotas are :mod:`.seat_quotas`'s.
+this class's. Having completed the course before is no obstacle: a learner may take a course
+again, as the holder of an expired or expiring certificate does to renew it
+(:mod:`.certificate_expiry`). The learner's checks run in one query
+(:func:`learner_obstacles`), since every request asks all of them; the seat quotas are
+:mod:`.seat_quotas`'s.
 
 The messages are worded for the learner, or for whoever acts for them (an HR officer, an
 admin).

@@ -23,8 +23,10 @@ from ..models import (
     User,
     utcnow,
 )
+from ..timeutil import hk_date
 from . import certificates, dashboards
 from .attendance_rate import AttendanceSoFar, attendance_so_far
+from .certificate_expiry import Validity, validities
 from .enrolment_requests import withdrawal_refusal
 from .waitlist import waitlist_positions
 
@@ -50,6 +52,8 @@ class LearningOverview:
     past: list[EnrolmentRow]
     requests: list[EnrolmentRow]
     certificates: list[Certificate] = field(default_factory=list)
+    #: Where each certificate stands today (valid until, expired on, revoked), by id.
+    certificate_validity: dict[int, Validity] = field(default_factory=dict)
 
 
 PAST_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
@@ -59,7 +63,9 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     """What "My learning" shows ``learner``: their next sessions, their current classes (with
     the waitlist position and whether they may still withdraw: an active enrolment up to the
     class's withdrawal deadline), their past classes, every request with its history, and
-    their certificates. Only the learner's own enrolments; five queries whatever their number.
+    their certificates, each with where it stands today (an expired or expiring one, not
+    renewed, offers to enrol in its course again). Only the learner's own enrolments; five
+    queries whatever their number.
     """
     now = now or utcnow()
     enrolments = list(
@@ -103,10 +109,12 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
         key=lambda r: r.enrolment.course_class.ends_on,
         reverse=True,
     )
+    held = certificates.for_learner(learner.id)
     return LearningOverview(
         upcoming=dashboards.learner_upcoming_sessions(learner, now=now),
         current=current,
         past=past,
         requests=rows,
-        certificates=certificates.for_learner(learner.id),
+        certificates=held,
+        certificate_validity=validities(held, hk_date(now)),
     )

@@ -1,5 +1,5 @@
-"""Reminders: the day before a session, approvals waiting too long, attendance at risk, and a
-subsidy at risk or lost (:mod:`.funding_warnings`).
+"""Reminders: the day before a session, approvals waiting too long, attendance at risk, a
+subsidy at risk or lost (:mod:`.funding_warnings`), and certificates about to expire.
 
 ``flask send-reminders`` may run every few minutes, and two runs may overlap: each reminder
 is claimed by a row in ``sent_reminders`` (unique per kind, subject and recipient) written in
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..timeutil import hk_date, hong_kong_public_holidays, start_of_hk_day_utc
-from . import funding_status, funding_warnings, notify, progress
+from . import certificate_expiry, funding_status, funding_warnings, notify, progress
 
 APPROVAL_WAIT_WORKING_DAYS = 2
 
@@ -50,6 +50,10 @@ class ReminderLinks(Protocol):
     def approvals(self) -> str: ...
 
     def staff_member(self, user_id: int) -> str: ...
+
+    def certificates_to_renew(self) -> str: ...
+
+    def course_page(self, code: str) -> str: ...
 
 
 @dataclass
@@ -89,6 +93,7 @@ def due_reminders(now: datetime | None = None, *, links: ReminderLinks) -> Itera
     yield from _attendance_warnings(running, statuses)
     for recipient, keys, send in funding_warnings.due_warnings(running, statuses, links):
         yield Reminder(funding_warnings.KIND, recipient, keys, send)
+    yield from _certificate_expiry_reminders(links, now)
 
 
 def claim_and_send(reminder: Reminder) -> bool:
@@ -324,3 +329,76 @@ def _attendance_warnings(
                     )
 
             yield Reminder("attendance", recipient, [key], send)
+
+
+# Certificates about to expire ---------------------------------------------------------------
+
+
+def _certificate_expiry_reminders(links: ReminderLinks, now: datetime) -> Iterator[Reminder]:
+    """60 and 14 days before a certificate expires (:mod:`.certificate_expiry`): its holder,
+    and in one message per run the HR officers of the company the holder works for now, each
+    reminder once; only to those who want reminders."""
+    today = hk_date(now)
+    due = certificate_expiry.due_reminders(today)
+    if not due:
+        return
+    sent = _already_sent("certificate_expiry")
+    by_company: dict[int, list[certificate_expiry.DueReminder]] = defaultdict(list)
+    for item in due:
+        learner = item.certificate.enrolment.learner
+        if learner.company_id is not None:
+            by_company[learner.company_id].append(item)
+        if not (learner.is_active and learner.wants_reminders):
+            continue
+        if (item.key, learner.id) in sent:
+            continue
+
+        def send(item: certificate_expiry.DueReminder = item, learner: User = learner) -> None:
+            certificate = item.certificate
+            course = certificate.enrolment.course_class.course
+            with force_locale(learner.preferred_language or "en"):
+                notify.send(
+                    learner,
+                    ngettext(
+                        "Your certificate for %(code)s expires in %(num)d day",
+                        "Your certificate for %(code)s expires in %(num)d days",
+                        item.days_left,
+                        code=course.code,
+                    ),
+                    "certificate_expiring",
+                    certificate=certificate,
+                    course=course,
+                    validity=certificate_expiry.validity(certificate, today),
+                    link=links.course_page(course.code),
+                    my_learning=links.my_learning(),
+                )
+
+        yield Reminder("certificate_expiry", learner, [item.key], send)
+
+    officers = certificate_expiry.hr_officers(by_company)
+    for company_id, items in by_company.items():
+        for officer in officers.get(company_id, []):
+            waiting = [i for i in items if (i.key, officer.id) not in sent]
+            if not waiting:
+                continue
+
+            def send_hr(
+                officer: User = officer, waiting: list[certificate_expiry.DueReminder] = waiting
+            ) -> None:
+                with force_locale(officer.preferred_language or "en"):
+                    notify.send(
+                        officer,
+                        ngettext(
+                            "%(num)d staff certificate expires soon",
+                            "%(num)d staff certificates expire soon",
+                            len(waiting),
+                        ),
+                        "certificates_expiring",
+                        rows=[
+                            (i.certificate, certificate_expiry.validity(i.certificate, today))
+                            for i in waiting
+                        ],
+                        link=links.certificates_to_renew(),
+                    )
+
+            yield Reminder("certificate_expiry", officer, [i.key for i in waiting], send_hr)

@@ -52,6 +52,7 @@ PAGES = (
     PageSpec("hr-staff-import", HR_B, "/hr/staff/import"),
     PageSpec("hr-staff-preview", HR_B, "/hr/staff/import", upload="staff"),
     PageSpec("hr-audit", HR_B, "/hr/audit"),
+    PageSpec("hr-certificates", HR_B, "/hr/certificates"),
     # Trainer
     PageSpec("trainer-home", TRAINER, "/trainer/"),
     PageSpec("trainer-roster", TRAINER, "/trainer/classes/{trainer_class_code}"),

@@ -148,6 +148,7 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("hr.enrolments_csv", GET): hr_only(200),
     ("hr.enrolments_xlsx", GET): hr_only(200),
     ("hr.audit_log", GET): hr_only(200),
+    ("hr.certificates_to_renew", GET): hr_only(200),
     ("hr.audit_log_csv", GET): hr_only(200),
     # Trainers: the classes they teach; admins every class.
     ("trainer.home", GET): trainer_home(200),
@@ -628,6 +629,7 @@ def test_hr_pages_and_exports_show_only_their_own_company(shared):
         f"/hr/classes/{scene.open_class_code}?q=a",
         "/hr/reports/progress.csv?starts_on=2000-01-01&ends_on=2100-12-31",
         "/hr/reports/enrolments.csv?starts_on=2000-01-01&ends_on=2100-12-31",
+        "/hr/certificates",
     ]
     for page in pages:
         response = client.get(page)

@@ -9,6 +9,7 @@ from ...models import CourseStatus, DeliveryMode, SkillArea, TeachingLanguage
 COURSES: tuple[dict[str, Any], ...] = (
     {
         "code": "SU-CLD-101",
+        "certificate_valid_months": 3,
         "title_en": "Cloud Computing Fundamentals",
         "title_zh": "雲端運算基礎",
         "summary_en": "The building blocks of public cloud (compute, storage, networking and "
@@ -153,6 +154,7 @@ COURSES: tuple[dict[str, Any], ...] = (
     },
     {
         "code": "SU-SEC-101",
+        "certificate_valid_months": 3,
         "title_en": "Cybersecurity Essentials for IT Staff",
         "title_zh": "IT人員網絡安全要訣",
         "summary_en": "Recognise today's common attacks and apply the everyday controls that "
