@@ -29,6 +29,7 @@ claim is shown with what it would have been given, and takes nothing from the ca
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -125,11 +126,15 @@ def cef_estimate(
     )
 
 
-def learner_cef_estimates(learner: User) -> dict[int, CefEstimate]:
+def learner_cef_estimates(
+    learner: User, statuses: Mapping[int, list[SchemeStatus]] | None = None
+) -> dict[int, CefEstimate]:
     """An estimate for each of ``learner``'s enrolments under a scheme that repays the learner
     a fee less a co-payment, by enrolment id, except those lost; in order of class start,
     each counting as used the amount the learner entered and the estimates before it. A
-    fixed number of queries."""
+    fixed number of queries; one only when the caller has worked out ``statuses`` (by
+    :func:`.funding_status.enrolment_statuses`, for every enrolment of the learner's that has
+    one) already."""
     rows = db.session.execute(
         select(Enrolment.id, Course.fee, CourseClass.starts_on)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
@@ -137,7 +142,8 @@ def learner_cef_estimates(learner: User) -> dict[int, CefEstimate]:
         .where(Enrolment.learner_id == learner.id, Enrolment.status.in_(WITH_STATUS))
         .order_by(CourseClass.starts_on, Enrolment.id)
     ).all()
-    statuses = enrolment_statuses(row.id for row in rows)
+    if statuses is None:
+        statuses = enrolment_statuses(row.id for row in rows)
     known = learner.cef_subsidy_used_elsewhere is not None
     used = Decimal(learner.cef_subsidy_used_elsewhere or 0)
     estimates: dict[int, CefEstimate] = {}

@@ -116,6 +116,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("learning.enrol", POST): learner_only(302),
     ("learning.withdraw", GET): learner_only(200, learner_b=404),
     ("learning.withdraw", POST): learner_only(302, learner_b=404),
+    # A statement of attendance and result: the learner's own only.
+    ("learning.statement", GET): learner_only(200, learner_b=404),
     # HR officers: their own company only.
     ("hr.dashboard", GET): hr_only(200),
     ("hr.approvals", GET): hr_only(200),
