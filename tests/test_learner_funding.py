@@ -293,3 +293,83 @@ def test_another_learners_statement_is_not_found(client, make, learner, company,
     login_as(learner)
     assert client.get(statement_url(other)).status_code == 404
     assert client.get("/my-learning/enrolments/999999/statement.pdf").status_code == 404
+
+
+# The CEF subsidy used elsewhere, on the account page -----------------------------------------
+
+
+def audit_entries(action: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from skillsup.models import AuditEntry
+
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_learner_enters_and_clears_the_cef_subsidy_used_elsewhere(
+    client, learner, schemes, login_as
+):
+    login_as(learner)
+    page = text(client.get("/account"))
+    assert 'id="cef"' in page
+    assert "HK$25,000.00" in page
+
+    response = client.post("/account/cef", data={"cef_subsidy_used_elsewhere": "2500.50"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account#cef")
+    db.session.refresh(learner)
+    assert learner.cef_subsidy_used_elsewhere == Decimal("2500.50")
+    [entry] = audit_entries("account.cef_subsidy_entered")
+    assert entry.actor_id == learner.id
+    page = text(client.get("/account"))
+    assert 'value="2500.50"' in page
+    assert "The CEF subsidy you used elsewhere has been saved." in page
+
+    client.post("/account/cef", data={"cef_subsidy_used_elsewhere": "oops", "clear": "1"})
+
+    db.session.refresh(learner)
+    assert learner.cef_subsidy_used_elsewhere is None
+    assert len(audit_entries("account.cef_subsidy_entered")) == 2
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("-1", "digits only"),
+        ("1e9", "digits only"),
+        ("1e3", "digits only"),
+        ("2,500", "digits only"),
+        ("12.345", "digits only"),
+        ("NaN", "digits only"),
+        ("9" * 40, "digits only"),
+        ("25000.01", "The fund pays at most HK$25,000.00 per person"),
+        ("99999999", "The fund pays at most HK$25,000.00 per person"),
+        ("1\x002", "a character that is not allowed"),
+    ],
+)
+def test_a_hostile_amount_is_a_form_error(client, learner, schemes, login_as, amount, message):
+    login_as(learner)
+
+    response = client.post("/account/cef", data={"cef_subsidy_used_elsewhere": amount})
+
+    assert response.status_code == 400
+    assert message in text(response)
+    db.session.refresh(learner)
+    assert learner.cef_subsidy_used_elsewhere is None
+    assert audit_entries("account.cef_subsidy_entered") == []
+
+
+def test_the_amount_errors_in_traditional_chinese(client, learner, schemes, login_as):
+    learner.preferred_language = "zh_Hant_HK"
+    db.session.commit()
+    login_as(learner)
+    page = text(client.post("/account/cef", data={"cef_subsidy_used_elsewhere": "30000"}))
+    assert "持續進修基金" in page
+    assert "每人最多" in page
+
+
+def test_only_learners_enter_the_cef_subsidy(client, hr_officer, login_as):
+    login_as(hr_officer)
+    assert 'id="cef"' not in text(client.get("/account"))
+    assert client.post("/account/cef", data={"cef_subsidy_used_elsewhere": "1"}).status_code == 403

@@ -103,6 +103,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("auth.update_profile", POST): expect(400),
     ("auth.change_password", POST): expect(400),
     ("auth.calendar_feed", POST): expect(302),
+    # The CEF subsidy used elsewhere: a learner's own to enter.
+    ("auth.cef_used_elsewhere", POST): learner_only(302),
     ("auth.logout", POST): expect(302),
     # Certificates: the owner, their company's HR and admins download; admins revoke.
     ("certificates.download", GET): expect(
