@@ -102,6 +102,13 @@ class DefaultConfig:
     # certificates its closing issued).
     REOPEN_DAYS = 30
 
+    # The training provider as the learners' claim statements name it, in English and
+    # Traditional Chinese; an address left empty is not printed.
+    PROVIDER_NAME_EN = "SkillsUp Institute"
+    PROVIDER_NAME_ZH = "SkillsUp 學院"
+    PROVIDER_ADDRESS_EN = ""
+    PROVIDER_ADDRESS_ZH = ""
+
     HSTS_MAX_AGE = 31_536_000
     # How many reverse proxies in front of the portal set X-Forwarded-For and -Proto; without
     # this, rate limits and logs would see every visitor as the proxy's address.

@@ -163,6 +163,11 @@ def can_withdraw_own_enrolment(actor: Any, enrolment: Enrolment) -> bool:
     return is_learner(actor) and enrolment.learner_id == actor.id
 
 
+def can_enter_cef_used_elsewhere(actor: Any) -> bool:
+    """The Continuing Education Fund subsidy used elsewhere is the learner's own to enter."""
+    return is_learner(actor)
+
+
 def can_download_class_certificates(viewer: Any, course_class: CourseClass) -> bool:
     """The certificates of a class's learners: its trainers, and admins."""
     return can_manage_class(viewer, course_class)

@@ -11,7 +11,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..forms import PortalForm
 from ..services.passwords import MAX_LENGTH
@@ -89,4 +89,29 @@ class ProfileForm(PortalForm):
             SelectChoice("en", "English"),
             SelectChoice("zh_Hant_HK", "繁體中文"),
         ],
+    )
+
+
+class CefUsedElsewhereForm(PortalForm):
+    """The Continuing Education Fund subsidy a learner has had elsewhere: Hong Kong dollars,
+    digits with at most two decimals (no commas, signs or exponents); empty clears it."""
+
+    cef_subsidy_used_elsewhere = StringField(
+        _l("CEF subsidy used elsewhere (HK$)"),
+        validators=[
+            Optional(),
+            Length(max=12),
+            Regexp(
+                r"^[0-9]{1,8}(\.[0-9]{1,2})?$",
+                message=_l(
+                    "Enter an amount in Hong Kong dollars: digits only, with at most two"
+                    " decimals, for example 2500 or 2500.50."
+                ),
+            ),
+        ],
+        description=_l(
+            "What the Continuing Education Fund has already paid you for courses with other"
+            " providers. Leave it empty if you have not used any or do not know."
+        ),
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )

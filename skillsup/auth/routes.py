@@ -24,6 +24,7 @@ ROUTES: list[Route] = [
     ("/account/profile",        views.update_profile,    POST),
     ("/account/password",       views.change_password,   POST),
     ("/account/calendar",       views.calendar_feed,     POST),
+    ("/account/cef",            views.cef_used_elsewhere, POST),
 ]
 # fmt: on
 

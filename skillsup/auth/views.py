@@ -19,15 +19,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from .. import permissions
 from ..extensions import limiter
 from ..forms import ActionForm
 from ..links import PortalLinks
 from ..models import User, normalise_email
-from ..services import accounts, calendar, people
+from ..services import accounts, calendar, people, subsidy
 from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
 from ..services.tokens import Purpose, user_for_token
 from ..web import current_actor, home_url_for, redirect_to_next, unit_of_work
 from .forms import (
+    CefUsedElsewhereForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -243,6 +245,31 @@ def account() -> str:
 
 
 @login_required
+def cef_used_elsewhere() -> tuple[str, int] | Response:
+    """Enter, change or clear the Continuing Education Fund subsidy used elsewhere."""
+    me = current_actor()
+    if not permissions.can_enter_cef_used_elsewhere(me):
+        abort(403)
+    form = CefUsedElsewhereForm()
+    if "clear" in request.form:
+        # Clearing ignores whatever is in the box.
+        form.cef_subsidy_used_elsewhere.process_formdata([""])
+        form.cef_subsidy_used_elsewhere.raw_data = [""]
+    if form.validate_on_submit():
+        amount = (form.cef_subsidy_used_elsewhere.data or "").strip() or None
+        with unit_of_work(form) as work:
+            subsidy.set_cef_used_elsewhere(me, me, amount)
+            work.flash(
+                _("The CEF subsidy you used elsewhere has been saved.")
+                if amount is not None
+                else _("The CEF subsidy you used elsewhere has been cleared.")
+            )
+        if work.succeeded:
+            return redirect(url_for("auth.account") + "#cef")
+    return _account_page(_saved_profile_form(), ChangePasswordForm(), form), 400
+
+
+@login_required
 def update_profile() -> tuple[str, int] | Response:
     profile_form = ProfileForm()
     if profile_form.validate_on_submit():
@@ -296,8 +323,19 @@ def calendar_feed() -> Response:
     return redirect(url_for("auth.account") + "#calendar")
 
 
-def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) -> str:
+def _account_page(
+    profile_form: ProfileForm,
+    password_form: ChangePasswordForm,
+    cef_form: CefUsedElsewhereForm | None = None,
+) -> str:
     user = current_actor()
+    if not permissions.can_enter_cef_used_elsewhere(user):
+        cef_form = None
+    elif cef_form is None:
+        # The amount as saved, whatever this request posted.
+        cef_form = CefUsedElsewhereForm(formdata=None)
+        saved = user.cef_subsidy_used_elsewhere
+        cef_form.cef_subsidy_used_elsewhere.data = "" if saved is None else f"{saved:.2f}"
     feed_url = webcal_url = None
     if user.calendar_token:
         feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True)
@@ -309,6 +347,8 @@ def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm) 
         feed_url=feed_url,
         webcal_url=webcal_url,
         calendar_form=ActionForm(),
+        cef_form=cef_form,
+        cef_cap=subsidy.cef_lifetime_cap() if cef_form is not None else None,
     )
 
 

@@ -13,10 +13,11 @@ bp.before_request(require_roles(Role.LEARNER))
 
 # fmt: off
 ROUTES: list[Route] = [
-    # address                                               view               methods
-    ("/my-learning",                                        views.my_learning, GET),
-    ("/classes/<class_code>/enrol",                         views.enrol,       POST),
-    ("/my-learning/enrolments/<int:enrolment_id>/withdraw", views.withdraw,    FORM),
+    # address                                                    view               methods
+    ("/my-learning",                                             views.my_learning, GET),
+    ("/classes/<class_code>/enrol",                              views.enrol,       POST),
+    ("/my-learning/enrolments/<int:enrolment_id>/withdraw",      views.withdraw,    FORM),
+    ("/my-learning/enrolments/<int:enrolment_id>/statement.pdf", views.statement,   GET),
 ]
 # fmt: on
 

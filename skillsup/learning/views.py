@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,9 +12,10 @@ from ..confirmation import Confirmation, render_confirmation, withdrawal_consequ
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Enrolment, EnrolmentSource, EnrolmentStatus
+from ..services import claim_statements, learning, shortcuts
 from ..services import enrolment_requests as enrolments
-from ..services import learning, shortcuts
 from ..services.enrolment import find_class_by_code
+from ..services.errors import NotFound
 from ..web import current_actor, unit_of_work
 
 
@@ -73,3 +74,23 @@ def withdraw(enrolment_id: int) -> Response | tuple[str, int]:
         enrolments.withdraw(me, enrolment)
         work.flash(_("You have withdrawn from %(code)s.", code=code))
     return redirect(url_for("learning.my_learning"))
+
+
+def statement(enrolment_id: int) -> Response:
+    """The learner's statement of attendance and result for one class, as a PDF."""
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    # Another learner's enrolment is as good as missing.
+    if not permissions.can_see_enrolment(current_actor(), enrolment):
+        abort(404)
+    try:
+        facts = claim_statements.statement(enrolment, current_app.config)
+    except NotFound:
+        abort(404)
+    # End the (read) transaction first: no lock is held while the PDF is made.
+    db.session.rollback()
+    pdf = claim_statements.render_pdf(facts)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=f"{facts.class_code}-statement.pdf"
+    )
+    return response

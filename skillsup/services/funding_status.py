@@ -41,7 +41,7 @@ Each status carries its reasons as codes with figures (:mod:`skillsup.reasons`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -295,3 +295,39 @@ def _sessions_to_attend(
         if rate is not None and rate * 100 + _EPSILON >= minimum:
             break
     return tuple(sessions)
+
+
+def loaded_class_statuses(
+    course_class: CourseClass,
+    enrolments: Iterable[Enrolment],
+    standing_of: Mapping[int, AttendanceStanding],
+) -> dict[int, list[SchemeStatus]]:
+    """The statuses of ``enrolments`` of ``course_class`` (those that have one), whose
+    standings the caller has worked out already (:func:`.progress.class_standings`), by
+    enrolment id: only :func:`.funding_schemes.class_funding`'s queries (at most four)."""
+    chosen = [e for e in enrolments if e.status in WITH_STATUS]
+    result: dict[int, list[SchemeStatus]] = {e.id: [] for e in chosen}
+    if not chosen:
+        return result
+    schemes = class_funding([course_class.id]).get(course_class.id, [])
+    rules = ClassRules(
+        int(course_class.min_attendance_pct),
+        bool(course_class.assessment_required),
+        course_class.status in FINISHED_STATUSES,
+    )
+    for enrolment in chosen:
+        for class_scheme in schemes:
+            if class_scheme.version is None:
+                continue
+            result[enrolment.id].append(
+                scheme_status(
+                    enrolment.id,
+                    class_scheme.scheme,
+                    class_scheme.version,
+                    rules,
+                    standing_of.get(enrolment.id, AttendanceStanding()),
+                    enrolment.result_score,
+                    enrolment.result_passed,
+                )
+            )
+    return result

@@ -1,6 +1,9 @@
 """A learner's view of their own learning, in a fixed number of queries.
 
-Each class shows its attendance rate so far (:mod:`.attendance_rate`).
+Each class shows its attendance rate so far (:mod:`.attendance_rate`), and its status under
+each funding scheme it runs under (:mod:`.funding_status`) with what that means in money: the
+Continuing Education Fund's estimate (:mod:`.subsidy`) for a scheme that repays the learner,
+or that the company claims for one that pays the company.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from ..models import (
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    FundingPayee,
+    SubsidyKind,
     User,
     utcnow,
 )
@@ -28,7 +33,31 @@ from . import certificates, dashboards
 from .attendance_rate import AttendanceSoFar, attendance_so_far
 from .certificate_expiry import Validity, validities
 from .enrolment_requests import withdrawal_refusal
+from .funding_status import WITH_STATUS, SchemeStatus, enrolment_statuses
+from .subsidy import CefEstimate, learner_cef_estimates
 from .waitlist import waitlist_positions
+
+
+@dataclass(frozen=True)
+class FundingLine:
+    """One enrolment's status under one scheme, and what it means in money for the learner:
+    ``cef`` the estimate of a scheme that repays the learner (none once lost),
+    ``company_claims`` whether the company claims the scheme's subsidy."""
+
+    status: SchemeStatus
+    cef: CefEstimate | None = None
+
+    @property
+    def repays_learner(self) -> bool:
+        """A scheme that repays the learner part of the fee (the CEF)."""
+        return (
+            self.status.scheme.paid_to is FundingPayee.LEARNER
+            and self.status.version.subsidy_kind is SubsidyKind.CO_PAYMENT_TIERS
+        )
+
+    @property
+    def company_claims(self) -> bool:
+        return self.status.scheme.paid_to is FundingPayee.COMPANY
 
 
 @dataclass
@@ -38,6 +67,12 @@ class EnrolmentRow:
     attendance: AttendanceSoFar
     can_withdraw: bool
     history: list[EnrolmentStatusChange] = field(default_factory=list)
+    funding: list[FundingLine] = field(default_factory=list)
+
+    @property
+    def has_statement(self) -> bool:
+        """A statement of attendance and result exists for a place held or finished."""
+        return self.enrolment.status in WITH_STATUS
 
     @property
     def shows_attendance(self) -> bool:
@@ -54,6 +89,8 @@ class LearningOverview:
     certificates: list[Certificate] = field(default_factory=list)
     #: Where each certificate stands today (valid until, expired on, revoked), by id.
     certificate_validity: dict[int, Validity] = field(default_factory=dict)
+    #: Whether the learner has entered the CEF subsidy they used elsewhere.
+    cef_used_elsewhere_known: bool = False
 
 
 PAST_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
@@ -64,8 +101,9 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     the waitlist position and whether they may still withdraw: an active enrolment up to the
     class's withdrawal deadline), their past classes, every request with its history, and
     their certificates, each with where it stands today (an expired or expiring one, not
-    renewed, offers to enrol in its course again). Only the learner's own enrolments; five
-    queries whatever their number.
+    renewed, offers to enrol in its course again), and each place's status under its funding
+    schemes with the CEF estimates. Only the learner's own enrolments; a fixed number of queries
+    whatever their number.
     """
     now = now or utcnow()
     enrolments = list(
@@ -89,6 +127,8 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
             .order_by(EnrolmentStatusChange.id)
         ):
             history[change.enrolment_id].append(change)
+    statuses = enrolment_statuses(e.id for e in enrolments if e.status in WITH_STATUS)
+    estimates = learner_cef_estimates(learner, statuses)
 
     rows = [
         EnrolmentRow(
@@ -97,6 +137,7 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
             attendance=attendance.get(e.id, AttendanceSoFar()),
             can_withdraw=withdrawal_refusal(learner, e, now=now) is None,
             history=history.get(e.id, []),
+            funding=[FundingLine(status, estimates.get(e.id)) for status in statuses.get(e.id, [])],
         )
         for e in enrolments
     ]
@@ -117,4 +158,5 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
         requests=rows,
         certificates=held,
         certificate_validity=validities(held, hk_date(now)),
+        cef_used_elsewhere_known=learner.cef_subsidy_used_elsewhere is not None,
     )

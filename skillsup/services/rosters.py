@@ -35,6 +35,7 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
+    FundingState,
     PartnerCompany,
     User,
     utcnow,
@@ -42,7 +43,11 @@ from ..models import (
 from ..reasons import render as render_reasons
 from .errors import DomainError, NotFound
 from .exports import escape_cell
+from .funding_status import SchemeStatus, loaded_class_statuses
 from .progress import AttendanceStanding, class_standings
+
+#: The scheme statuses a trainer is shown on the roster: those that need attention.
+_FUNDING_ALERTS = (FundingState.AT_RISK, FundingState.LOST)
 
 #: Enrolments that make up a class's roster: confirmed, and after closing their outcome.
 ROSTER_STATUSES = (
@@ -168,6 +173,16 @@ class RosterRow(LearnerRow):
 
     enrolment: Enrolment
     standing: AttendanceStanding
+    #: The enrolment's status under each scheme of the class.
+    funding: tuple[SchemeStatus, ...] = ()
+
+    @property
+    def funding_alerts(self) -> list[SchemeStatus]:
+        """The schemes under which a learner still in the class has their conditions at risk
+        or lost."""
+        if self.enrolment.status != EnrolmentStatus.CONFIRMED:
+            return []
+        return [status for status in self.funding if status.state in _FUNDING_ALERTS]
 
     @property
     def certificate(self) -> Certificate | None:
@@ -223,14 +238,20 @@ class Roster:
     def confirmed_count(self) -> int:
         return sum(1 for row in self.rows if row.enrolment.status == EnrolmentStatus.CONFIRMED)
 
+    @property
+    def funding_alert_count(self) -> int:
+        """How many learners still in the class have a scheme's conditions at risk or lost."""
+        return sum(1 for row in self.rows if row.funding_alerts)
+
     def has_started(self, session: ClassSession) -> bool:
         return session.starts_at <= self.now
 
 
 def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
-    """The class's roster, waitlist (first in line first), pending requests and sessions.
+    """The class's roster (with each learner's status under the class's funding schemes),
+    waitlist (first in line first), pending requests and sessions.
 
-    Four queries whatever the number of learners.
+    A fixed number of queries whatever the number of learners.
     """
     now = now or utcnow()
     enrolments = roster_enrolments(course_class)
@@ -240,7 +261,8 @@ def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
         .order_by(ClassSession.starts_at, ClassSession.id)
     ).all()
     standing_of, marked = class_standings(course_class, [e.id for e in enrolments], class_sessions)
-    rows = [RosterRow(e, standing_of[e.id]) for e in enrolments]
+    funding = loaded_class_statuses(course_class, enrolments, standing_of)
+    rows = [RosterRow(e, standing_of[e.id], tuple(funding.get(e.id, []))) for e in enrolments]
 
     waiting = db.session.scalars(
         select(Enrolment)

@@ -29,7 +29,7 @@ claim is shown with what it would have been given, and takes nothing from the ca
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import fmt_money
 from ..models import (
     ClassStatus,
     Course,
@@ -50,10 +51,11 @@ from ..models import (
     SubsidyKind,
     User,
 )
-from ..timeutil import hk_date
+from ..timeutil import hk_date, today_hk
 from . import audit
 from .errors import PermissionDenied, ValidationFailed
-from .funding_schemes import version_in_force
+from .funding_figures import CEF
+from .funding_schemes import scheme_by_code, version_in_force
 from .funding_status import WITH_STATUS, SchemeStatus, enrolment_statuses
 
 CENTS = Decimal("0.01")
@@ -127,12 +129,17 @@ def cef_estimate(
 
 
 def learner_cef_estimates(
-    learner: User, *, lost_too: Collection[int] = ()
+    learner: User,
+    statuses: Mapping[int, list[SchemeStatus]] | None = None,
+    *,
+    lost_too: Collection[int] = (),
 ) -> dict[int, CefEstimate]:
     """An estimate for each of ``learner``'s enrolments under a scheme that repays the learner
     a fee less a co-payment, by enrolment id, except those lost; in order of class start,
     each counting as used the amount the learner entered and the estimates before it. A
-    fixed number of queries.
+    fixed number of queries; one only when the caller has worked out ``statuses`` (by
+    :func:`.funding_status.enrolment_statuses`, for every enrolment of the learner's that has
+    one) already.
 
     The lost enrolments among ``lost_too`` are estimated as well, at what they would have been
     (what the learner stands to lose), without counting as used for the ones after them."""
@@ -143,7 +150,8 @@ def learner_cef_estimates(
         .where(Enrolment.learner_id == learner.id, Enrolment.status.in_(WITH_STATUS))
         .order_by(CourseClass.starts_on, Enrolment.id)
     ).all()
-    statuses = enrolment_statuses(row.id for row in rows)
+    if statuses is None:
+        statuses = enrolment_statuses(row.id for row in rows)
     known = learner.cef_subsidy_used_elsewhere is not None
     used = Decimal(learner.cef_subsidy_used_elsewhere or 0)
     estimates: dict[int, CefEstimate] = {}
@@ -167,17 +175,37 @@ def _repays_learner(status: SchemeStatus) -> bool:
     )
 
 
+def cef_lifetime_cap(day: date | None = None) -> Decimal | None:
+    """The Continuing Education Fund's subsidy cap per person in the version in force on
+    ``day`` (today in Hong Kong unless given); ``None`` without the scheme or a cap."""
+    scheme = scheme_by_code(CEF)
+    if scheme is None:
+        return None
+    version = version_in_force(scheme.versions, day or today_hk())
+    return version.person_lifetime_cap if version is not None else None
+
+
 def set_cef_used_elsewhere(actor: User, learner: User, amount: str | Decimal | None) -> User:
     """Record the Continuing Education Fund subsidy ``learner`` has had elsewhere (``None`` or
-    an empty text: not known). Only the learner enters it.
+    an empty text: not known). Only the learner enters it, and no more than the fund's cap per
+    person (:func:`cef_lifetime_cap`).
 
     Raises :class:`PermissionDenied` for anyone else and :class:`ValidationFailed` (field
     ``cef_subsidy_used_elsewhere``) for an amount that is not zero or more with at most two
-    decimals.
+    decimals, or that is above the cap.
     """
     if actor is None or actor.id != learner.id:
         raise PermissionDenied()
     value = _amount(amount)
+    cap = cef_lifetime_cap()
+    if value is not None and cap is not None and value > cap:
+        raise ValidationFailed(
+            _l(
+                "The fund pays at most %(cap)s per person: enter an amount up to that.",
+                cap=fmt_money(cap),
+            ),
+            field="cef_subsidy_used_elsewhere",
+        )
     if value == learner.cef_subsidy_used_elsewhere:
         return learner
     before = learner.cef_subsidy_used_elsewhere

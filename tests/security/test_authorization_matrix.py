@@ -103,6 +103,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("auth.update_profile", POST): expect(400),
     ("auth.change_password", POST): expect(400),
     ("auth.calendar_feed", POST): expect(302),
+    # The CEF subsidy used elsewhere: a learner's own to enter.
+    ("auth.cef_used_elsewhere", POST): learner_only(302),
     ("auth.logout", POST): expect(302),
     # Certificates: the owner, their company's HR and admins download; admins revoke.
     ("certificates.download", GET): expect(
@@ -116,6 +118,8 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("learning.enrol", POST): learner_only(302),
     ("learning.withdraw", GET): learner_only(200, learner_b=404),
     ("learning.withdraw", POST): learner_only(302, learner_b=404),
+    # A statement of attendance and result: the learner's own only.
+    ("learning.statement", GET): learner_only(200, learner_b=404),
     # HR officers: their own company only.
     ("hr.dashboard", GET): hr_only(200),
     ("hr.approvals", GET): hr_only(200),

@@ -145,6 +145,7 @@ CASES: dict[str, list[Case]] = {
         ("A's learner's enrolment", lambda w: (w.confirmed,), {"learner_a"}),
         ("B's learner's enrolment", lambda w: (w.waitlisted,), {"learner_b"}),
     ],
+    "can_enter_cef_used_elsewhere": [("-", lambda w: (), {"learner_a", "learner_b"})],
     "can_download_certificate": [
         (
             "A's learner's certificate, of a class of the trainer",
