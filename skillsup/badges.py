@@ -11,7 +11,14 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .models import ClassStatus, CompanyStatus, CourseStatus, EnrolmentStatus, StaffStatus
+from .models import (
+    ClassStatus,
+    CompanyStatus,
+    CourseStatus,
+    EnrolmentStatus,
+    FundingState,
+    StaffStatus,
+)
 
 #: The meanings a badge can carry, and the icon (static/icons/) that goes with each.
 TONE_ICONS = {
@@ -55,6 +62,12 @@ STATUS_TONES: dict[type[enum.Enum], dict[Any, str]] = {
         StaffStatus.ACTIVE: "ok",
         StaffStatus.INVITED: "waiting",
         StaffStatus.DEACTIVATED: "ended",
+    },
+    FundingState: {
+        FundingState.MET: "ok",
+        FundingState.ON_TRACK: "waiting",
+        FundingState.AT_RISK: "warning",
+        FundingState.LOST: "bad",
     },
 }
 

@@ -13,7 +13,14 @@ from flask_babel import force_locale
 
 from skillsup.badges import STATUS_TONES, TONE_ICONS, status_tone
 from skillsup.labels import LABELS
-from skillsup.models import ClassStatus, CompanyStatus, CourseStatus, EnrolmentStatus, StaffStatus
+from skillsup.models import (
+    ClassStatus,
+    CompanyStatus,
+    CourseStatus,
+    EnrolmentStatus,
+    FundingState,
+    StaffStatus,
+)
 from skillsup.web import CATALOGUE_ENTRY, MENUS
 
 from .conftest import login
@@ -25,7 +32,14 @@ STYLESHEET = ROOT / "static" / "css" / "skillsup.css"
 UI_MACROS = TEMPLATES / "macros" / "ui.html"
 
 #: Every enumeration whose values are shown as status badges.
-BADGED_ENUMS = [EnrolmentStatus, ClassStatus, CourseStatus, CompanyStatus, StaffStatus]
+BADGED_ENUMS = [
+    EnrolmentStatus,
+    ClassStatus,
+    CourseStatus,
+    CompanyStatus,
+    StaffStatus,
+    FundingState,
+]
 
 
 def _templates() -> list[Path]:

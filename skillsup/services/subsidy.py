@@ -24,17 +24,22 @@ the class ends (the day it was closed, once it has been; its last day until then
 of completion: the met claims first, then those on track or at risk, each by its completion
 date. So the cap can be reached in the middle of a year, and a new year starts afresh. A lost
 claim is shown with what it would have been given, and takes nothing from the cap.
+
+A year's claims depend on each other (the cap), but not on other years': asked about a period,
+the claims are worked out for the financial years around it only (:func:`claims_window`), not
+for every enrolment the company ever had.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import (
@@ -49,7 +54,7 @@ from ..models import (
     SubsidyKind,
     User,
 )
-from ..timeutil import hk_date
+from ..timeutil import hk_date, start_of_hk_day_utc
 from . import audit
 from .errors import PermissionDenied, ValidationFailed
 from .funding_schemes import version_in_force
@@ -239,10 +244,32 @@ class CompanyClaim:
         return self.amount < self.share
 
 
-def company_claims(company_id: int) -> list[CompanyClaim]:
+def claims_window(starts_on: date, ends_on: date) -> tuple[date, date]:
+    """Dates that hold every financial year (whatever month it starts in) that a day from
+    ``starts_on`` to ``ends_on`` falls in: from the first of January of the year before the
+    first day to the last of December of the year after the last."""
+    return date(starts_on.year - 1, 1, 1), date(ends_on.year + 1, 12, 31)
+
+
+def company_claims(
+    company_id: int, *, window: tuple[date, date] | None = None
+) -> list[CompanyClaim]:
     """Every claim of the company's enrolments (those made under it) under a scheme that pays
     the company a share of the fee, allocated against its caps (the module's rule), in order
-    of scheme, year and allocation. A fixed number of queries."""
+    of scheme, year and allocation. With ``window`` (first and last day), only the claims of
+    the financial years that lie wholly within it, each year with all its claims: the query
+    keeps to the classes that end or were closed in the window. A fixed number of queries."""
+    in_window = []
+    if window is not None:
+        first, last = window
+        in_window.append(
+            or_(
+                CourseClass.ends_on.between(first, last),
+                CourseClass.completed_at.between(
+                    start_of_hk_day_utc(first), start_of_hk_day_utc(last + timedelta(days=1))
+                ),
+            )
+        )
     rows = db.session.execute(
         select(
             Enrolment.id,
@@ -255,7 +282,11 @@ def company_claims(company_id: int) -> list[CompanyClaim]:
         )
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
-        .where(Enrolment.made_under_sql(company_id), Enrolment.status.in_(WITH_STATUS))
+        .where(
+            Enrolment.made_under_sql(company_id),
+            Enrolment.status.in_(WITH_STATUS),
+            *in_window,
+        )
     ).all()
     statuses = enrolment_statuses(row.id for row in rows)
     pending: dict[tuple[int, date], list[tuple[SchemeStatus, date, Decimal, Decimal, int]]] = (
@@ -282,6 +313,10 @@ def company_claims(company_id: int) -> list[CompanyClaim]:
                 / Decimal(version.fee_share_denominator or 1)
             )
             year = financial_year_start(completed, version.year_starts_month)
+            if window is not None and not (
+                window[0] <= year and financial_year_end(year) <= window[1]
+            ):
+                continue  # a year only partly in the window: some of its claims are not read
             pending[(status.scheme.id, year)].append(
                 (status, completed, Decimal(row.fee), share, row.id)
             )
@@ -330,9 +365,17 @@ class CapUse:
     left: Decimal | None
 
 
-def company_cap_use(company_id: int, scheme: FundingScheme, day: date) -> CapUse:
+def company_cap_use(
+    company_id: int,
+    scheme: FundingScheme,
+    day: date,
+    *,
+    claims: Sequence[CompanyClaim] | None = None,
+) -> CapUse:
     """The company's use of ``scheme``'s cap in the financial year ``day`` falls in; the cap
-    is that of the version in force on the year's first day (or the scheme's first version)."""
+    is that of the version in force on the year's first day (or the scheme's first version).
+    ``claims`` are the company's claims of that year at least (:func:`company_claims`), when
+    the caller has them already."""
     version = version_in_force(scheme.versions, day) or (
         scheme.versions[0] if scheme.versions else None
     )
@@ -341,7 +384,9 @@ def company_cap_use(company_id: int, scheme: FundingScheme, day: date) -> CapUse
     in_force = version_in_force(scheme.versions, start) or version
     cap = in_force.company_cap_per_year if in_force is not None else None
     used = expected = ZERO
-    for claim in company_claims(company_id):
+    if claims is None:
+        claims = company_claims(company_id, window=claims_window(day, day))
+    for claim in claims:
         if claim.scheme.id != scheme.id or claim.year_start != start:
             continue
         if claim.state is FundingState.MET:
@@ -363,15 +408,20 @@ class CompanyAmounts:
     claims: tuple[CompanyClaim, ...]
 
 
-def company_amounts(company_id: int, starts_on: date, ends_on: date) -> CompanyAmounts:
+def company_amounts(
+    company_id: int,
+    starts_on: date,
+    ends_on: date,
+    *,
+    claims: Sequence[CompanyClaim] | None = None,
+) -> CompanyAmounts:
     """The amounts of the company's claims (:func:`company_claims`) whose completion date is
-    from ``starts_on`` to ``ends_on``, both included: met, on track, at risk and lost."""
+    from ``starts_on`` to ``ends_on``, both included: met, on track, at risk and lost.
+    ``claims`` are the company's claims of the period at least, when the caller has them."""
     totals = dict.fromkeys(FundingState, ZERO)
-    chosen = [
-        claim
-        for claim in company_claims(company_id)
-        if starts_on <= claim.completion_date <= ends_on
-    ]
+    if claims is None:
+        claims = company_claims(company_id, window=claims_window(starts_on, ends_on))
+    chosen = [claim for claim in claims if starts_on <= claim.completion_date <= ends_on]
     for claim in chosen:
         totals[claim.state] += claim.amount
     return CompanyAmounts(
