@@ -33,13 +33,13 @@ for every enrolment the company ever had.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -244,6 +244,26 @@ class CompanyClaim:
         return self.amount < self.share
 
 
+def completion_date(status: ClassStatus, completed_at: datetime | None, ends_on: date) -> date:
+    """The day a class completes, for its claims: the Hong Kong day it was closed, once it
+    has been, else its last day."""
+    if status is ClassStatus.COMPLETED and completed_at is not None:
+        return hk_date(completed_at)
+    return ends_on
+
+
+def may_complete_between(first: date, last: date) -> ColumnElement[bool]:
+    """SQL: the class (``CourseClass``) may have its :func:`completion_date` from ``first``
+    to ``last``: its last day or the time it was closed falls in them. A few more classes
+    than those that do; the caller keeps those whose completion date falls in the dates."""
+    return or_(
+        CourseClass.ends_on.between(first, last),
+        CourseClass.completed_at.between(
+            start_of_hk_day_utc(first), start_of_hk_day_utc(last + timedelta(days=1))
+        ),
+    )
+
+
 def claims_window(starts_on: date, ends_on: date) -> tuple[date, date]:
     """Dates that hold every financial year (whatever month it starts in) that a day from
     ``starts_on`` to ``ends_on`` falls in: from the first of January of the year before the
@@ -259,17 +279,7 @@ def company_claims(
     of scheme, year and allocation. With ``window`` (first and last day), only the claims of
     the financial years that lie wholly within it, each year with all its claims: the query
     keeps to the classes that end or were closed in the window. A fixed number of queries."""
-    in_window = []
-    if window is not None:
-        first, last = window
-        in_window.append(
-            or_(
-                CourseClass.ends_on.between(first, last),
-                CourseClass.completed_at.between(
-                    start_of_hk_day_utc(first), start_of_hk_day_utc(last + timedelta(days=1))
-                ),
-            )
-        )
+    in_window = [] if window is None else [may_complete_between(*window)]
     rows = db.session.execute(
         select(
             Enrolment.id,
@@ -295,11 +305,7 @@ def company_claims(
     learner_of: dict[int, tuple[int, int]] = {}
     for row in rows:
         learner_of[row.id] = (row.learner_id, row.class_id)
-        completed = (
-            hk_date(row.completed_at)
-            if row.status is ClassStatus.COMPLETED and row.completed_at is not None
-            else row.ends_on
-        )
+        completed = completion_date(row.status, row.completed_at, row.ends_on)
         for status in statuses.get(row.id, []):
             version = status.version
             if (
