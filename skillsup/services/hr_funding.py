@@ -305,6 +305,8 @@ def claims_export(actor: User, criteria: ExportCriteria) -> Export:
     results = _results([line.line.enrolment_id for line in lines])
 
     def rows() -> Iterator[list[Any]]:
+        # Read now, while the rows' objects are loaded: the download is recorded (and the
+        # transaction committed) before the file is written.
         for item in lines:
             line, status, claim, receipt = item.line, item.status, item.claim, item.receipt
             rate = status.standing.rate
@@ -343,7 +345,7 @@ def claims_export(actor: User, criteria: ExportCriteria) -> Export:
         report="claims",
         sheet_title=str(_l("Funding claims")),
         header=[str(heading) for heading in header],
-        rows=rows(),
+        rows=iter(list(rows())),
         company_code=_company_code(company_id),
         criteria=criteria,
     )
