@@ -159,6 +159,9 @@ ACTIONS: dict[str, ActionText] = {
     "audit_log.exported": ActionText(
         _l("Audit log downloaded"), _l("Downloaded entries of the audit log")
     ),
+    "funding.claim_received": ActionText(
+        _l("Money received on a claim"), _l("Recorded the money received on a funding claim")
+    ),
     "demo.seeded": ActionText(_l("Demo data loaded"), _l("Loaded the demo data")),
     "bench.seeded": ActionText(_l("Benchmark data loaded"), _l("Loaded the benchmark data")),
 }
@@ -268,6 +271,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "note_en": _l("Note (English)"),
     "note_zh": _l("Note (Chinese)"),
     "amount": _l("Amount (HKD)"),
+    "scheme": _l("Scheme"),
 }
 
 #: Details that only tie the entry to rows (shown elsewhere on the page, or by name).

@@ -82,6 +82,12 @@ MENUS: dict[Role, list[MenuEntry]] = {
         ),
         MenuEntry("hr.progress", _l("Progress"), "chart-line"),
         MenuEntry("hr.reports_index", _l("Reports"), "file-text"),
+        MenuEntry(
+            "hr.funding",
+            _l("Funding"),
+            "banknote",
+            also=("hr.claims", "hr.claim_received", "hr.value"),
+        ),
     ],
     Role.TRAINER: [MenuEntry("trainer.home", _l("My classes"), "presentation")],
     Role.ADMIN: [

@@ -11,7 +11,7 @@ import pytest
 from skillsup.models import Role
 from skillsup.web import MENUS
 
-NAV = re.compile(r'<nav aria-label="Main" class="main-nav">(.*?)</nav>', re.S)
+NAV = re.compile(r'<nav aria-label="Main" class="main-nav[^"]*">(.*?)</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]*)"( aria-current="page")?>(?:<svg [^>]*>.*?</svg>)?([^<]*)</a>')
 
 
@@ -51,6 +51,9 @@ HR_PAGES = [
     ("/hr/nominations/import", "Classes"),
     ("/hr/progress", "Progress"),
     ("/hr/reports", "Reports"),
+    ("/hr/funding", "Funding"),
+    ("/hr/funding/claims", "Funding"),
+    ("/hr/value", "Funding"),
     ("/courses", "Courses"),
 ]
 

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from ..models import Role
 from ..web import FORM, GET, POST, Route, require_roles
-from . import imports, reports, staff, views
+from . import funding, imports, reports, staff, views
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(require_roles(Role.HR))
@@ -49,6 +49,17 @@ ROUTES: list[Route] = [
     ("/certificates",                           reports.certificates_to_renew,      GET),
     ("/audit",                                  reports.audit_log,                  GET),
     ("/audit.csv",                              reports.audit_log_csv,              GET),
+
+    # funding and the value of training
+    ("/funding",                                funding.funding,                    GET),
+    ("/funding/claims",                         funding.claims,                     GET),
+    ("/funding/claims.csv",                     funding.claims_csv,                 GET),
+    ("/funding/claims.xlsx",                    funding.claims_xlsx,                GET),
+    ("/funding/claims/<int:enrolment_id>/<scheme_code>/received",
+                                                funding.claim_received,             FORM),
+    ("/value",                                  funding.value,                      GET),
+    ("/value.csv",                              funding.value_csv,                  GET),
+    ("/value.xlsx",                             funding.value_xlsx,                 GET),
 ]
 # fmt: on
 

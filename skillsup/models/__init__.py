@@ -2,6 +2,7 @@
 
 from .audit import AuditEntry
 from .certificates import Certificate
+from .claim_receipts import ClaimReceipt
 from .classes import FINISHED_STATUSES, ClassSession, ClassStatus, CourseClass, class_trainers
 from .companies import CompanyDomain, CompanyStatus, PartnerCompany, SeatQuota
 from .courses import (
@@ -43,6 +44,7 @@ __all__ = [
     "AttendanceStatus",
     "AuditEntry",
     "Certificate",
+    "ClaimReceipt",
     "ClassSession",
     "ClassStatus",
     "CompanyDomain",

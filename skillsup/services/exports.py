@@ -96,7 +96,7 @@ class Export:
     criteria: ExportCriteria
 
 
-EXPORT_REPORTS = ("progress", "enrolments")
+EXPORT_REPORTS = ("progress", "enrolments", "claims", "value")
 
 
 def _company_code(company_id: int) -> str:

@@ -24,18 +24,22 @@ the class ends (the day it was closed, once it has been; its last day until then
 of completion: the met claims first, then those on track or at risk, each by its completion
 date. So the cap can be reached in the middle of a year, and a new year starts afresh. A lost
 claim is shown with what it would have been given, and takes nothing from the cap.
+
+A year's claims depend on each other (the cap), but not on other years': asked about a period,
+the claims are worked out for the financial years around it only (:func:`claims_window`), not
+for every enrolment the company ever had.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 
 from ..extensions import db
 from ..i18n import fmt_money
@@ -51,7 +55,7 @@ from ..models import (
     SubsidyKind,
     User,
 )
-from ..timeutil import hk_date, today_hk
+from ..timeutil import hk_date, start_of_hk_day_utc, today_hk
 from . import audit
 from .errors import PermissionDenied, ValidationFailed
 from .funding_figures import CEF
@@ -275,10 +279,42 @@ class CompanyClaim:
         return self.amount < self.share
 
 
-def company_claims(company_id: int) -> list[CompanyClaim]:
+def completion_date(status: ClassStatus, completed_at: datetime | None, ends_on: date) -> date:
+    """The day a class completes, for its claims: the Hong Kong day it was closed, once it
+    has been, else its last day."""
+    if status is ClassStatus.COMPLETED and completed_at is not None:
+        return hk_date(completed_at)
+    return ends_on
+
+
+def may_complete_between(first: date, last: date) -> ColumnElement[bool]:
+    """SQL: the class (``CourseClass``) may have its :func:`completion_date` from ``first``
+    to ``last``: its last day or the time it was closed falls in them. A few more classes
+    than those that do; the caller keeps those whose completion date falls in the dates."""
+    return or_(
+        CourseClass.ends_on.between(first, last),
+        CourseClass.completed_at.between(
+            start_of_hk_day_utc(first), start_of_hk_day_utc(last + timedelta(days=1))
+        ),
+    )
+
+
+def claims_window(starts_on: date, ends_on: date) -> tuple[date, date]:
+    """Dates that hold every financial year (whatever month it starts in) that a day from
+    ``starts_on`` to ``ends_on`` falls in: from the first of January of the year before the
+    first day to the last of December of the year after the last."""
+    return date(starts_on.year - 1, 1, 1), date(ends_on.year + 1, 12, 31)
+
+
+def company_claims(
+    company_id: int, *, window: tuple[date, date] | None = None
+) -> list[CompanyClaim]:
     """Every claim of the company's enrolments (those made under it) under a scheme that pays
     the company a share of the fee, allocated against its caps (the module's rule), in order
-    of scheme, year and allocation. A fixed number of queries."""
+    of scheme, year and allocation. With ``window`` (first and last day), only the claims of
+    the financial years that lie wholly within it, each year with all its claims: the query
+    keeps to the classes that end or were closed in the window. A fixed number of queries."""
+    in_window = [] if window is None else [may_complete_between(*window)]
     rows = db.session.execute(
         select(
             Enrolment.id,
@@ -291,7 +327,11 @@ def company_claims(company_id: int) -> list[CompanyClaim]:
         )
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
-        .where(Enrolment.made_under_sql(company_id), Enrolment.status.in_(WITH_STATUS))
+        .where(
+            Enrolment.made_under_sql(company_id),
+            Enrolment.status.in_(WITH_STATUS),
+            *in_window,
+        )
     ).all()
     statuses = enrolment_statuses(row.id for row in rows)
     pending: dict[tuple[int, date], list[tuple[SchemeStatus, date, Decimal, Decimal, int]]] = (
@@ -300,11 +340,7 @@ def company_claims(company_id: int) -> list[CompanyClaim]:
     learner_of: dict[int, tuple[int, int]] = {}
     for row in rows:
         learner_of[row.id] = (row.learner_id, row.class_id)
-        completed = (
-            hk_date(row.completed_at)
-            if row.status is ClassStatus.COMPLETED and row.completed_at is not None
-            else row.ends_on
-        )
+        completed = completion_date(row.status, row.completed_at, row.ends_on)
         for status in statuses.get(row.id, []):
             version = status.version
             if (
@@ -318,6 +354,10 @@ def company_claims(company_id: int) -> list[CompanyClaim]:
                 / Decimal(version.fee_share_denominator or 1)
             )
             year = financial_year_start(completed, version.year_starts_month)
+            if window is not None and not (
+                window[0] <= year and financial_year_end(year) <= window[1]
+            ):
+                continue  # a year only partly in the window: some of its claims are not read
             pending[(status.scheme.id, year)].append(
                 (status, completed, Decimal(row.fee), share, row.id)
             )
@@ -366,9 +406,17 @@ class CapUse:
     left: Decimal | None
 
 
-def company_cap_use(company_id: int, scheme: FundingScheme, day: date) -> CapUse:
+def company_cap_use(
+    company_id: int,
+    scheme: FundingScheme,
+    day: date,
+    *,
+    claims: Sequence[CompanyClaim] | None = None,
+) -> CapUse:
     """The company's use of ``scheme``'s cap in the financial year ``day`` falls in; the cap
-    is that of the version in force on the year's first day (or the scheme's first version)."""
+    is that of the version in force on the year's first day (or the scheme's first version).
+    ``claims`` are the company's claims of that year at least (:func:`company_claims`), when
+    the caller has them already."""
     version = version_in_force(scheme.versions, day) or (
         scheme.versions[0] if scheme.versions else None
     )
@@ -377,7 +425,9 @@ def company_cap_use(company_id: int, scheme: FundingScheme, day: date) -> CapUse
     in_force = version_in_force(scheme.versions, start) or version
     cap = in_force.company_cap_per_year if in_force is not None else None
     used = expected = ZERO
-    for claim in company_claims(company_id):
+    if claims is None:
+        claims = company_claims(company_id, window=claims_window(day, day))
+    for claim in claims:
         if claim.scheme.id != scheme.id or claim.year_start != start:
             continue
         if claim.state is FundingState.MET:
@@ -399,15 +449,20 @@ class CompanyAmounts:
     claims: tuple[CompanyClaim, ...]
 
 
-def company_amounts(company_id: int, starts_on: date, ends_on: date) -> CompanyAmounts:
+def company_amounts(
+    company_id: int,
+    starts_on: date,
+    ends_on: date,
+    *,
+    claims: Sequence[CompanyClaim] | None = None,
+) -> CompanyAmounts:
     """The amounts of the company's claims (:func:`company_claims`) whose completion date is
-    from ``starts_on`` to ``ends_on``, both included: met, on track, at risk and lost."""
+    from ``starts_on`` to ``ends_on``, both included: met, on track, at risk and lost.
+    ``claims`` are the company's claims of the period at least, when the caller has them."""
     totals = dict.fromkeys(FundingState, ZERO)
-    chosen = [
-        claim
-        for claim in company_claims(company_id)
-        if starts_on <= claim.completion_date <= ends_on
-    ]
+    if claims is None:
+        claims = company_claims(company_id, window=claims_window(starts_on, ends_on))
+    chosen = [claim for claim in claims if starts_on <= claim.completion_date <= ends_on]
     for claim in chosen:
         totals[claim.state] += claim.amount
     return CompanyAmounts(

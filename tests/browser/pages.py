@@ -53,6 +53,9 @@ PAGES = (
     PageSpec("hr-staff-preview", HR_B, "/hr/staff/import", upload="staff"),
     PageSpec("hr-audit", HR_B, "/hr/audit"),
     PageSpec("hr-certificates", HR_B, "/hr/certificates"),
+    PageSpec("hr-funding", HR_B, "/hr/funding"),
+    PageSpec("hr-claims", HR_B, "/hr/funding/claims"),
+    PageSpec("hr-value", HR_B, "/hr/value"),
     # Trainer
     PageSpec("trainer-home", TRAINER, "/trainer/"),
     PageSpec("trainer-roster", TRAINER, "/trainer/classes/{trainer_class_code}"),

@@ -41,6 +41,7 @@ from skillsup.models import (
     utcnow,
 )
 from skillsup.services import funding_figures, funding_schemes
+from skillsup.services.funding_figures import NITTP
 from skillsup.services.tokens import Purpose, make_token
 from skillsup.timeutil import today_hk
 
@@ -140,7 +141,14 @@ def build_scene() -> Scene:
     scene.users = {name: user.id for name, user in people.items()}
     scene.emails = {name: user.email for name, user in people.items()}
 
-    course = make.course(code="SU-CLD-101", title_en="Cloud Foundations", title_zh="雲端基礎")
+    # Offered under a scheme that pays the company: its enrolments have claims.
+    nittp = funding_schemes.ensure_published_schemes()[NITTP]
+    course = make.course(
+        code="SU-CLD-101",
+        title_en="Cloud Foundations",
+        title_zh="雲端基礎",
+        funding_schemes=[nittp],
+    )
     scene.course_id, scene.course_code = course.id, course.code
 
     running = make.course_class(

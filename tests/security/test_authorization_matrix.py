@@ -154,6 +154,16 @@ TABLE: dict[tuple[str, str], dict[str, int | str]] = {
     ("hr.audit_log", GET): hr_only(200),
     ("hr.certificates_to_renew", GET): hr_only(200),
     ("hr.audit_log_csv", GET): hr_only(200),
+    ("hr.funding", GET): hr_only(200),
+    ("hr.claims", GET): hr_only(200),
+    ("hr.claims_csv", GET): hr_only(200),
+    ("hr.claims_xlsx", GET): hr_only(200),
+    # A claim of company A's enrolment: company B's HR officer does not learn it exists.
+    ("hr.claim_received", GET): hr_only(200, hr_b=404),
+    ("hr.claim_received", POST): hr_only(400, hr_b=404),
+    ("hr.value", GET): hr_only(200),
+    ("hr.value_csv", GET): hr_only(200),
+    ("hr.value_xlsx", GET): hr_only(200),
     # Trainers: the classes they teach; admins every class.
     ("trainer.home", GET): trainer_home(200),
     ("trainer.roster", GET): class_trainer(200),
@@ -257,6 +267,7 @@ def url_values(scene: Scene, endpoint: str, arguments: set[str]) -> dict[str, An
         "enrolment_id": scene.confirmed_enrolment_id,
         "certificate_id": scene.certificate_id,
         "user_id": scene.users["learner_a"],
+        "scheme_code": "NITTP",
         "filename": "css/skillsup.css",
         # A transition that the running class refuses: the refusal is a flash, not a change.
         "action": "open-enrolment",
