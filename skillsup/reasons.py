@@ -55,6 +55,9 @@ ATTENDANCE_OUT_OF_REACH = "attendance_out_of_reach"
 #: Under a funding scheme: the minimum (a fraction) is reached only by attending the next
 #: ``count`` sessions.
 MUST_ATTEND_NEXT_SESSIONS = "must_attend_next_sessions"
+#: Under a funding scheme: the minimum (a fraction) is reached only if the sessions held but
+#: not yet marked are marked attended.
+AWAITING_MARKS = "awaiting_marks"
 #: Under a funding scheme: the assessment ``score`` is below the scheme's ``pass_mark`` (both
 #: out of 100, as text).
 SCORE_BELOW_MARK_NEEDED = "score_below_mark_needed"
@@ -78,6 +81,10 @@ _WORDING: dict[str, Any] = {
     MUST_ATTEND_NEXT_SESSIONS: (
         _l("To reach the %(minimum)s minimum, attend the next session."),
         _l("To reach the %(minimum)s minimum, attend each of the next %(count)s sessions."),
+    ),
+    AWAITING_MARKS: _l(
+        "The %(minimum)s minimum is reached only if the sessions held but not yet marked are"
+        " marked attended."
     ),
     SCORE_BELOW_MARK_NEEDED: _l(
         "The assessment score %(score)s is below the pass mark of %(pass_mark)s."
@@ -141,7 +148,12 @@ def render_one(item: Mapping[str, Any]) -> str:
     if code == FREE_TEXT or code not in _WORDING:
         return str(args.get("text") or "")
     try:
-        if code in (ATTENDANCE_BELOW_MINIMUM, NO_ATTENDANCE_COUNTED, ATTENDANCE_OUT_OF_REACH):
+        if code in (
+            ATTENDANCE_BELOW_MINIMUM,
+            NO_ATTENDANCE_COUNTED,
+            ATTENDANCE_OUT_OF_REACH,
+            AWAITING_MARKS,
+        ):
             figures = {
                 name: percent(float(args[name]))
                 for name in ("rate", "minimum", "best")

@@ -21,6 +21,7 @@ from skillsup.reasons import (
     ASSESSMENT_FAILED,
     ATTENDANCE_BELOW_MINIMUM,
     ATTENDANCE_OUT_OF_REACH,
+    AWAITING_MARKS,
     CLASS_HAS_NO_ASSESSMENT,
     MUST_ATTEND_NEXT_SESSIONS,
     NO_ASSESSMENT_RESULT,
@@ -200,6 +201,48 @@ def test_at_risk_names_the_next_sessions_to_attend(make, learner, schemes, absen
         }
         # The assessment is still to come.
         assert _codes(status) == [MUST_ATTEND_NEXT_SESSIONS, NO_ASSESSMENT_RESULT]
+
+
+def test_a_session_held_but_not_marked_is_not_named_to_attend(make, learner, schemes):
+    # Ten three-hour sessions, CEF's 70 %: two missed, the third held yesterday and not
+    # marked yet. It counts as possible, but it can no longer be attended: the learner is
+    # told the sessions still to begin.
+    first = datetime.now(UTC) - timedelta(days=3) + timedelta(hours=1)
+    course_class = _class(make, schemes, status=ClassStatus.RUNNING, first_session=first)
+    sessions = course_class.sessions
+    for day, session in enumerate(sessions):
+        session.starts_at = first + timedelta(days=day)
+        session.ends_at = session.starts_at + timedelta(hours=3)
+    enrolment = make.enrolment(course_class, learner)
+    _mark(enrolment, sessions, [A, A])
+
+    status = _status(enrolment)
+
+    assert status.state is FundingState.AT_RISK
+    named = [s.id for s in status.must_attend]
+    assert sessions[2].id not in named
+    assert named == [s.id for s in sessions[3:9]]  # 6 of the 7 still to begin
+
+
+def test_at_risk_waits_for_marks_when_only_held_sessions_are_left(make, learner, schemes):
+    # Four sessions, the last two held and not marked: one missed, one attended. Reaching
+    # 70 % needs both held sessions marked attended; none is left to attend.
+    first = datetime.now(UTC) - timedelta(days=5)
+    course_class = _class(
+        make, schemes, sessions=4, status=ClassStatus.RUNNING, first_session=first
+    )
+    for day, session in enumerate(course_class.sessions):
+        session.starts_at = first + timedelta(days=day)
+        session.ends_at = session.starts_at + timedelta(hours=3)
+    enrolment = make.enrolment(course_class, learner)
+    _mark(enrolment, course_class.sessions, [P, A])
+
+    status = _status(enrolment)
+
+    assert status.state is FundingState.AT_RISK
+    assert status.must_attend == ()
+    assert status.reasons[0] == {"code": AWAITING_MARKS, "args": {"minimum": 0.7}}
+    assert "not yet marked" in render(list(status.reasons[:1]))
 
 
 def test_a_failed_then_re_marked_assessment(make, learner, schemes):

@@ -43,14 +43,19 @@ def _class(make: Any, schemes: Any, codes: tuple[str, ...] = (CEF,), **fields: A
     and a passed assessment: two sessions missed put the CEF at risk, four lose it."""
     course = make.course(funding_schemes=[schemes[code] for code in codes], fee=Decimal("8000"))
     fields.setdefault("min_attendance_pct", 70)
+    fields.setdefault("first_session", datetime.now(UTC) - timedelta(days=60))
     return make.course_class(
         course=course,
         sessions=10,
-        first_session=datetime.now(UTC) - timedelta(days=60),
         status=ClassStatus.RUNNING,
         assessment_required=True,
         **fields,
     )
+
+
+def _two_held_then_daily() -> datetime:
+    """A first session such that two of the class's weekly sessions have begun by now."""
+    return datetime.now(UTC) - timedelta(days=8)
 
 
 def _mark(enrolment: Any, *statuses: AttendanceStatus) -> None:
@@ -124,7 +129,8 @@ def test_a_fall_to_at_risk_then_to_lost_is_told_once_each(
 
 
 def test_the_warning_says_what_to_attend_and_what_is_at_stake(make, schemes, learner, hr_officer):
-    course_class = _class(make, schemes)
+    # The two sessions missed are the only ones held: the next 7 are still to begin.
+    course_class = _class(make, schemes, first_session=_two_held_then_daily())
     enrolment = make.enrolment(course_class, learner)
     _mark(enrolment, A, A)
     _run()

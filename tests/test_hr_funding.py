@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from skillsup.extensions import db
@@ -110,7 +111,9 @@ def scene(make, company, hr_officer, schemes):
 
 
 def test_the_overview_lists_at_risk_then_lost_with_amounts_and_the_cap(hr_officer, scene):
-    overview = hr_funding.funding_overview(hr_officer, *YEAR)
+    # The day after the running class's first session: nine sessions are still to begin.
+    with time_machine.travel(datetime(2025, 11, 4, 3, tzinfo=UTC), tick=False):
+        overview = hr_funding.funding_overview(hr_officer, *YEAR)
 
     assert [(c.line.enrolment_id, c.status.state) for c in overview.concerns] == [
         (scene["at_risk"].id, FundingState.AT_RISK),

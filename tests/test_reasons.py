@@ -20,6 +20,7 @@ from skillsup.reasons import (
     ASSESSMENT_FAILED,
     ATTENDANCE_BELOW_MINIMUM,
     ATTENDANCE_OUT_OF_REACH,
+    AWAITING_MARKS,
     CLASS_COMPLETED,
     CLASS_HAS_NO_ASSESSMENT,
     CLASS_REOPENED,
@@ -84,6 +85,11 @@ WORDED = [
         "49.5",
     ),
     (reason(CLASS_HAS_NO_ASSESSMENT), "this class has none", None),
+    (
+        reason(AWAITING_MARKS, minimum=0.7),
+        "The 70% minimum is reached only if the sessions held but not yet marked are",
+        "70%",
+    ),
 ]
 
 

@@ -32,8 +32,10 @@ The states, the first that applies:
   The slack is the hours of remaining sessions the learner may still miss and reach the
   minimum: attended hours + remaining hours − minimum × counted hours. At risk when the slack
   less the next session's hours is below the hours of the session after it (0 when there is
-  none). The learner is told the next N remaining sessions (N ≥ 1), in order, whose hours with
-  those attended reach the minimum: attending them meets the attendance condition.
+  none). The learner is told the next N sessions still to begin, in order, whose hours with
+  those attended (and those held but not yet marked, which count as possible) reach the
+  minimum: attending them meets the attendance condition. When the sessions held but not yet
+  marked could reach it alone, none is named and the reason says the status waits for marks.
 - **ON_TRACK**: otherwise, an assessment still to come included.
 
 Each status carries its reasons as codes with figures (:mod:`skillsup.reasons`).
@@ -43,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -58,10 +60,12 @@ from ..models import (
     FundingSchemeVersion,
     FundingState,
 )
+from ..models.types import utcnow
 from ..reasons import (
     ASSESSMENT_FAILED,
     ATTENDANCE_BELOW_MINIMUM,
     ATTENDANCE_OUT_OF_REACH,
+    AWAITING_MARKS,
     CLASS_HAS_NO_ASSESSMENT,
     MUST_ATTEND_NEXT_SESSIONS,
     NO_ASSESSMENT_RESULT,
@@ -221,17 +225,17 @@ def scheme_status(
         return replace(status, state=FundingState.MET)
     if not attendance_met:
         must_attend = _sessions_to_attend(standing, minimum, remaining)
-        if must_attend:
+        if must_attend is not None:
+            to_do = (
+                reason(MUST_ATTEND_NEXT_SESSIONS, count=len(must_attend), minimum=minimum / 100)
+                if must_attend
+                else reason(AWAITING_MARKS, minimum=minimum / 100)
+            )
             return replace(
                 status,
                 state=FundingState.AT_RISK,
                 must_attend=must_attend,
-                reasons=(
-                    reason(
-                        MUST_ATTEND_NEXT_SESSIONS, count=len(must_attend), minimum=minimum / 100
-                    ),
-                    *pending,
-                ),
+                reasons=(to_do, *pending),
             )
     return replace(status, reasons=tuple(pending))
 
@@ -274,21 +278,36 @@ def _assessment(
     return None, [reason(NO_ASSESSMENT_RESULT)]
 
 
+def _has_begun(session: UnmarkedSession, now: datetime) -> bool:
+    starts_at = session.starts_at
+    return (starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)) <= now
+
+
 def _sessions_to_attend(
     standing: AttendanceStanding, minimum: int, remaining: Sequence[UnmarkedSession]
-) -> tuple[SessionToAttend, ...]:
-    """The next sessions to attend when missing the next one would leave less than one
-    session of slack (the module's rule); none while there is more slack than that."""
+) -> tuple[SessionToAttend, ...] | None:
+    """The sessions still to begin that the learner must attend, when missing the next
+    remaining session would leave less than one session of slack (the module's rule);
+    ``None`` while there is more slack than that (not at risk).
+
+    A session that has begun but has no mark yet cannot be attended any more: it waits for
+    the trainer's mark and counts as possible, as in the rule; only sessions still to begin
+    are named. When the marks still to come could reach the minimum alone, no session is
+    named (an empty tuple): the status waits for those marks."""
     if not remaining:
-        return ()
+        return None
     needed = minimum / 100 * standing.counted_hours
     slack = standing.attended_hours + standing.unmarked_hours - needed
     after_next = remaining[1].hours if len(remaining) > 1 else 0.0
     if slack - remaining[0].hours >= after_next - _EPSILON:
-        return ()
+        return None
+    now = utcnow()
+    begun = [session for session in remaining if _has_begun(session, now)]
     sessions: list[SessionToAttend] = []
-    attended = standing.attended_hours
+    attended = standing.attended_hours + sum(session.hours for session in begun)
     for session in remaining:
+        if _has_begun(session, now):
+            continue
         sessions.append(SessionToAttend(session.id, session.starts_at))
         attended += session.hours
         rate = attendance_rate(attended, standing.counted_hours)
