@@ -513,3 +513,32 @@ def test_a_class_scheme_that_is_not_a_number_is_a_form_error(make, schemes, admi
     assert response.status_code == 200
     db.session.refresh(course_class)
     assert not course_class.funding_override
+
+
+@pytest.mark.parametrize(
+    ("typed", "refused"),
+    [
+        ("1e30", False),
+        ("123456789012345678901234567890.5", False),
+        ("123456789012345678901234567890.125", True),
+        ("12.345", True),
+        ("12.30", False),
+    ],
+)
+def test_decimal_places_judges_numbers_too_long_to_round(app, typed, refused):
+    # Rounding 1e30 to cents overflows the decimal context; the check must answer, not raise.
+    from decimal import Decimal
+
+    from wtforms.validators import ValidationError
+
+    from skillsup.admin.course_forms import DecimalPlaces
+
+    class Field:
+        data = Decimal(typed)
+
+    check = DecimalPlaces(2, "at most two decimals")
+    if refused:
+        with pytest.raises(ValidationError):
+            check(None, Field())
+    else:
+        check(None, Field())

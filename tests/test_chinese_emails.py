@@ -5,6 +5,7 @@ its dates in the Chinese form, never as ISO dates."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -67,6 +68,30 @@ def _scenes(make: Any, company: Any) -> list[tuple[str, dict[str, Any]]]:
         (
             "certificate_revoked",
             {**common, "certificate": certificate, "reason": "證書資料有誤。", "verify_link": link},
+        ),
+        (
+            "certificate_expiring",
+            {
+                "user": learner,
+                "certificate": certificate,
+                "course": course,
+                "validity": SimpleNamespace(valid_until=date(2031, 5, 31)),
+                "link": link,
+                "my_learning": link,
+            },
+        ),
+        (
+            "certificates_expiring",
+            {
+                "user": officer,
+                "rows": [
+                    (
+                        SimpleNamespace(serial_number="SU-2031-000123", enrolment=enrolment),
+                        SimpleNamespace(valid_until=date(2031, 5, 31)),
+                    )
+                ],
+                "link": link,
+            },
         ),
         ("confirm_email", {"user": learner, "link": link}),
         ("confirm_email_change", {"user": learner, "new_email": "chan@partner.test", "link": link}),

@@ -66,13 +66,19 @@ class DecimalPlaces:
     """At most ``places`` digits after the decimal point."""
 
     def __init__(self, places: int, message: Any) -> None:
-        self.step = Decimal(1).scaleb(-places)
+        self.places = places
         self.message = message
 
     def __call__(self, _form: Any, field: Any) -> None:
         value = field.data
-        if isinstance(value, Decimal) and value.is_finite() and value != value.quantize(self.step):
-            raise ValidationError(self.message)
+        # Read the digits, not quantize() or normalize(): both work within the context's
+        # precision, so 1e30 to cents raises and a 31-digit number loses its decimals.
+        if isinstance(value, Decimal) and value.is_finite():
+            _sign, digits, exponent = value.as_tuple()
+            assert isinstance(exponent, int)  # a finite number's exponent
+            trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+            if exponent + trailing_zeros < -self.places and any(digits):
+                raise ValidationError(self.message)
 
 
 class PositiveNumber:
