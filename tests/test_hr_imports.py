@@ -899,7 +899,8 @@ def test_staff_preview_with_errors_has_no_confirm_button(client, login_as, hr_of
     assert not has_confirm(response)
     assert "1 row cannot be imported." in body
     assert "Rows to correct" in body
-    assert re.search(r'<th scope="row" class="numeric"[^>]*>3</th>\s*<td[^>]*>bad@elsewhere.test', body)
+    row = r'<th scope="row" class="numeric"[^>]*>3</th>\s*<td[^>]*>bad@elsewhere.test'
+    assert re.search(row, body)
     assert "not at your company's e-mail domain" in body
     assert "Upload a corrected file" in body
 
@@ -1154,7 +1155,8 @@ def test_nominations_preview_with_errors_lists_them_by_row(
     )
     body = text(response)
     assert not has_confirm(response)
-    assert re.search(r'<th scope="row" class="numeric"[^>]*>4</th>\s*<td[^>]*>' + people[1].name, body)
+    row = r'<th scope="row" class="numeric"[^>]*>4</th>\s*<td[^>]*>' + people[1].name
+    assert re.search(row, body)
     assert "There is no class with the code “NOPE-1”." in body
 
 
