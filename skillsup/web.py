@@ -81,7 +81,9 @@ MENUS: dict[Role, list[MenuEntry]] = {
             ),
         ),
         MenuEntry("hr.progress", _l("Progress"), "chart-line"),
-        MenuEntry("hr.reports_index", _l("Reports"), "file-text"),
+        MenuEntry(
+            "hr.reports_index", _l("Reports"), "file-text", also=("hr.certificates_to_renew",)
+        ),
         MenuEntry(
             "hr.funding",
             _l("Funding"),

@@ -37,6 +37,8 @@ ADMIN_PAGES = [
     ("/admin/companies/new", "Companies"),
     ("/admin/users", "Users"),
     ("/admin/users/invite", "Users"),
+    ("/admin/funding", "Funding"),
+    ("/admin/funding/new", "Funding"),
     ("/courses", "Courses"),
 ]
 
@@ -51,6 +53,7 @@ HR_PAGES = [
     ("/hr/nominations/import", "Classes"),
     ("/hr/progress", "Progress"),
     ("/hr/reports", "Reports"),
+    ("/hr/certificates", "Reports"),
     ("/hr/funding", "Funding"),
     ("/hr/funding/claims", "Funding"),
     ("/hr/value", "Funding"),
