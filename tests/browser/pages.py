@@ -109,3 +109,5 @@ def upload_csv(page: Any, demo: DemoPages, kind: str) -> None:
     )
     page.locator("form.import-upload button[type=submit]").click()
     page.locator(".import-counts").wait_for()
+    # The preview's style sheet too: what is measured next depends on it.
+    page.wait_for_load_state("load")

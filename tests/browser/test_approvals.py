@@ -106,6 +106,7 @@ def language(request: pytest.FixtureRequest, live_server: LiveServer) -> Iterato
 
 
 def _check_accessibility(page: Any) -> None:
+    page.wait_for_load_state("load")
     start_axe(page)
     violations = axe_result(page)
     assert not violations, f"{page.url}\n{describe_violations(violations)}"
@@ -198,7 +199,9 @@ def test_the_queue_its_confirmation_and_outcomes_fit_a_phone(
     ).new_page()
 
     def fits() -> None:
-        # The page itself never scrolls sideways.
+        # The page itself never scrolls sideways (measured once it and its style sheet have
+        # loaded: a click that submits a form returns before the next page has).
+        page.wait_for_load_state("load")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
 

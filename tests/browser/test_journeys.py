@@ -102,7 +102,7 @@ def test_learner_finds_enrols_subscribes_and_withdraws(
     # My learning shows the class and its sessions.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My learning").click()
     card = page.locator("li.enrolment-card").filter(has_text=offer.class_code)
-    expect(card.locator(".badge")).to_have_text("Confirmed")
+    expect(card.locator(".enrolment-status .badge")).to_have_text("Confirmed")
     expect(page.locator("section", has=page.locator("#next-sessions"))).to_contain_text(
         offer.class_code
     )
@@ -183,7 +183,9 @@ def test_request_approved_by_hr_then_confirmed(
     # The learner sees the decision.
     learner.goto("/my-learning")
     card = learner.locator("li.enrolment-card").filter(has_text=offer.class_code)
-    expect(card.locator(".badge")).to_have_text(re.compile(r"^(Confirmed|On the waitlist)$"))
+    expect(card.locator(".enrolment-status .badge")).to_have_text(
+        re.compile(r"^(Confirmed|On the waitlist)$")
+    )
     with live_server.app_context():
         assert scenes.enrolment_status(LEARNER_B, offer.class_code) in (
             EnrolmentStatus.CONFIRMED,
@@ -409,7 +411,7 @@ def test_admin_creates_course_and_class_and_publishes(
 
     # A class of the course, preselected from the link.
     page.goto(f"/admin/classes/new?course_id={course_id.group(1)}")
-    expect(page.get_by_label("Course")).to_have_value(course_id.group(1))
+    expect(page.get_by_label("Course", exact=True)).to_have_value(course_id.group(1))
     class_code = f"{code}-{starts_on:%y%m}"
     page.get_by_label("Class code").fill(class_code)
     page.get_by_label("Trainers").select_option(label="Alan Yip Chun Kit")
