@@ -169,6 +169,14 @@ def test_claim_lines_hold_every_scheme_and_the_claims_of_the_company(hr_officer,
     assert scene["at_risk"].id not in {line.line.enrolment_id for line in lines}
 
 
+def test_only_the_claims_company_may_record_money_received(make, hr_officer, scene):
+    claim = hr_funding.claim_for_receipt(hr_officer, scene["met"].id, NITTP)
+    stranger = make.user(role="hr", company=make.company())
+    with pytest.raises(PermissionDenied):
+        hr_funding.record_claim_received(stranger, claim, "100", date(2025, 8, 1))
+    assert db.session.scalars(select(ClaimReceipt)).all() == []
+
+
 def test_recording_money_received_is_checked_and_audited(hr_officer, scene):
     claim = hr_funding.claim_for_receipt(hr_officer, scene["met"].id, NITTP)
     with pytest.raises(ValidationFailed) as refused:
@@ -241,7 +249,7 @@ def test_exports_escape_formulas_with_iso_dates_in_csv_and_real_dates_in_xlsx(
     hr_officer, scene, login_as
 ):
     client = login_as(hr_officer)
-    response = client.get("/hr/funding/claims.csv?period=y2025")
+    response = client.get("/hr/funding/claims.csv?period=y2025", buffered=True)
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
@@ -261,7 +269,7 @@ def test_exports_escape_formulas_with_iso_dates_in_csv_and_real_dates_in_xlsx(
     assert isinstance(wong[header.index("Completion date")], datetime)
     assert wong[0].startswith("'=")
 
-    response = client.get("/hr/value.csv?starts_on=2025-01-01&ends_on=2025-12-31")
+    response = client.get("/hr/value.csv?starts_on=2025-01-01&ends_on=2025-12-31", buffered=True)
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[-1][1] == "Total"

@@ -280,6 +280,23 @@ def test_the_statement_of_a_finished_class_states_its_result(
     assert "Conditions met" in words
 
 
+def test_the_statement_names_the_company_the_place_was_made_under(
+    client, make, learner, company, schemes, login_as, tmp_path
+):
+    course = make.course(funding_schemes=[schemes[CEF]])
+    course_class = make.course_class(course=course, sessions=2, status=ClassStatus.RUNNING)
+    enrolment = make.enrolment(course_class, learner)
+    assert enrolment.company_id == company.id
+    learner.company = make.company(name="Later Employer Ltd")  # the learner has moved on
+    db.session.commit()
+    login_as(learner)
+
+    words = pdf_text(client.get(statement_url(enrolment)).get_data(), tmp_path)
+
+    assert company.name in words
+    assert "Later Employer Ltd" not in words
+
+
 @pytest.mark.parametrize(
     "status", [EnrolmentStatus.PENDING, EnrolmentStatus.WAITLISTED, EnrolmentStatus.WITHDRAWN]
 )

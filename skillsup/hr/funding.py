@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..models import User
-from ..services import exports as export_service
 from ..services import hr_dashboard, hr_funding, training_value
 from ..services.errors import NotFound
 from ..services.exports import Export, ExportCriteria
 from ..web import current_actor, is_safe_next, unit_of_work
 from .funding_forms import ClaimReceivedForm, FundingPeriodForm
-from .reports import CSV_MIMETYPE, XLSX_MIMETYPE, RowPage
+from .reports import RowPage, send_export
 
 VALUE_PER_PAGE = 25
 
@@ -116,19 +115,7 @@ def _download(report: str, file_format: str) -> Response | tuple[str, int]:
         export = training_value.value_export(me, criteria)
     else:  # pragma: no cover - the routes name every report
         abort(404)
-    filename = export_service.export_filename(export, file_format)
-    with unit_of_work():
-        export_service.record_export(me, export, file_format)
-    if file_format == "csv":
-        response = Response(export_service.csv_chunks(export), mimetype=CSV_MIMETYPE)
-    else:
-        file = export_service.xlsx_file(export)
-        size = file.seek(0, 2)
-        file.seek(0)
-        response = Response(export_service.file_chunks(file), mimetype=XLSX_MIMETYPE)
-        response.content_length = size
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
+    return send_export(me, export, file_format)
 
 
 def claim_received(enrolment_id: int, scheme_code: str) -> tuple[str, int] | WerkzeugResponse:

@@ -136,6 +136,13 @@ def _export(report: str, file_format: str) -> Response | tuple[str, int]:
         export = export_service.enrolments_export(me, criteria)
     else:  # pragma: no cover - the routes above name every report
         abort(404)
+    return send_export(me, export, file_format)
+
+
+def send_export(me: User, export: export_service.Export, file_format: str) -> Response:
+    """Record the download of ``export`` in the audit log and send it as an attachment: CSV
+    streamed row batch by row batch (inside the request, whose database session the rows
+    are read with), Excel from a temporary file, in chunks."""
     filename = export_service.export_filename(export, file_format)
     with unit_of_work():
         export_service.record_export(me, export, file_format)

@@ -29,13 +29,20 @@ from sqlalchemy import select
 from ..extensions import db
 from ..i18n import fmt_date, fmt_time
 from ..labels import label
-from ..models import Attendance, AttendanceStatus, ClassSession, Enrolment, FundingState
+from ..models import (
+    Attendance,
+    AttendanceStatus,
+    ClassSession,
+    Enrolment,
+    FundingState,
+    PartnerCompany,
+)
 from ..reasons import render as render_reasons
 from ..timeutil import today_hk
-from .attendance_rate import is_attended, session_hours
+from .attendance_rate import is_attended, session_counts, session_hours
 from .errors import NotFound
-from .funding_status import WITH_STATUS, SchemeStatus, enrolment_statuses
-from .progress import AttendanceStanding, standings
+from .funding_status import WITH_STATUS, SchemeStatus, loaded_class_statuses
+from .progress import AttendanceStanding, class_standings
 
 ENGLISH = "en"
 CHINESE = "zh_Hant_HK"
@@ -155,13 +162,17 @@ def statement(
             )
         )
     }
-    standing = standings([enrolment.id]).get(enrolment.id, AttendanceStanding())
-    statuses = enrolment_statuses([enrolment.id]).get(enrolment.id, [])
+    # The sessions loaded above serve the standing and the statuses too.
+    standing_of, _marked = class_standings(course_class, [enrolment.id], class_sessions)
+    standing = standing_of.get(enrolment.id, AttendanceStanding())
+    statuses = loaded_class_statuses(course_class, [enrolment], standing_of).get(enrolment.id, [])
+    # The company the place was made under, whose claim it is, even if the learner has moved.
+    company = db.session.get(PartnerCompany, enrolment.company_id) if enrolment.company_id else None
     day = today or today_hk()
     return ClaimStatement(
         enrolment_id=enrolment.id,
         learner_name=enrolment.learner.name,
-        company_name=enrolment.learner.company.name if enrolment.learner.company else None,
+        company_name=company.name if company else None,
         class_code=course_class.code,
         course_code=course.code,
         title=Both(course.title_en, course.title_zh or course.title_en),
@@ -219,7 +230,8 @@ def _session_line(session: ClassSession, mark: AttendanceStatus | None) -> Sessi
             f"{fmt_time(session.starts_at, locale)}–{fmt_time(session.ends_at, locale)}"
         )
 
-    if session.is_cancelled:
+    counts = session_counts(session)
+    if not counts:
         shown = in_both(lambda _locale: _("Cancelled"))
     elif mark is None:
         shown = in_both(lambda _locale: _("Not marked"))
@@ -229,8 +241,8 @@ def _session_line(session: ClassSession, mark: AttendanceStatus | None) -> Sessi
         when=in_both(when),
         hours=session_hours(session.starts_at, session.ends_at),
         mark=shown,
-        counted=not session.is_cancelled,
-        attended=mark is not None and is_attended(mark) and not session.is_cancelled,
+        counted=counts,
+        attended=counts and mark is not None and is_attended(mark),
     )
 
 

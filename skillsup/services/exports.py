@@ -99,7 +99,8 @@ class Export:
 EXPORT_REPORTS = ("progress", "enrolments", "claims", "value")
 
 
-def _company_code(company_id: int) -> str:
+def company_code(company_id: int) -> str:
+    """The company's code, which names its export files ("" for a company not found)."""
     return (
         db.session.scalar(select(PartnerCompany.code).where(PartnerCompany.id == company_id)) or ""
     )
@@ -155,7 +156,7 @@ def progress_export(actor: User, criteria: ExportCriteria) -> Export:
         sheet_title=str(_l("Staff progress")),
         header=[str(heading) for heading in header],
         rows=rows(),
-        company_code=_company_code(company_id),
+        company_code=company_code(company_id),
         criteria=criteria,
     )
 
@@ -281,7 +282,7 @@ def enrolments_export(actor: User, criteria: ExportCriteria) -> Export:
         sheet_title=str(_l("Enrolments")),
         header=[str(heading) for heading in header],
         rows=rows(),
-        company_code=_company_code(company_id),
+        company_code=company_code(company_id),
         criteria=criteria,
     )
 

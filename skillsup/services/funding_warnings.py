@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -307,7 +308,7 @@ class _Money:
 
     def __init__(self) -> None:
         self._cef: dict[tuple[int, int], subsidy.CefEstimate | None] = {}
-        self._claims: dict[int, dict[tuple[int, int], Decimal]] = {}
+        self._claims: dict[tuple[int, tuple[date, date]], dict[tuple[int, int], Decimal]] = {}
 
     def cef(self, learner: User, enrolment_id: int) -> Decimal | None:
         key = (learner.id, enrolment_id)
@@ -317,13 +318,19 @@ class _Money:
         estimate = self._cef[key]
         return estimate.subsidy if estimate is not None else None
 
-    def company_claim(self, company_id: int, enrolment_id: int, scheme_id: int) -> Decimal | None:
-        if company_id not in self._claims:
-            self._claims[company_id] = {
+    def company_claim(self, enrolment: Enrolment, scheme_id: int) -> Decimal | None:
+        """The company's claim on ``enrolment`` under the scheme, within its cap: only the
+        financial years around the day its (running) class ends are read, not the company's
+        whole history."""
+        assert enrolment.company_id is not None
+        ends_on = enrolment.course_class.ends_on
+        key = (enrolment.company_id, subsidy.claims_window(ends_on, ends_on))
+        if key not in self._claims:
+            self._claims[key] = {
                 (claim.enrolment_id, claim.scheme.id): claim.amount
-                for claim in subsidy.company_claims(company_id)
+                for claim in subsidy.company_claims(enrolment.company_id, window=key[1])
             }
-        return self._claims[company_id].get((enrolment_id, scheme_id))
+        return self._claims[key].get((enrolment.id, scheme_id))
 
 
 def _at_stake(
@@ -341,7 +348,7 @@ def _at_stake(
         and paid_to is FundingPayee.COMPANY
         and enrolment.company_id is not None
     ):
-        return money.company_claim(enrolment.company_id, enrolment.id, status.scheme.id), False
+        return money.company_claim(enrolment, status.scheme.id), False
     return None, False
 
 

@@ -37,8 +37,8 @@ from ..models import (
 from ..reasons import render as render_reasons
 from ..timeutil import today_hk
 from . import audit
-from .errors import NotFound, ValidationFailed
-from .exports import Export, ExportCriteria, _company_code
+from .errors import NotFound, PermissionDenied, ValidationFailed
+from .exports import Export, ExportCriteria, company_code
 from .funding_status import WITH_STATUS, SchemeStatus, enrolment_statuses
 from .hr_scope import company_enrolments, while_at_company
 from .staff import hr_company_id
@@ -346,7 +346,7 @@ def claims_export(actor: User, criteria: ExportCriteria) -> Export:
         sheet_title=str(_l("Funding claims")),
         header=[str(heading) for heading in header],
         rows=iter(list(rows())),
-        company_code=_company_code(company_id),
+        company_code=company_code(company_id),
         criteria=criteria,
     )
 
@@ -410,7 +410,12 @@ def record_claim_received(
     Raises :class:`ValidationFailed` naming the field (``amount`` or ``received_on``) and
     :class:`PermissionDenied` unless the actor is an HR officer of the claim's company.
     """
-    hr_company_id(actor)
+    company_id = hr_company_id(actor)
+    made_under = db.session.scalar(
+        select(Enrolment.company_id).where(Enrolment.id == claim.line.enrolment_id)
+    )
+    if made_under != company_id:
+        raise PermissionDenied(_l("This claim is not one of your company's."))
     value = _received_amount(amount)
     today = today or today_hk()
     if received_on is None:

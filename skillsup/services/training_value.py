@@ -43,7 +43,7 @@ from ..models import (
     FundingState,
     User,
 )
-from .exports import Export, ExportCriteria, _company_code
+from .exports import Export, ExportCriteria, company_code
 from .hr_dashboard import PLACE_STATUSES
 from .hr_funding import receipts_for
 from .hr_scope import company_enrolments, while_at_company
@@ -240,6 +240,6 @@ def value_export(actor: User, criteria: ExportCriteria) -> Export:
         sheet_title=str(_l("Value of training")),
         header=[str(heading) for heading in header],
         rows=rows(),
-        company_code=_company_code(company_id),
+        company_code=company_code(company_id),
         criteria=criteria,
     )
