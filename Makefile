@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev translations db demo run test lint format messages bench screenshots clean
+.PHONY: help install install-dev translations db demo run test lint format messages bench screenshots clean oidc-provider
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve on http://$(HOST):$(PORT)"
@@ -58,10 +58,20 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.installed-dev translations
+# The single sign-on tests' OpenID Connect provider (tests/oidc/provider): the npm packages
+# of its lock file, installed again only when the lock file is newer than them.
+OIDC_PROVIDER := tests/oidc/provider
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package-lock.json
+	@command -v npm >/dev/null || { echo "the single sign-on tests need Node.js and npm (Debian packages nodejs npm)"; exit 1; }
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.installed
+
+test: $(VENV)/.installed-dev translations oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100 \

@@ -27,6 +27,7 @@ import httpx
 import psutil
 
 from .burst import HOST, USER_AGENT, percentile
+from .servers import PRODUCTION_CONFIG, ServerSettings, production_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_MARKER = "BENCH_JSON "
@@ -48,6 +49,7 @@ class Server:
     port: int
     workers: int
     log: Path
+    settings: ServerSettings | None = None
 
     @property
     def base_url(self) -> str:
@@ -68,16 +70,39 @@ class Server:
                 continue
         return sizes
 
+    def cpu_seconds(self) -> float:
+        """Processor time (user and system) the master and its workers have used so far."""
+        total = 0.0
+        for process in [psutil.Process(self.process.pid), *self.worker_processes()]:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
 
 @contextmanager
-def serve(env: dict[str, str], *, workers: int, log_dir: Path) -> Iterator[Server]:
-    """gunicorn with ``workers`` sync workers on a free local port, until the block ends."""
+def serve(
+    env: dict[str, str],
+    *,
+    log_dir: Path,
+    settings: ServerSettings | None = None,
+    workers: int | None = None,
+) -> Iterator[Server]:
+    """gunicorn on a free local port, until the block ends: with the production settings
+    (the repository's gunicorn.conf.py, which gunicorn reads from the folder it runs in)
+    unless ``settings`` names others (``workers`` alone: that many sync workers)."""
+    if settings is None:
+        settings = (
+            ServerSettings(f"sync:{workers}", "sync", workers) if workers else production_settings()
+        )
     port = free_port()
     log = log_dir / "gunicorn.log"
     command = [
         sys.executable, "-m", "gunicorn",
-        "--workers", str(workers),
-        "--worker-class", "sync",
+        "--config", str(PRODUCTION_CONFIG),
+        *settings.arguments(),
         "--bind", f"{HOST}:{port}",
         "--backlog", "2048",
         "--timeout", "120",
@@ -89,7 +114,7 @@ def serve(env: dict[str, str], *, workers: int, log_dir: Path) -> Iterator[Serve
         process = subprocess.Popen(  # noqa: S603 - a fixed command
             command, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT
         )
-    server = Server(process, port, workers, log)
+    server = Server(process, port, settings.workers, log, settings)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -97,7 +122,7 @@ def serve(env: dict[str, str], *, workers: int, log_dir: Path) -> Iterator[Serve
                 raise RuntimeError(f"gunicorn exited with {process.returncode}: see {log}")
             try:
                 answer = httpx.get(f"{server.base_url}/_bench/plaintext", timeout=2)
-                if answer.status_code == 200 and len(server.worker_processes()) >= workers:
+                if answer.status_code == 200 and len(server.worker_processes()) >= settings.workers:
                     break
             except httpx.TransportError:
                 pass

@@ -46,10 +46,21 @@ from skillsup.devdata.bench import (
 )
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, CourseClass, Enrolment, EnrolmentStatus, User
+from skillsup.services import user_sessions
 
-from . import burst, load, report
+from . import burst, load, report, rush
 from .queries import Statements, count_queries, sql_ab
-from .scenarios import BURST_CAPACITY, BURST_REQUESTS, Plan, make_burst_class, make_plan
+from .scenarios import (
+    BURST_CAPACITY,
+    BURST_REQUESTS,
+    RUSH_LEARNERS,
+    Plan,
+    check_rush_rules,
+    make_burst_class,
+    make_plan,
+    make_rush,
+    rush_outcome,
+)
 from .wsgi import REFERENCE_PREFIX, add_reference_routes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,11 +98,18 @@ def settings() -> dict[str, Any]:
         "reference_seconds": float(_env("BENCH_REFERENCE_DURATION", "3")),
         "connections": int(_env("BENCH_CONNECTIONS", "8")),
         "threads": int(_env("BENCH_THREADS", "2")),
-        "workers": int(_env("BENCH_WORKERS", "4")),
         "export_requests": int(_env("BENCH_EXPORT_REQUESTS", "6")),
         "export_concurrency": int(_env("BENCH_EXPORT_CONCURRENCY", "2")),
         "burst_requests": int(_env("BENCH_BURST", str(BURST_REQUESTS))),
         "burst_capacity": int(_env("BENCH_BURST_CAPACITY", str(BURST_CAPACITY))),
+        "server": server_spec("BENCH_SERVER", _page_server_default()),
+        "rush_learners": int(_env("BENCH_RUSH_LEARNERS", str(RUSH_LEARNERS))),
+        "rush_seconds": float(_env("BENCH_RUSH_SECONDS", "60")),
+        "rush_servers": [
+            server_spec("BENCH_RUSH_SERVERS", spec)
+            for spec in re.split(r"[,\s]+", _env("BENCH_RUSH_SERVERS", "production sync:4"))
+            if spec
+        ],
         "try_indexes": _env("BENCH_TRY_INDEXES", "1") not in {"0", "no", "false"},
         "reseed": _env("BENCH_RESEED", "1") not in {"0", "no", "false"},
         "output": output,
@@ -100,6 +118,22 @@ def settings() -> dict[str, Any]:
             os.environ.get("BENCH_BASELINE"), DEFAULT_BASELINE, output.with_suffix(".json")
         ),
     }
+
+
+def _page_server_default() -> str:
+    """The pages' server: the production settings, or (as before they existed) that many sync
+    workers when only ``BENCH_WORKERS`` is set."""
+    workers = os.environ.get("BENCH_WORKERS", "").strip()
+    return f"sync:{workers}" if workers else "production"
+
+
+def server_spec(variable: str, spec: str) -> str:
+    """``spec`` once it is known to name server settings; SystemExit naming ``variable`` else."""
+    try:
+        load.ServerSettings.parse(spec)
+    except ValueError as error:
+        raise SystemExit(f"{variable}: {error}") from error
+    return spec
 
 
 def shown_path(path: Path) -> str:
@@ -176,6 +210,9 @@ def server_environment(url: str, secret_key: str, cache_url: str) -> dict[str, s
             "SKILLSUP_SESSION_COOKIE_SECURE": "0",
             "SKILLSUP_REMEMBER_COOKIE_SECURE": "0",
             "SKILLSUP_RATELIMIT_STORAGE_URL": "memory://",
+            # The generated HR officers and admin have no second factor: the benchmark
+            # measures their pages, not the sign-in, which would stop at its setup.
+            "SKILLSUP_REQUIRE_TWO_FACTOR": "0",
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -192,6 +229,7 @@ def make_app(url: str, secret_key: str) -> Flask:
                 "SESSION_COOKIE_SECURE": False,
                 "REMEMBER_COOKIE_SECURE": False,
                 "RATELIMIT_STORAGE_URI": "memory://",
+                "REQUIRE_TWO_FACTOR": False,
                 "MAIL_SERVER": None,
                 # Queries are counted for the work a page does: the HR dashboard's figures
                 # and the catalogue's results are worked out every time here, while the
@@ -257,7 +295,16 @@ def _mint_sessions(app: Flask, user_ids: list[int]) -> list[tuple[str, str]]:
     posts = []
     with app.app_context():
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+        # Each session's record, as a login starts it: its secret is the id the cookie keeps.
+        keys = {
+            user_id: user_sessions.start(
+                users[user_id], ip_address=load.HOST, user_agent=load.USER_AGENT
+            ).secret
+            for user_id in user_ids
+        }
+        db.session.commit()
         for user_id in user_ids:
+            users[user_id].session_key = keys[user_id]
             posts.append(_mint_session(app, serializer, name, users[user_id]))
         db.session.rollback()
     return posts
@@ -374,7 +421,7 @@ def warm_up_enrolment(app: Flask, server: load.Server, conf: dict[str, Any]) -> 
     warm-up: every worker then has its e-mail templates compiled and its statements prepared,
     on both the confirmed and the waitlisted path, and the burst measures a running server
     rather than one that has just started."""
-    requests = 8 * conf["workers"]
+    requests = 8 * server.workers
     setup = make_burst_class(requests=requests, capacity=requests // 2)
     posts = mint_sessions(app, setup.learner_ids)
     db.session.commit()
@@ -533,16 +580,96 @@ def forget_kept(cache_url: str) -> int:
         connection.close()
 
 
+def server_log_dir() -> Path:
+    """Where the server's log goes: out of the results folder; errors name it."""
+    log_dir = Path(tempfile.gettempdir()) / "skillsup-bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
+
+
+def rush_learners(app: Flask, setup: Any) -> list[rush.Learner]:
+    """The rush's people: a signed-in session each and the class they chose."""
+    sessions = mint_sessions(app, setup.learner_ids)
+    db.session.commit()
+    learners = []
+    for user_id, (cookie, _token) in zip(setup.learner_ids, sessions, strict=True):
+        wanted = setup.classes[setup.choices[user_id]]
+        learners.append(rush.Learner(cookie, wanted.course_code, wanted.word, wanted.class_code))
+    return learners
+
+
+def run_one_rush(
+    app: Flask, spec: str, conf: dict[str, Any], env: dict[str, str]
+) -> dict[str, Any]:
+    """The rush against a server with the settings ``spec``, on classes and quotas of its own,
+    after a small rush of its own as warm-up; then the rules checked in the database."""
+    settings = load.ServerSettings.parse(spec)
+    forget_kept(conf["cache_url"])
+    warm_up = make_rush(learners=16, capacities=(4, 4, 4, 4))
+    warm_up_learners = rush_learners(app, warm_up)
+    setup = make_rush(learners=conf["rush_learners"])
+    learners = rush_learners(app, setup)
+    with load.serve(env, settings=settings, log_dir=server_log_dir()) as server:
+        rush.run_rush(server.base_url, warm_up_learners, seconds=2, pauses=(0.1, 0.3))
+        reference = plaintext_reference(server, conf)
+        log(
+            f"rush on {settings.label}: {len(learners)} learners over {conf['rush_seconds']:g} s, "
+            f"plaintext just before: {reference.throughput} req/s"
+        )
+        load_average = [round(x, 2) for x in os.getloadavg()]
+        cpu_before, machine_before = server.cpu_seconds(), psutil.cpu_times()
+        result = rush.run_rush(server.base_url, learners, seconds=conf["rush_seconds"])
+        cpu = server.cpu_seconds() - cpu_before
+        machine_after = psutil.cpu_times()
+    total = sum(machine_after) - sum(machine_before)
+    idle = (machine_after.idle - machine_before.idle) + (
+        getattr(machine_after, "iowait", 0) - getattr(machine_before, "iowait", 0)
+    )
+    db.session.expire_all()
+    class_ids = [c.class_id for c in setup.classes]
+    outcome = {
+        "server": settings.name,
+        "label": settings.label,
+        **result.as_dict(),
+        "reference": reference.throughput,
+        "server_cpu_seconds": round(cpu, 1),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(result.requests, 1), 1),
+        "machine_busy": round(1 - idle / total, 3) if total else None,
+        "load_average": load_average,
+        "checks": check_rush_rules(class_ids, setup.quota_ids),
+        "enrolments": rush_outcome(class_ids),
+        "notes": setup.notes,
+    }
+    db.session.commit()
+    held = all(check["held"] for check in outcome["checks"].values())
+    log(
+        f"rush on {settings.label}: {result.seconds} s, {result.requests} requests, "
+        f"{result.errors} errors, p95 per step "
+        + ", ".join(f"{k} {v.p95_ms} ms" for k, v in result.steps.items())
+        + f"; server CPU {cpu:.1f} s; rules held: {held}; {outcome['enrolments']}"
+    )
+    return outcome
+
+
+def run_rushes(app: Flask, conf: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The rush under each server setting of ``BENCH_RUSH_SERVERS``, in turn."""
+    return {
+        "learners": conf["rush_learners"],
+        "seconds": conf["rush_seconds"],
+        "runs": [run_one_rush(app, spec, conf, env) for spec in conf["rush_servers"]],
+    }
+
+
 def load_test(
     app: Flask, plan: Plan, conf: dict[str, Any], env: dict[str, str], *, burst: bool = True
 ) -> dict[str, Any]:
     # The server's log stays out of the results folder; errors name it.
-    log_dir = Path(tempfile.gettempdir()) / "skillsup-bench"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = server_log_dir()
     outcome: dict[str, Any] = {}
     # Results kept from an earlier data set (the ids start again at every seeding) must go.
     forget_kept(conf["cache_url"])
-    with load.serve(env, workers=conf["workers"], log_dir=log_dir) as server:
+    settings = load.ServerSettings.parse(conf["server"])
+    with load.serve(env, settings=settings, log_dir=log_dir) as server:
         cookies: dict[str, str | None] = {"anonymous": None}
         for key, actor in plan.actors.items():
             if actor.email:
@@ -612,6 +739,7 @@ def main() -> int:
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in conf.items()},
         "scales": {},
     }
+    results["settings"]["server_label"] = load.ServerSettings.parse(conf["server"]).label
     output: Path = conf["output"]
     output.parent.mkdir(parents=True, exist_ok=True)
     if baseline is not None:
@@ -642,6 +770,8 @@ def main() -> int:
             db.session.commit()
             if scale in load_scales:
                 outcome["load"] = load_test(app, plan, conf, env)
+                if scale == max(load_scales) and conf["rush_learners"] and conf["rush_servers"]:
+                    outcome["rush"] = run_rushes(app, conf, env)
                 if conf["try_indexes"] and scale == max(load_scales):
                     outcome.update(index_pass(app, plan, conf, env))
             results["scales"][f"{scale:g}"] = outcome

@@ -8,20 +8,25 @@ classes on offer. Call :func:`make_plan` inside an application context.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import (
+    ACTIVE_STATUSES,
     ClassSession,
     ClassStatus,
     Course,
     CourseClass,
     CourseStatus,
     Enrolment,
+    EnrolmentStatus,
     PartnerCompany,
     Role,
     SeatQuota,
@@ -30,6 +35,7 @@ from skillsup.models import (
     course_prerequisites,
     utcnow,
 )
+from skillsup.services.seat_quotas import seats_used_by_quota
 from skillsup.timeutil import hk_to_utc, today_hk
 
 EXPORT_ROWS = 10_000
@@ -44,7 +50,6 @@ class Actor:
     key: str
     user_id: int | None = None
     email: str | None = None
-    session_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,8 @@ def make_plan(*, now: datetime | None = None, today: date | None = None) -> Plan
         Scenario("catalogue_filtered", "Catalogue, search and filters", f"/courses?{filtered}",
                  "anonymous"),
         Scenario("course", "Course page (as a learner)", f"/courses/{course_code}", "learner"),
+        Scenario("course_signed_out", "Course page (signed out)", f"/courses/{course_code}",
+                 "anonymous"),
         Scenario("my_learning", "My learning", "/my-learning", "learner"),
         Scenario("hr_dashboard", "HR dashboard", "/hr/", "hr"),
         Scenario("hr_staff", "HR staff table, a middle page",
@@ -193,7 +200,7 @@ def make_plan(*, now: datetime | None = None, today: date | None = None) -> Plan
 
 
 def _actor(key: str, user: User) -> Actor:
-    return Actor(key, user.id, user.email, user.session_version)
+    return Actor(key, user.id, user.email)
 
 
 def export_range(company_id: int, rows: int) -> tuple[date, date, int]:
@@ -309,3 +316,290 @@ def make_burst_class(
         raise RuntimeError(f"only {len(learner_ids)} learners can take part in the burst")
     db.session.commit()
     return BurstSetup(course_class.id, code, course.code, learner_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# The enrolment-opening rush
+
+RUSH_LEARNERS = 1000
+#: The rush's classes: two of each of two courses, seats such that the first ones to be
+#: chosen fill and have waitlists, the last does not (a quarter of the learners each).
+RUSH_CAPACITIES = (120, 160, 200, 320)
+#: Companies whose staff get a seat quota for the rush's courses, and its share of their staff
+#: in the rush: the quota fills, and the requests after that are refused.
+RUSH_QUOTA_COMPANIES = 3
+RUSH_QUOTA_SHARE = 0.5
+RUSH_PREFIX = "BENCH-RUSH-"
+RUSH_SEED = 2026
+
+
+@dataclass(frozen=True)
+class RushClass:
+    class_id: int
+    class_code: str
+    course_code: str
+    word: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class RushSetup:
+    classes: list[RushClass]
+    learner_ids: list[int]
+    quota_ids: list[int]
+    #: learner id -> the class they want (an index into ``classes``).
+    choices: dict[int, int]
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _search_word(title: str) -> str:
+    """The longest word of a course title: what a person types into the search box."""
+    words = [w.strip(".,:;()&-") for w in title.split()]
+    return max(words, key=len) if words else title
+
+
+def make_rush(
+    *, learners: int = RUSH_LEARNERS, capacities: tuple[int, ...] = RUSH_CAPACITIES
+) -> RushSetup:
+    """Fresh open classes of two courses and ``learners`` learners who may enrol in them,
+    round-robin over the partner companies (so several companies, including those that need
+    HR approval, whose requests wait for it and take no seat), and a seat quota for the rush's
+    courses at :data:`RUSH_QUOTA_COMPANIES` of the companies that need no approval.
+
+    The classes meet on a Sunday afternoon (no bench class meets on Sundays; the burst's meet
+    in the morning) later than every quota period, bench class and earlier rush, so that no
+    timetable clash or earlier quota gets in the way; their courses have no prerequisites.
+    Each learner's class is chosen at random, with the same seed for every rush. Commits.
+    """
+    now = utcnow()
+    today = today_hk()
+    courses = list(
+        db.session.scalars(
+            select(Course)
+            .where(
+                Course.status == CourseStatus.PUBLISHED,
+                ~select(course_prerequisites.c.course_id)
+                .where(course_prerequisites.c.course_id == Course.id)
+                .exists(),
+            )
+            .order_by(Course.id)
+            .offset(1)  # the first is the burst's
+            .limit(2)
+        )
+    )
+    trainer = db.session.scalar(select(User).where(User.role == Role.TRAINER).order_by(User.id))
+    if len(courses) < 2 or trainer is None:
+        raise RuntimeError("the bench data has too few published courses without prerequisites")
+    number = (
+        db.session.scalar(
+            select(func.count(CourseClass.id)).where(CourseClass.code.like(f"{RUSH_PREFIX}%"))
+        )
+        or 0
+    ) // len(capacities) + 1
+    latest = max(
+        db.session.scalar(select(func.max(SeatQuota.ends_on))) or today,
+        db.session.scalar(
+            select(func.max(CourseClass.ends_on)).where(CourseClass.code.like("BENCH-%"))
+        )
+        or today,
+        today + timedelta(days=60),
+    )
+    first = latest + timedelta(days=7)
+    first += timedelta(days=(6 - first.weekday()) % 7)  # a Sunday
+    classes: list[CourseClass] = []
+    for index, capacity in enumerate(capacities):
+        course = courses[index * len(courses) // len(capacities)]
+        course_class = CourseClass(
+            course=course,
+            code=f"{RUSH_PREFIX}{number:03d}-{index + 1}",
+            venue="Kowloon Bay centre, Hall",
+            capacity=capacity,
+            seats_taken=0,
+            starts_on=first,
+            ends_on=first + timedelta(days=7),
+            enrolment_opens_at=now - timedelta(minutes=5),
+            enrolment_closes_at=now + timedelta(days=30),
+            withdrawal_deadline_at=now + timedelta(days=20),
+            status=ClassStatus.OPEN,
+        )
+        course_class.trainers.append(trainer)
+        for week in range(2):
+            starts = hk_to_utc(first + timedelta(days=7 * week), time(14, 0))
+            course_class.sessions.append(
+                ClassSession(starts_at=starts, ends_at=starts + timedelta(hours=2))
+            )
+        db.session.add(course_class)
+        classes.append(course_class)
+    ranked = (
+        select(
+            User.id.label("user_id"),
+            User.company_id.label("company_id"),
+            func.row_number().over(partition_by=User.company_id, order_by=User.id).label("rank"),
+        )
+        .join(PartnerCompany, User.company_id == PartnerCompany.id)
+        .where(
+            User.role == Role.LEARNER,
+            User.is_active.is_(True),
+            User.password_hash.is_not(None),
+            User.email_confirmed_at.is_not(None),
+            PartnerCompany.is_active.is_(True),
+        )
+        .subquery()
+    )
+    picked = db.session.execute(
+        select(ranked.c.user_id, ranked.c.company_id)
+        .order_by(ranked.c.rank, ranked.c.company_id)
+        .limit(learners)
+    ).all()
+    if len(picked) < learners:
+        raise RuntimeError(f"only {len(picked)} learners can take part in the rush")
+    per_company: dict[int, int] = {}
+    for _user_id, company_id in picked:
+        per_company[company_id] = per_company.get(company_id, 0) + 1
+    free_companies = list(
+        db.session.scalars(
+            select(PartnerCompany.id)
+            .where(PartnerCompany.id.in_(per_company), PartnerCompany.requires_approval.is_(False))
+            .order_by(PartnerCompany.id)
+            .limit(RUSH_QUOTA_COMPANIES)
+        )
+    )
+    quotas = [
+        SeatQuota(
+            company_id=company_id,
+            course_id=course.id,
+            label=f"Rush {number}",
+            starts_on=first,
+            ends_on=first,
+            seats=max(1, int(per_company[company_id] * RUSH_QUOTA_SHARE / len(courses))),
+        )
+        for company_id in free_companies
+        for course in courses
+    ]
+    db.session.add_all(quotas)
+    db.session.flush()
+    # The same seed for every rush: the same learners choose the same classes whatever the
+    # server, so that the settings compared face the same requests.
+    generator = random.Random(RUSH_SEED)  # noqa: S311 - a repeatable choice, not a secret
+    choices = {user_id: generator.randrange(len(classes)) for user_id, _company in picked}
+    approval = db.session.scalar(
+        select(func.count(PartnerCompany.id)).where(
+            PartnerCompany.id.in_(per_company), PartnerCompany.requires_approval.is_(True)
+        )
+    )
+    setup = RushSetup(
+        classes=[
+            RushClass(c.id, c.code, c.course.code, _search_word(c.course.title_en), c.capacity)
+            for c in classes
+        ],
+        learner_ids=[user_id for user_id, _company in picked],
+        quota_ids=[q.id for q in quotas],
+        choices=choices,
+        notes={
+            "classes": ", ".join(f"{c.code} ({c.capacity} seats)" for c in classes),
+            "companies": f"{len(per_company)} companies ({approval} of them need HR approval)",
+            "quotas": f"{len(quotas)} quotas of "
+            + "/".join(str(seats) for seats in sorted({q.seats for q in quotas}))
+            + " seats",
+            "starts": first.isoformat(),
+        },
+    )
+    db.session.commit()
+    return setup
+
+
+def check_rush_rules(class_ids: Sequence[int], quota_ids: Sequence[int]) -> dict[str, Any]:
+    """The enrolment rules, checked in the database after a rush in the given classes: each
+    ``{"held": bool, "detail": str}``.
+
+    - capacity: each class's ``seats_taken`` equals its confirmed learners, at most its seats;
+    - quota: no quota has more seats used than it gives (counted as the service counts them);
+    - first come, first served: within each class, in the order the class took the requests
+      (enrolment ids, given under the class's lock), every confirmed request comes before
+      every waitlisted one, and the waitlist positions follow that order;
+    - one place each: no learner has two active enrolments in one class.
+    """
+    checks: dict[str, Any] = {}
+    over = []
+    for course_class in db.session.scalars(
+        select(CourseClass).where(CourseClass.id.in_(class_ids)).order_by(CourseClass.id)
+    ):
+        confirmed = db.session.scalar(
+            select(func.count(Enrolment.id)).where(
+                Enrolment.class_id == course_class.id,
+                Enrolment.status == EnrolmentStatus.CONFIRMED,
+            )
+        )
+        if confirmed != course_class.seats_taken or confirmed > course_class.capacity:
+            over.append(
+                f"{course_class.code}: {confirmed} confirmed, seats_taken "
+                f"{course_class.seats_taken}, capacity {course_class.capacity}"
+            )
+    checks["capacity"] = {"held": not over, "detail": "; ".join(over)}
+
+    used = seats_used_by_quota().label("used")
+    exceeded = [
+        f"quota {quota_id}: {seats_used} of {seats} seats used"
+        for quota_id, seats, seats_used in db.session.execute(
+            select(SeatQuota.id, SeatQuota.seats, used)
+            .where(SeatQuota.id.in_(quota_ids))
+            .order_by(SeatQuota.id)
+        )
+        if seats_used > seats
+    ]
+    used_total = sum(db.session.scalars(select(used).where(SeatQuota.id.in_(quota_ids))).all())
+    checks["quota"] = {
+        "held": not exceeded,
+        "detail": "; ".join(exceeded) or f"{used_total} seats used in {len(quota_ids)} quotas",
+    }
+
+    out_of_order = []
+    for class_id in class_ids:
+        rows = db.session.execute(
+            select(Enrolment.id, Enrolment.status, Enrolment.waitlisted_at)
+            .where(
+                Enrolment.class_id == class_id,
+                Enrolment.status.in_((EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)),
+            )
+            .order_by(Enrolment.id)
+        ).all()
+        statuses = [status for _id, status, _at in rows]
+        if EnrolmentStatus.WAITLISTED in statuses:
+            first_waiting = statuses.index(EnrolmentStatus.WAITLISTED)
+            late = statuses[first_waiting:].count(EnrolmentStatus.CONFIRMED)
+            if late:
+                out_of_order.append(f"class {class_id}: {late} confirmed after a waitlisted one")
+        waiting = [(at, id_) for id_, status, at in rows if status == EnrolmentStatus.WAITLISTED]
+        by_request = [id_ for _at, id_ in waiting]
+        by_position = [id_ for _at, id_ in sorted(waiting, key=lambda w: (w[0] is None, w))]
+        if by_request != by_position:
+            out_of_order.append(f"class {class_id}: waitlist positions not in request order")
+    checks["first_come_first_served"] = {
+        "held": not out_of_order,
+        "detail": "; ".join(out_of_order),
+    }
+
+    doubles = db.session.execute(
+        select(Enrolment.class_id, Enrolment.learner_id, func.count(Enrolment.id))
+        .where(Enrolment.class_id.in_(class_ids), Enrolment.status.in_(ACTIVE_STATUSES))
+        .group_by(Enrolment.class_id, Enrolment.learner_id)
+        .having(func.count(Enrolment.id) > 1)
+    ).all()
+    checks["one_place_each"] = {
+        "held": not doubles,
+        "detail": "; ".join(
+            f"learner {learner} has {count} in class {class_id}"
+            for class_id, learner, count in doubles
+        ),
+    }
+    return checks
+
+
+def rush_outcome(class_ids: Sequence[int]) -> dict[str, int]:
+    """How many enrolments of each status the rush's classes hold."""
+    counts = db.session.execute(
+        select(Enrolment.status, func.count(Enrolment.id))
+        .where(Enrolment.class_id.in_(class_ids))
+        .group_by(Enrolment.status)
+    ).all()
+    return {str(status): int(count) for status, count in sorted(counts)}

@@ -12,9 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -69,6 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _register_input_checks(app)
     _register_blueprints(app)
+    from .api import init_api
+
+    init_api(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
@@ -98,17 +99,19 @@ def _init_cache(app: Flask) -> None:
 
 
 def _init_babel(app: Flask) -> None:
-    from .i18n import select_locale
+    from .i18n import install_template_translations, select_locale
 
     babel.init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
     )
+    install_template_translations(app.jinja_env)
 
 
 def _init_login(app: Flask) -> None:
     from .models import User
+    from .services import user_sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -118,33 +121,30 @@ def _init_login(app: Flask) -> None:
     login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "basic"
 
-    # The company comes in the same query: can_log_in and most pages read it. Built once, as
-    # every request signed in runs it.
-    user_with_company = (
-        select(User).options(joinedload(User.company)).where(User.id == bindparam("user_id"))
-    )
-
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
-        # The id in the cookie is "<user id>:<session version>": bumping the version ends
-        # every session the user has, everywhere.
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+        # The id in the cookies is the secret of a session record (services/user_sessions):
+        # a session ended, begun under an older session version, or idle past its cookies'
+        # lives finds nobody. The holder and their company come in the same query.
+        from .web import remember_session
+
+        record = user_sessions.find_alive(session_id)
+        if record is None:
             return None
-        user = db.session.scalar(user_with_company, {"user_id": int(user_id)})
-        if user is None or user.session_version != int(version) or not user.can_log_in:
-            return None
-        return user
+        remember_session(record, session_id)
+        return record.user
 
 
 def _register_input_checks(app: Flask) -> None:
     """What every request is checked for before any view sees it: ids in addresses that the
-    database can hold (else 404, before any query) and no control characters (else 400)."""
-    from .web import IdConverter, refuse_control_characters
+    database can hold (else 404, before any query) and no control characters (else 400);
+    then the signed-in session's last activity is noted, before any view changes anything."""
+    from .web import IdConverter, note_session_activity, refuse_control_characters
 
     # Before the blueprints: their rules look the converter up when they are added.
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_control_characters)
+    app.before_request(note_session_activity)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -189,6 +189,9 @@ def _register_error_handlers(app: Flask) -> None:
             page = _PLAIN_ERROR_PAGE.format(code=code, title=escape(str(title)))
         return page, code
 
+    from .api.problems import is_api_request
+    from .api.problems import response_for as problem_response
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         app.logger.warning(
@@ -199,8 +202,11 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
         code = error.code or 500
+        if code >= 400 and is_api_request():
+            db.session.rollback()
+            return problem_response(error)
         if code < 400 or request.path.startswith("/static/"):
             return error
         titles = {
@@ -220,7 +226,10 @@ def _register_error_handlers(app: Flask) -> None:
         return render_error(code, title, description)
 
     @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> tuple[str, int] | Response:
+        if is_api_request():
+            db.session.rollback()
+            return problem_response(InternalServerError())
         return render_error(
             500,
             _l("Something went wrong"),
@@ -248,7 +257,7 @@ def _register_template_helpers(app: Flask) -> None:
         account_is_current=account_is_current,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         get_locale=get_locale,
-        html_lang=lambda: i18n.html_lang(str(get_locale())),
+        html_lang=lambda: i18n.html_lang(i18n.reader_locale().name),
         label=label,
         ordinal=i18n.ordinal,
         # The punctuation between the parts of a phrase, and after a label, in Chinese too.
@@ -262,6 +271,10 @@ def _register_template_helpers(app: Flask) -> None:
         # A status's meaning (ok, waiting, warning, ended, bad) for its badge, and each
         # meaning's icon.
         status_tone=badges.status_tone,
+        # Icons and badges, exported by templates/macros/ui.html under their own names.
+        ui_icon=badges.icon,
+        ui_badge=badges.badge,
+        ui_status_badge=badges.status_badge,
         BADGE_ICONS=badges.TONE_ICONS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,

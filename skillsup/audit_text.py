@@ -29,6 +29,7 @@ from .extensions import db
 from .i18n import fmt_date, fmt_datetime
 from .labels import label
 from .models import (
+    ApiToken,
     AttendanceStatus,
     AuditEntry,
     ClassStatus,
@@ -55,6 +56,12 @@ class ActionText:
 #: checks that each action a call of ``audit.record`` writes is here).
 ACTIONS: dict[str, ActionText] = {
     "auth.login": ActionText(_l("Signed in"), _l("Signed in")),
+    "auth.session_ended": ActionText(
+        _l("Session ended"), _l("Ended their session on another device")
+    ),
+    "auth.other_sessions_ended": ActionText(
+        _l("Other sessions ended"), _l("Ended every other session of theirs")
+    ),
     "account.registered": ActionText(_l("Registered"), _l("Registered as a learner")),
     "account.created": ActionText(_l("Account created"), _l("Created the account")),
     "account.email_confirmed": ActionText(
@@ -84,6 +91,21 @@ ACTIONS: dict[str, ActionText] = {
     ),
     "account.deactivated": ActionText(_l("Account deactivated"), _l("Deactivated the account")),
     "account.reactivated": ActionText(_l("Account reactivated"), _l("Reactivated the account")),
+    "account.two_factor_enabled": ActionText(
+        _l("Two-factor sign-in turned on"), _l("Turned on two-factor sign-in")
+    ),
+    "account.two_factor_disabled": ActionText(
+        _l("Two-factor sign-in turned off"), _l("Turned off two-factor sign-in")
+    ),
+    "account.two_factor_reset": ActionText(
+        _l("Two-factor sign-in reset"), _l("Reset the person's two-factor sign-in")
+    ),
+    "account.recovery_codes_renewed": ActionText(
+        _l("New recovery codes"), _l("Made new recovery codes for two-factor sign-in")
+    ),
+    "auth.recovery_code_used": ActionText(
+        _l("Signed in with a recovery code"), _l("Signed in with a recovery code")
+    ),
     "calendar.token_reset": ActionText(
         _l("Calendar feed address reset"), _l("Reset the calendar feed address")
     ),
@@ -145,6 +167,9 @@ ACTIONS: dict[str, ActionText] = {
     "company.reactivated": ActionText(
         _l("Partner company reactivated"), _l("Reactivated the partner company")
     ),
+    "company.sso_saved": ActionText(
+        _l("Single sign-on changed"), _l("Changed the company's single sign-on")
+    ),
     "company.hr_officer_invited": ActionText(_l("HR officer invited"), _l("Invited an HR officer")),
     "company.hr_officer_deactivated": ActionText(
         _l("HR officer deactivated"), _l("Deactivated an HR officer")
@@ -162,6 +187,25 @@ ACTIONS: dict[str, ActionText] = {
     "funding.claim_received": ActionText(
         _l("Money received on a claim"), _l("Recorded the money received on a funding claim")
     ),
+    "api_token.created": ActionText(_l("API token created"), _l("Created an API token")),
+    "api_token.revoked": ActionText(_l("API token revoked"), _l("Revoked an API token")),
+    "webhook.registered": ActionText(
+        _l("Webhook endpoint registered"), _l("Registered a webhook endpoint")
+    ),
+    "webhook.updated": ActionText(_l("Webhook endpoint changed"), _l("Changed a webhook endpoint")),
+    "webhook.disabled": ActionText(
+        _l("Webhook endpoint disabled"), _l("Disabled a webhook endpoint")
+    ),
+    "webhook.enabled": ActionText(_l("Webhook endpoint enabled"), _l("Enabled a webhook endpoint")),
+    "webhook.secret_rotated": ActionText(
+        _l("Webhook signing secret rotated"), _l("Rotated the signing secret of a webhook endpoint")
+    ),
+    "webhook.redelivered": ActionText(
+        _l("Webhook event sent again"), _l("Sent a webhook event again")
+    ),
+    "webhook.test_sent": ActionText(
+        _l("Webhook test event sent"), _l("Sent a test event to a webhook endpoint")
+    ),
     "demo.seeded": ActionText(_l("Demo data loaded"), _l("Loaded the demo data")),
     "bench.seeded": ActionText(_l("Benchmark data loaded"), _l("Loaded the benchmark data")),
 }
@@ -176,6 +220,8 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "classes": _l("Class"),
     "courses": _l("Course"),
     "funding_schemes": _l("Funding scheme"),
+    "api_tokens": _l("API token"),
+    "webhook_endpoints": _l("Webhook endpoint"),
     "system": _l("The portal"),
 }
 
@@ -272,6 +318,17 @@ DETAIL_LABELS: dict[str, Any] = {
     "note_zh": _l("Note (Chinese)"),
     "amount": _l("Amount (HKD)"),
     "scheme": _l("Scheme"),
+    "url": _l("Address"),
+    "description": _l("Description"),
+    "events": _l("Events"),
+    "changed": _l("Changed"),
+    "deliveries_stopped": _l("Deliveries stopped"),
+    "old_secret_until": _l("The old secret signs until"),
+    "event_id": _l("Event ID"),
+    "event": _l("Event"),
+    "token_name": _l("Token name"),
+    "scopes": _l("Scopes"),
+    "expires_at": _l("Expires"),
 }
 
 #: Details that only tie the entry to rows (shown elsewhere on the page, or by name).
@@ -308,6 +365,17 @@ class ReadableEntry:
         return self.entry.actor
 
     @property
+    def api_token(self) -> ApiToken | None:
+        """The API token the change came through, if it came through the API."""
+        return self.entry.api_token
+
+    @property
+    def who(self) -> str:
+        """Who made the change, on one line (a CSV cell): "Jane Doe via API token “Nightly
+        HR sync”" for a change made through the API."""
+        return who(self.entry)
+
+    @property
     def action(self) -> str:
         return self.entry.action
 
@@ -323,6 +391,25 @@ class ReadableEntry:
     def details_text(self) -> str:
         """The details on one line (a CSV cell): "Heading: value; Heading: value"."""
         return "; ".join(f"{heading}: {value}" for heading, value in self.details)
+
+
+def via_api_token(entry: AuditEntry) -> str | None:
+    """ "via API token “Nightly HR sync”" for a change made through the API, else ``None``.
+    The token comes with the entry: load it with the entries (no query per entry)."""
+    token = entry.api_token
+    if token is None:
+        return None
+    return _("via API token “%(name)s”", name=token.name)
+
+
+def who(entry: AuditEntry) -> str:
+    """Who made the change: the person's name ("System" for the portal itself), and the API
+    token it came through, if any."""
+    person = entry.actor.name if entry.actor is not None else _("System")
+    token = entry.api_token
+    if token is None:
+        return person
+    return _("%(person)s via API token “%(name)s”", person=person, name=token.name)
 
 
 def action_label(action: str) -> str:

@@ -1,4 +1,5 @@
-"""How the status of an enrolment, class, course, company or account is shown as a badge.
+"""How the status of an enrolment, class, course, company, account, API token or webhook delivery
+is shown as a badge.
 
 Every status has one meaning of five, and each meaning one colour and icon wherever it is
 shown: ``ok`` (going as it should), ``waiting`` (for someone or something), ``warning`` (needs
@@ -11,13 +12,19 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from flask import g, has_app_context, url_for
+from markupsafe import Markup
+
+from .labels import label
 from .models import (
+    ApiTokenState,
     ClassStatus,
     CompanyStatus,
     CourseStatus,
     EnrolmentStatus,
     FundingState,
     StaffStatus,
+    WebhookDeliveryStatus,
 )
 
 #: The meanings a badge can carry, and the icon (static/icons/) that goes with each.
@@ -69,9 +76,68 @@ STATUS_TONES: dict[type[enum.Enum], dict[Any, str]] = {
         FundingState.AT_RISK: "warning",
         FundingState.LOST: "bad",
     },
+    WebhookDeliveryStatus: {
+        WebhookDeliveryStatus.PENDING: "waiting",
+        WebhookDeliveryStatus.SENDING: "waiting",
+        WebhookDeliveryStatus.DELIVERED: "ok",
+        WebhookDeliveryStatus.FAILED: "bad",
+    },
+    # As a certificate's validity: expired is over, revoked is called off.
+    ApiTokenState: {
+        ApiTokenState.ACTIVE: "ok",
+        ApiTokenState.EXPIRED: "ended",
+        ApiTokenState.REVOKED: "bad",
+    },
 }
 
 
 def status_tone(status: enum.Enum) -> str:
     """The meaning of ``status``; a status no enumeration above lists raises ``KeyError``."""
     return STATUS_TONES[type(status)][status]
+
+
+# The markup ---------------------------------------------------------------------------------
+#
+# Drawn in Python rather than by nested template macros: a roster or a list of enrolments
+# shows a badge on every row, and each macro call (badge, its icon, the sprite's address)
+# costs the page more than the row's own words. templates/macros/ui.html exports these under
+# the names the templates import.
+
+SPRITE = "icons/lucide-sprite.svg"
+
+
+def _sprite_url() -> str:
+    # The sprite's address, worked out once per request.
+    if not has_app_context():
+        return url_for("static", filename=SPRITE)
+    sprite = g.get("_icon_sprite_url")
+    if sprite is None:
+        sprite = g._icon_sprite_url = url_for("static", filename=SPRITE)
+    return str(sprite)
+
+
+def icon(name: str, label: str | None = None) -> Markup:
+    """An icon from static/icons/lucide-sprite.svg. Without a label it is decoration that
+    screen readers skip (the text beside it says what it means); with one it is an image with
+    that name."""
+    if label:
+        meaning = Markup(' role="img" aria-label="{}"').format(label)
+    else:
+        meaning = Markup(' aria-hidden="true"')
+    return Markup(
+        '<svg class="icon icon-{name}" width="24" height="24" focusable="false"{meaning}>'
+        '<use href="{sprite}#{name}"></use></svg>'
+    ).format(name=name, meaning=meaning, sprite=_sprite_url())
+
+
+def badge(text: str, tone: str) -> Markup:
+    """A badge of ``tone`` (one of :data:`TONE_ICONS`) that says ``text``."""
+    return Markup('<span class="badge badge-{tone}">{icon}<span>{text}</span></span>').format(
+        tone=tone, icon=icon(TONE_ICONS[tone]), text=text
+    )
+
+
+def status_badge(status: enum.Enum, text: str | None = None) -> Markup:
+    """The badge of a status: its label in the reader's language (or ``text``, which names
+    it), in the colour of its meaning."""
+    return badge(text or label(status), status_tone(status))

@@ -47,6 +47,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(enrol_command)
     app.cli.add_command(send_mail_command)
+    app.cli.add_command(send_webhooks_command)
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(seed_bench_command)
 
@@ -169,6 +170,19 @@ def send_mail_command(limit: int) -> None:
     # refuse before writing any with links that lead nowhere.
     _links_outside_request()
     report = mail.deliver_pending(limit=limit)
+    click.echo(report.summary())
+
+
+@click.command("send-webhooks")
+@click.option(
+    "--limit", default=500, show_default=True, help="Most webhook deliveries to send in one run."
+)
+def send_webhooks_command(limit: int) -> None:
+    """Send the webhook events that are due to the partner companies' endpoints, retrying with
+    back-off (run it from cron or a worker every minute, beside send-mail)."""
+    from .services import webhook_delivery
+
+    report = webhook_delivery.deliver_due(limit=limit)
     click.echo(report.summary())
 
 

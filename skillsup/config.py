@@ -65,6 +65,14 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # Two-factor sign-in: admins and HR officers must use it (off in development and tests,
+    # where the demo accounts sign in with their password alone). Whoever has turned it on
+    # is asked for a code whatever this says.
+    REQUIRE_TWO_FACTOR = True
+    # The first step of signing in (the address alone, which checks no password), per address
+    LOGIN_LIMIT_EMAIL_STEP = "60 per 15 minutes"
+    # Requests to the JSON API, per token (per address for the public catalogue)
+    API_RATE_LIMIT = "600 per minute"
 
     # E-mail: logged when no server is configured
     MAIL_SERVER: str | None = None
@@ -77,6 +85,20 @@ class DefaultConfig:
     MAIL_DEFAULT_SENDER = "SkillsUp <no-reply@skillsup.test>"
     # Deliver right after the commit, in the request; otherwise `flask send-mail` does it.
     MAIL_DELIVER_IN_REQUEST = False
+
+    # Webhooks: how long a delivery waits to connect, and again for the answer, in seconds.
+    WEBHOOKS_TIMEOUT = 10
+    # Allow http:// and local or private addresses for webhook endpoints: for a receiver on
+    # the test machine only, never in production (skillsup.services.webhook_urls).
+    WEBHOOKS_ALLOW_INSECURE = False
+
+    # Single sign-on (OpenID Connect, per partner company): how long a call to a provider
+    # waits to connect, and again for the answer, in seconds; how long its discovery document
+    # and keys are reused; whether an issuer may be http://localhost or http://127.0.0.1 (a
+    # provider on the test machine only, never in production: skillsup.services.sso_providers).
+    SSO_TIMEOUT = 10
+    SSO_CACHE_SECONDS = 3600
+    SSO_ALLOW_INSECURE = False
 
     # The host (and PREFERRED_URL_SCHEME the scheme) of e-mailed links written outside a
     # request: `flask send-mail` and `flask send-reminders` refuse to start in production
@@ -123,6 +145,11 @@ _TYPED_SETTINGS: dict[str, type] = {
     "MAIL_USE_SSL": bool,
     "MAIL_TIMEOUT": int,
     "MAIL_DELIVER_IN_REQUEST": bool,
+    "WEBHOOKS_TIMEOUT": int,
+    "WEBHOOKS_ALLOW_INSECURE": bool,
+    "SSO_TIMEOUT": int,
+    "SSO_CACHE_SECONDS": int,
+    "SSO_ALLOW_INSECURE": bool,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "POSTGRES_LOCK_TIMEOUT_MS": int,
     "POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS": int,
@@ -134,6 +161,7 @@ _TYPED_SETTINGS: dict[str, type] = {
     "HR_DASHBOARD_CACHE_SECONDS": int,
     "CATALOGUE_CACHE_SECONDS": int,
     "REOPEN_DAYS": int,
+    "REQUIRE_TWO_FACTOR": bool,
 }
 
 # SKILLSUP_<name> environment variables that map to a differently named Flask setting.
@@ -212,6 +240,17 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
     elif len(app.config["SECRET_KEY"]) < 16 and not relaxed:
         raise ConfigurationError("SKILLSUP_SECRET_KEY is too short: use at least 32 characters.")
 
+    if app.config.get("WEBHOOKS_ALLOW_INSECURE") and not relaxed:
+        raise ConfigurationError(
+            "SKILLSUP_WEBHOOKS_ALLOW_INSECURE lets webhooks reach local and private networks: "
+            "it is for tests and development only. Unset it in production."
+        )
+    if app.config.get("SSO_ALLOW_INSECURE") and not relaxed:
+        raise ConfigurationError(
+            "SKILLSUP_SSO_ALLOW_INSECURE lets identity providers answer over plain http: "
+            "it is for tests and development only. Unset it in production."
+        )
+
     if relaxed:
         # A browser drops Secure cookies on plain http://127.0.0.1.
         for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
@@ -220,6 +259,9 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     if relaxed and "MAIL_DELIVER_IN_REQUEST" not in explicit:
         app.config["MAIL_DELIVER_IN_REQUEST"] = True
+
+    if relaxed and "REQUIRE_TWO_FACTOR" not in explicit:
+        app.config["REQUIRE_TWO_FACTOR"] = False
 
     if environment == "testing":
         # Cheap hashing keeps the suite fast; never used outside tests.
@@ -230,6 +272,10 @@ def load_configuration(app: Flask, overrides: dict[str, Any] | None) -> None:
             # Tests see every change at once; the cache's own tests turn it on.
             ("HR_DASHBOARD_CACHE_SECONDS", 0),
             ("CATALOGUE_CACHE_SECONDS", 0),
+            # The tests' webhook receiver listens on http://127.0.0.1.
+            ("WEBHOOKS_ALLOW_INSECURE", True),
+            # The tests' identity provider listens on http://127.0.0.1.
+            ("SSO_ALLOW_INSECURE", True),
         ):
             if name not in explicit:
                 app.config[name] = value

@@ -18,10 +18,12 @@ from wtforms import (
     Field,
     FloatField,
     HiddenField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 #: The years a date typed in a form may have: older or later is a typing mistake (and a
 #: year past 9999 cannot be computed with at all).
@@ -188,6 +190,13 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_l("Enter a date such as 2025-09-01.")) from None
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as checkboxes, so that it works without JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class ActionForm(PortalForm):

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel import dates as babel_dates
-from flask import current_app, has_request_context, request, session
-from flask_babel import format_currency, format_decimal, format_percent, get_locale
+from babel import numbers as babel_numbers
+from babel.support import NullTranslations
+from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .timeutil import HONG_KONG
 
 #: Locales the portal is written in, with the name each is offered under.
 LANGUAGE_NAMES = {"en": "English", "zh_Hant_HK": "繁體中文"}
+
+#: The blueprints under ``/api/`` whose pages are for people (the API's reference): they
+#: choose their language as every page does.
+PAGES_UNDER_API = frozenset({"api_reference"})
 
 # Browser language tags that mean Traditional Chinese as read in Hong Kong.
 _TRADITIONAL_CHINESE_TAGS = ("zh-hk", "zh-tw", "zh-mo", "zh-hant")
@@ -35,6 +46,10 @@ def select_locale() -> str:
     available = current_app.config["LANGUAGES"]
     if not has_request_context():
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    if request.path.startswith("/api/") and request.blueprint not in PAGES_UNDER_API:
+        # Another system calling the API: its Accept-Language alone (it has no session).
+        from_caller = locale_from_accept_language(list(request.accept_languages))
+        return from_caller or current_app.config["BABEL_DEFAULT_LOCALE"]
     preferred = getattr(current_user, "preferred_language", None)
     if getattr(current_user, "is_authenticated", False) and preferred in available:
         return str(preferred)
@@ -43,6 +58,117 @@ def select_locale() -> str:
         return str(chosen)
     from_browser = locale_from_accept_language(list(request.accept_languages))
     return from_browser or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# The reader's locale and translations, looked up once per request --------------------------
+#
+# Flask-Babel finds the locale and its translations through several context look-ups and turns
+# the locale into its name on every call, which costs more than the translation itself when a
+# page asks for a few hundred strings, dates and numbers. The request keeps them together,
+# checked against the locale Flask-Babel holds (``force_locale`` and ``refresh`` replace that
+# object, so an e-mail rendered in its recipient's language inside a request gets its own).
+
+_REQUEST_KEY = "_skillsup_locale"
+
+
+class ReaderLocale:
+    """The current locale, its name ("en", "zh_Hant_HK") and its translations."""
+
+    __slots__ = ("locale", "name", "translations")
+
+    def __init__(self, locale: Locale | None) -> None:
+        self.locale = locale
+        self.name = str(locale or "en")
+        self.translations: NullTranslations = get_translations()
+
+
+def reader_locale() -> ReaderLocale:
+    """The locale of the text being written now, kept for the request (or a command's
+    application context) while Flask-Babel's stays the same object."""
+    if not has_app_context():
+        return ReaderLocale(get_locale())
+    state = g._get_current_object().__dict__
+    babel_state = state.get("_flask_babel")
+    held = getattr(babel_state, "babel_locale", None)
+    kept: ReaderLocale | None = state.get(_REQUEST_KEY)
+    if kept is not None and held is not None and kept.locale is held:
+        return kept
+    fresh = ReaderLocale(get_locale())
+    state[_REQUEST_KEY] = fresh
+    return fresh
+
+
+def gettext(string: str) -> str:
+    return reader_locale().translations.ugettext(string)
+
+
+def ngettext(singular: str, plural: str, number: int) -> str:
+    return reader_locale().translations.ungettext(singular, plural, number)
+
+
+def pgettext(context: str, string: str) -> str:
+    return reader_locale().translations.upgettext(context, string)
+
+
+def npgettext(context: str, singular: str, plural: str, number: int) -> str:
+    return reader_locale().translations.unpgettext(context, singular, plural, number)
+
+
+def _as_template_text(context: Context, text: str, variables: dict[str, Any]) -> str:
+    # Jinja's new-style rule: the translation is a format string for its named values, marked
+    # safe where the template escapes (the values are escaped as they go in). A text without
+    # "%" needs no formatting at all: ``text % {}`` would give it back unchanged.
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (the catalogue is ours, as Jinja trusts it)
+    return text % variables if "%" in text else text
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    return _as_template_text(context, reader_locale().translations.ugettext(string), variables)
+
+
+@pass_context
+def template_ngettext(
+    context: Context, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    text = reader_locale().translations.ungettext(singular, plural, num)
+    return _as_template_text(context, text, variables)
+
+
+@pass_context
+def template_pgettext(context: Context, message_context: str, string: str, **variables: Any) -> str:
+    text = reader_locale().translations.upgettext(message_context, string)
+    return _as_template_text(context, text, variables)
+
+
+@pass_context
+def template_npgettext(
+    context: Context, message_context: str, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    text = reader_locale().translations.unpgettext(message_context, singular, plural, num)
+    return _as_template_text(context, text, variables)
+
+
+def install_template_translations(environment: Environment) -> None:
+    """The templates' ``_``, ``gettext``, ``ngettext`` and ``{% trans %}`` through
+    :func:`reader_locale`, with Jinja's new-style behaviour (the text formatted with its
+    named values, and marked safe where the template escapes). Jinja's own new-style
+    callables reach the translation through two more context calls per string, which a page
+    of a few hundred strings notices."""
+    # Added to the environment by Jinja's i18n extension, which Flask-Babel has installed.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
+    environment.globals.update(
+        _=template_gettext,
+        gettext=template_gettext,
+        ngettext=template_ngettext,
+        pgettext=template_pgettext,
+        npgettext=template_npgettext,
+    )
 
 
 def html_lang(locale: str) -> str:
@@ -75,7 +201,7 @@ DATE_PATTERNS: dict[str, dict[str, str]] = {
 
 
 def _locale_name(locale: object | None = None) -> str:
-    return str(locale or get_locale() or "en")
+    return str(locale) if locale else reader_locale().name
 
 
 def _patterns(locale: str) -> dict[str, str]:
@@ -100,16 +226,24 @@ def fmt_date(
     if isinstance(value, datetime):
         value = _in_hong_kong(value).date()
     name = _locale_name(locale)
-    return babel_dates.format_date(value, _patterns(name)[style], locale=name)
+    return _formatted_date(value, _patterns(name)[style], name)
+
+
+@lru_cache(maxsize=8192)
+def _formatted_date(value: date, pattern: str, locale: str) -> str:
+    # A page shows the same few days many times over (a timetable, a list of classes), and
+    # Babel works a pattern out field by field on every call: each day is written once.
+    return babel_dates.format_date(value, pattern, locale=locale)
 
 
 def fmt_time(value: datetime | time | None, locale: object | None = None) -> str:
-    """A time of day on the 24-hour clock, as timetables in Hong Kong show it: "19:00"."""
+    """A time of day on the 24-hour clock, as timetables in Hong Kong show it: "19:00"
+    (``TIME_PATTERN`` in every language the portal speaks)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = _in_hong_kong(value).time()
-    return babel_dates.format_time(value, TIME_PATTERN, locale=_locale_name(locale))
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 def fmt_datetime(
@@ -145,26 +279,37 @@ def fmt_month(value: date, style: str = "month", locale: object | None = None) -
     """A month of a year, each language ordering it its own way: "Mar 2025", "2025年3月"
     (``long_month``: "March 2025")."""
     name = _locale_name(locale)
-    return babel_dates.format_date(value, _patterns(name)[style], locale=name)
+    return _formatted_date(value, _patterns(name)[style], name)
+
+
+@lru_cache(maxsize=4096)
+def _formatted_number(kind: str, value: Any, pattern: str | None, locale: str) -> str:
+    # Figures repeat across a page and across requests (seats, hours, fees, counts).
+    if kind == "currency":
+        return babel_numbers.format_currency(value, pattern or "HKD", locale=locale)
+    if kind == "percent":
+        return babel_numbers.format_percent(value, locale=locale)
+    return babel_numbers.format_decimal(value, format=pattern, locale=locale)
 
 
 def fmt_money(value: Decimal | float | None, currency: str = "HKD") -> str:
-    return "" if value is None else format_currency(value, currency)
+    if value is None:
+        return ""
+    return _formatted_number("currency", value, currency, reader_locale().name)
 
 
 def fmt_number(value: Any) -> str:
-    return "" if value is None else format_decimal(value)
+    return "" if value is None else _formatted_number("decimal", value, None, reader_locale().name)
 
 
 def fmt_hours(value: float) -> str:
     """Hours to one decimal place at most, in the reader's language: "1,115.5", "12"."""
-    return format_decimal(round(value, 1), format="#,##0.#")
+    return _formatted_number("decimal", round(value, 1), "#,##0.#", reader_locale().name)
 
 
 def ordinal(number: int) -> str:
     """'3rd' in English, '第3位' in Chinese: a place in a queue."""
-    locale = str(get_locale() or "en")
-    if locale.startswith("zh"):
+    if reader_locale().name.startswith("zh"):
         return f"第{number}位"
     if 10 <= number % 100 <= 20:
         suffix = "th"
@@ -174,4 +319,4 @@ def ordinal(number: int) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "" if value is None else format_percent(value)
+    return "" if value is None else _formatted_number("percent", value, None, reader_locale().name)

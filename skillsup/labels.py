@@ -10,6 +10,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .models import (
+    ApiScope,
+    ApiTokenState,
     AttendanceStatus,
     ClassStatus,
     CompanyStatus,
@@ -20,10 +22,14 @@ from .models import (
     FundingPayee,
     FundingState,
     Role,
+    SignInMethod,
     SkillArea,
     StaffStatus,
     SubsidyKind,
     TeachingLanguage,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+    WebhookFailure,
 )
 
 _T = TypeVar("_T")
@@ -47,6 +53,12 @@ LABELS_BY_ENUM: dict[type[enum.Enum], dict[Any, Any]] = {
         EnrolmentStatus.COMPLETED: _l("Completed"),
         EnrolmentStatus.NOT_COMPLETED: _l("Not completed"),
         EnrolmentStatus.CANCELLED: _l("Cancelled"),
+    },
+    SignInMethod: {
+        SignInMethod.PASSWORD: _l("With a password"),
+        SignInMethod.INVITATION: _l("On accepting an invitation"),
+        SignInMethod.SSO: _l("With single sign-on"),
+        SignInMethod.TWO_FACTOR: _l("With a password and a second step"),
     },
     EnrolmentSource: {
         EnrolmentSource.SELF: _l("Own request"),
@@ -117,6 +129,38 @@ LABELS_BY_ENUM: dict[type[enum.Enum], dict[Any, Any]] = {
         SubsidyKind.CO_PAYMENT_TIERS: _l("Fee less a co-payment, in tiers"),
         SubsidyKind.SHARE_OF_FEE: _l("A share of the fee"),
         SubsidyKind.NONE: _l("No subsidy"),
+    },
+    WebhookEvent: {
+        WebhookEvent.ENROLMENT_STATUS_CHANGED: _l("Enrolment status changed"),
+        WebhookEvent.CERTIFICATE_ISSUED: _l("Certificate issued"),
+        WebhookEvent.CERTIFICATE_REVOKED: _l("Certificate revoked"),
+        WebhookEvent.PING: _l("Test event"),
+    },
+    WebhookDeliveryStatus: {
+        WebhookDeliveryStatus.PENDING: _l("Waiting to be sent"),
+        WebhookDeliveryStatus.SENDING: _l("Sending"),
+        WebhookDeliveryStatus.DELIVERED: _l("Delivered"),
+        WebhookDeliveryStatus.FAILED: _l("Delivery failed"),
+    },
+    WebhookFailure: {
+        WebhookFailure.TIMEOUT: _l("No answer in time"),
+        WebhookFailure.CONNECTION_REFUSED: _l("Connection refused"),
+        WebhookFailure.HOST_NOT_FOUND: _l("Host name not found"),
+        WebhookFailure.UNSAFE_ADDRESS: _l("Address not allowed: a private or local network"),
+        WebhookFailure.TLS: _l("Secure connection failed (certificate or TLS)"),
+        WebhookFailure.CONNECTION: _l("Could not connect"),
+        WebhookFailure.INVALID_ANSWER: _l("The answer was not valid HTTP"),
+        WebhookFailure.ENDPOINT_DISABLED: _l("Not sent: the endpoint was disabled"),
+    },
+    ApiScope: {
+        ApiScope.READ: _l("Read"),
+        ApiScope.STAFF_WRITE: _l("Manage staff"),
+        ApiScope.ENROLMENTS_WRITE: _l("Manage enrolments"),
+    },
+    ApiTokenState: {
+        ApiTokenState.ACTIVE: _l("Active"),
+        ApiTokenState.EXPIRED: _l("Expired"),
+        ApiTokenState.REVOKED: _l("Revoked"),
     },
 }
 

@@ -74,6 +74,9 @@ class PortalLinks:
     def course_page(self, code: str) -> str:
         return self._build("catalogue.course_detail", code=code)
 
+    def login(self) -> str:
+        return self._build("auth.login")
+
     def forgot_password(self) -> str:
         return self._build("auth.forgot_password")
 

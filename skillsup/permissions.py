@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeGuard
 
 from .models import (
+    ApiToken,
     Certificate,
     Course,
     CourseClass,
@@ -66,6 +67,25 @@ def can_manage_account(actor: Any, user: User) -> bool:
     )
 
 
+def can_reset_two_factor(actor: Any, user: User) -> bool:
+    """Reset someone's two-factor sign-in (a lost phone): admins, for anyone but themselves
+    (their own they turn off from their account page, with a code)."""
+    return is_admin(actor) and bool(actor.id != user.id)
+
+
+def must_use_two_factor(user: Any, setting_requires: bool) -> bool:
+    """Whether ``user`` must use two-factor sign-in: admins and HR officers, while the portal
+    requires it (``setting_requires``, the ``REQUIRE_TWO_FACTOR`` setting)."""
+    return setting_requires and (is_admin(user) or is_hr(user))
+
+
+def can_turn_off_two_factor(user: Any, setting_requires: bool) -> bool:
+    """Turn one's own two-factor sign-in off: anyone who need not use it."""
+    return bool(getattr(user, "is_authenticated", False)) and not must_use_two_factor(
+        user, setting_requires=setting_requires
+    )
+
+
 def can_edit_person(actor: Any, user: User) -> bool:
     """Change a person's name, address, role or company, or resend or withdraw their
     invitation: the institute's admins (their own role excepted, a rule of the change)."""
@@ -94,6 +114,16 @@ def can_act_on_employee(actor: Any, employee: User) -> bool:
         and employee.company_id == actor.company_id
         and employee.role == Role.LEARNER
     )
+
+
+def can_manage_staff_member(actor: Any, employee: User) -> bool:
+    """Keep a company's learner in step with the company's own staff records (change their
+    name, staff number, department or job title; deactivate or reactivate them with the
+    withdrawals that go with it): their company's HR officers (as
+    :func:`can_act_on_employee`), and the institute's admins for any company's learner."""
+    if is_admin(actor):
+        return employee.role == Role.LEARNER and employee.company_id is not None
+    return can_act_on_employee(actor, employee)
 
 
 def can_manage_companies(actor: Any) -> bool:
@@ -196,3 +226,35 @@ def is_hr_officer_of(user: Any, company: PartnerCompany) -> bool:
     """Whether ``user`` is one of ``company``'s HR officers (the people an admin manages on
     the company's page)."""
     return is_hr(user) and user.company_id == company.id
+
+
+def can_manage_api_tokens(actor: Any) -> bool:
+    """Admins create institute-wide API tokens; HR officers create their company's."""
+    return is_admin(actor) or (is_hr(actor) and actor.company_id is not None)
+
+
+def can_manage_api_token(actor: Any, token: ApiToken) -> bool:
+    """An admin manages the institute-wide tokens; an HR officer their company's (any of its
+    HR officers: a colleague can revoke the token of someone who has left)."""
+    if token.company_id is None:
+        return is_admin(actor)
+    return is_hr(actor) and actor.company_id == token.company_id
+
+
+def can_act_through_api_token(actor: Any, token: ApiToken) -> bool:
+    """A token acts as the person who created it, while that person could still do so on the
+    pages: an active admin (for an institute-wide token), or an active HR officer still of
+    the token's company."""
+    if not getattr(actor, "is_authenticated", False) or actor.id != token.created_by_id:
+        return False
+    if not actor.can_log_in:
+        return False
+    if token.company_id is None:
+        return bool(actor.role == Role.ADMIN)
+    return bool(actor.role == Role.HR and actor.company_id == token.company_id)
+
+
+def can_manage_webhooks(actor: Any) -> bool:
+    """Register, change, disable and follow the webhook endpoints of a company's HR system:
+    its HR officers, for their own company only (the services find no other company's)."""
+    return is_hr(actor) and actor.company_id is not None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeGuard
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,8 @@ from werkzeug.routing import IntegerConverter, Map, ValidationError
 from werkzeug.wrappers import Response
 
 from .extensions import db, login_manager
-from .models import Role, User
+from .models import Role, User, UserSession
+from .services import user_sessions
 from .services.errors import DomainError
 from .validators import MAX_ID
 
@@ -82,7 +83,19 @@ MENUS: dict[Role, list[MenuEntry]] = {
         ),
         MenuEntry("hr.progress", _l("Progress"), "chart-line"),
         MenuEntry(
-            "hr.reports_index", _l("Reports"), "file-text", also=("hr.certificates_to_renew",)
+            "hr.reports_index",
+            _l("Reports"),
+            "file-text",
+            # The company's webhooks are linked from Reports: data that leaves the portal.
+            also=(
+                "hr.certificates_to_renew",
+                "hr.webhook_list",
+                "hr.webhook_new",
+                "hr.webhook_detail",
+                "hr.webhook_edit",
+                "hr.webhook_disable",
+                "hr.webhook_rotate",
+            ),
         ),
         MenuEntry(
             "hr.funding",
@@ -202,6 +215,40 @@ def redirect_to_next(default: str) -> Response:
 def current_actor() -> User:
     """The signed-in user as the services take them (the model, not Flask-Login's proxy)."""
     return current_user._get_current_object()
+
+
+def remember_session(record: UserSession, key: str) -> None:
+    """Make ``record`` the request's session and its holder signed in under ``key`` (the
+    secret Flask-Login keeps as the user's id)."""
+    record.user.session_key = key
+    g.user_session = record
+
+
+def current_session() -> UserSession | None:
+    """The session record the signed-in user's request came with (``None`` when signed out)."""
+    if not current_user.is_authenticated:
+        return None
+    record = g.get("user_session")
+    return record if isinstance(record, UserSession) else None
+
+
+def note_session_activity() -> None:
+    """A ``before_request`` hook: note when, from where and with which browser the signed-in
+    session was last seen (at most once a minute), committed at once and on its own, before
+    the request's change, as the API does a token's last use. A remember-me cookie that finds
+    nobody (its session ended) is cleared rather than tried on every request."""
+    if request.endpoint is not None and request.endpoint.endswith("static"):
+        return
+    record = current_session()
+    if record is None:
+        cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        if cookie in request.cookies and session.get("_remember") != "clear":
+            session["_remember"] = "clear"
+        return
+    if user_sessions.touch(
+        record, ip_address=request.remote_addr, user_agent=request.user_agent.string
+    ):
+        db.session.commit()
 
 
 class _ReasonedBadRequest(BadRequest):

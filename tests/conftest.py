@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from skillsup import create_app
-from skillsup.extensions import db
+from skillsup.extensions import cache, db, limiter
 from skillsup.services import mail
 from skillsup.timeutil import HONG_KONG, today_hk
 
@@ -50,6 +52,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "hong_kong_day: run the test again at several times of the Hong Kong day "
         "(HONG_KONG_CLOCKS), on SQLite",
+    )
+    config.addinivalue_line(
+        "markers",
+        "own_app: the test changes the application itself (adds a route): it gets one of its "
+        "own rather than one kept for other tests",
     )
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError(
@@ -82,6 +89,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+    # The longest files first, so that the test processes share them out as they ask for work
+    # (`make test` hands out whole files, in this order): left to the end, one of them keeps a
+    # process busy for minutes after the other has finished.
+    items.sort(key=lambda item: _LONGEST_FILES.get(item.path.name, len(_LONGEST_FILES)))
+
+
+#: The test files that take longest, longest first (from ``--durations``): the walk of every
+#: page in Chinese, the 5,000-row import, the browser's accessibility checks of every page,
+#: the demo data's checks, the hostile-input fuzz, Schemathesis and the authorization matrix.
+_LONGEST_FILES = {
+    name: rank
+    for rank, name in enumerate(
+        [
+            "test_hr_imports.py",
+            "test_hong_kong_chinese.py",
+            "test_accessibility.py",
+            "test_demo.py",
+            "test_fuzz.py",
+            "test_schemathesis.py",
+            "test_authorization_matrix.py",
+            "test_api_authorization_matrix.py",
+            "test_small_screens.py",
+            "test_hr_reports.py",
+        ]
+    )
+}
 
 
 @pytest.fixture(autouse=True)
@@ -101,8 +134,6 @@ def hong_kong_clock(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations() -> None:
     """Compile the .po catalogues when their .mo is missing or older, as `make` does."""
-    from pathlib import Path
-
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -151,9 +182,10 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test process's database on each backend, emptied before every test (see ``app``)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/skillsup-test.sqlite3"
+        return f"sqlite:///{tmp_path_factory.getbasetemp()}/skillsup-test.sqlite3"
     return str(request.getfixturevalue("postgres_url"))
 
 
@@ -181,21 +213,90 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+class _Portal:
+    """An application kept for the tests that share its settings, with the settings it was
+    made with."""
+
+    def __init__(self, application: Flask) -> None:
+        self.application = application
+        self.config = dict(application.config)
+
+
+#: The applications of this test process, by database and settings. Making one costs far more
+#: than most tests (its URL map and API document are built, its templates compiled as pages
+#: are first drawn), so each test gets a kept one, put back as it was made: its settings
+#: restored, its cache and the rate limits' counters emptied, its database emptied.
+_PORTALS: dict[str, _Portal] = {}
+_KEPT_PORTALS = 8
+
+
+def _portal(database_url: str, app_config: dict[str, Any]) -> Flask:
+    key = f"{database_url} {sorted(app_config.items())!r}"
+    portal = _PORTALS.pop(key, None)
+    if portal is None:
+        application = create_app(
+            {**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_config}
+        )
+        application.test_client_class = IsolatedClient
+        portal = _Portal(application)
+        while len(_PORTALS) >= _KEPT_PORTALS:
+            oldest = _PORTALS.pop(next(iter(_PORTALS)))
+            with oldest.application.app_context():
+                db.engine.dispose()
+    _PORTALS[key] = portal  # the most recently used last
+    application = portal.application
+    application.config.clear()
+    application.config.update(portal.config)
+    return application
+
+
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(
-        {**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_config}
-    )
-    application.test_client_class = IsolatedClient
+def app(
+    request: pytest.FixtureRequest, database_url: str, app_config: dict[str, Any]
+) -> Iterator[Flask]:
+    if request.node.get_closest_marker("own_app"):
+        application = create_app(
+            {**BASE_TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_config}
+        )
+        application.test_client_class = IsolatedClient
+    else:
+        application = _portal(database_url, app_config)
     with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
         if database_url.startswith("sqlite"):
-            db.create_all()
+            _fresh_sqlite(database_url)
         else:
             _truncate_all()
+        if not application.config.get("CACHE_URL"):
+            # The process's own cache, which a new application would have started empty (a
+            # Redis one is the server's, shared as before).
+            cache.clear()
+        limiter.reset()
     with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_sqlite(database_url: str) -> None:
+    """An empty database with the schema in place of the last test's: a copy of one made
+    once, put in as a new file, so that a connection a test left open keeps the old one."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    schema = path.with_name(path.name + ".schema")
+    for leftover in (
+        path,
+        *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal")),
+    ):
+        leftover.unlink(missing_ok=True)
+    if not schema.exists():
+        db.create_all()
+        db.engine.dispose()
+        shutil.copyfile(path, schema)
+        return
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    shutil.copyfile(schema, partial)
+    os.replace(partial, path)
 
 
 def _truncate_all() -> None:

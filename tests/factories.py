@@ -84,7 +84,10 @@ class Factory:
             domain = company.domains[0].domain if company else "skillsup.test"
             email = f"{role.value}{n}@{domain}"
         fields.setdefault("name", f"Person {n}")
-        fields.setdefault("email_confirmed_at", utcnow())
+        # Without a password, someone invited who has not accepted yet (whose address is not
+        # confirmed either); someone signed in by their company's identity provider has a
+        # confirmed address and no password: pass email_confirmed_at for them.
+        fields.setdefault("email_confirmed_at", utcnow() if password is not None else None)
         if role is Role.LEARNER:
             fields.setdefault("staff_number", f"S{n:05d}")
         password_hash = None

@@ -24,7 +24,7 @@ from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.links import PortalLinks
 from skillsup.models import AuditEntry, OutboxMessage, OutboxStatus, Role, User
-from skillsup.services import accounts, mail, notify, passwords
+from skillsup.services import accounts, mail, notify, passwords, user_sessions
 from skillsup.services.errors import (
     AccountUnavailable,
     EmailTaken,
@@ -223,12 +223,17 @@ class TestAuthenticate:
         assert passwords.verify_password(upgraded, PASSWORD)
 
     def test_end_all_sessions_bumps_the_session_version(self, learner: User) -> None:
-        before = learner.get_id()
+        laptop = user_sessions.start(learner).secret
+        phone = user_sessions.start(learner, remember=True).secret
+        db.session.commit()
         accounts.end_all_sessions(learner)
         db.session.commit()
         fresh = reload(learner)
         assert fresh.session_version == 2
-        assert fresh.get_id() != before
+        # Neither cookie finds anyone, and neither record shows as active.
+        assert user_sessions.find_alive(laptop) is None
+        assert user_sessions.find_alive(phone) is None
+        assert user_sessions.active_sessions(fresh) == []
 
 
 # Registration -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from werkzeug.test import TestResponse
 from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.models import AuditEntry, PartnerCompany, Role, User
-from skillsup.services import mail, passwords
+from skillsup.services import mail, passwords, user_sessions
 from tests.factories import PASSWORD, Factory
 
 from .queries import recorded_statements
@@ -149,7 +149,58 @@ class TestLogin:
     def test_login_page(self, client: FlaskClient) -> None:
         response = client.get("/login")
         assert response.status_code == 200
-        assert 'name="email"' in page(response) and 'name="password"' in page(response)
+        # E-mail first: the address decides where the person signs in.
+        assert 'name="email"' in page(response) and 'name="password"' not in page(response)
+        assert ">Continue</button>" in page(response)
+
+    def test_the_password_step_keeps_the_address(self, client: FlaskClient, learner: User) -> None:
+        response = client.post("/login?next=/account", data={"email": "Amy.Chan@harbour-it.test"})
+        body = page(response)
+        assert response.status_code == 200
+        assert 'name="password"' in body and 'name="remember"' in body
+        assert '<input type="hidden" name="email" value="amy.chan@harbour-it.test">' in body
+        assert 'href="/login?next=/account"' in body  # to change the address
+        assert 'href="/forgot-password"' in body
+        assert FORM_ERRORS not in body
+        answer = client.post(
+            "/login?next=/account",
+            data={"email": "amy.chan@harbour-it.test", "password": PASSWORD, "step": "password"},
+        )
+        assert location(answer) == "/account"
+
+    def test_the_password_step_tells_nothing_of_accounts(
+        self, client: FlaskClient, learner: User
+    ) -> None:
+        def step(email: str) -> str:
+            body = page(client.post("/login", data={"email": email}))
+            return body.replace(email, "ADDRESS").split('name="csrf_token"')[0]
+
+        assert step("amy.chan@harbour-it.test") == step("nobody@harbour-it.test")
+        assert step("amy.chan@harbour-it.test") == step("someone@unknown-company.test")
+
+    def test_an_empty_password_at_the_password_step(
+        self, client: FlaskClient, learner: User
+    ) -> None:
+        response = client.post(
+            "/login", data={"email": learner.email, "password": "", "step": "password"}
+        )
+        assert FORM_ERRORS in page(response) and 'name="password"' in page(response)
+        assert not is_logged_in(client)
+
+    @pytest.mark.parametrize("typed", ["not-an-address", "a" * 300 + "@harbour-it.test", ""])
+    def test_a_bad_address_at_the_password_step_is_corrected_at_the_first_step(
+        self, client: FlaskClient, typed: str
+    ) -> None:
+        response = client.post(
+            "/login", data={"email": typed, "password": "whatever-1234", "step": "password"}
+        )
+        text = page(response)
+        assert response.status_code == 200
+        assert FORM_ERRORS in text
+        # The address is back in its own box, which the error summary links to.
+        assert 'id="email"' in text and 'href="#email"' in text
+        assert 'name="password"' not in text
+        assert not is_logged_in(client)
 
     def test_address_is_case_insensitive(self, client: FlaskClient, learner: User) -> None:
         response = post_login(client, "AMY.CHAN@Harbour-IT.TEST", PASSWORD)
@@ -181,7 +232,9 @@ class TestLogin:
         assert after is not None and after != before
         with client.session_transaction() as current:
             assert "planted_by_attacker" not in current
-            assert current["_user_id"] == f"{learner.id}:{learner.session_version}"
+            # The id Flask-Login keeps is the secret of the session's record.
+            record = user_sessions.find_alive(current["_user_id"])
+            assert record is not None and record.user_id == learner.id
             assert current["lang"] == "zh_Hant_HK"  # the language choice survives
 
     def test_session_cookie_flags(self, client: FlaskClient, learner: User) -> None:
@@ -225,7 +278,7 @@ class TestLogin:
     def test_malformed_form(self, client: FlaskClient, learner: User, subtests: Any) -> None:
         cases = {
             "nothing": {},
-            "no password": {"email": "amy.chan@harbour-it.test"},
+            "no password": {"email": "amy.chan@harbour-it.test", "step": "password"},
             "no email": {"password": PASSWORD},
             "300-char email": {"email": "a" * 284 + "@harbour-it.test", "password": PASSWORD},
             "10k password": {"email": "amy.chan@harbour-it.test", "password": "p" * 10_000},
@@ -1212,7 +1265,7 @@ class TestSmtpDown:
         assert user is not None  # ... but the registration stands
 
 
-def test_a_signed_in_request_loads_the_user_and_their_company_in_one_query(
+def test_a_signed_in_request_loads_the_session_the_user_and_their_company_in_one_query(
     client, login_as, learner
 ):
     login_as(learner)
@@ -1220,4 +1273,6 @@ def test_a_signed_in_request_loads_the_user_and_their_company_in_one_query(
         response = client.get("/")
     assert response.status_code == 302  # to the learner's home page
     assert len(statements) == 1, statements
-    assert "FROM users" in statements[0] and "partner_companies" in statements[0]
+    statement = statements[0]
+    assert "FROM user_sessions" in statement
+    assert "JOIN users" in statement and "partner_companies" in statement

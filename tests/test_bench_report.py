@@ -359,11 +359,25 @@ def test_the_burst_is_shown_next_to_plaintext_just_before_it(sample):
     burst.update(requests=500, seconds=4.0, reference=2500.0)
     section = _section(report.render(results), "## Enrolment burst")
     assert _row(section, "plaintext just before")[1] == "2,500 requests/s"
-    # 500 answers in 4 s is 125 a second, 0.050 of plaintext; 3 s would need 167, 0.067.
+    # 500 answers in 4 s is 125 a second, 0.050 of plaintext; 1.5 s would need 333, 0.133.
     assert _row(section, "requests answered per second (ratio to plaintext)")[1:] == [
         "125 (0.050)",
-        "167 in 3 s (0.067 of this plaintext)",
+        "333 in 1.5 s (0.133 of this plaintext)",
     ]
+    assert _row(section, "all answered in")[2] == "< 1.5 s: **no**"
+
+
+def test_each_page_is_held_to_its_cpu_target(sample):
+    results = copy.deepcopy(sample)
+    queries = results["scales"]["1"]["queries"]
+    queries["catalogue"]["request_cpu_ms"] = 5.9
+    queries["course"]["request_cpu_ms"] = 6.1
+    queries["hr_dashboard"]["request_cpu_ms"] = 11.5
+    section = _section(report.render(results), "## SQL queries per page")
+    assert _row(section, "Catalogue, no filter")[-1] == "≤ 6: yes"
+    assert _row(section, "Course page (as a learner)")[-1] == "≤ 6: **no**"
+    assert _row(section, "HR dashboard")[-1] == "≤ 12: yes"
+    assert _row(section, "Reference: plaintext")[-1] == ""
 
 
 def test_a_burst_measured_without_a_reference_has_no_pace_rows(sample):

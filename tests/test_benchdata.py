@@ -472,6 +472,7 @@ def test_generated_accounts_sign_in_and_see_their_pages(app: Flask, client: obje
 
 
 @pytest.mark.slow
+@pytest.mark.own_app
 def test_the_benchmark_plan_finds_its_pages_and_counts_their_queries(app: Flask) -> None:
     add_reference_routes(app)
     _seed(0.02)
@@ -492,6 +493,7 @@ def test_the_benchmark_plan_finds_its_pages_and_counts_their_queries(app: Flask)
         assert counts[key].bytes > 0, key
 
 
+@pytest.mark.own_app
 def test_the_layout_reference_is_for_signed_in_users_only(app: Flask) -> None:
     add_reference_routes(app)
     response = app.test_client().get("/_bench/layout")

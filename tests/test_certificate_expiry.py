@@ -354,3 +354,33 @@ def test_the_pdf_says_valid_until_then_expired_on(make, learner, login_as, time_
     assert len(reader.pages) == 1
     content = reader.pages[0].extract_text()
     assert "Expired on" in content and "EXPIRED" in content and "1 May 2031" in content
+
+
+def test_the_states_in_sql_are_those_of_validity(make, learner):
+    """Lists that filter by state in the database (the API's) find each certificate in the
+    state :func:`certificate_expiry.validity` gives it, at every boundary."""
+    today = date(2031, 1, 10)
+    within = certificate_expiry.EXPIRING_WITHIN_DAYS
+    expiries: list[date | None] = [
+        None,
+        today - timedelta(days=1),
+        today,
+        today + timedelta(days=1),
+        today + timedelta(days=within - 1),
+        today + timedelta(days=within),
+        today + timedelta(days=within + 1),
+    ]
+    made = [certificate_of(make, learner, expires_on=expires_on) for expires_on in expiries]
+    revoked = certificate_of(make, learner, expires_on=today + timedelta(days=5))
+    revoked.revoked_at = datetime(2030, 12, 1, tzinfo=UTC)
+    db.session.commit()
+    every = [*made, revoked]
+    for state in CertificateState:
+        found = set(
+            db.session.scalars(
+                select(Certificate.id).where(certificate_expiry.state_sql(state, today))
+            )
+        )
+        expected = {c.id for c in every if certificate_expiry.validity(c, today).state == state}
+        assert found == expected, state
+    assert certificate_expiry.validity(revoked, today).state == CertificateState.REVOKED

@@ -98,6 +98,14 @@ def _scenes(make: Any, company: Any) -> list[tuple[str, dict[str, Any]]]:
         ("email_change_requested", {"user": learner, "new_email": "chan@partner.test"}),
         ("invitation", {"user": learner, "inviter": officer, "link": link}),
         ("password_reset", {"user": learner, "link": link}),
+        (
+            "two_factor_reset",
+            {"user": officer, "reason": "遺失手機。", "login_url": link, "must_set_up": True},
+        ),
+        (
+            "two_factor_reset",
+            {"user": learner, "reason": "", "login_url": link, "must_set_up": False},
+        ),
         ("session_reminder", {**common, "session": times}),
         ("schedule_changed", {**common, "change": SimpleNamespace(before=[times], after=[moved])}),
         ("schedule_changed", {**common, "change": SimpleNamespace(before=[times], after=[])}),

@@ -26,6 +26,8 @@ from skillsup.devdata.demo import DEMO_PASSWORD, seed_demo
 from skillsup.extensions import db
 from skillsup.models import (
     ACTIVE_STATUSES,
+    ApiToken,
+    ApiTokenState,
     Attendance,
     AttendanceStatus,
     AuditEntry,
@@ -48,6 +50,7 @@ from skillsup.models import (
     User,
     course_prerequisites,
 )
+from skillsup.services import api_tokens
 from skillsup.services.accounts import authenticate
 from skillsup.services.enrolment import QUOTA_STATUSES
 from skillsup.services.errors import AccountUnavailable
@@ -724,6 +727,8 @@ def test_the_cli_command_loads_the_demo_and_sends_no_mail(demo: DemoDatabases) -
         result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "Demo data loaded" in result.output
+    # The demo's API token was shown to nobody: its secret is printed nowhere.
+    assert api_tokens.SECRET_PREFIX not in result.output
 
     with app.app_context():
         again = runner.invoke(args=["seed-demo"])
@@ -786,3 +791,23 @@ def test_the_demo_has_classes_under_every_scheme_with_learners_in_every_state(
     nittp = next(iter(s for items in funding.values() for s in items if s.scheme.code == NITTP))
     use = company_cap_use(company.id, nittp.scheme, TODAY)
     assert use.used + use.expected > 0
+
+
+# The HR system's API token -----------------------------------------------------------------------
+
+
+def test_an_hr_officer_connected_their_companys_hr_system_a_month_ago(seeded: Flask) -> None:
+    tokens = list(db.session.scalars(select(ApiToken)))
+    assert len(tokens) == 1
+    token = tokens[0]
+    assert token.name == "Nightly HR sync"
+    assert token.created_by.email == "hr@partner-b.test"
+    assert token.company is not None and token.company.code == "LRFT"
+    assert token.scopes == ["read", "staff:write"]
+    assert _hk_date(token.created_at) == TODAY - timedelta(days=30)
+    assert token.expires_at is not None and token.revoked_at is None
+    assert api_tokens.token_state(token, datetime.now(HONG_KONG)) == ApiTokenState.ACTIVE
+    created = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "api_token.created")
+    ).one()
+    assert created.object_id == token.id and created.occurred_at == token.created_at

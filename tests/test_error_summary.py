@@ -36,10 +36,18 @@ def _check(html: str) -> Any:
 
 
 def test_login_lists_its_errors(client):
+    # The e-mail step: its one box.
     response = client.post("/login", data={"email": "", "password": ""})
     summary = _check(response.get_data(as_text=True))
     assert summary.headings == ["There is a problem"]
-    assert {target for target, _ in summary.links} == {"email", "password"}
+    assert {target for target, _ in summary.links} == {"email"}
+    # The password step, which shows the address as text: the password's box.
+    response = client.post(
+        "/login", data={"email": "amy.chan@harbour-it.test", "password": "", "step": "password"}
+    )
+    summary = _check(response.get_data(as_text=True))
+    assert summary.headings == ["There is a problem"]
+    assert {target for target, _ in summary.links} == {"password"}
 
 
 def test_register_lists_each_field_error(client, company):

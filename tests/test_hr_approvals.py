@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from skillsup.extensions import db
 from skillsup.models import Enrolment, EnrolmentStatus, EnrolmentStatusChange
-from skillsup.services import approvals
+from skillsup.services import approvals, enrolment_requests
 from skillsup.services.approvals import Decision
+from skillsup.services.enrolment import EnrolmentRefused
 from skillsup.services.errors import NotFound, ValidationFailed
 
 from .queries import page_queries
@@ -400,3 +401,46 @@ def test_a_request_past_its_class_is_refused_with_the_reason(
     ).get_data(as_text=True)
     assert "1 request refused and left unchanged" in body
     assert _status(late) == EnrolmentStatus.PENDING
+
+
+# One decision at a time (the API) ------------------------------------------------------------
+
+
+def test_one_request_is_decided_as_the_page_decides_each(make, officer, approval_company, admin):
+    pending = _pending(make, approval_company)
+    outcome = approvals.decide_request(officer, pending, Decision.APPROVE)
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.CONFIRMED
+    with pytest.raises(enrolment_requests.InvalidTransition) as refused:
+        approvals.decide_request(officer, pending, Decision.APPROVE)
+    db.session.rollback()
+    assert str(refused.value.message) == (
+        "This request is no longer waiting for approval: it has been decided."
+    )
+    # A confirmed place is not rejected from its seat.
+    with pytest.raises(enrolment_requests.InvalidTransition):
+        approvals.decide_request(officer, pending, Decision.REJECT, "Too late")
+    db.session.rollback()
+    assert _status(pending) == EnrolmentStatus.CONFIRMED
+    # An admin decides any company's requests.
+    other = _pending(make, make.company(requires_approval=True))
+    approvals.decide_request(admin, other, Decision.REJECT, "Not this term")
+    db.session.commit()
+    assert _status(other) == EnrolmentStatus.REJECTED
+
+
+def test_one_decision_on_another_companys_request_is_not_found(make, officer):
+    theirs = _pending(make, make.company(requires_approval=True))
+    with pytest.raises(NotFound):
+        approvals.decide_request(officer, theirs, Decision.APPROVE)
+    db.session.rollback()
+    assert _status(theirs) == EnrolmentStatus.PENDING
+
+
+def test_one_rejection_needs_a_reason(make, officer, approval_company):
+    pending = _pending(make, approval_company)
+    with pytest.raises(EnrolmentRefused) as refused:
+        approvals.decide_request(officer, pending, Decision.REJECT, "  ")
+    db.session.rollback()
+    assert refused.value.field == "reason"
+    assert _history_count(pending) == 0

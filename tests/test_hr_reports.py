@@ -42,11 +42,12 @@ from skillsup.models import (
     User,
 )
 from skillsup.reasons import ASSESSMENT_FAILED, ATTENDANCE_BELOW_MINIMUM, free_text, reason
-from skillsup.services import exports, hr_dashboard, staff, staff_progress
+from skillsup.services import exports, hr_dashboard, staff, staff_progress, user_sessions
 from skillsup.services.errors import PermissionDenied
 from skillsup.services.exports import ExportCriteria, escape_cell
 from skillsup.services.hr_dashboard import Period
 from skillsup.services.seat_quotas import seats_used
+from skillsup.web import remember_session
 
 from .factories import hk_datetime
 from .queries import page_queries, recorded_statements
@@ -1197,6 +1198,8 @@ def test_csv_is_streamed_in_chunks(app, scene, monkeypatch):
     with app.test_request_context(
         "/hr/reports/enrolments.csv?starts_on=2025-01-01&ends_on=2025-12-31"
     ):
+        started = user_sessions.start(scene.hr)
+        remember_session(started.record, started.secret)
         login_user(scene.hr)
         response = enrolments_csv()
         assert response.is_streamed

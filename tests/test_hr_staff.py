@@ -489,6 +489,36 @@ def test_a_nomination_skips_approval_and_takes_a_seat(make, outbox):
     assert [m.to for m in outbox] == [employee.email]
 
 
+def test_a_nomination_keeps_its_note_in_the_history(make, hr_officer, learner):
+    outcome = nominations.nominate_employee(
+        hr_officer, learner, make.course_class(), note="  Team plan for 2026 "
+    )
+    db.session.commit()
+    [step] = db.session.get(Enrolment, outcome.enrolment.id).history
+    assert step.reasons == free_text("Team plan for 2026")
+
+
+def test_the_nominee_is_found_among_the_officers_staff_only(
+    make, hr_officer, learner, outsider, admin
+):
+    find = nominations.find_nominee
+    assert find(hr_officer, employee_id=learner.id) == learner
+    assert find(hr_officer, email=learner.email.upper()) == learner
+    assert find(hr_officer, staff_number=f" {learner.staff_number} ") == learner
+    assert find(hr_officer, employee_id=outsider.id) is None
+    assert find(hr_officer, email=outsider.email) is None
+    assert find(hr_officer, staff_number=outsider.staff_number) is None
+    assert find(hr_officer, employee_id=hr_officer.id) is None
+    assert find(hr_officer) is None
+    # An admin enrols any learner, named by id or e-mail (a staff number is per company).
+    assert find(admin, employee_id=outsider.id) == outsider
+    assert find(admin, email=learner.email) == learner
+    assert find(admin, staff_number=learner.staff_number) is None
+    assert find(admin, employee_id=hr_officer.id) is None
+    with pytest.raises(PermissionDenied):
+        find(learner, employee_id=learner.id)
+
+
 def test_a_nomination_into_a_full_class_joins_the_waitlist(make, hr_officer, learner, company):
     course_class = make.course_class(capacity=1)
     make.enrolment(course_class, make.user(company=company))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 from flask_babel import force_locale
@@ -98,3 +98,54 @@ def test_enum_labels_follow_each_request_and_force_locale_within_it(app, monkeyp
     for _ in range(2):
         assert contextvars.Context().run(excused, "zh-HK") == ("已請假", "Excused", "已請假")
         assert contextvars.Context().run(excused, "en") == ("Excused", "已請假", "Excused")
+
+
+def test_template_translations_follow_force_locale_within_a_request(app):
+    # The request keeps its locale and translations, and must notice a forced one (an e-mail
+    # in its recipient's language) and the request's own again after it.
+    template = app.jinja_env.from_string("{{ _('Courses') }}|{{ date|date('medium') }}")
+    day = datetime(2031, 3, 4, 12, tzinfo=UTC)
+
+    def render(language: str) -> tuple[str, str, str]:
+        with app.test_request_context(headers={"Accept-Language": language}):
+            before = template.render(date=day)
+            with force_locale("en" if language == "zh-HK" else "zh_Hant_HK"):
+                forced = template.render(date=day)
+            return before, forced, template.render(date=day)
+
+    chinese, english = "課程|2031年3月4日", "Courses|4 Mar 2031"
+    for _ in range(2):
+        assert contextvars.Context().run(render, "zh-HK") == (chinese, english, chinese)
+        assert contextvars.Context().run(render, "en") == (english, chinese, english)
+
+
+def test_template_translations_format_escape_and_count_as_jinja_does(app):
+    template = app.jinja_env.from_string(
+        "{{ _('Hello %(name)s', name=name) }}|{{ _('100%% sure') }}|"
+        "{% trans count=n %}{{ count }} seat{% pluralize %}{{ count }} seats{% endtrans %}|"
+        "{{ ngettext('%(num)d class', '%(num)d classes', n) }}"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        rendered = template.render(name="<b>Ann</b>", n=3)
+    assert rendered == "Hello &lt;b&gt;Ann&lt;/b&gt;|100% sure|3 seats|3 classes"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hant_HK"])
+def test_the_quick_formats_agree_with_babel(app, locale):
+    from babel import dates, numbers
+
+    from skillsup import i18n
+
+    with app.test_request_context(), force_locale(locale):
+        for minute in range(0, 24 * 60, 7):
+            moment = time(minute // 60, minute % 60)
+            assert i18n.fmt_time(moment) == dates.format_time(
+                moment, i18n.TIME_PATTERN, locale=locale
+            )
+        for value in (0, 7, 1234, 1115.5, 12.25):
+            assert i18n.fmt_number(value) == numbers.format_decimal(value, locale=locale)
+            assert i18n.fmt_hours(value) == numbers.format_decimal(
+                round(value, 1), format="#,##0.#", locale=locale
+            )
+        assert i18n.fmt_money(4800) == numbers.format_currency(4800, "HKD", locale=locale)
+        assert i18n.percent(0.8) == numbers.format_percent(0.8, locale=locale)

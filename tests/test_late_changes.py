@@ -228,3 +228,35 @@ def test_a_seat_freed_after_the_last_session_goes_to_nobody(admin, make, learner
     enrolment_requests.withdraw(admin, seated, "Left the company")
     db.session.commit()
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.WAITLISTED
+
+
+def test_a_full_class_refuses_too_after_the_last_session(make, learner, admin):
+    # A request that finds the class full reads its last session with the waitlist: the rule
+    # is the same on that path.
+    course_class = ended_class(make)
+    course_class.capacity = 0
+    db.session.commit()
+    with pytest.raises(ClassOver, match="last session ended"):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
+    db.session.rollback()
+    with pytest.raises(ClassOver) as refused:
+        enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
+    assert refused.value.field == "reason"
+    db.session.rollback()
+    outcome = enrolment_requests.request_enrolment(
+        admin, learner, course_class, EnrolmentSource.ADMIN, reason="Attended as a guest"
+    )
+    db.session.commit()
+    assert outcome.status == EnrolmentStatus.WAITLISTED and outcome.waitlist_position == 1
+    change = db.session.scalar(select(EnrolmentStatusChange))
+    ended_at = datetime.fromisoformat(change.reasons[0]["args"]["ended_at"])
+    assert ended_at == last_session_end(course_class.id)
+
+
+def test_a_cancelled_last_session_does_not_end_a_full_class(make, learner):
+    course_class = ended_class(make)
+    course_class.capacity = 0
+    course_class.sessions[0].is_cancelled = True
+    db.session.commit()
+    outcome = enrolment_requests.request_enrolment(learner, learner, course_class)
+    assert outcome.status == EnrolmentStatus.WAITLISTED

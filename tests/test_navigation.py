@@ -54,6 +54,8 @@ HR_PAGES = [
     ("/hr/progress", "Progress"),
     ("/hr/reports", "Reports"),
     ("/hr/certificates", "Reports"),
+    ("/hr/webhooks", "Reports"),
+    ("/hr/webhooks/new", "Reports"),
     ("/hr/funding", "Funding"),
     ("/hr/funding/claims", "Funding"),
     ("/hr/value", "Funding"),

@@ -36,6 +36,7 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "<html" in body
 
 
+@pytest.mark.own_app
 def test_a_server_error_shows_a_generic_page_without_details(app):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
@@ -51,6 +52,7 @@ def test_a_server_error_shows_a_generic_page_without_details(app):
     assert "Traceback" not in body
 
 
+@pytest.mark.own_app
 def test_forbidden_page(app):
     @app.get("/forbidden-for-test")
     def forbidden():

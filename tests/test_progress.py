@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from skillsup.extensions import db
-from skillsup.models import Attendance, AttendanceStatus
-from skillsup.services.progress import class_standings, standings
+from skillsup.models import Attendance, AttendanceStatus, Enrolment
+from skillsup.services.progress import at_risk_sql, class_standings, standings
 
 
 def _mark(enrolment, sessions, statuses) -> None:
@@ -100,3 +101,65 @@ def test_a_class_standings_agree_with_standings_and_count_each_sessions_marks(ma
     sessions = course_class.sessions
     assert marked == {sessions[0].id: 2, sessions[1].id: 2, sessions[2].id: 1, sessions[3].id: 1}
     assert class_standings(course_class, [], course_class.sessions) == ({}, {})
+
+
+def test_a_standing_counts_sessions_by_mark_and_those_held_by_a_time(make, learner):
+    start = datetime(2030, 1, 7, 11, 0, tzinfo=UTC)
+    course_class = make.course_class(sessions=7, first_session=start)
+    course_class.sessions[6].is_cancelled = True
+    enrolment = make.enrolment(course_class, learner)
+    present, late, absent, excused = (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+    )
+    _mark(enrolment, course_class.sessions, [present, late, late, absent, excused])
+    standing = standings([enrolment.id])[enrolment.id]
+    assert standing.total_sessions == 6  # the cancelled one left out
+    assert (standing.attended_sessions, standing.late_sessions) == (3, 2)
+    assert (standing.absent_sessions, standing.excused_sessions) == (1, 1)
+    assert standing.marked_sessions == 5
+    # The sixth session (weekly, from 7 January) begins on 11 February.
+    before_sixth = datetime(2030, 2, 11, 10, 59, tzinfo=UTC)
+    assert (standing.held_sessions(before_sixth), standing.unmarked_held(before_sixth)) == (5, 0)
+    at_sixth = datetime(2030, 2, 11, 11, 0, tzinfo=UTC)
+    assert (standing.held_sessions(at_sixth), standing.unmarked_held(at_sixth)) == (6, 1)
+
+
+def test_at_risk_in_sql_agrees_with_the_standing_hour_for_hour(make, company):
+    # Sessions of different lengths, cancelled ones, every kind of mark and none, minimums
+    # from 50 to 100 %, and cases exactly on the line (80 % still possible is not at risk).
+    chance = random.Random(20261207)
+    marks = [None, *AttendanceStatus]
+    enrolment_ids = []
+    for number, minimum in enumerate((50, 70, 80, 80, 100)):
+        start = datetime(2030, 1, 7 + number, 11, 0, tzinfo=UTC)
+        course_class = make.course_class(
+            sessions=5 + number, first_session=start, min_attendance_pct=minimum
+        )
+        for index, session in enumerate(course_class.sessions):
+            session.ends_at = session.starts_at + timedelta(minutes=90 + 30 * (index % 4))
+            session.is_cancelled = index == 3 and number % 2 == 0
+        for _ in range(12):
+            enrolment = make.enrolment(course_class, make.user(company=company))
+            for session in course_class.sessions:
+                status = chance.choice(marks)
+                if status is not None:
+                    db.session.add(Attendance(enrolment=enrolment, session=session, status=status))
+            enrolment_ids.append(enrolment.id)
+    # One on the line: two of ten equal sessions missed at 80 %.
+    on_the_line = make.course_class(sessions=10, first_session=datetime(2030, 2, 4, tzinfo=UTC))
+    line_enrolment = make.enrolment(on_the_line, make.user(company=company))
+    _mark(line_enrolment, on_the_line.sessions, [AttendanceStatus.ABSENT] * 2)
+    enrolment_ids.append(line_enrolment.id)
+    # A class without sessions has no rate, so it is never at risk.
+    enrolment_ids.append(make.enrolment(make.course_class(), make.user(company=company)).id)
+    db.session.commit()
+
+    expected = {key for key, standing in standings(enrolment_ids).items() if standing.at_risk}
+    found = db.session.execute(at_risk_sql(Enrolment.id.in_(enrolment_ids))).all()
+
+    assert {enrolment_id for enrolment_id, _ in found} == expected
+    assert 10 < len(expected) < len(enrolment_ids) - 10  # both kinds, plenty of each
+    assert line_enrolment.id not in expected

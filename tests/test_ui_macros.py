@@ -14,12 +14,14 @@ from flask_babel import force_locale
 from skillsup.badges import STATUS_TONES, TONE_ICONS, status_tone
 from skillsup.labels import LABELS
 from skillsup.models import (
+    ApiTokenState,
     ClassStatus,
     CompanyStatus,
     CourseStatus,
     EnrolmentStatus,
     FundingState,
     StaffStatus,
+    WebhookDeliveryStatus,
 )
 from skillsup.web import CATALOGUE_ENTRY, MENUS
 
@@ -39,6 +41,8 @@ BADGED_ENUMS = [
     CompanyStatus,
     StaffStatus,
     FundingState,
+    WebhookDeliveryStatus,
+    ApiTokenState,
 ]
 
 

@@ -27,9 +27,8 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PortalForm
+from ..forms import CheckboxListField, PortalForm
 from ..labels import LABELS
 from ..models import ClassSession, ClassStatus, CourseClass, SkillArea
 from ..services.class_sessions import MAX_SERIES_WEEKS, SeriesSpec, SessionData
@@ -66,13 +65,6 @@ class HKDateTimeField(DateTimeLocalField):
         kwargs.setdefault("format", HK_DATETIME_FORMATS)
         kwargs.setdefault("description", _l("Hong Kong time."))
         super().__init__(label, validators, **kwargs)
-
-
-class CheckboxListField(SelectMultipleField):
-    """Several choices as checkboxes, so that it works without JavaScript."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class DateListField(TextAreaField):

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..links import PortalLinks
 from ..models import PartnerCompany, SeatQuota, User
-from ..services import approvals, audit, seat_quotas
+from ..services import approvals, audit, seat_quotas, sso_providers
 from ..services import companies as company_service
 from ..services.companies import CompanyFilter
 from ..services.seat_quotas import seats_used
@@ -24,6 +24,7 @@ from .company_forms import (
     InviteHrOfficerForm,
     QuotaForm,
     company_form_data,
+    identity_provider_form,
 )
 
 PER_PAGE = 25
@@ -147,6 +148,7 @@ def _render_detail(
         page=company_service.company_admin_page(company),
         quota_form=quota_form or _quota_form(),
         hr_form=hr_form or _hr_form(),
+        sso_provider=sso_providers.provider_of(company),
         entries=readable_entries(audit.entries_for("partner_companies", company.id)),
     )
 
@@ -281,3 +283,51 @@ def _set_hr_active(company_id: int, user_id: int, *, active: bool) -> Response:
                 "success",
             )
     return redirect(_detail_url(company, "hr-officers"))
+
+
+# Single sign-on ----------------------------------------------------------------------------
+
+
+def company_sso(company_id: int) -> str | tuple[str, int] | Response:
+    """The company's identity provider: the form, and saving it (its discovery document is
+    checked when it is switched on)."""
+    company = _company_or_404(company_id)
+    provider = sso_providers.provider_of(company)
+    form = identity_provider_form(company, provider)
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            saved, changes = sso_providers.save_provider(
+                current_actor(), company, form.provider_data()
+            )
+        if work.succeeded:
+            if not changes:
+                flash(_("Nothing was changed."), "info")
+            elif saved.is_enabled:
+                flash(
+                    _(
+                        "Single sign-on for %(name)s is saved and switched on.",
+                        name=company.name,
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _(
+                        "Single sign-on for %(name)s is saved, switched off: everyone signs "
+                        "in with a portal password.",
+                        name=company.name,
+                    ),
+                    "success",
+                )
+            return redirect(_detail_url(company))
+    status = 400 if form.is_submitted() else 200
+    return (
+        render_template(
+            "admin/companies/sso.html",
+            form=form,
+            company=company,
+            provider=provider,
+            redirect_uri=url_for("auth.sso_callback", _external=True),
+        ),
+        status,
+    )

@@ -14,6 +14,7 @@ from wtforms import (
     DateField,
     EmailField,
     IntegerField,
+    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
@@ -21,9 +22,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import PortalForm
+from ..forms import CheckboxListField, PortalForm
 from ..labels import LABELS
-from ..models import CourseStatus, PartnerCompany, SeatQuota
+from ..models import CompanyIdentityProvider, CourseStatus, PartnerCompany, SeatQuota
 from ..services.companies import (
     CODE_PATTERN,
     NAME_MAX_LENGTH,
@@ -32,6 +33,12 @@ from ..services.companies import (
     split_domains,
 )
 from ..services.seat_quotas import LABEL_MAX_LENGTH, MAX_SEATS, QuotaData
+from ..services.sso_providers import (
+    CLIENT_ID_MAX_LENGTH,
+    ISSUER_MAX_LENGTH,
+    SECRET_MAX_LENGTH,
+    ProviderData,
+)
 from ..validators import EmailAddress
 
 CODE_MESSAGE = _l("Use 2 to 20 capital letters and digits, for example HBIT.")
@@ -187,3 +194,78 @@ class InviteHrOfficerForm(PortalForm):
         validators=[DataRequired(), Length(max=254), EmailAddress()],
         filters=[_strip],
     )
+
+
+class IdentityProviderForm(PortalForm):
+    """A company's OpenID Connect provider. The rules (https issuer, the discovery document,
+    the company's own domains) are checked by :mod:`skillsup.services.sso_providers`."""
+
+    issuer = StringField(
+        _l("Issuer URL"),
+        validators=[DataRequired(), Length(max=ISSUER_MAX_LENGTH)],
+        filters=[_strip],
+        description=_l(
+            "As the provider gives it, for example https://login.example.com. Its discovery "
+            "document is read from the issuer URL followed by /.well-known/openid-configuration."
+        ),
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "inputmode": "url"},
+    )
+    client_id = StringField(
+        _l("Client id"),
+        validators=[DataRequired(), Length(max=CLIENT_ID_MAX_LENGTH)],
+        filters=[_strip],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "autocomplete": "off"},
+    )
+    client_secret = PasswordField(
+        _l("Client secret"),
+        validators=[Optional(), Length(max=SECRET_MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    domains = CheckboxListField(
+        _l("E-mail domains it signs in"),
+        validate_choice=False,
+        description=_l("People with an address at these domains are sent to the provider."),
+    )
+    password_allowed = BooleanField(
+        _l("Let these people also sign in with a portal password"),
+        description=_l(
+            "Leave it unticked to make the provider the only way in for them: a portal "
+            "password is then refused."
+        ),
+    )
+    is_enabled = BooleanField(
+        _l("Switched on"),
+        description=_l(
+            "While it is off, everyone signs in with a portal password. Switching it on "
+            "checks the provider's discovery document."
+        ),
+    )
+
+    def provider_data(self) -> ProviderData:
+        return ProviderData(
+            issuer=self.issuer.data or "",
+            client_id=self.client_id.data or "",
+            client_secret=self.client_secret.data or "",
+            domains=list(self.domains.data or []),
+            password_allowed=bool(self.password_allowed.data),
+            is_enabled=bool(self.is_enabled.data),
+        )
+
+
+def identity_provider_form(
+    company: PartnerCompany, provider: CompanyIdentityProvider | None
+) -> IdentityProviderForm:
+    """The form for the company's provider: its domains to choose from, and what is saved
+    (never the secret) when nothing was posted."""
+    form = IdentityProviderForm()
+    form.domains.choices = [(domain, domain) for domain in company.domain_names]
+    if not form.is_submitted():
+        if provider is not None:
+            form.issuer.data = provider.issuer
+            form.client_id.data = provider.client_id
+            form.domains.data = list(provider.domains)
+            form.password_allowed.data = provider.password_allowed
+            form.is_enabled.data = provider.is_enabled
+        else:
+            form.domains.data = company.domain_names
+    return form

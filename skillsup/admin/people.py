@@ -10,14 +10,15 @@ from werkzeug.wrappers import Response
 
 from .. import permissions
 from ..audit_text import readable_entries
+from ..confirmation import Confirmation, act_on_confirmation, render_confirmation
 from ..extensions import db
 from ..forms import ActionForm
 from ..labels import LABELS
 from ..links import PortalLinks
 from ..models import EnrolmentSource, PartnerCompany, Role, User
-from ..services import audit, people, users
-from ..web import current_actor, page_number, unit_of_work
-from .forms import EditUserForm, set_company_choices
+from ..services import audit, people, two_factor, users
+from ..web import Work, current_actor, page_number, unit_of_work
+from .forms import EditUserForm, ReasonForm, set_company_choices
 
 
 def _person_or_404(user_id: int) -> User:
@@ -44,8 +45,9 @@ def user_detail(user_id: int) -> str:
         can_manage=permissions.can_manage_account(me, user),
         may_enrol=user.is_active
         and permissions.can_request_enrolment(me, user, EnrolmentSource.ADMIN),
-        can_resend=user.password_hash is None,
+        can_resend=user.is_awaiting_first_sign_in,
         can_revoke=user.invitation_pending and user.is_active,
+        can_reset_two_factor=user.two_factor_enabled and permissions.can_reset_two_factor(me, user),
     )
 
 
@@ -139,6 +141,71 @@ def revoke_invitation(user_id: int) -> Response:
         people.revoke_invitation(current_actor(), user)
         work.flash(_("The invitation to %(email)s has been withdrawn.", email=user.email))
     return _back(user)
+
+
+def user_two_factor_reset(user_id: int) -> Response | tuple[str, int]:
+    """The confirmation page of resetting someone's two-factor sign-in (a lost phone), with
+    the reason it asks for (GET), and resetting it (POST)."""
+    user = _person_or_404(user_id)
+    me = current_actor()
+    form = ReasonForm()
+    back = _detail_url(user)
+
+    def reset(work: Work) -> None:
+        two_factor.reset(me, user, form.reason.data or "", login_url=PortalLinks().login())
+        work.flash(
+            _(
+                "%(name)s's two-factor sign-in has been reset and they are logged out "
+                "everywhere. They have been told by e-mail.",
+                name=user.name,
+            )
+        )
+
+    answer = act_on_confirmation(form, reset, back)
+    if isinstance(answer, Response):
+        return answer
+    if request.method == "GET":
+        form = ReasonForm(formdata=None)
+    return render_confirmation(_two_factor_reset_confirmation(me, user, form, back), status=answer)
+
+
+def _two_factor_reset_confirmation(
+    me: User, user: User, form: ReasonForm, back: str
+) -> Confirmation:
+    refusal = None
+    if not permissions.can_reset_two_factor(me, user):
+        refusal = _(
+            "You cannot reset your own two-factor sign-in here: turn it off from your "
+            "account page, or ask another admin."
+        )
+    elif not user.two_factor_enabled:
+        refusal = _("%(name)s does not use two-factor sign-in.", name=user.name)
+    consequences = [
+        _(
+            "%(name)s's authenticator app and recovery codes stop working, and every "
+            "session they have open ends at once.",
+            name=user.name,
+        ),
+        _("They are asked to set two-factor sign-in up again at their next login.")
+        if two_factor.is_required_for(user)
+        else _("They log in with their password alone until they set it up again."),
+        _("%(name)s is told by e-mail, with your reason.", name=user.name),
+    ]
+    return Confirmation(
+        title=_("Reset %(name)s's two-factor sign-in", name=user.name),
+        intro=_(
+            "Do this when %(name)s has lost the phone with their authenticator app and their "
+            "recovery codes. Make sure it is really them asking.",
+            name=user.name,
+        ),
+        action_url=url_for("admin.user_two_factor_reset", user_id=user.id),
+        button=_("Reset two-factor sign-in"),
+        cancel_url=back,
+        form=form,
+        consequences=consequences,
+        refusal=refusal,
+        reason_field="reason",
+    )
 
 
 def _back(user: User) -> Response:

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from ..models import Role
 from ..web import FORM, GET, POST, Route, require_roles
-from . import classes, companies, courses, enrolments, funding, people, views
+from . import api_tokens, classes, companies, courses, enrolments, funding, people, views
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -24,6 +24,7 @@ ROUTES: list[Route] = [
     ("/users/<int:user_id>/email-change/cancel",                         people.cancel_email_change,      POST),
     ("/users/<int:user_id>/invitation/resend",                           people.resend_invitation,        POST),
     ("/users/<int:user_id>/invitation/revoke",                           people.revoke_invitation,        POST),
+    ("/users/<int:user_id>/two-factor/reset",                            people.user_two_factor_reset,    FORM),
     ("/users/<int:user_id>/deactivate",                                  views.deactivate_user,           FORM),
     ("/users/<int:user_id>/reactivate",                                  views.reactivate_user,           POST),
     ("/audit",                                                           views.audit_log,                 GET),
@@ -63,6 +64,7 @@ ROUTES: list[Route] = [
     ("/companies/<int:company_id>/quotas",                               companies.company_quota_add,     POST),
     ("/companies/<int:company_id>/quotas/<int:quota_id>/edit",           companies.company_quota_edit,    FORM),
     ("/companies/<int:company_id>/quotas/<int:quota_id>/delete",         companies.company_quota_remove,  POST),
+    ("/companies/<int:company_id>/single-sign-on",                       companies.company_sso,           FORM),
     ("/companies/<int:company_id>/hr-officers",                          companies.company_hr_invite,     POST),
     ("/companies/<int:company_id>/hr-officers/<int:user_id>/deactivate", companies.company_hr_deactivate, FORM),
     ("/companies/<int:company_id>/hr-officers/<int:user_id>/reactivate", companies.company_hr_reactivate, POST),
@@ -73,6 +75,10 @@ ROUTES: list[Route] = [
     ("/funding/<int:scheme_id>",                                         funding.scheme_detail,           GET),
     ("/funding/<int:scheme_id>/edit",                                    funding.scheme_edit,             FORM),
     ("/funding/<int:scheme_id>/figures",                                 funding.scheme_figures,          FORM),
+
+    # API tokens
+    ("/api-tokens",                                                      api_tokens.api_tokens,           FORM),
+    ("/api-tokens/<int:token_id>/revoke",                                api_tokens.revoke_api_token,     FORM),
 ]
 # fmt: on
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -14,29 +15,55 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from .. import permissions
-from ..extensions import limiter
+from ..devices import device_name
+from ..extensions import db, limiter
 from ..forms import ActionForm
+from ..labels import label
 from ..links import PortalLinks
-from ..models import User, normalise_email
-from ..services import accounts, calendar, people, subsidy
-from ..services.errors import AccountUnavailable, InvalidCredentials, InvalidToken
+from ..models import CompanyIdentityProvider, SignInMethod, User, UserSession, normalise_email
+from ..services import (
+    accounts,
+    calendar,
+    people,
+    single_sign_on,
+    sso_providers,
+    subsidy,
+    two_factor,
+    user_sessions,
+)
+from ..services.errors import (
+    AccountUnavailable,
+    DomainError,
+    InvalidCredentials,
+    InvalidToken,
+    NotFound,
+    ProviderUnavailable,
+    SignInRefused,
+)
+from ..services.single_sign_on import ProviderSignIn
 from ..services.tokens import Purpose, user_for_token
-from ..web import current_actor, home_url_for, redirect_to_next, unit_of_work
+from ..web import current_actor, current_session, home_url_for, unit_of_work
 from .forms import (
     CefUsedElsewhereForm,
     ChangePasswordForm,
+    EmailStepForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
     SetPasswordForm,
+    TwoFactorCodeForm,
 )
+from .signin import carry_on_after_change, complete_first_factor
+
+#: The ways of signing in the account page has words for.
+SIGN_IN_METHODS = frozenset(method.value for method in SignInMethod)
 
 
 def _login_account_key() -> str:
@@ -46,8 +73,9 @@ def _login_account_key() -> str:
 _LOGIN_SCOPES = ("login-account", "login-address")
 
 
-def _give_back_login_attempts() -> None:
-    """Give back what a successful sign-in counted against the login limits.
+def _give_back_login_attempts(scopes: tuple[str, ...] = _LOGIN_SCOPES) -> None:
+    """Give back what a successful sign-in counted against the login limits (or the limits
+    of ``scopes``: the two-factor pages count codes as this counts passwords).
 
     Each attempt is counted before its password is checked (Flask-Limiter's ``hit``, an
     atomic increment in its storage), and one over the limit is refused (429) without the
@@ -58,7 +86,7 @@ def _give_back_login_attempts() -> None:
     storage = limiter.limiter.storage
     for counted in limiter.current_limits:
         # The bucket is named "<endpoint>:<scope>" (Flask-Limiter's scope_for).
-        if counted.breached or counted.request_args[-1].rpartition(":")[2] not in _LOGIN_SCOPES:
+        if counted.breached or counted.request_args[-1].rpartition(":")[2] not in scopes:
             continue
         # Not below none, should the window have ended meanwhile.
         if storage.get(counted.key) > 0:
@@ -73,57 +101,176 @@ def _per_address_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 
 
-def _start_session(user: User, remember: bool = False) -> None:
-    # A fresh session on every login, so that a planted session id is worthless.
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-    login_user(user, remember=remember)
-    session.permanent = True
+def _email_step_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_EMAIL_STEP"])
+
+
+def _email_step_only() -> bool:
+    """Whether a POST to the login page is its first step (the address alone, or the choice
+    of the company's sign-in service): the login limits count password attempts only."""
+    return "sso" in request.form or not (
+        request.form.get("password") or request.form.get("step") == "password"
+    )
+
+
+#: Where the session keeps a sign-in in progress at a company's identity provider.
+SSO_PENDING = "sso_pending"
 
 
 @limiter.limit(
-    _per_account_limit, key_func=_login_account_key, methods=["POST"], scope=_LOGIN_SCOPES[0]
+    _per_account_limit,
+    key_func=_login_account_key,
+    methods=["POST"],
+    scope=_LOGIN_SCOPES[0],
+    exempt_when=_email_step_only,
 )
-@limiter.limit(_per_address_limit, methods=["POST"], scope=_LOGIN_SCOPES[1])
-def login() -> str | Response:
+@limiter.limit(
+    _per_address_limit, methods=["POST"], scope=_LOGIN_SCOPES[1], exempt_when=_email_step_only
+)
+@limiter.limit(
+    _email_step_limit,
+    methods=["POST"],
+    scope="login-step",
+    exempt_when=lambda: not _email_step_only(),
+)
+def login() -> str | tuple[str, int] | Response:
+    """Signing in, e-mail first.
+
+    The first step asks for the address alone. An address at a domain whose company signs its
+    staff in through an identity provider goes there; any other gets the password step, with
+    the address kept (and, when the company's provider also allows a password, the choice of
+    either). Only the domain decides, never whether the address has an account. A POST with
+    both address and password signs in at once, as it always has, unless the company's
+    provider allows no password.
+    """
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
+    if request.method == "POST" and not _email_step_only():
+        return _password_step()
+    email_form = EmailStepForm()
+    if email_form.validate_on_submit():
+        email = normalise_email(email_form.email.data or "")
+        provider = sso_providers.provider_for_email(email)
+        if provider is not None and ("sso" in request.form or not provider.password_allowed):
+            return _go_to_provider(provider, email)
+        form = LoginForm(formdata=None, data={"email": email})
+        return _render_login(form, provider)
+    return render_template("auth/login.html", email_form=email_form, form=None, provider=None)
+
+
+def _render_login(form: LoginForm, provider: CompanyIdentityProvider | None) -> str:
+    """The password step for the address in ``form``."""
+    return render_template(
+        "auth/login.html",
+        email_form=None,
+        form=form,
+        provider=provider,
+        change_url=url_for("auth.login", next=request.args.get("next") or None),
+    )
+
+
+def _password_step() -> str | tuple[str, int] | Response:
     form = LoginForm()
+    email = normalise_email(form.email.data or "")
     if form.validate_on_submit():
         with unit_of_work(quietly=(InvalidCredentials, AccountUnavailable)) as work:
-            user = accounts.authenticate(form.email.data or "", form.password.data or "")
+            sso_providers.check_password_allowed(email)
+            user = accounts.authenticate(email, form.password.data or "")
         if work.refusal is None:
             _give_back_login_attempts()
-            _start_session(user, remember=bool(form.remember.data))
-            current_app.logger.info("login: user %s from %s", user.id, request.remote_addr)
-            return redirect_to_next(home_url_for(user))
+            return complete_first_factor(user, remember=bool(form.remember.data), method="password")
         current_app.logger.warning(
             "failed login for %s from %s: %s",
-            normalise_email(form.email.data or ""),
+            email,
             request.remote_addr,
             type(work.refusal).__name__,
         )
         form.form_errors.append(str(work.refusal.message))
-    return render_template("auth/login.html", form=form)
+    elif form.email.errors:
+        # The password step shows the address as text: a wrong one is corrected at the first
+        # step, beside its box.
+        email_form = EmailStepForm(formdata=None, data={"email": form.email.data or ""})
+        email_form.email.errors = list(form.email.errors)
+        return render_template("auth/login.html", email_form=email_form, form=None, provider=None)
+    provider = sso_providers.provider_for_email(email) if "@" in email else None
+    return _render_login(form, provider)
+
+
+def _go_to_provider(
+    provider: CompanyIdentityProvider, email: str
+) -> str | tuple[str, int] | Response:
+    """Send the person to their company's provider, keeping the sign-in's state, nonce and
+    code verifier in their session until they come back (:func:`sso_callback`)."""
+    try:
+        url, pending = single_sign_on.begin(
+            provider, email, url_for("auth.sso_callback", _external=True)
+        )
+    except ProviderUnavailable as error:
+        return _sso_failed(error)
+    session[SSO_PENDING] = pending.to_session()
+    current_app.logger.info(
+        "sso: %s sent to %s from %s", email, provider.issuer, request.remote_addr
+    )
+    # A page that moves on by itself (a meta refresh, no JavaScript needed), not a redirect:
+    # browsers hold the redirect of a form's POST to the page's form-action 'self'.
+    return render_template(
+        "auth/sso_redirect.html", provider_url=url, company_name=provider.company.name
+    )
+
+
+def _sso_failed(error: DomainError) -> tuple[str, int]:
+    current_app.logger.warning(
+        "sso: sign-in refused from %s: %s: %s",
+        request.remote_addr,
+        type(error).__name__,
+        error,
+    )
+    return render_template("auth/sso_failed.html", message=error.message), error.status_code
+
+
+@limiter.limit(_per_address_limit, scope="sso-callback")
+def sso_callback() -> str | tuple[str, int] | Response:
+    """Where every company's identity provider sends the person back: check the answer
+    against the sign-in kept in the session (used once, whatever the outcome), exchange the
+    code, check the ID token, find or create the account, and start the session."""
+    pending = ProviderSignIn.from_session(session.pop(SSO_PENDING, None))
+    answer = {key: value for key, value in request.args.items() if isinstance(value, str)}
+    try:
+        pending = single_sign_on.check_answer(pending, answer)
+        provider = db.session.get(CompanyIdentityProvider, pending.provider_id)
+        if provider is None or not provider.is_enabled:
+            raise SignInRefused(single_sign_on.STATE_UNKNOWN)
+        claims = single_sign_on.finish(
+            provider, pending, answer["code"], url_for("auth.sso_callback", _external=True)
+        )
+    except (SignInRefused, ProviderUnavailable) as error:
+        return _sso_failed(error)
+    with unit_of_work(quietly=(SignInRefused,)) as work:
+        user = single_sign_on.link_account(provider, claims)
+    if work.refusal is not None:
+        return _sso_failed(work.refusal)
+    return complete_first_factor(user, remember=False, method="sso")
 
 
 @login_required
 def logout() -> Response:
     form = ActionForm()
     if form.validate_on_submit():
-        user = current_actor()
-        with unit_of_work():
-            accounts.end_all_sessions(user)
-        current_app.logger.info("logout: user %s", user.id)
-        language = str(get_locale() or "en")
-        logout_user()
-        session.clear()
-        # The person goes on reading in their language: the message below and the pages after.
-        session["lang"] = language
-        flash(_("You have logged out."), "success")
+        _log_out(current_actor())
     return redirect(url_for("main.index"))
+
+
+def _log_out(user: User) -> None:
+    """Log out: every session of the person ends, on every device (DESIGN's baseline)."""
+    with unit_of_work():
+        accounts.end_all_sessions(user)
+    current_app.logger.info("logout: user %s", user.id)
+    language = str(get_locale() or "en")
+    logout_user()
+    session.clear()
+    # The person goes on reading in their language: the message below and the pages after.
+    session["lang"] = language
+    flash(_("You have logged out."), "success")
 
 
 @limiter.limit("20 per hour", methods=["POST"], scope="register")
@@ -191,9 +338,11 @@ def accept_invitation(token: str) -> str | tuple[str, int] | Response:
         with unit_of_work(form) as work:
             user = accounts.accept_invitation(token, form.password.data or "")
         if work.succeeded:
-            _start_session(user)
+            # Setting the password is the first factor: an admin or HR officer who must
+            # use two-factor sign-in sets it up before reaching any page.
+            answer = complete_first_factor(user, remember=False, method="invitation")
             flash(_("Welcome to SkillsUp, %(name)s.", name=user.name), "success")
-            return redirect(home_url_for(user))
+            return answer
     return render_template("auth/accept_invitation.html", form=form, invitee=invitee)
 
 
@@ -297,14 +446,91 @@ def change_password() -> tuple[str, int] | Response:
                 user, password_form.current_password.data or "", password_form.password.data or ""
             )
         if work.succeeded:
-            # Every other session has ended; this one goes on under the new version.
-            _start_session(user)
+            carry_on_after_change(user)
             flash(
                 _("Your password has been changed. You have been logged out everywhere else."),
                 "success",
             )
             return redirect(url_for("auth.account"))
     return _account_page(_saved_profile_form(), password_form), 400
+
+
+@login_required
+def end_session(session_id: int) -> Response:
+    """End one of one's own sessions, on another device; ending this device's is logging out.
+    Another person's session, or none such, is not there (404)."""
+    me = current_actor()
+    try:
+        record = user_sessions.find_own(me, session_id)
+    except NotFound:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    current = current_session()
+    if current is not None and record.id == current.id:
+        _log_out(me)
+        return redirect(url_for("main.index"))
+    device = device_name(record.user_agent)
+    with unit_of_work() as work:
+        if user_sessions.end(me, record, current=current):
+            work.flash(_("The session on %(device)s has ended: it is logged out.", device=device))
+        else:
+            work.flash(_("That session had ended already."), "info")
+    current_app.logger.info("user %s ended their session %s", me.id, record.id)
+    return redirect(url_for("auth.account") + "#sessions")
+
+
+@login_required
+def end_other_sessions() -> Response:
+    """End every session of one's own but this device's."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    me = current_actor()
+    current = current_session()
+    if current is None:  # pragma: no cover - a signed-in request always has its session
+        abort(400)
+    with unit_of_work() as work:
+        ended = user_sessions.end_others(me, current)
+        if ended:
+            work.flash(
+                ngettext(
+                    "%(num)d other session has ended: it is logged out.",
+                    "%(num)d other sessions have ended: they are logged out.",
+                    ended,
+                )
+            )
+        else:
+            work.flash(_("You were not logged in anywhere else."), "info")
+    current_app.logger.info("user %s ended %s other session(s)", me.id, ended)
+    return redirect(url_for("auth.account") + "#sessions")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One live session as the account page lists it."""
+
+    record: UserSession
+    device: str
+    #: How the person signed in, in words ("" for a way the page has no words for).
+    method: str
+    current: bool
+
+
+def _session_rows() -> list[SessionRow]:
+    current = current_session()
+    rows = []
+    for record in user_sessions.active_sessions(current_actor()):
+        method = SignInMethod(record.method) if record.method in SIGN_IN_METHODS else None
+        rows.append(
+            SessionRow(
+                record=record,
+                device=device_name(record.user_agent),
+                method=label(method),
+                current=current is not None and record.id == current.id,
+            )
+        )
+    # This device first, then the others as seen most recently.
+    return sorted(rows, key=lambda row: not row.current)
 
 
 @login_required
@@ -323,10 +549,42 @@ def calendar_feed() -> Response:
     return redirect(url_for("auth.account") + "#calendar")
 
 
+def two_factor_account_page(
+    *, renew_form: TwoFactorCodeForm | None = None, off_form: TwoFactorCodeForm | None = None
+) -> str:
+    """The account page showing the two-factor forms posted (with their errors)."""
+    return _account_page(
+        _saved_profile_form(),
+        ChangePasswordForm(formdata=None),
+        two_factor_forms={"renew": renew_form, "off": off_form},
+    )
+
+
+def _two_factor_section(
+    user: User, forms: dict[str, TwoFactorCodeForm | None]
+) -> dict[str, object]:
+    """What the account page's "Two-factor sign-in" section shows and offers."""
+    enabled = user.two_factor_enabled
+    setting_requires = two_factor.setting_requires()
+    return {
+        "enabled": enabled,
+        "enabled_at": user.two_factor_enabled_at,
+        "required": two_factor.is_required_for(user),
+        "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,
+        "can_turn_off": permissions.can_turn_off_two_factor(
+            user, setting_requires=setting_requires
+        ),
+        "renew_form": forms.get("renew") or TwoFactorCodeForm(formdata=None, prefix="renew"),
+        "off_form": forms.get("off") or TwoFactorCodeForm(formdata=None, prefix="off"),
+    }
+
+
 def _account_page(
     profile_form: ProfileForm,
     password_form: ChangePasswordForm,
     cef_form: CefUsedElsewhereForm | None = None,
+    *,
+    two_factor_forms: dict[str, TwoFactorCodeForm | None] | None = None,
 ) -> str:
     user = current_actor()
     if not permissions.can_enter_cef_used_elsewhere(user):
@@ -349,6 +607,9 @@ def _account_page(
         calendar_form=ActionForm(),
         cef_form=cef_form,
         cef_cap=subsidy.cef_lifetime_cap() if cef_form is not None else None,
+        two_factor=_two_factor_section(user, two_factor_forms or {}),
+        sessions=_session_rows(),
+        session_form=ActionForm(),
     )
 
 

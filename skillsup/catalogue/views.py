@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import TypeVar
 
@@ -15,7 +15,7 @@ from wtforms import Field
 
 from .. import permissions
 from ..i18n import fmt_month
-from ..models import DeliveryMode, SkillArea, TeachingLanguage
+from ..models import Course, DeliveryMode, SkillArea, TeachingLanguage, utcnow
 from ..services import caching, calendar, catalogue, enrolment, enrolment_offers
 from ..timeutil import today_hk
 from ..web import page_number
@@ -125,12 +125,46 @@ def course_detail(code: str) -> str:
     course = catalogue.find_course(code, current_user)
     if course is None:
         abort(404)
+    now, today = utcnow(), today_hk()
+    if current_user.is_authenticated:
+        # What a signed-in reader is offered depends on them: always worked out afresh.
+        content = _render_course(course, now, today)[0]
+    else:
+        # Every visitor is offered the same: kept as the catalogue's results are, for as long,
+        # under what the page shows and until the first moment its classes' enrolment opens
+        # or closes.
+        content = caching.kept_text_until(
+            lambda: _course_key(course, today),
+            current_app.config["CATALOGUE_CACHE_SECONDS"],
+            lambda: _render_course(course, now, today),
+            now=now,
+        )
+    # Our own autoescaped template rendered it: it is HTML already.
     return render_template(
         "catalogue/detail.html",
         course=course,
-        page=catalogue.course_page(course, current_user),
+        content=Markup(content),  # noqa: S704
+    )
+
+
+def _course_key(course: Course, today: date) -> str:
+    """What a visitor's course page depends on: the language, the path as asked (the log-in
+    link leads back to it), the Hong Kong day (which classes are upcoming) and the course's
+    data as its page shows it."""
+    version = catalogue.course_page_version(course, today=today)
+    return f"course-page:{get_locale()}:{today}:{request.path}:{version}"
+
+
+def _render_course(course: Course, now: datetime, today: date) -> tuple[str, datetime | None]:
+    """The course's part of the page for the current reader, and until when it holds."""
+    page = catalogue.course_page(course, current_user, now=now, today=today)
+    text = render_template(
+        "catalogue/_course.html",
+        course=course,
+        page=page,
         ViewerAction=enrolment_offers.ViewerAction,
         REQUEST_ACTIONS=enrolment_offers.REQUEST_ACTIONS,
         ObstacleKind=enrolment_offers.ObstacleKind,
         Availability=catalogue.Availability,
     )
+    return text, page.holds_until

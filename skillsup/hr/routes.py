@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from ..models import Role
 from ..web import FORM, GET, POST, Route, require_roles
-from . import funding, imports, reports, staff, views
+from . import api_tokens, funding, imports, reports, staff, views, webhooks
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(require_roles(Role.HR))
@@ -60,6 +60,21 @@ ROUTES: list[Route] = [
     ("/value",                                  funding.value,                      GET),
     ("/value.csv",                              funding.value_csv,                  GET),
     ("/value.xlsx",                             funding.value_xlsx,                 GET),
+
+    # webhooks: the company's HR system hears of enrolment and certificate events
+    ("/webhooks",                               webhooks.webhook_list,              GET),
+    ("/webhooks/new",                           webhooks.webhook_new,               FORM),
+    ("/webhooks/<int:endpoint_id>",             webhooks.webhook_detail,            GET),
+    ("/webhooks/<int:endpoint_id>/edit",        webhooks.webhook_edit,              FORM),
+    ("/webhooks/<int:endpoint_id>/disable",     webhooks.webhook_disable,           FORM),
+    ("/webhooks/<int:endpoint_id>/enable",      webhooks.webhook_enable,            POST),
+    ("/webhooks/<int:endpoint_id>/rotate",      webhooks.webhook_rotate,            FORM),
+    ("/webhooks/<int:endpoint_id>/test",        webhooks.webhook_test,              POST),
+    ("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver",
+                                                webhooks.webhook_redeliver,         POST),
+    # API tokens
+    ("/api-tokens",                             api_tokens.api_tokens,              FORM),
+    ("/api-tokens/<int:token_id>/revoke",       api_tokens.revoke_api_token,        FORM),
 ]
 # fmt: on
 

@@ -12,6 +12,7 @@ from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from .api import ApiToken
     from .companies import PartnerCompany
     from .users import User
 
@@ -35,5 +36,9 @@ class AuditEntry(Model):
         sa.ForeignKey("partner_companies.id"), index=True
     )
 
+    #: The API token the change came through, when it came through the API: the entry names it.
+    api_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id"))
+
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    api_token: Mapped[ApiToken | None] = relationship()
     company: Mapped[PartnerCompany | None] = relationship()

@@ -64,7 +64,8 @@ class User(Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     preferred_language: Mapped[str | None] = mapped_column(sa.String(16))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    # Bumped to end every session of the user: it is part of the id kept in session cookies.
+    # Bumped to end every session of the user: each session records the version it began
+    # under, and one begun under an older version finds nobody (services/user_sessions.py).
     session_version: Mapped[int] = mapped_column(default=1)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A new address an admin has asked for: it replaces ``email`` only once its owner follows
@@ -82,6 +83,14 @@ class User(Model):
     # Continuing Education Fund subsidy the learner has had from courses elsewhere, as they
     # entered it (None: not entered); CEF estimates count it as used.
     cef_subsidy_used_elsewhere: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    # Two-factor sign-in (skillsup.services.two_factor): the TOTP key, sealed
+    # (skillsup.services.sealed); set but not yet confirmed while setting it up.
+    totp_key_sealed: Mapped[str | None] = mapped_column(sa.String(255))
+    # When two-factor sign-in was turned on (its setup confirmed); None: off.
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second time step whose code was accepted: a code of that step or an earlier
+    # one is refused, so that a code seen over someone's shoulder cannot be used again.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[PartnerCompany | None] = relationship(
@@ -98,9 +107,22 @@ class User(Model):
         return normalise_email(value) if value is not None else None
 
     @property
+    def two_factor_enabled(self) -> bool:
+        """Whether the person is asked for a one-time code after their password."""
+        return self.two_factor_enabled_at is not None and self.totp_key_sealed is not None
+
+    @property
     def invitation_pending(self) -> bool:
-        """Invited, and the invitation not yet accepted (no password set)."""
-        return self.invited_at is not None and self.password_hash is None
+        """Invited, and the invitation not yet accepted (no password set, and the address not
+        confirmed by signing in through the company's identity provider either)."""
+        return self.invited_at is not None and self.is_awaiting_first_sign_in
+
+    @property
+    def is_awaiting_first_sign_in(self) -> bool:
+        """Neither a password nor a confirmed address yet: an invitation not yet accepted.
+        Someone who signs in through their company's identity provider has a confirmed
+        address and may have no portal password."""
+        return self.password_hash is None and self.email_confirmed_at is None
 
     # Flask-Login's user protocol
     @property
@@ -112,13 +134,32 @@ class User(Model):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """The id Flask-Login keeps in the session and remember-me cookies: the secret of the
+        session this request is signed in under (:attr:`session_key`), which identifies its
+        record (:mod:`skillsup.services.user_sessions`). Raises ``RuntimeError`` when no
+        session has been started or found for this user."""
+        key = self.session_key
+        if key is None:
+            raise RuntimeError("no session: start one (user_sessions.start) before login_user")
+        return key
+
+    # Kept in the instance's dictionary rather than a column: SQLAlchemy maps annotated
+    # attributes, and this one is never stored (only a hash of it is, in user_sessions).
+    @property
+    def session_key(self) -> str | None:
+        """The secret of the session this request is signed in under, if any."""
+        key = self.__dict__.get("_session_key")
+        return key if isinstance(key, str) else None
+
+    @session_key.setter
+    def session_key(self, value: str | None) -> None:
+        self.__dict__["_session_key"] = value
 
     @property
     def can_log_in(self) -> bool:
         return (
             self.is_active
-            and self.password_hash is not None
+            # A password, or an address the company's identity provider confirmed.
             and self.email_confirmed_at is not None
             and (self.company is None or self.company.is_active)
         )

@@ -28,12 +28,14 @@ from ..models import (
     utcnow,
 )
 from ..validators import is_valid_email
-from . import audit, mail, notify, passwords
+from . import audit, mail, notify, passwords, user_sessions
 from .errors import (
     AccountUnavailable,
     EmailTaken,
     InvalidCredentials,
+    NotAtCompanyDomain,
     PermissionDenied,
+    StaffNumberTaken,
     UnknownCompanyDomain,
     ValidationFailed,
 )
@@ -97,8 +99,10 @@ def authenticate(email: str, password: str) -> User:
 
 
 def end_all_sessions(user: User) -> None:
-    """Invalidate every session cookie of ``user``, on every device."""
-    user.session_version = (user.session_version or 1) + 1
+    """Invalidate every session cookie of ``user``, on every device, and mark every session
+    ended (:func:`skillsup.services.user_sessions.end_all`). Followed by a new session in the
+    web layer, it means "end every other session and carry on in a fresh one here"."""
+    user_sessions.end_all(user)
 
 
 def register_learner(email: str, name: str, password: str, *, links: AccountLinks) -> User | None:
@@ -146,6 +150,33 @@ def register_learner(email: str, name: str, password: str, *, links: AccountLink
         _l("Confirm your e-mail address"),
         "confirm_email",
         link=links.confirm_email(make_token(user, Purpose.CONFIRM_EMAIL)),
+    )
+    return user
+
+
+def register_verified_learner(email: str, name: str, company: PartnerCompany) -> User:
+    """Create the learner account of someone whose company's identity provider has verified
+    their address at one of the company's domains (single sign-on's first sign-in).
+
+    As :func:`register_learner` does, but the address counts as confirmed and there is no
+    portal password (the person signs in through the provider). The caller has checked the
+    address, the company and that no account has it.
+    """
+    user = User(
+        email=normalise_email(email),
+        name=name.strip() or normalise_email(email),
+        role=Role.LEARNER,
+        company=company,
+        password_hash=None,
+        email_confirmed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        user,
+        "account.registered",
+        user,
+        f"registered as a learner of {company.code} through single sign-on",
     )
     return user
 
@@ -202,6 +233,31 @@ def not_at_company_domains(domains: Iterable[str]) -> str:
     )
 
 
+def check_at_company_domains(email: str, company: PartnerCompany) -> None:
+    """Raise :class:`NotAtCompanyDomain` (field ``email``) unless the normalised ``email`` is
+    at one of the company's e-mail domains; a company without any on record takes any."""
+    domains = sorted(company.domain_names)
+    if domains and email.rpartition("@")[2] not in domains:
+        raise NotAtCompanyDomain(not_at_company_domains(domains), field="email")
+
+
+def check_staff_number_free(
+    company: PartnerCompany, staff_number: str | None, *, holder: User | None = None
+) -> None:
+    """Raise :class:`StaffNumberTaken` (field ``staff_number``) when someone of the company
+    other than ``holder`` has ``staff_number``; no staff number is always free. Staff numbers
+    are unique within a company (the database holds it too)."""
+    if not staff_number:
+        return
+    statement = select(User.id).where(
+        User.company_id == company.id, User.staff_number == staff_number
+    )
+    if holder is not None:
+        statement = statement.where(User.id != holder.id)
+    if db.session.scalar(statement.limit(1)) is not None:
+        raise StaffNumberTaken(_l("Another employee has this staff number."), field="staff_number")
+
+
 def invite_user(
     actor: User,
     *,
@@ -213,19 +269,27 @@ def invite_user(
     department: str | None = None,
     job_title: str | None = None,
     links: AccountLinks,
+    send_email: bool = True,
 ) -> User:
     """Create an account for someone and e-mail them a link to set their password.
 
     Admins invite anyone (learners and HR officers need a company; trainers and admins have
     none), never into an inactive company; HR officers invite learners of their own company
-    only, at one of its e-mail domains when it has any (as a staff CSV import requires). Raises
-    :class:`PermissionDenied`, :class:`EmailTaken` or :class:`ValidationFailed`.
+    only, at one of its e-mail domains when it has any (as a staff CSV import requires). The
+    name is required; a staff number must be free in the company. Without ``send_email``
+    the account is created with no invitation sent (a company's HR system adding staff who
+    are told later): its owner sets a password from "Forgot your password?", or an admin
+    sends the invitation. Raises :class:`PermissionDenied`, :class:`EmailTaken`,
+    :class:`NotAtCompanyDomain`, :class:`StaffNumberTaken` or :class:`ValidationFailed`.
     """
     if not permissions.can_invite(actor, role, company):
         raise PermissionDenied()
     email = normalise_email(email)
     if not is_valid_email(email):
         raise ValidationFailed(_l("Enter a valid e-mail address."), field="email")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_l("Enter the person's full name."), field="name")
     if role in (Role.LEARNER, Role.HR):
         if company is None:
             raise ValidationFailed(_l("Choose the person's company."), field="company")
@@ -240,39 +304,35 @@ def invite_user(
     else:
         company = None
     if permissions.is_hr(actor) and company is not None:
-        domains = sorted(company.domain_names)
-        if domains and email.rpartition("@")[2] not in domains:
-            raise ValidationFailed(not_at_company_domains(domains), field="email")
+        check_at_company_domains(email, company)
     if find_user_by_email(email) is not None:
         raise EmailTaken(
             _l("Someone with this e-mail address already has an account."), field="email"
         )
-    if staff_number and company is not None:
-        clash = db.session.scalar(
-            select(User.id).where(User.company_id == company.id, User.staff_number == staff_number)
-        )
-        if clash is not None:
-            raise ValidationFailed(
-                _l("Another employee has this staff number."), field="staff_number"
-            )
-    now = utcnow()
+    if company is not None:
+        check_staff_number_free(company, staff_number)
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         role=role,
         company=company,
         staff_number=staff_number or None,
         department=department or None,
         job_title=job_title or None,
-        invited_at=now,
+        invited_at=utcnow() if send_email else None,
         invited_by=actor,
         # Following the invitation link proves the address.
         email_confirmed_at=None,
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "account.invited", user, f"invited {email} as {role.value}")
-    send_invitation(user, actor, links)
+    if send_email:
+        audit.record(actor, "account.invited", user, f"invited {email} as {role.value}")
+        send_invitation(user, actor, links)
+    else:
+        audit.record(
+            actor, "account.created", user, f"added {email} as {role.value}; no invitation sent"
+        )
     return user
 
 

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from .. import permissions
 from ..extensions import db
 from ..models import CourseClass, Enrolment, EnrolmentStatus, Role, User
 from . import enrolment_requests
@@ -233,6 +234,36 @@ def decide_requests(
                 raise
             outcomes.append(DecisionOutcome(enrolment, refusal=error.message))
     return outcomes
+
+
+def decide_request(
+    actor: User,
+    enrolment: Enrolment,
+    decision: Decision,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
+) -> DecisionOutcome:
+    """Approve or reject one request waiting for approval, as :func:`decide_requests` decides
+    each of a batch, but raising the refusal instead of reporting it: an HR officer decides
+    the requests made under their company, an admin any (as on the admin's class page).
+
+    Takes the decision's locks first (:func:`.enrolment_requests.lock_for_decisions`) and
+    reads the request again under them, so that one decided meanwhile (approved twice, say)
+    is refused with :class:`.enrolment_requests.InvalidTransition` rather than rejected from
+    its seat. A company that does not approve its staff's requests has none waiting: any of
+    its enrolments is refused the same way.
+
+    Raises :class:`NotFound` for an enrolment the actor may not decide (another company's),
+    :class:`.enrolment_requests.InvalidTransition` for one not waiting for approval, and
+    :func:`.enrolment_requests.approve`'s and :func:`.enrolment_requests.reject`'s refusals
+    (a rejection without a reason, field ``reason``).
+    """
+    if not permissions.can_decide_enrolment(actor, enrolment):
+        raise NotFound()
+    enrolment_requests.lock_for_decisions([enrolment])
+    db.session.refresh(enrolment)
+    return _decide(actor, enrolment, decision, reason, now)
 
 
 def _decide(

@@ -10,6 +10,10 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import AuditEntry, PartnerCompany, User
 
+#: The key in the session's ``info`` under which the API layer puts the id of the token a
+#: request came with: every entry the request records names it.
+API_TOKEN_KEY = "skillsup.api_token_id"  # noqa: S105 (a key name, not a secret)
+
 
 def record(
     actor: User | None,
@@ -28,7 +32,8 @@ def record(
     entry about a person records the company they belong to at this moment (after the change,
     for a move to another company): the part of the log their company's HR officers see.
     For an entry about anything else, ``company`` is the company whose part it is (that of
-    the HR officer who nominated staff into a class, say).
+    the HR officer who nominated staff into a class, say). A change made through the API
+    names the token it came with (:data:`API_TOKEN_KEY`).
     """
     if obj is not None:
         object_type = object_type or obj.__tablename__
@@ -40,6 +45,7 @@ def record(
         object_id=object_id,
         summary=summary,
         details=_jsonable(details or {}),
+        api_token_id=db.session.info.get(API_TOKEN_KEY),
     )
     # The relationship, not the id: a company (or a move) not flushed yet is recorded too.
     entry.company = obj.company if isinstance(obj, User) else company
@@ -58,12 +64,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def entries_for(object_type: str, object_id: int, *, limit: int = 200) -> list[AuditEntry]:
-    """The audit entries of one object, newest first, with their actors loaded."""
+    """The audit entries of one object, newest first, with their actors and the API tokens
+    they came through loaded."""
     return list(
         db.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-            .options(joinedload(AuditEntry.actor))
+            .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.api_token))
             .order_by(AuditEntry.id.desc())
             .limit(limit)
         )

@@ -65,6 +65,8 @@ HR_OBJECT_TYPES = (
     "certificates",
     "partner_companies",
     "classes",
+    "webhook_endpoints",
+    "api_tokens",
 )
 
 #: Rows of an export read from the database at a time.
@@ -80,6 +82,8 @@ HR_ACTION_PREFIXES = (
     "enrolment.",
     "attendance.",
     "certificate.",
+    "webhook.",
+    "api_token.",
 )
 
 
@@ -167,12 +171,17 @@ def visible_entries(actor: User) -> ColumnElement[bool]:
             AuditEntry.action == "staff.nominated",
             AuditEntry.company_id == company_id,
         ),
+        # The company's webhook endpoints, recorded with it.
+        and_(kind == "webhook_endpoints", AuditEntry.company_id == company_id),
+        # The company's API tokens, created and revoked.
+        and_(kind == "api_tokens", AuditEntry.company_id == company_id),
     )
 
 
 def search(actor: User, filters: AuditFilters) -> Select[AuditEntry]:
     """The entries ``actor`` may read that match ``filters``, newest first, with their actors
-    loaded: a statement to paginate or to read in batches.
+    and the API tokens they came through loaded: a statement to paginate or to read in
+    batches.
 
     Raises :class:`PermissionDenied` unless the actor is an admin or an HR officer, and
     :class:`ValidationFailed` (naming the field) for an object id no row can have or a date
@@ -180,7 +189,7 @@ def search(actor: User, filters: AuditFilters) -> Select[AuditEntry]:
     """
     statement = (
         select(AuditEntry)
-        .options(joinedload(AuditEntry.actor))
+        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.api_token))
         .where(visible_entries(actor))
         .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
     )
@@ -239,6 +248,7 @@ def export_rows(actor: User, filters: AuditFilters) -> Iterator[list[Any]]:
     """The rows of the search's CSV file, newest first, read in batches as they are written:
     each entry's name, sentence and details in the reader's language (those of the page, from
     :mod:`skillsup.audit_text`), with the names its details mention looked up once a batch.
+    "Who" names the API token a change came through.
 
     The same entries as :func:`search` (which raises what it raises, before the first row).
     """
@@ -250,7 +260,7 @@ def export_rows(actor: User, filters: AuditFilters) -> Iterator[list[Any]]:
                 person = readable.actor
                 yield [
                     readable.occurred_at,
-                    person.name if person else str(_l("System")),
+                    readable.who,
                     person.email if person else "",
                     action_label(readable.action),
                     readable.sentence,

@@ -7,10 +7,13 @@ the page is served as usual.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ..extensions import cache
+from ..models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +40,39 @@ def kept_text(key: Callable[[], str], seconds: int, make: Callable[[], str]) -> 
     ``seconds`` zero or less nothing is kept and the key (which may cost a query) is not
     worked out. For rendered parts of a page that every visitor shares: the key must name
     everything the text depends on."""
+    return kept_text_until(key, seconds, lambda: (make(), None))
+
+
+def kept_text_until(
+    key: Callable[[], str],
+    seconds: int,
+    make: Callable[[], tuple[str, datetime | None]],
+    *,
+    now: datetime | None = None,
+) -> str:
+    """As :func:`kept_text`, for text that holds only until a moment as well (a class whose
+    enrolment opens or closes at a given time): ``make()`` answers the text and the first
+    moment from which it may no longer hold (``None``: it holds whatever the time). The
+    text is served while ``now`` is before that moment, and kept no longer than it; text that
+    no longer holds at ``now`` is not kept at all."""
     if seconds <= 0:
-        return make()
+        return make()[0]
+    now = now or utcnow()
     name = key()
-    text = cached(name)
-    if not isinstance(text, str):
-        text = make()
-        keep(name, text, seconds)
+    kept = cached(name)
+    # Anything else under the name (text kept by an older release) is worked out afresh.
+    if (
+        isinstance(kept, tuple)
+        and len(kept) == 2
+        and isinstance(kept[0], str)
+        and (kept[1] is None or now < kept[1])
+    ):
+        return kept[0]
+    text, until = make()
+    if until is not None:
+        seconds = min(seconds, math.ceil((until - now).total_seconds()))
+    if seconds > 0:
+        keep(name, (text, until), seconds)
     return text
 
 

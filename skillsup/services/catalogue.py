@@ -6,30 +6,49 @@ Each page costs a fixed number of queries, whatever the number of courses and cl
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import permissions
 from ..extensions import db
 from ..i18n import comma, fmt_time
 from ..models import (
+    ClassSession,
     ClassStatus,
     Course,
     CourseClass,
     CourseStatus,
     DeliveryMode,
     Enrolment,
+    FundingScheme,
     SkillArea,
     TeachingLanguage,
     User,
+    class_trainers,
+    course_funding_schemes,
+    course_prerequisites,
     utcnow,
 )
 from ..timeutil import to_hk, today_hk
@@ -113,17 +132,13 @@ def with_open_seats(now: datetime) -> list[ColumnElement[bool]]:
     return [*taking_enrolments(now), CourseClass.seats_taken < CourseClass.capacity]
 
 
-def search_courses(
-    query: CatalogueQuery,
-    *,
-    locale: str = "en",
-    today: date | None = None,
-    now: datetime | None = None,
-) -> CataloguePage:
-    """Published courses matching the query, one page of them, with their next class."""
-    today = today or today_hk()
-    now = now or utcnow()
-    conditions = [Course.status == CourseStatus.PUBLISHED]
+def course_conditions(
+    query: CatalogueQuery, *, today: date, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The conditions, in SQL, for a published course that the query's search words and
+    filters find (its page number and order aside): the catalogue's pages and the API's
+    course list both search with them."""
+    conditions: list[ColumnElement[bool]] = [Course.status == CourseStatus.PUBLISHED]
     if query.q.strip():
         pattern = contains_pattern(query.q.lower())
         conditions.append(
@@ -167,6 +182,20 @@ def search_courses(
     if query.open_seats:
         conditions.append(exists().where(CourseClass.course_id == Course.id, *with_open_seats(now)))
 
+    return conditions
+
+
+def search_courses(
+    query: CatalogueQuery,
+    *,
+    locale: str = "en",
+    today: date | None = None,
+    now: datetime | None = None,
+) -> CataloguePage:
+    """Published courses matching the query, one page of them, with their next class."""
+    today = today or today_hk()
+    now = now or utcnow()
+    conditions = course_conditions(query, today=today, now=now)
     total = int(db.session.scalar(select(func.count(Course.id)).where(*conditions)) or 0)
 
     next_start = (
@@ -337,16 +366,16 @@ class ClassOffer:
 class CoursePage:
     course: Course
     offers: list[ClassOffer]
+    #: The first moment from which the page may tell its classes differently with no change
+    #: to the data, only the time (:func:`next_turn`); ``None`` when no such moment comes.
+    holds_until: datetime | None = None
 
 
 def find_course(code: str, viewer: object) -> Course | None:
     """The course with this code, if the viewer may see it: drafts and archived courses
-    are for admins only."""
-    course = db.session.scalar(
-        select(Course)
-        .where(Course.code == code.strip().upper())
-        .options(selectinload(Course.prerequisites))
-    )
+    are for admins only. Its prerequisites load when first read (one query), so that a
+    caller that has its page kept reads the course alone."""
+    course = db.session.scalar(select(Course).where(Course.code == code.strip().upper()))
     if course is None or not permissions.can_see_course(viewer, course):
         return None
     return course
@@ -362,13 +391,7 @@ def course_page(
     classes = list(
         db.session.scalars(
             select(CourseClass)
-            .where(
-                CourseClass.course_id == course.id,
-                or_(
-                    and_(*_upcoming(today)),
-                    CourseClass.status == ClassStatus.RUNNING,
-                ),
-            )
+            .where(*_on_course_page(course.id, today))
             .options(selectinload(CourseClass.trainers), selectinload(CourseClass.sessions))
             .order_by(CourseClass.starts_on, CourseClass.code)
         )
@@ -389,7 +412,80 @@ def course_page(
             )
             for course_class in classes
         ],
+        holds_until=next_turn(classes, now),
     )
+
+
+def _on_course_page(course_id: int, today: date) -> list[ColumnElement[bool]]:
+    """The conditions, in SQL, for a class that its course's page shows: upcoming or running."""
+    return [
+        CourseClass.course_id == course_id,
+        or_(and_(*_upcoming(today)), CourseClass.status == ClassStatus.RUNNING),
+    ]
+
+
+def next_turn(classes: list[CourseClass], now: datetime) -> datetime | None:
+    """The first moment, ``now`` or later, from which what a page tells of ``classes`` (their
+    sessions loaded) at ``now`` may change with the time alone: a class's enrolment opening
+    or closing (:func:`.eligibility.enrolment_window`), or its last session ending
+    (:func:`.eligibility.has_ended`). Until then, the page worked out at ``now`` holds for
+    the same data. ``None`` when none of these moments is still to come."""
+    moments: list[datetime] = []
+    for course_class in classes:
+        last_end = max(
+            (s.ends_at for s in course_class.sessions if not s.is_cancelled), default=None
+        )
+        for moment in (course_class.enrolment_opens_at, course_class.enrolment_closes_at, last_end):
+            if moment is not None and moment >= now:
+                moments.append(moment)
+    return min(moments, default=None)
+
+
+def course_page_version(course: Course, *, today: date | None = None) -> str:
+    """What the course's page shows of the catalogue's data on ``today`` (a Hong Kong day), as
+    text for a cache key: it changes with every write to the course, its prerequisites, its
+    funding schemes, the classes the page shows (their seats taken included), their sessions
+    and their trainers (who they are, their names). Each row is named with its own last
+    change, not the latest of all, so that a transaction committing after a later-stamped one
+    still changes it. One query, a row per class, session, trainer, prerequisite and scheme.
+    What changes with the time alone is :attr:`CoursePage.holds_until`'s."""
+    today = today or today_hk()
+    shown = select(CourseClass.id).where(*_on_course_page(course.id, today))
+
+    def text(column: Any) -> ColumnElement[str]:
+        return cast(column, String)
+
+    rows = db.session.execute(
+        union_all(
+            select(literal("prerequisite"), text(Course.id), text(Course.updated_at))
+            .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+            .where(course_prerequisites.c.course_id == course.id),
+            select(
+                literal("scheme"),
+                text(FundingScheme.id),
+                FundingScheme.name_en + "|" + func.coalesce(FundingScheme.name_zh, ""),
+            )
+            .join(course_funding_schemes, course_funding_schemes.c.scheme_id == FundingScheme.id)
+            .where(course_funding_schemes.c.course_id == course.id),
+            select(
+                literal("class"),
+                text(CourseClass.id),
+                text(CourseClass.updated_at) + "|" + text(CourseClass.seats_taken),
+            ).where(*_on_course_page(course.id, today)),
+            select(literal("session"), text(ClassSession.id), text(ClassSession.updated_at)).where(
+                ClassSession.class_id.in_(shown)
+            ),
+            select(
+                literal("trainer"),
+                text(class_trainers.c.class_id),
+                text(User.id) + "|" + User.name,
+            )
+            .join(User, User.id == class_trainers.c.trainer_id)
+            .where(class_trainers.c.class_id.in_(shown)),
+        )
+    ).all()
+    digest = hashlib.sha256(repr(sorted(tuple(row) for row in rows)).encode()).hexdigest()
+    return f"{course.id}:{course.updated_at.isoformat()}:{digest}"
 
 
 def schedule_summary(course_class: CourseClass) -> str:

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -206,6 +206,27 @@ def validities(
 
 
 # Queries -----------------------------------------------------------------------------------
+
+
+def state_sql(state: CertificateState, today: date | None = None) -> ColumnElement[bool]:
+    """SQL: the certificate is in ``state`` on ``today`` (the Hong Kong date now by default),
+    as :func:`validity` decides it (``tests/test_certificate_expiry.py`` checks they agree)."""
+    today = today or today_hk()
+    not_revoked = Certificate.revoked_at.is_(None)
+    expiring_from = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    if state == CertificateState.REVOKED:
+        return Certificate.revoked_at.is_not(None)
+    if state == CertificateState.EXPIRED:
+        return and_(not_revoked, Certificate.expires_on <= today)
+    if state == CertificateState.EXPIRING:
+        return and_(
+            not_revoked, Certificate.expires_on > today, Certificate.expires_on <= expiring_from
+        )
+    return and_(
+        not_revoked,
+        or_(Certificate.expires_on.is_(None), Certificate.expires_on > expiring_from),
+    )
+
 
 _LATER = aliased(Certificate, name="later_certificate")
 _LATER_ENROLMENT = aliased(Enrolment, name="later_enrolment")

@@ -35,7 +35,7 @@ from ..i18n import fmt_date
 from ..models import Certificate, CourseClass, Enrolment, User, utcnow
 from ..reasons import Reason, free_text
 from ..timeutil import hk_date
-from . import audit, notify
+from . import audit, notify, webhook_events
 from .certificate_expiry import NEVER_EXPIRES, Validity, expiry_date, validity
 from .class_sessions import hours_run
 from .errors import DomainError, PermissionDenied, ValidationFailed
@@ -158,6 +158,7 @@ def issue_certificates(
             },
         )
         notify.certificate_issued(certificate, enrolment)
+        webhook_events.certificate_issued(certificate, enrolment, now)
     return issued
 
 
@@ -259,6 +260,7 @@ def revoke(
         f"{certificate.serial_number} revoked",
         {"serial_number": certificate.serial_number, "reason": reason},
     )
+    webhook_events.certificate_revoked(certificate, now)
     if tell_learner:
         notify.certificate_revoked(certificate)
 

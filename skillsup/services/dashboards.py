@@ -94,7 +94,7 @@ def institute_summary(*, recent_limit: int = 15) -> InstituteSummary:
     recent = list(
         db.session.scalars(
             select(AuditEntry)
-            .options(selectinload(AuditEntry.actor))
+            .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.api_token))
             .order_by(AuditEntry.id.desc())
             .limit(recent_limit)
         )

@@ -187,7 +187,16 @@ def check_not_over(
     reason (:class:`ClassOver` on the field ``reason`` without one), which the caller keeps
     in the enrolment's history. Returns when the last session ended for such a late
     enrolment, ``None`` when the class is not over (or has no sessions)."""
-    ended_at = last_session_end(course_class.id)
+    return check_not_over_at(
+        last_session_end(course_class.id), now, by_admin=by_admin, reason=reason
+    )
+
+
+def check_not_over_at(
+    ended_at: datetime | None, now: datetime, *, by_admin: bool, reason: str | None = None
+) -> datetime | None:
+    """:func:`check_not_over` for a class whose last session ends at ``ended_at``, read by the
+    caller under the class's lock (with other figures, in one statement)."""
     if not has_ended(ended_at, now):
         return None
     assert ended_at is not None

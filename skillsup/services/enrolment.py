@@ -77,7 +77,7 @@ from ..models import (
     utcnow,
 )
 from ..reasons import Reason, or_none
-from . import audit, notify
+from . import audit, notify, webhook_events
 from .errors import DomainError, NotFound
 
 
@@ -342,6 +342,8 @@ def _record(
             "reasons": kept,
         },
     )
+    # Partner companies' HR systems hear of it in the same transaction (their outbox).
+    webhook_events.enrolment_changed(enrolment, previous, kept, now)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..reasons import PLACED_WITHOUT_APPROVAL, Reason, enrolled_after_end, free_text, or_none
 from ..reasons import reason as reason_of
+from . import webhook_events
 from .eligibility import (
     AccountInactive,
     TimetableClash,
@@ -46,6 +47,7 @@ from .eligibility import (
     check_class_open,
     check_learner,
     check_not_over,
+    check_not_over_at,
     clashing_class,
 )
 from .enrolment import (
@@ -61,7 +63,7 @@ from .enrolment import (
 )
 from .errors import NotFound, PermissionDenied
 from .seat_quotas import check_quota, lock_quotas_of_waitlists
-from .waitlist import place_in_line, promote_waitlist, promotes_now, waitlist_length
+from .waitlist import line_of, place_in_line, promote_waitlist, promotes_now, waitlist_length
 
 
 class WithdrawalClosed(EnrolmentRefused):
@@ -136,14 +138,25 @@ def request_enrolment(
         and learner.company is not None
         and learner.company.requires_approval
     )
+    # What the change will write to partner companies' webhooks depends on their endpoints,
+    # which no lock here guards: read them now, so that the class lock (which a rush queues
+    # for) is held for no query of theirs.
+    webhook_events.read_endpoints(learner.company_id)
     # In a savepoint, so that a refusal or a duplicate caught by the unique index gives back
     # the seat and the class and quota locks (the learner's stays until the commit).
     savepoint, locked = lock_for_request(course_class, takes_no_seat=needs_approval)
     try:
         check_class_open(locked, now)
-        late_after = check_not_over(locked, now, by_admin=by_admin, reason=reason)
+        # A request that finds the class full reads the line and the class's last session in
+        # one statement: most of a rush does, one after another under the lock.
+        line = line_of(locked.id) if not needs_approval and locked.seats_left == 0 else None
+        late_after = (
+            check_not_over(locked, now, by_admin=by_admin, reason=reason)
+            if line is None
+            else check_not_over_at(line.last_session_end, now, by_admin=by_admin, reason=reason)
+        )
         check_quota(learner, locked)
-        seats_taken = None if needs_approval or locked.seats_left == 0 else take_seat(locked.id)
+        seats_taken = None if needs_approval or line is not None else take_seat(locked.id)
         position = None
         waitlisted_at = None
         if needs_approval:
@@ -152,7 +165,9 @@ def request_enrolment(
             status = EnrolmentStatus.CONFIRMED
         else:
             status = EnrolmentStatus.WAITLISTED
-            waitlisted_at, position = place_in_line(locked.id, now)
+            waitlisted_at, position = (
+                place_in_line(locked.id, now) if line is None else line.place(now)
+            )
         history_reasons = _history_reasons(reason, without_approval, late_after)
         enrolment = Enrolment(
             class_id=locked.id,

@@ -43,14 +43,14 @@ from ..models import (
     User,
     utcnow,
 )
-from ..timeutil import start_of_hk_day_utc, to_hk, today_hk
+from ..timeutil import start_of_hk_day_utc, today_hk
 from . import caching
 from .attendance_rate import (
     AttendanceSoFar,
     counted_sql,
     is_attended,
     session_counts_sql,
-    session_hours,
+    session_hours_sql,
 )
 from .hr_scope import company_enrolments
 from .seat_quotas import QuotaUse, seats_used_by_quota
@@ -323,15 +323,26 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
     hours_by_month: defaultdict[date, float] = defaultdict(float)
     hours_by_area: defaultdict[SkillArea, float] = defaultdict(float)
     attendance = AttendanceSoFar()
+    # The month of a session is its Hong Kong month: the instants each month of the period
+    # begins at, compared in the database, so that the hours come back added up by month, skill
+    # area and mark (a few dozen rows) rather than one row per session.
+    months = period.months
+    month_index = case(
+        *(
+            (ClassSession.starts_at < start_of_hk_day_utc(next_month), index)
+            for index, next_month in enumerate([*months[1:], _after(months[-1])])
+        ),
+        else_=len(months) - 1,
+    )
     # From the company's enrolments in running classes to their attendance (by its unique
     # index on enrolment and session), rather than from every session of the period. A
     # session's class is its attendees' class: attendance is taken for a class's own learners.
-    for starts_at, ends_at, skill_area, status, count in db.session.execute(
+    for index, skill_area, status, hours, count in db.session.execute(
         select(
-            ClassSession.starts_at,
-            ClassSession.ends_at,
+            month_index,
             Course.skill_area,
             Attendance.status,
+            func.sum(session_hours_sql()),
             func.count(Attendance.id),
         )
         .select_from(Enrolment)
@@ -347,18 +358,12 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
             ClassSession.starts_at >= start_of_hk_day_utc(period.starts_on),
             ClassSession.starts_at < start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
         )
-        .group_by(
-            ClassSession.id,
-            ClassSession.starts_at,
-            ClassSession.ends_at,
-            Course.skill_area,
-            Attendance.status,
-        )
+        .group_by(month_index, Course.skill_area, Attendance.status)
     ):
-        hours = session_hours(starts_at, ends_at) * count
-        attendance.add(status, hours, count)
+        hours = float(hours or 0)
+        attendance.add(status, hours, int(count))
         if is_attended(status):
-            hours_by_month[to_hk(starts_at).date().replace(day=1)] += hours
+            hours_by_month[months[index]] += hours
             hours_by_area[skill_area] += hours
 
     return Dashboard(
@@ -379,6 +384,11 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
         ),
         quotas=[],
     )
+
+
+def _after(month: date) -> date:
+    """The first day of the month after ``month``."""
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def _last_day_of_month(day: date) -> date:

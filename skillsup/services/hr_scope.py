@@ -56,6 +56,13 @@ def is_current_staff(company_id: int) -> ColumnElement[bool]:
     return and_(*company_staff(company_id))
 
 
+def is_staff_of(user: User, company_id: int | None) -> bool:
+    """:func:`is_current_staff` in Python, for a person already loaded: whether ``user`` is
+    one of the company's learners today (so their staff number, department and job title
+    are the company's to see)."""
+    return company_id is not None and user.company_id == company_id and user.role == Role.LEARNER
+
+
 def while_at_company(company_id: int, column: Any) -> Any:
     """SQL: a person's detail that their present company gave them (staff number, department,
     job title), or NULL for someone who has left the company."""

@@ -48,6 +48,25 @@ _LOCALE_KEY = "locale"
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 
+#: The outbox's rows as the runs of delivery claim them (:mod:`.outbox_claims`).
+OUTBOX = outbox_claims.ClaimedTable(
+    model=OutboxMessage,
+    pending=OutboxStatus.PENDING,
+    sending=OutboxStatus.SENDING,
+    returning=(
+        OutboxMessage.id,
+        OutboxMessage.recipient,
+        OutboxMessage.subject,
+        OutboxMessage.text,
+        OutboxMessage.html,
+        OutboxMessage.attachments,
+        OutboxMessage.attempts,
+        OutboxMessage.renderer,
+        OutboxMessage.context,
+    ),
+    what="e-mail",
+)
+
 
 @dataclass
 class Attachment:
@@ -298,7 +317,7 @@ def deliver_pending(
         for _ in range(limit):
             if wanted is not None and (not wanted or last_id >= wanted[-1]):
                 break
-            claim = outbox_claims.claim_next(connection, after=last_id, due_at=now, ids=wanted)
+            claim = OUTBOX.claim_next(connection, after=last_id, due_at=now, ids=wanted)
             if claim is None:
                 break
             last_id = claim.id

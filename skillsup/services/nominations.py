@@ -30,7 +30,9 @@ from ..models import (
     Enrolment,
     EnrolmentSource,
     EnrolmentStatus,
+    Role,
     User,
+    normalise_email,
     utcnow,
 )
 from . import audit, enrolment_requests, seat_quotas
@@ -204,28 +206,68 @@ def quota_uses(actor: User, course_class: CourseClass) -> list[QuotaUse]:
 
 
 def nominate_employee(
-    actor: User, employee: User, course_class: CourseClass, *, now: datetime | None = None
+    actor: User,
+    employee: User,
+    course_class: CourseClass,
+    *,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> EnrolmentOutcome:
     """Nominate one learner of the HR officer's company into a class.
 
     Goes through :func:`skillsup.services.enrolment_requests.request_enrolment` with source
-    ``nominated``: the nomination skips HR approval but obeys every other rule. Raises
-    :class:`NotFound` for anyone but a learner of the actor's company and for a class HR may
-    not see, and the enrolment service's :class:`~skillsup.services.enrolment.EnrolmentRefused`
-    errors.
+    ``nominated``: the nomination skips HR approval but obeys every other rule. A ``note``
+    (why, say) is kept in the enrolment's history. Raises :class:`NotFound` for anyone but a
+    learner of the actor's company and for a class HR may not see, and the enrolment
+    service's :class:`~skillsup.services.enrolment.EnrolmentRefused` errors.
     """
     check_employee(actor, employee)
     if find_class_by_id(course_class.id) is None:
         raise NotFound()
-    return _nominate(actor, employee, course_class, now)
+    return _nominate(actor, employee, course_class, now, note=note)
 
 
 def _nominate(
-    actor: User, employee: User, course_class: CourseClass, now: datetime | None
+    actor: User,
+    employee: User,
+    course_class: CourseClass,
+    now: datetime | None,
+    *,
+    note: str | None = None,
 ) -> EnrolmentOutcome:
     return enrolment_requests.request_enrolment(
-        actor, employee, course_class, EnrolmentSource.NOMINATED, now=now
+        actor, employee, course_class, EnrolmentSource.NOMINATED, reason=note, now=now
     )
+
+
+def find_nominee(
+    actor: User,
+    *,
+    employee_id: int | None = None,
+    email: str | None = None,
+    staff_number: str | None = None,
+) -> User | None:
+    """The learner a nomination names by id, e-mail address or staff number (the first
+    given), or ``None`` when there is none such that the actor may nominate.
+
+    For an HR officer, one of their company's learners of today (:func:`.hr_scope.company_staff`):
+    another company's employee is not there. For an admin, who enrols anyone, any learner
+    by id or e-mail address (a staff number is unique within a company only, so it names
+    nobody here). Raises :class:`PermissionDenied` for anyone else.
+    """
+    if permissions.is_admin(actor):
+        conditions: list[Any] = [User.role == Role.LEARNER]
+    else:
+        conditions = company_staff(hr_company_id(actor))
+    if employee_id is not None:
+        conditions.append(User.id == employee_id)
+    elif email:
+        conditions.append(User.email == normalise_email(email))
+    elif staff_number and not permissions.is_admin(actor):
+        conditions.append(User.staff_number == staff_number.strip())
+    else:
+        return None
+    return db.session.scalar(select(User).where(*conditions))
 
 
 @dataclass(frozen=True)

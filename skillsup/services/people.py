@@ -49,7 +49,13 @@ from ..models import (
 )
 from ..validators import is_valid_email
 from . import audit, notify
-from .accounts import AccountLinks, end_all_sessions, find_user_by_email, not_at_company_domains
+from .accounts import (
+    AccountLinks,
+    check_at_company_domains,
+    check_staff_number_free,
+    end_all_sessions,
+    find_user_by_email,
+)
 from .accounts import send_invitation as _send_invitation
 from .errors import EmailTaken, PermissionDenied, ValidationFailed
 from .tokens import Purpose, make_token, user_for_token
@@ -191,23 +197,7 @@ def _check_email(user: User, email: str, company: PartnerCompany | None, *, move
             )
     # The company's domains apply to a new address, and to the address in a new company.
     if company is not None and (changed or moved):
-        domains = sorted(company.domain_names)
-        if domains and email.rpartition("@")[2] not in domains:
-            raise ValidationFailed(not_at_company_domains(domains), field="email")
-
-
-def _check_staff_number(
-    user: User, staff_number: str | None, company: PartnerCompany | None
-) -> None:
-    if not staff_number or company is None:
-        return
-    clash = db.session.scalar(
-        select(User.id).where(
-            User.company_id == company.id, User.staff_number == staff_number, User.id != user.id
-        )
-    )
-    if clash is not None:
-        raise ValidationFailed(_l("Another employee has this staff number."), field="staff_number")
+        check_at_company_domains(email, company)
 
 
 def update_person(
@@ -235,7 +225,8 @@ def update_person(
     moved = (company.id if company else None) != user.company_id
     _check_email(user, email, company, moved=moved)
     staff_number = (details.staff_number or "").strip() or None
-    _check_staff_number(user, staff_number, company)
+    if company is not None:
+        check_staff_number_free(company, staff_number, holder=user)
 
     before = _snapshot(user)
     user.name = name
@@ -361,7 +352,7 @@ def resend_invitation(actor: User, user: User, links: AccountLinks) -> None:
     """
     if not permissions.can_edit_person(actor, user):
         raise PermissionDenied()
-    if user.password_hash is not None:
+    if not user.is_awaiting_first_sign_in:
         raise ValidationFailed(_l("%(name)s has accepted the invitation already.", name=user.name))
     renewed = not user.is_active
     user.is_active = True
@@ -407,6 +398,11 @@ def pending_invitations() -> Select[User]:
     return (
         select(User)
         .options(joinedload(User.company), joinedload(User.invited_by))
-        .where(User.invited_at.is_not(None), User.password_hash.is_(None), User.is_active.is_(True))
+        .where(
+            User.invited_at.is_not(None),
+            User.password_hash.is_(None),
+            User.email_confirmed_at.is_(None),
+            User.is_active.is_(True),
+        )
         .order_by(User.invited_at.desc(), User.id.desc())
     )

@@ -15,17 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassSession, CourseClass, Enrolment
 from .attendance_rate import (
+    LEFT_OUT,
     attendance_rate,
+    attended_sql,
+    counted_sql,
     is_attended,
     is_counted,
     session_counts,
     session_counts_sql,
     session_hours,
+    session_hours_sql,
 )
 
 
@@ -47,11 +51,26 @@ class AttendanceStanding:
     absent_hours: float = 0.0
     excused_hours: float = 0.0
     unmarked_hours: float = 0.0
+    #: Sessions marked present or late (both count as attended).
     attended_sessions: int = 0
+    #: Of the attended sessions, those marked late.
+    late_sessions: int = 0
+    absent_sessions: int = 0
+    excused_sessions: int = 0
     marked_sessions: int = 0
     total_sessions: int = 0
     #: The sessions not marked yet (future ones, or past ones not yet marked), by start.
     unmarked: list[UnmarkedSession] = field(default_factory=list)
+
+    def unmarked_held(self, now: datetime) -> int:
+        """Sessions that have begun by ``now`` without a mark yet (the trainer has not marked
+        them); the rest of :attr:`unmarked` are still ahead."""
+        return sum(1 for session in self.unmarked if session.starts_at <= now)
+
+    def held_sessions(self, now: datetime) -> int:
+        """Sessions held by ``now``: those marked (attendance is taken only once a session has
+        begun) and those begun without a mark yet."""
+        return self.marked_sessions + self.unmarked_held(now)
 
     @property
     def counted_hours(self) -> float:
@@ -91,6 +110,41 @@ class AttendanceStanding:
         """Below the minimum so far, though it can still be reached."""
         rate = self.rate_so_far
         return not self.at_risk and rate is not None and rate * 100 + 1e-9 < self.minimum_pct
+
+
+def at_risk_sql(*where: ColumnElement[bool]) -> Select[int, int]:
+    """SQL: the enrolments matching ``where`` whose standing is :attr:`~AttendanceStanding.at_risk`
+    (the minimum can no longer be reached), as ``(enrolment id, learner id)`` rows, worked out
+    in the database for lists too long to load every mark of (the HR officer's glance over a
+    whole company). The same rule as the standing's, hour for hour: the counted hours are the
+    class's sessions not cancelled less those excused, the hours still possible are the counted
+    ones less those marked absent; the two agree on SQLite and PostgreSQL
+    (``tests/test_progress.py``)."""
+    hours = session_hours_sql()
+    total = func.sum(hours)
+    excused = func.sum(case((Attendance.status == LEFT_OUT, hours), else_=0))
+    absent = func.sum(case((and_(counted_sql(), ~attended_sql()), hours), else_=0))
+    counted = total - excused
+    possible = counted - absent
+    return (
+        select(Enrolment.id, Enrolment.learner_id)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(
+            ClassSession,
+            and_(ClassSession.class_id == Enrolment.class_id, session_counts_sql()),
+        )
+        .outerjoin(
+            Attendance,
+            and_(Attendance.enrolment_id == Enrolment.id, Attendance.session_id == ClassSession.id),
+        )
+        .where(*where)
+        .group_by(Enrolment.id, Enrolment.learner_id, CourseClass.min_attendance_pct)
+        # best possible rate × 100 + 1e-9 < minimum, multiplied out by the counted hours (> 0).
+        .having(
+            counted > 0,
+            possible * 100 + counted * 1e-9 < CourseClass.min_attendance_pct * counted,
+        )
+    )
 
 
 def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
@@ -181,8 +235,12 @@ def _standing(
         if is_attended(status):
             standing.attended_hours += hours
             standing.attended_sessions += 1
+            if status == AttendanceStatus.LATE:
+                standing.late_sessions += 1
         elif not is_counted(status):
             standing.excused_hours += hours
+            standing.excused_sessions += 1
         else:
             standing.absent_hours += hours
+            standing.absent_sessions += 1
     return standing

@@ -5,6 +5,9 @@ filters on ``User.company_id == actor.company_id`` (and on the learner role), so
 company's employee, enrolment or record is never found and never changed, even if a view
 forgets a check (:func:`hr_company_id`, :func:`check_employee`). The same holds for an
 employee's record (:mod:`.employee_records`) and for nominations (:mod:`.nominations`).
+Deactivation, reactivation and the staff lists of :func:`staff_in_scope` also answer an
+admin, for any company's learners (the API's institute-wide tokens): the company is then the
+employee's (:func:`check_staff_member`).
 Changes to enrolments go through :mod:`skillsup.services.enrolment_requests`, so its rules
 (seats, waitlist, quotas, clashes, prerequisites) hold here too.
 
@@ -20,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 
 from .. import permissions
 from ..extensions import db
@@ -29,6 +32,8 @@ from ..models import (
     CourseClass,
     Enrolment,
     EnrolmentStatus,
+    PartnerCompany,
+    Role,
     StaffStatus,
     User,
     utcnow,
@@ -49,16 +54,19 @@ class StaffSort(enum.StrEnum):
 
 
 def staff_status(user: User) -> StaffStatus:
-    """Deactivated, invited (active but without a password yet) or active."""
+    """Deactivated, invited (active but without a password or a confirmed address yet) or
+    active."""
     if not user.is_active:
         return StaffStatus.DEACTIVATED
-    if user.password_hash is None:
+    if user.is_awaiting_first_sign_in:
         return StaffStatus.INVITED
     return StaffStatus.ACTIVE
 
 
 class StaffActionRefused(DomainError):
     """The employee is not in a state the action applies to; the message says why."""
+
+    status_code = 409
 
 
 def hr_company_id(actor: User) -> int:
@@ -107,12 +115,8 @@ def directory(actor: User, filters: StaffFilters) -> Select[User]:
         )
     if filters.department:
         statement = statement.where(User.department == filters.department)
-    if filters.status == StaffStatus.ACTIVE:
-        statement = statement.where(User.is_active.is_(True), User.password_hash.is_not(None))
-    elif filters.status == StaffStatus.INVITED:
-        statement = statement.where(User.is_active.is_(True), User.password_hash.is_(None))
-    elif filters.status == StaffStatus.DEACTIVATED:
-        statement = statement.where(User.is_active.is_(False))
+    if filters.status is not None:
+        statement = statement.where(*status_conditions(filters.status))
     if filters.sort == StaffSort.DEPARTMENT:
         statement = statement.order_by(
             User.department.is_(None), User.department, User.name, User.id
@@ -120,6 +124,50 @@ def directory(actor: User, filters: StaffFilters) -> Select[User]:
     else:
         statement = statement.order_by(User.name, User.id)
     return statement
+
+
+def status_conditions(status: StaffStatus) -> list[ColumnElement[bool]]:
+    """Conditions that keep a query of people to those in ``status`` (:func:`staff_status`)."""
+    awaiting = and_(User.password_hash.is_(None), User.email_confirmed_at.is_(None))
+    if status == StaffStatus.ACTIVE:
+        return [User.is_active.is_(True), not_(awaiting)]
+    if status == StaffStatus.INVITED:
+        return [User.is_active.is_(True), awaiting]
+    return [User.is_active.is_(False)]
+
+
+def staff_in_scope(actor: User, company: PartnerCompany | None = None) -> Select[User]:
+    """The learners whose staff records the actor keeps: an HR officer's company's (``company``
+    must then be theirs, else :class:`NotFound`), an admin's of ``company``, or of every
+    company when it is ``None``. Raises :class:`PermissionDenied` for anyone else."""
+    if permissions.is_admin(actor):
+        if company is not None:
+            return select(User).where(*company_staff(company.id))
+        return select(User).where(User.role == Role.LEARNER, User.company_id.is_not(None))
+    company_id = hr_company_id(actor)
+    if company is not None and company.id != company_id:
+        raise NotFound()
+    return select(User).where(*company_staff(company_id))
+
+
+def find_staff_member(actor: User, user_id: int, *, lock: bool = False) -> User | None:
+    """The learner with this id among those of :func:`staff_in_scope` (every company's for
+    an admin), else ``None``; with ``lock``, locked for a change, its attributes read afresh."""
+    statement = staff_in_scope(actor).where(User.id == user_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(statement)
+
+
+def check_staff_member(actor: User, employee: User) -> None:
+    """Raise :class:`NotFound` unless the actor keeps ``employee``'s staff record
+    (:func:`skillsup.permissions.can_manage_staff_member`: a learner of the HR officer's
+    company, or of any company for an admin), :class:`PermissionDenied` for anyone but an HR
+    officer or an admin."""
+    if not permissions.is_admin(actor):
+        hr_company_id(actor)
+    if not permissions.can_manage_staff_member(actor, employee):
+        raise NotFound()
 
 
 def departments(actor: User) -> list[str]:
@@ -212,6 +260,7 @@ def deactivate_employee(
     *,
     today: date | None = None,
     now: datetime | None = None,
+    already_ok: bool = False,
 ) -> list[Enrolment]:
     """Deactivate a learner of the HR officer's company and free their seats in classes to come.
 
@@ -224,22 +273,27 @@ def deactivate_employee(
     seat goes to the first on the waitlist in the same transaction. The account is
     deactivated first, so that no waitlist promotion picks the employee.
 
+    An admin may deactivate any company's learner the same way (:func:`check_staff_member`).
+
     Returns the withdrawn enrolments, soonest class first. Raises :class:`NotFound` for anyone
     but a learner of the actor's company, :class:`PermissionDenied` unless the actor is an HR
-    officer, :class:`ValidationFailed` (field ``reason``) without a reason, and
-    :class:`StaffActionRefused` when the employee is already deactivated. Nothing changes when
-    it raises.
+    officer or an admin, :class:`ValidationFailed` (field ``reason``) without a reason, and
+    :class:`StaffActionRefused` when the employee is already deactivated, unless
+    ``already_ok`` (a company's HR system saying again what it said before): then nothing
+    changes, nothing is recorded and the list is empty. Nothing changes when it raises.
     """
-    check_employee(actor, employee)
+    check_staff_member(actor, employee)
     reason = _clean_reason(reason, required=True, message=_l("Give a reason for the deactivation."))
     today = today or today_hk()
     now = now or utcnow()
-    locked = find_employee(actor, employee.id, lock=True)
-    if locked is None:
+    locked = find_staff_member(actor, employee.id, lock=True)
+    if locked is None or locked.company_id is None:
         raise NotFound()
     if not locked.is_active:
+        if already_ok:
+            return []
         raise StaffActionRefused(_l("%(name)s is already deactivated.", name=locked.name))
-    to_withdraw = _active_enrolments(locked.id, hr_company_id(actor), today, to_come=True)
+    to_withdraw = _active_enrolments(locked.id, locked.company_id, today, to_come=True)
     accounts.set_active(actor, locked, False, reason, now=now)
     # Every class (and the quotas their waitlists may use) before the first withdrawal, in the
     # lock order of skillsup.services.enrolment: one by one, a class would be locked after
@@ -320,21 +374,28 @@ def deactivation_preview(
     )
 
 
-def reactivate_employee(actor: User, employee: User, reason: str = "") -> None:
-    """Let a deactivated learner of the HR officer's company log in again.
+def reactivate_employee(
+    actor: User, employee: User, reason: str = "", *, already_ok: bool = False
+) -> bool:
+    """Let a deactivated learner of the HR officer's company (any company's, for an admin)
+    log in again; returns whether anything changed.
 
     Enrolments withdrawn at the deactivation stay withdrawn: seats given to others are not
     taken back; HR nominates the employee again where needed. The reason is optional.
     Raises :class:`NotFound` for anyone but a learner of the actor's company,
-    :class:`PermissionDenied` unless the actor is an HR officer, :class:`ValidationFailed`
-    for a reason that is too long, and :class:`StaffActionRefused` when the employee is active.
+    :class:`PermissionDenied` unless the actor is an HR officer or an admin,
+    :class:`ValidationFailed` for a reason that is too long, and :class:`StaffActionRefused`
+    when the employee is active, unless ``already_ok``: then nothing changes (``False``).
     """
-    check_employee(actor, employee)
+    check_staff_member(actor, employee)
     reason = _clean_reason(reason, required=False, message=None)
-    locked = find_employee(actor, employee.id, lock=True)
+    locked = find_staff_member(actor, employee.id, lock=True)
     if locked is None:
         raise NotFound()
     if locked.is_active:
+        if already_ok:
+            return False
         raise StaffActionRefused(_l("%(name)s is already active.", name=locked.name))
     accounts.set_active(actor, locked, True, reason)
     db.session.flush()
+    return True

@@ -73,7 +73,7 @@ def user_for_token(token: str, purpose: Purpose) -> User:
     user = db.session.get(User, payload["u"])
     if user is None:
         raise InvalidToken()
-    unaccepted = purpose is Purpose.INVITATION and user.password_hash is None
+    unaccepted = purpose is Purpose.INVITATION and user.is_awaiting_first_sign_in
     if not user.is_active:
         if unaccepted:
             raise InvalidToken(
@@ -88,5 +88,8 @@ def user_for_token(token: str, purpose: Purpose) -> User:
             raise InvalidToken(
                 _l("A newer invitation has been sent: use the link in the latest e-mail.")
             )
+        raise InvalidToken()
+    if purpose is Purpose.INVITATION and not unaccepted:
+        # Accepted by signing in through the company's identity provider.
         raise InvalidToken()
     return user

@@ -12,12 +12,13 @@ the line shows; joiners queue for that lock a moment each, one statement and an 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
 from ..extensions import db
-from ..models import CourseClass, Enrolment, EnrolmentStatus, User, utcnow
+from ..models import ClassSession, CourseClass, Enrolment, EnrolmentStatus, User, utcnow
 from ..reasons import PROMOTED_FROM_WAITLIST, reason
 from .eligibility import can_hold_a_place, clashing_class, has_ended, last_session_end
 from .enrolment import lock_class, record_transition, take_seat, try_lock_learner
@@ -96,6 +97,40 @@ def promote_waitlist(
         promoted.append(candidate)
     db.session.refresh(locked)
     return promoted
+
+
+@dataclass(frozen=True)
+class Line:
+    """A class's waitlist as a newcomer finds it (:func:`line_of`)."""
+
+    #: How many wait in it.
+    length: int
+    #: When the last of them joined; ``None`` for an empty line.
+    last_joined_at: datetime | None
+    #: When the class's last session ends (:func:`.eligibility.last_session_end`).
+    last_session_end: datetime | None
+
+    def place(self, now: datetime) -> tuple[datetime, int]:
+        """When a newcomer joining now joins the line, and their position: at the end, never
+        before someone already in it, even if their request was read a moment earlier."""
+        last = self.last_joined_at
+        return (now if last is None or last < now else last), self.length + 1
+
+
+def line_of(class_id: int) -> Line:
+    """The class's waitlist and when its last session ends, in one statement: for a request
+    that finds the class full, under the class's sole lock (as :func:`place_in_line`), which
+    needs both and is one statement shorter under the lock this way."""
+    count, last, ended_at = db.session.execute(
+        select(
+            func.count(Enrolment.id),
+            func.max(Enrolment.waitlisted_at),
+            select(func.max(ClassSession.ends_at))
+            .where(ClassSession.class_id == class_id, ClassSession.is_cancelled.is_(False))
+            .scalar_subquery(),
+        ).where(Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+    ).one()
+    return Line(int(count or 0), last, ended_at)
 
 
 def place_in_line(class_id: int, now: datetime) -> tuple[datetime, int]:

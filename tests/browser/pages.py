@@ -33,6 +33,7 @@ PAGES = (
     PageSpec("public-register", None, "/register"),
     PageSpec("public-forgot-password", None, "/forgot-password"),
     PageSpec("public-verify", None, "/verify/{certificate_code}"),
+    PageSpec("public-api-reference", None, "/api/v1/docs"),
     # Learner
     PageSpec("learner-my-learning", LEARNER_A, "/my-learning"),
     PageSpec("learner-account", LEARNER_A, "/account"),
@@ -56,6 +57,11 @@ PAGES = (
     PageSpec("hr-funding", HR_B, "/hr/funding"),
     PageSpec("hr-claims", HR_B, "/hr/funding/claims"),
     PageSpec("hr-value", HR_B, "/hr/value"),
+    PageSpec("hr-webhooks", HR_B, "/hr/webhooks"),
+    PageSpec("hr-webhook-new", HR_B, "/hr/webhooks/new"),
+    PageSpec("hr-webhook", HR_B, "/hr/webhooks/{webhook_endpoint_id}"),
+    PageSpec("hr-api-tokens", HR_B, "/hr/api-tokens"),
+    PageSpec("hr-api-token-revoke", HR_B, "/hr/api-tokens/{hr_token_id}/revoke"),
     # Trainer
     PageSpec("trainer-home", TRAINER, "/trainer/"),
     PageSpec("trainer-roster", TRAINER, "/trainer/classes/{trainer_class_code}"),
@@ -85,6 +91,7 @@ PAGES = (
     PageSpec("admin-funding", ADMIN, "/admin/funding"),
     PageSpec("admin-funding-scheme", ADMIN, "/admin/funding/{scheme_id}"),
     PageSpec("admin-funding-figures", ADMIN, "/admin/funding/{scheme_id}/figures"),
+    PageSpec("admin-api-tokens", ADMIN, "/admin/api-tokens"),
 )
 
 

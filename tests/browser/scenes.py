@@ -17,6 +17,7 @@ from sqlalchemy import select
 from skillsup.extensions import db
 from skillsup.labels import label
 from skillsup.models import (
+    ApiToken,
     Certificate,
     ClassSession,
     ClassStatus,
@@ -31,6 +32,7 @@ from skillsup.models import (
     SkillArea,
     TeachingLanguage,
     User,
+    WebhookEndpoint,
     utcnow,
 )
 from skillsup.services import eligibility
@@ -167,6 +169,9 @@ class DemoPages:
     nomination_email: str
     progress_department: str
     scheme_id: int = 0
+    webhook_endpoint_id: int = 0
+    #: The demo's API token of partner B's HR officer.
+    hr_token_id: int = 0
 
 
 #: A department of partner B with one employee, who has no attendance yet: the staff
@@ -245,6 +250,14 @@ def demo_pages() -> DemoPages:
         nomination_email=nominees[0].email,
         progress_department=PROGRESS_DEPARTMENT,
         scheme_id=db.session.scalar(select(FundingScheme.id).where(FundingScheme.code == "CEF"))
+        or 0,
+        webhook_endpoint_id=db.session.scalar(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.company_id == hr_b.company_id)
+        )
+        or 0,
+        hr_token_id=db.session.scalar(
+            select(ApiToken.id).where(ApiToken.company_id == hr_b.company_id).limit(1)
+        )
         or 0,
     )
 

@@ -384,7 +384,9 @@ def log_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
     from playwright.sync_api import expect
 
     page.goto("/login")
+    # E-mail first: the address decides where the person signs in, then the password.
     page.get_by_label("E-mail address").fill(email)
+    page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).not_to_have_url(re.compile(r"/login"))

@@ -89,6 +89,8 @@ def sign_in(page: Any, email: str) -> None:
     """Log in through the form in whatever language it speaks (no JavaScript needed)."""
     page.goto("/login")
     page.locator("main [name=email]").fill(email)
+    with page.expect_navigation():
+        page.locator("main form [type=submit]").first.click()
     page.locator("main [name=password]").fill(scenes.SCENE_PASSWORD)
     with page.expect_navigation():
         page.locator("main form [type=submit]").first.click()

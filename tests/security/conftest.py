@@ -14,11 +14,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -26,6 +29,7 @@ from sqlalchemy import func, select
 from skillsup import create_app
 from skillsup.extensions import db
 from skillsup.models import (
+    ApiScope,
     Attendance,
     AuditEntry,
     Certificate,
@@ -38,9 +42,12 @@ from skillsup.models import (
     OutboxMessage,
     SeatQuota,
     User,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
     utcnow,
 )
-from skillsup.services import funding_figures, funding_schemes
+from skillsup.services import api_tokens, funding_figures, funding_schemes, user_sessions
 from skillsup.services.funding_figures import NITTP
 from skillsup.services.tokens import Purpose, make_token
 from skillsup.timeutil import today_hk
@@ -59,6 +66,16 @@ PERSONAS = (
     "anonymous",
 )
 SIGNED_IN = PERSONAS[:-1]
+#: The browser of A's learner's second session.
+PHONE_BROWSER = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+#: The browser the scene's sessions were started in.
+SCENE_BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 @dataclass
@@ -89,6 +106,18 @@ class Scene:
     reset_token: str = ""
     email_change_token: str = ""
     scheme_id: int = 0
+    #: API tokens by caller (see ``API_CALLERS``): their secrets.
+    api_tokens: dict[str, str] = field(default_factory=dict)
+    webhook_endpoint_id: int = 0
+    webhook_delivery_id: int = 0
+    #: The same tokens' ids, for the pages that manage them.
+    api_token_ids: dict[str, int] = field(default_factory=dict)
+    #: Each signed-in persona's session: the id Flask-Login keeps (its secret), and its
+    #: record's id, for the pages that end sessions.
+    session_keys: dict[str, str] = field(default_factory=dict)
+    session_ids: dict[str, int] = field(default_factory=dict)
+    #: A second session of A's learner, on a phone.
+    other_session_id: int = 0
 
 
 def build_scene() -> Scene:
@@ -139,6 +168,13 @@ def build_scene() -> Scene:
         company=company_b, email="eric.yip@kowloon-data.test", email_confirmed_at=None
     )
     scene.users = {name: user.id for name, user in people.items()}
+    for name, user in people.items():
+        started = user_sessions.start(user, ip_address="192.0.2.10", user_agent=SCENE_BROWSER)
+        scene.session_keys[name], scene.session_ids[name] = started.secret, started.record.id
+    phone = user_sessions.start(
+        people["learner_a"], ip_address="198.51.100.7", user_agent=PHONE_BROWSER
+    )
+    scene.other_session_id = phone.record.id
     scene.emails = {name: user.email for name, user in people.items()}
 
     # Offered under a scheme that pays the company: its enrolments have claims.
@@ -218,8 +254,61 @@ def build_scene() -> Scene:
     # An admin has asked to change B's learner's address: the link sent to the new one.
     people["learner_b"].pending_email = "ben.wong.new@kowloon-data.test"
     scene.email_change_token = make_token(people["learner_b"], Purpose.CHANGE_EMAIL)
+    scene.api_tokens, scene.api_token_ids = _api_tokens(people)
+    # A's HR system hears of its events, and one of them failed.
+    endpoint = WebhookEndpoint(
+        company_id=company_a.id,
+        url="https://hr.harbour-it.example/skillsup",
+        secret="whsec_scene-secret",
+        event_types=["enrolment.status_changed"],
+        created_by_id=people["hr_a"].id,
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_id="0" * 32,
+        event_type="enrolment.status_changed",
+        body="{}",
+        status=WebhookDeliveryStatus.FAILED,
+        attempts=8,
+    )
+    db.session.add(delivery)
     db.session.commit()
+    scene.webhook_endpoint_id, scene.webhook_delivery_id = endpoint.id, delivery.id
     return scene
+
+
+#: The API's callers in the matrix: a token's creator and its scopes, and the tokens that may
+#: no longer be used. ``anonymous`` sends no token.
+API_CALLERS: dict[str, tuple[str, tuple[ApiScope, ...]]] = {
+    "hr_a_read": ("hr_a", (ApiScope.READ,)),
+    "hr_a_staff": ("hr_a", (ApiScope.STAFF_WRITE,)),
+    "hr_a_enrolments": ("hr_a", (ApiScope.ENROLMENTS_WRITE,)),
+    "hr_a": ("hr_a", tuple(ApiScope)),
+    "hr_b": ("hr_b", tuple(ApiScope)),
+    "admin_read": ("admin", (ApiScope.READ,)),
+    "admin": ("admin", tuple(ApiScope)),
+    "revoked": ("hr_a", tuple(ApiScope)),
+    "expired": ("hr_a", tuple(ApiScope)),
+}
+API_PERSONAS = ("anonymous", *API_CALLERS)
+
+
+def _api_tokens(people: dict[str, User]) -> tuple[dict[str, str], dict[str, int]]:
+    secrets_by_caller, ids_by_caller = {}, {}
+    for caller, (person, scopes) in API_CALLERS.items():
+        created = api_tokens.create_token(
+            people[person], f"{caller} sync", [scope.value for scope in scopes]
+        )
+        secrets_by_caller[caller] = created.secret
+        ids_by_caller[caller] = created.token.id
+        if caller == "revoked":
+            api_tokens.revoke_token(people[person], created.token)
+        if caller == "expired":
+            created.token.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    return secrets_by_caller, ids_by_caller
 
 
 def fingerprint() -> str:
@@ -267,6 +356,20 @@ def fingerprint() -> str:
         db.session.execute(
             select(Certificate.id, Certificate.revoked_at).order_by(Certificate.id)
         ).all(),
+        db.session.execute(
+            select(
+                WebhookEndpoint.id,
+                WebhookEndpoint.url,
+                WebhookEndpoint.is_active,
+                WebhookEndpoint.secret,
+                WebhookEndpoint.event_types,
+            ).order_by(WebhookEndpoint.id)
+        ).all(),
+        db.session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.status, WebhookDelivery.attempts).order_by(
+                WebhookDelivery.id
+            )
+        ).all(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -287,17 +390,63 @@ def copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
-def sign_in(client: FlaskClient, user_id: int, session_version: int = 1) -> FlaskClient:
-    """Give ``client`` the session a login would give it (the id Flask-Login keeps)."""
+def sign_in(client: FlaskClient, session_key: str) -> FlaskClient:
+    """Give ``client`` the session a login would give it: the id Flask-Login keeps, the
+    secret of a session record (``Scene.session_keys``, or :func:`start_session`)."""
     with client.session_transaction() as session:
-        session["_user_id"] = f"{user_id}:{session_version}"
+        session["_user_id"] = session_key
         session["_fresh"] = True
     return client
+
+
+def start_session(user_id: int) -> str:
+    """Start a session of the user as a login would, commit it, and return the id for
+    Flask-Login to keep (in an application context)."""
+    user = db.session.get(User, user_id)
+    assert user is not None
+    key = user_sessions.start(user, ip_address="192.0.2.10", user_agent=SCENE_BROWSER).secret
+    db.session.commit()
+    return key
 
 
 def client_for(app: Flask, scene: Scene, persona: str) -> FlaskClient:
     """A new client, signed in as ``persona`` (or anonymous)."""
     client = app.test_client()
     if persona != "anonymous":
-        sign_in(client, scene.users[persona])
+        sign_in(client, scene.session_keys[persona])
     return client
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Scene]]:
+    """The scene, built once, in an SQLite file that fresh copies are made from."""
+    path = tmp_path_factory.mktemp("matrix") / "pristine.sqlite3"
+    app = sqlite_app(path)
+    with app.app_context():
+        db.create_all()
+        scene = build_scene()
+        db.session.remove()
+        db.engine.dispose()
+    yield path, scene
+
+
+@contextmanager
+def fresh_copy(pristine: tuple[Path, Scene], folder: Path) -> Iterator[Flask]:
+    """An application on a copy of the scene of its own, for a request that changes it."""
+    path, _scene = pristine
+    copy = folder / "fresh.sqlite3"
+    copy_sqlite(path, copy)
+    app = sqlite_app(copy)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def stored_fingerprint(app: Flask) -> str:
+    """The fingerprint of the data of an application's database."""
+    with app.app_context():
+        value = fingerprint()
+        db.session.remove()
+    return value

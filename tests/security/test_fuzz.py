@@ -27,16 +27,18 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from skillsup.api.problems import API_PREFIX
 from skillsup.extensions import db
 from skillsup.forms import PortalForm
 from skillsup.models import User
+from skillsup.services import user_sessions
 
 from ..error_summary import summary_of
-from .conftest import Scene, build_scene
+from .conftest import Scene, build_scene, start_session
 from .test_authorization_matrix import IGNORED_METHODS, LOGIN, PUBLIC, TABLE, url_values
 
 #: The roles the walk plays: one persona each.
@@ -171,17 +173,26 @@ class Walk:
     summary_failures: list[str] = field(default_factory=list)
     #: How many pages showed an error summary (the walk must meet some).
     summaries: int = 0
+    #: Each persona's live session, once the walk has had to start a new one.
+    session_keys: dict[str, str] = field(default_factory=dict)
+
+    def session_key(self, persona: str) -> str:
+        """The persona's session (the id Flask-Login keeps): the scene's, or a new one once
+        the walk has ended it."""
+        key = self.session_keys.get(persona) or self.scene.session_keys[persona]
+        if user_sessions.find_alive(key) is None:
+            key = start_session(self.scene.users[persona])
+        self.session_keys[persona] = key
+        return key
 
     def client(self, persona: str) -> FlaskClient:
         client = self.app.test_client()
         with client.session_transaction() as session:
             session["csrf_token"] = RAW_CSRF
             if persona != "anonymous":
-                # The current session version: a logout or a password change in the walk
-                # must not end the persona's part in it.
-                user_id = self.scene.users[persona]
-                version = db.session.scalar(select(User.session_version).where(User.id == user_id))
-                session["_user_id"] = f"{user_id}:{version}"
+                # A live session: a logout or a password change in the walk ends the
+                # persona's sessions, and must not end its part in the walk.
+                session["_user_id"] = self.session_key(persona)
                 session["_fresh"] = True
         return client
 
@@ -260,6 +271,8 @@ def _urls(app: Flask, scene: Scene) -> dict[str, tuple[str, list[str]]]:
     found: dict[str, tuple[str, list[str]]] = {}
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
+            if rule.rule.startswith(API_PREFIX):
+                continue
             if rule.endpoint == "static":
                 found[rule.endpoint] = ("/static/css/skillsup.css", ["/static/%00.css"])
                 continue
@@ -308,6 +321,14 @@ HIDDEN_FORMS: dict[str, tuple[str, dict[str, str]]] = {
     "hr.nominate_staff": ("hr_a", {"employee_ids": "select-multiple"}),
     "hr.staff_import_confirm": ("hr_a", {"payload": "hidden"}),
     "hr.nominations_import_confirm": ("hr_a", {"payload": "hidden"}),
+    # The login page's password step (after the e-mail step), and the recovery code of a
+    # sign-in waiting for its second factor (tests/test_two_factor_views.py sends hostile codes
+    # with a pending sign-in; here, none must reach a server error without one).
+    "auth.login": (
+        "anonymous",
+        {"email": "email", "password": "password", "remember": "checkbox", "step": "hidden"},
+    ),
+    "auth.two_factor_recovery": ("anonymous", {"recovery_code": "text"}),
 }
 
 
@@ -338,6 +359,7 @@ def walk(app: Flask, kind: type[Walk] = Walk) -> Walk:
         {
             (rule.endpoint, method)
             for rule in app.url_map.iter_rules()
+            if not rule.rule.startswith(API_PREFIX)
             for method in rule.methods or ()
             if method not in IGNORED_METHODS
         },
@@ -458,6 +480,7 @@ def test_hostile_input_everywhere_answers_without_a_server_error(
     every_route = {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(API_PREFIX)
         for method in rule.methods or ()
         if method not in IGNORED_METHODS
     }
@@ -483,6 +506,8 @@ def test_hostile_input_everywhere_answers_without_a_server_error(
     assert run.summaries > 50, run.summaries
     problems = sorted(set(run.summary_failures))
     assert not problems, f"{len(problems)} error summary problems:\n" + "\n".join(problems[:40])
-    # About 1,500 requests: some 20-25 s per database on an idle machine of two cores. The
-    # bound grows only with new pages, not with the values tried on each.
-    assert run.requests < 2000, f"{run.requests} requests in {elapsed:.0f} s: sample less"
+    # About 2,000 requests: some 30 s per database on an idle machine of two cores. The
+    # bound grows only with new pages, not with the values tried on each (the last: the
+    # sign-in's second factor, two-factor setup on the account page, a company's single
+    # sign-on, ending one's sessions on other devices).
+    assert run.requests < 2200, f"{run.requests} requests in {elapsed:.0f} s: sample less"

@@ -20,6 +20,7 @@ from flask_login import AnonymousUserMixin
 from skillsup import permissions
 from skillsup.extensions import db
 from skillsup.models import (
+    ApiToken,
     Certificate,
     Course,
     CourseClass,
@@ -53,6 +54,12 @@ class World:
         self.certificate = db.session.get(Certificate, scene.certificate_id)
         self.company_a = db.session.get(PartnerCompany, scene.company_a)
 
+    def token(self, caller: str) -> ApiToken:
+        """The scene's API token of ``caller`` (see ``API_CALLERS``)."""
+        token = db.session.get(ApiToken, self.scene.api_token_ids[caller])
+        assert token is not None
+        return token
+
     def user(self, persona: str) -> Any:
         return self.people[persona]
 
@@ -76,6 +83,23 @@ CASES: dict[str, list[Case]] = {
         ("A's HR officer", lambda w: (w.user("hr_a"),), {"admin"}),
         ("the admin", lambda w: (w.user("admin"),), set()),
     ],
+    "can_reset_two_factor": [
+        ("A's learner", lambda w: (w.user("learner_a"),), {"admin"}),
+        ("the admin", lambda w: (w.user("admin"),), set()),
+    ],
+    # The predicate's person is the actor; the argument is whether the setting requires it.
+    "must_use_two_factor": [
+        ("while required", lambda w: (True,), {"admin", "hr_a", "hr_b"}),
+        ("while not required", lambda w: (False,), set()),
+    ],
+    "can_turn_off_two_factor": [
+        (
+            "while required",
+            lambda w: (True,),
+            {"learner_a", "learner_b", "trainer", "other_trainer"},
+        ),
+        ("while not required", lambda w: (False,), {*PERSONAS} - {"anonymous"}),
+    ],
     "can_edit_person": [
         ("A's learner", lambda w: (w.user("learner_a"),), {"admin"}),
         ("the admin", lambda w: (w.user("admin"),), {"admin"}),
@@ -92,6 +116,13 @@ CASES: dict[str, list[Case]] = {
         ("A's learner", lambda w: (w.user("learner_a"),), {"hr_a"}),
         ("A's HR officer", lambda w: (w.user("hr_a"),), set()),
         ("a trainer", lambda w: (w.user("trainer"),), set()),
+    ],
+    "can_manage_staff_member": [
+        ("A's learner", lambda w: (w.user("learner_a"),), {"admin", "hr_a"}),
+        ("B's learner", lambda w: (w.user("learner_b"),), {"admin", "hr_b"}),
+        ("A's HR officer", lambda w: (w.user("hr_a"),), set()),
+        ("a trainer", lambda w: (w.user("trainer"),), set()),
+        ("the admin", lambda w: (w.user("admin"),), set()),
     ],
     "can_manage_companies": [("-", lambda w: (), {"admin"})],
     "can_close_class_early": [("-", lambda w: (), {"admin"})],
@@ -160,6 +191,17 @@ CASES: dict[str, list[Case]] = {
     "can_revoke_certificate": [("-", lambda w: (), {"admin"})],
     "can_read_whole_audit_log": [("-", lambda w: (), {"admin"})],
     "is_hr_officer_of": [("company A", lambda w: (w.company_a,), {"hr_a"})],
+    "can_manage_api_tokens": [("-", lambda w: (), {"admin", "hr_a", "hr_b"})],
+    "can_manage_api_token": [
+        ("a token of A's HR officer", lambda w: (w.token("hr_a"),), {"hr_a"}),
+        ("a token of B's HR officer", lambda w: (w.token("hr_b"),), {"hr_b"}),
+        ("an institute-wide token", lambda w: (w.token("admin"),), {"admin"}),
+    ],
+    "can_act_through_api_token": [
+        ("A's token, by its creator", lambda w: (w.token("hr_a"),), {"hr_a"}),
+        ("an institute-wide token", lambda w: (w.token("admin"),), {"admin"}),
+    ],
+    "can_manage_webhooks": [("-", lambda w: (), {"hr_a", "hr_b"})],
 }
 
 
@@ -220,3 +262,26 @@ def test_the_predicate_holds_for_exactly_the_personas_named(world, predicate, ca
     check = getattr(permissions, predicate)
     actor = world.user(persona)
     assert check(actor, *arguments(world)) is (persona in allowed)
+
+
+@pytest.mark.parametrize("change", [None, "deactivated", "moved", "no_longer_hr"])
+def test_a_token_may_act_while_its_creator_could_on_the_pages(world, change):
+    token = world.token("hr_a")
+    officer = world.user("hr_a")
+    if change == "deactivated":
+        officer.is_active = False
+    elif change == "moved":
+        officer.company_id = world.scene.company_b
+        db.session.flush()
+        db.session.refresh(officer)
+    elif change == "no_longer_hr":
+        officer.role = Role.LEARNER
+    assert permissions.can_act_through_api_token(officer, token) is (change is None)
+    assert permissions.can_act_through_api_token(world.user("admin"), world.token("admin"))
+
+
+def test_an_institute_wide_token_acts_while_its_creator_is_an_admin(world):
+    token = world.token("admin")
+    admin = world.user("admin")
+    admin.role = Role.TRAINER
+    assert not permissions.can_act_through_api_token(admin, token)

@@ -320,7 +320,9 @@ def cookie_flags(header: str) -> dict[str, str]:
 def _log_in_with_token(app: Flask, base_url: str) -> Any:
     with app.app_context():
         db.create_all()
-        user = Factory().user(role="admin", email="cookie.admin@skillsup.test")
+        # A trainer: production asks admins and HR officers to set up two-factor sign-in
+        # first, and only the session that follows sets the "remember me" cookie.
+        user = Factory().user(role="trainer", email="cookie.trainer@skillsup.test")
         email = user.email
         db.session.remove()
     client = app.test_client()

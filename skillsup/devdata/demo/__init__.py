@@ -13,8 +13,9 @@ directly, with one shared password.
 The modules: :mod:`.people` (staff, companies, employees), :mod:`.plan` (the timetable and
 the stories of the demo accounts), :mod:`.catalogue` (the admin's courses, classes and
 quotas), :mod:`.enrolments` (the learners' requests and the HR officers' decisions),
-:mod:`.teaching` (the trainers' attendance, results and closing), :mod:`.state` and
-:mod:`.clock` (the time the history has reached).
+:mod:`.teaching` (the trainers' attendance, results and closing), :mod:`.webhooks` (a
+company's webhook endpoint and the answers its events got), :mod:`.state` and :mod:`.clock`
+(the time the history has reached).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .people import PeopleSeeding
 from .plan import STORIES, Story
 from .state import DEMO_PASSWORD
 from .teaching import TeachingSeeding
+from .webhooks import WebhookSeeding
 
 __all__ = ["DEMO_PASSWORD", "SEEDED_ACTION", "SeedReport", "hong_kong_today", "seed_demo"]
 
@@ -139,7 +141,7 @@ def _stored_anchor() -> date | None:
         return None
 
 
-class _Seeder(PeopleSeeding, CatalogueSeeding, EnrolmentSeeding, TeachingSeeding):
+class _Seeder(PeopleSeeding, CatalogueSeeding, EnrolmentSeeding, TeachingSeeding, WebhookSeeding):
     def run(self) -> None:
         """People and courses first; then the history of the classes, the quotas and the
         departures, played in time order."""
@@ -154,5 +156,8 @@ class _Seeder(PeopleSeeding, CatalogueSeeding, EnrolmentSeeding, TeachingSeeding
             self.plan_teaching(demo_class)
         self.plan_quotas()
         self.schedule_departures()
+        self.plan_webhooks()
+        self.schedule_api_token()
         self.play()
+        self.answer_webhooks()
         self.check_stories()

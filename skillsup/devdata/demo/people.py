@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import CompanyDomain, PartnerCompany, Role, User
-from ...services import companies, staff
+from ...models import ApiScope, ApiToken, CompanyDomain, PartnerCompany, Role, User
+from ...services import api_tokens, companies, sso_providers, staff
 from ...services.passwords import hash_password
 from ..calendar import hk_date
 from ..names import invent_name
@@ -85,6 +85,11 @@ TRAINERS = (
         "en",
     ),
 )
+
+
+#: The demo's one API token: its company's HR officer connected the company's HR system.
+INTEGRATION_COMPANY = "LRFT"
+INTEGRATION_NAME = "Nightly HR sync"
 
 
 @dataclass(frozen=True)
@@ -396,6 +401,29 @@ class PeopleSeeding(SeedState):
                     admin, company, replace(data, domains=[*data.domains, spec.domain])
                 )
             self.companies[spec.code] = company
+        self.seed_identity_provider()
+
+    def seed_identity_provider(self) -> None:
+        """Lion Rock is preparing single sign-on: its provider is entered but switched off,
+        so that admins see the page filled in while everyone still signs in with a password
+        (the example issuer does not exist)."""
+        company = self.companies["LRFT"]
+        if sso_providers.provider_of(company) is not None:
+            return
+        spec = next(c for c in COMPANIES if c.code == "LRFT")
+        sso_providers.save_provider(
+            self.users[ADMINS[0].email],
+            company,
+            sso_providers.ProviderData(
+                issuer="https://login.lionrock.example",
+                client_id="skillsup-portal",
+                client_secret="demo-secret-of-an-example-provider",  # noqa: S106
+                domains=[spec.domain],
+                password_allowed=False,
+                is_enabled=False,
+            ),
+            verify=False,
+        )
 
     def schedule_departures(self) -> None:
         """Each leaver created by this run is deactivated by their HR officer on the day they
@@ -403,6 +431,34 @@ class PeopleSeeding(SeedState):
         for learner in self.learners:
             if learner.user.email in self.departures:
                 self.schedule(self.departures[learner.user.email], self.departure_step(learner))
+
+    def schedule_api_token(self) -> None:
+        """The HR officer of :data:`INTEGRATION_COMPANY` connected the company's HR system a
+        month ago: one API token, created through the service as on the tokens page (its
+        secret, shown once then, is not kept or printed anywhere)."""
+        spec = next(c for c in COMPANIES if c.code == INTEGRATION_COMPANY)
+        company = self.companies[spec.code]
+        exists = db.session.scalar(
+            select(ApiToken.id).where(
+                ApiToken.company_id == company.id, ApiToken.name == INTEGRATION_NAME
+            )
+        )
+        if exists is not None:
+            return
+        officer = self.users[f"hr@{spec.domain}"]
+
+        def connect() -> None:
+            now = self.clock.now
+            assert now is not None  # play() sets the clock to a step's moment before running it
+            api_tokens.create_token(
+                officer,
+                INTEGRATION_NAME,
+                [ApiScope.READ.value, ApiScope.STAFF_WRITE.value],
+                expires_on=hk_date(now) + timedelta(days=365),
+                now=now,
+            )
+
+        self.schedule(self.days_ago(30) + timedelta(hours=10), connect)
 
     def departure_step(self, learner: DemoLearner) -> Step:
         def leave() -> None:

@@ -1,0 +1,104 @@
+"""``python -m bench.profile``: where a page's time goes, in the benchmark's own process.
+
+Each page of the plan is requested through the Flask test client against the bench database
+(seeded at ``--scale`` unless that scale is already loaded), warmed up, then requested
+``--repeat`` times: the median CPU time per request is printed beside the plaintext
+reference's. With ``--profile KEY`` one page is run under cProfile and its most expensive
+functions are printed (cumulative and own time), which is how the findings' profile summary
+is made.
+
+    python -m bench.profile                     # every page at scale 1, median of 30
+    python -m bench.profile --profile course    # and a profile of the course page
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import cProfile
+import io
+import pstats
+import secrets
+import sys
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from skillsup.extensions import db
+
+from .queries import _isolated, log_in, median_cpu, start_sessions
+from .run import ROOT, ensure_database, make_app, seed, settings
+from .scenarios import Plan, make_plan
+
+
+def cpu_per_request(app: Flask, plan: Plan, repeat: int, keys: list[str]) -> dict[str, float]:
+    """Each page's median CPU ms per request over ``repeat`` requests after three warm-ups
+    (which must answer 200, else ``RuntimeError``)."""
+    sessions = _isolated(start_sessions, app, plan)
+    client = app.test_client()
+
+    def get(path: str) -> tuple[int, bytes]:
+        response = client.get(path)
+        return response.status_code, response.get_data()
+
+    medians: dict[str, float] = {}
+    for scenario in plan.scenarios:
+        if scenario.kind == "export" or (keys and scenario.key not in keys):
+            continue
+        _isolated(log_in, client, sessions[scenario.actor])
+        for _ in range(3):
+            status, _body = _isolated(get, scenario.path)
+            if status != 200:
+                raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
+        medians[scenario.key] = median_cpu(get, scenario.path, repeat) * 1000
+    return medians
+
+
+def profile_page(app: Flask, plan: Plan, key: str, repeat: int, top: int) -> str:
+    """cProfile's summary of ``repeat`` requests of one page, by cumulative and by own time."""
+    scenario = plan.scenario(key)
+    sessions = _isolated(start_sessions, app, plan)
+    client = app.test_client()
+    _isolated(log_in, client, sessions[scenario.actor])
+    for _ in range(3):
+        _isolated(client.get, scenario.path)
+    profiler = cProfile.Profile()
+    for _ in range(repeat):
+        contextvars.Context().run(profiler.runcall, client.get, scenario.path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reseed", action="store_true", help="seed even if the scale is loaded")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", nargs="*", default=[], help="scenario keys to measure")
+    parser.add_argument("--profile", metavar="KEY", help="profile this scenario with cProfile")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args(argv)
+
+    conf = settings()
+    ensure_database(conf["database_url"])
+    app = make_app(conf["database_url"], secrets.token_hex(32))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        seed(args.scale, args.reseed)
+        plan = make_plan()
+        db.session.commit()
+    medians = cpu_per_request(app, plan, args.repeat, args.only)
+    reference = medians.get("plaintext")
+    for key, value in medians.items():
+        ratio = f"  ({value / reference:4.1f} × plaintext)" if reference else ""
+        print(f"{key:22} {value:7.2f} ms CPU{ratio}")  # noqa: T201
+    if args.profile:
+        print(profile_page(app, plan, args.profile, args.repeat, args.top))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
