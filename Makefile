@@ -82,7 +82,7 @@ messages: $(VENV)/.installed
 # Load tests against PostgreSQL (SKILLSUP_BENCH_DATABASE_URL, else the local server);
 # BENCH_SCALE=0.1 for a quick run. Results: bench/results/latest.md.
 bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run
 
