@@ -106,20 +106,22 @@ def status_tone(status: enum.Enum) -> str:
 SPRITE = "icons/lucide-sprite.svg"
 
 
-def _sprite_url() -> str:
-    # The sprite's address, worked out once per request.
+def _request_store() -> dict[Any, Markup] | None:
+    # What this request has drawn already, by what it was drawn from: a page repeats the same
+    # few badges and icons on every row, in one language and with one sprite address.
     if not has_app_context():
-        return url_for("static", filename=SPRITE)
-    sprite = g.get("_icon_sprite_url")
-    if sprite is None:
-        sprite = g._icon_sprite_url = url_for("static", filename=SPRITE)
-    return str(sprite)
+        return None
+    store = g.get("_drawn_badges")
+    if store is None:
+        store = g._drawn_badges = {}
+    return store
 
 
-def icon(name: str, label: str | None = None) -> Markup:
-    """An icon from static/icons/lucide-sprite.svg. Without a label it is decoration that
-    screen readers skip (the text beside it says what it means); with one it is an image with
-    that name."""
+def _sprite_url() -> str:
+    return url_for("static", filename=SPRITE)
+
+
+def _draw_icon(name: str, label: str | None) -> Markup:
     if label:
         meaning = Markup(' role="img" aria-label="{}"').format(label)
     else:
@@ -130,11 +132,32 @@ def icon(name: str, label: str | None = None) -> Markup:
     ).format(name=name, meaning=meaning, sprite=_sprite_url())
 
 
+def icon(name: str, label: str | None = None) -> Markup:
+    """An icon from static/icons/lucide-sprite.svg. Without a label it is decoration that
+    screen readers skip (the text beside it says what it means); with one it is an image with
+    that name."""
+    store = _request_store()
+    if store is None:
+        return _draw_icon(name, label)
+    key = ("icon", name, str(label) if label else None)
+    drawn = store.get(key)
+    if drawn is None:
+        drawn = store[key] = _draw_icon(name, label)
+    return drawn
+
+
 def badge(text: str, tone: str) -> Markup:
     """A badge of ``tone`` (one of :data:`TONE_ICONS`) that says ``text``."""
-    return Markup('<span class="badge badge-{tone}">{icon}<span>{text}</span></span>').format(
-        tone=tone, icon=icon(TONE_ICONS[tone]), text=text
-    )
+    store = _request_store()
+    key = ("badge", str(text), isinstance(text, Markup), tone)
+    drawn = store.get(key) if store is not None else None
+    if drawn is None:
+        drawn = Markup('<span class="badge badge-{tone}">{icon}<span>{text}</span></span>').format(
+            tone=tone, icon=icon(TONE_ICONS[tone]), text=text
+        )
+        if store is not None:
+            store[key] = drawn
+    return drawn
 
 
 def status_badge(status: enum.Enum, text: str | None = None) -> Markup:

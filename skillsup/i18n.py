@@ -74,12 +74,15 @@ _REQUEST_KEY = "_skillsup_locale"
 class ReaderLocale:
     """The current locale, its name ("en", "zh_Hant_HK") and its translations."""
 
-    __slots__ = ("locale", "name", "translations")
+    __slots__ = ("locale", "name", "template_texts", "translations")
 
     def __init__(self, locale: Locale | None) -> None:
         self.locale = locale
         self.name = str(locale or "en")
         self.translations: NullTranslations = get_translations()
+        #: The templates' words without values, as written into a page (or a plain-text
+        #: e-mail): a table repeats its column labels on every row for phones.
+        self.template_texts: dict[tuple[str, bool], str] = {}
 
 
 def reader_locale() -> ReaderLocale:
@@ -125,7 +128,16 @@ def _as_template_text(context: Context, text: str, variables: dict[str, Any]) ->
 
 @pass_context
 def template_gettext(context: Context, string: str, **variables: Any) -> str:
-    return _as_template_text(context, reader_locale().translations.ugettext(string), variables)
+    reader = reader_locale()
+    if variables:
+        return _as_template_text(context, reader.translations.ugettext(string), variables)
+    key = (string, context.eval_ctx.autoescape)
+    text = reader.template_texts.get(key)
+    if text is None:
+        text = reader.template_texts[key] = _as_template_text(
+            context, reader.translations.ugettext(string), variables
+        )
+    return text
 
 
 @pass_context

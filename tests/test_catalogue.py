@@ -233,6 +233,8 @@ def test_course_page_shows_everything_a_learner_needs(client, make):
         "Ms Ada Ho",
         "12 seats left",
         "Log in to enrol",
+        # The log-in link leads back to the course.
+        'href="/login?next=/courses/su-cld-201"',
         "HK$4,800.00",
         "Continuing Education Fund",
     ):

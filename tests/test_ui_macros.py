@@ -101,6 +101,20 @@ def test_the_icon_macro_hides_decoration_and_names_meaningful_icons(app):
     assert "aria-hidden" not in named
 
 
+def test_badges_drawn_again_in_a_request_escape_as_the_first_time(app):
+    from markupsafe import Markup
+
+    from skillsup.badges import badge, icon
+
+    with app.test_request_context():
+        drawn = [badge("A & B", "ok"), badge(Markup("A &amp; B"), "ok"), badge("A & B", "ok")]
+        assert all("<span>A &amp; B</span>" in str(one) for one in drawn)
+        assert "<span><b>x</b></span>" in badge(Markup("<b>x</b>"), "ok")
+        assert "<span>&lt;b&gt;x&lt;/b&gt;</span>" in badge("<b>x</b>", "ok")
+        assert 'aria-label="&lt;Print&gt;"' in icon("printer", label="<Print>")
+        assert 'aria-hidden="true"' in icon("printer")
+
+
 def test_no_template_writes_badge_markup_by_hand():
     """Badges come from macros/ui.html (badge, status_badge) alone."""
     by_hand = [

@@ -10,7 +10,7 @@ from typing import TypeVar
 from flask import Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field
 
 from .. import permissions
@@ -126,17 +126,18 @@ def course_detail(code: str) -> str:
     if course is None:
         abort(404)
     now, today = utcnow(), today_hk()
+    seconds = current_app.config["CATALOGUE_CACHE_SECONDS"]
     if current_user.is_authenticated:
-        # What a signed-in reader is offered depends on them: always worked out afresh.
-        content = _render_course(course, now, today)[0]
+        content = _signed_in_course(course, now, today, seconds)
     else:
-        # Every visitor is offered the same: kept as the catalogue's results are, for as long,
-        # under what the page shows and until the first moment its classes' enrolment opens
-        # or closes.
+        # Every visitor is offered the same: kept whole, for as long, under what the page
+        # shows and until the first moment its classes' enrolment opens or closes.
         content = caching.kept_text_until(
-            lambda: _course_key(course, today),
-            current_app.config["CATALOGUE_CACHE_SECONDS"],
-            lambda: _render_course(course, now, today),
+            lambda: _course_key(course, today, "course-page"),
+            seconds,
+            lambda: _render_course(
+                catalogue.course_page(course, current_user, now=now, today=today)
+            ),
             now=now,
         )
     # Our own autoescaped template rendered it: it is HTML already.
@@ -147,24 +148,66 @@ def course_detail(code: str) -> str:
     )
 
 
-def _course_key(course: Course, today: date) -> str:
-    """What a visitor's course page depends on: the language, the path as asked (the log-in
-    link leads back to it), the Hong Kong day (which classes are upcoming) and the course's
-    data as its page shows it."""
+def _course_key(course: Course, today: date, kind: str, *, with_path: bool = True) -> str:
+    """What a course page depends on: the language, the path as asked when the page holds
+    the log-in link that leads back to it, the Hong Kong day (which classes are upcoming) and
+    the course's data as its page shows it."""
     version = catalogue.course_page_version(course, today=today)
-    return f"course-page:{get_locale()}:{today}:{request.path}:{version}"
+    path = request.path if with_path else ""
+    return f"{kind}:{get_locale()}:{today}:{path}:{version}"
 
 
-def _render_course(course: Course, now: datetime, today: date) -> tuple[str, datetime | None]:
-    """The course's part of the page for the current reader, and until when it holds."""
-    page = catalogue.course_page(course, current_user, now=now, today=today)
+_OFFER_TEMPLATE_NAMES = {
+    "ViewerAction": enrolment_offers.ViewerAction,
+    "REQUEST_ACTIONS": enrolment_offers.REQUEST_ACTIONS,
+    "ObstacleKind": enrolment_offers.ObstacleKind,
+    "Availability": catalogue.Availability,
+}
+
+
+def _render_course(
+    page: catalogue.CoursePage, *, actions_apart: bool = False
+) -> tuple[str, datetime | None]:
+    """The course's part of the page, and until when it holds; with ``actions_apart`` each
+    class's action is a marker for :func:`_with_reader_actions`."""
     text = render_template(
         "catalogue/_course.html",
-        course=course,
+        course=page.course,
         page=page,
-        ViewerAction=enrolment_offers.ViewerAction,
-        REQUEST_ACTIONS=enrolment_offers.REQUEST_ACTIONS,
-        ObstacleKind=enrolment_offers.ObstacleKind,
-        Availability=catalogue.Availability,
+        actions_apart=actions_apart,
+        **_OFFER_TEMPLATE_NAMES,
     )
     return text, page.holds_until
+
+
+def _signed_in_course(course: Course, now: datetime, today: date, seconds: int) -> str:
+    """The course's part of the page for a signed-in reader: what they may do in each class
+    depends on them and is worked out afresh; the rest, the same for every reader, is kept
+    as the catalogue's results are (the classes' trainers are read only when it is not)."""
+    if seconds <= 0:
+        return _render_course(catalogue.course_page(course, current_user, now=now, today=today))[0]
+    key = _course_key(course, today, "course-page-shared", with_path=False)
+    shared = caching.text_holding(key, now)
+    page = catalogue.course_page(
+        course, current_user, now=now, today=today, with_trainers=shared is None
+    )
+    if shared is None:
+        shared, until = _render_course(page, actions_apart=True)
+        caching.keep_text_until(key, shared, until, seconds, now)
+    return _with_reader_actions(shared, page)
+
+
+_ACTIONS_END = "<!--offer-action-end-->"
+
+
+def _with_reader_actions(shared: str, page: catalogue.CoursePage) -> str:
+    """The kept part of a course page with the reader's action in each class put in its
+    marker. A class the kept part does not show (it was kept a moment before the class was
+    added) gets none; the next version of the page shows it."""
+    actions = render_template(
+        "catalogue/_offer_actions.html", page=page, **_OFFER_TEMPLATE_NAMES
+    ).split(_ACTIONS_END)
+    for offer, action in zip(page.offers, actions, strict=False):
+        marker = f"<!--offer-action:{escape(offer.course_class.code)}-->"
+        shared = shared.replace(marker, action, 1)
+    return shared

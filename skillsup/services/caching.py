@@ -59,6 +59,15 @@ def kept_text_until(
         return make()[0]
     now = now or utcnow()
     name = key()
+    text = text_holding(name, now)
+    if text is None:
+        text, until = make()
+        keep_text_until(name, text, until, seconds, now)
+    return text
+
+
+def text_holding(name: str, now: datetime) -> str | None:
+    """The text :func:`keep_text_until` kept under ``name`` if it still holds at ``now``."""
     kept = cached(name)
     # Anything else under the name (text kept by an older release) is worked out afresh.
     if (
@@ -68,12 +77,18 @@ def kept_text_until(
         and (kept[1] is None or now < kept[1])
     ):
         return kept[0]
-    text, until = make()
+    return None
+
+
+def keep_text_until(
+    name: str, text: str, until: datetime | None, seconds: int, now: datetime
+) -> None:
+    """Keep ``text`` under ``name`` for ``seconds``, and no longer than ``until`` (see
+    :func:`kept_text_until`)."""
     if until is not None:
         seconds = min(seconds, math.ceil((until - now).total_seconds()))
     if seconds > 0:
         keep(name, (text, until), seconds)
-    return text
 
 
 def forget_everything() -> None:

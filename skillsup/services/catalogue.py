@@ -355,11 +355,14 @@ class ClassOffer:
     availability: Availability
     action: ViewerAction
     enrolment: Enrolment | None = None
-    trainers: list[User] = field(default_factory=list)
     #: Why the reader cannot enrol, or the class takes no enrolments (:mod:`.enrolment_offers`).
     obstacles: list[Obstacle] = field(default_factory=list)
     #: When the class's enrolment opens, if it has not yet.
     opens_at: datetime | None = None
+
+    @property
+    def trainers(self) -> list[User]:
+        return list(self.course_class.trainers)
 
 
 @dataclass
@@ -382,17 +385,26 @@ def find_course(code: str, viewer: object) -> Course | None:
 
 
 def course_page(
-    course: Course, viewer: object, *, now: datetime | None = None, today: date | None = None
+    course: Course,
+    viewer: object,
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+    with_trainers: bool = True,
 ) -> CoursePage:
     """The course's upcoming and running classes with what the viewer may do in each, and why
-    not (:func:`.enrolment_offers.class_offers`)."""
+    not (:func:`.enrolment_offers.class_offers`). Without ``with_trainers`` the classes'
+    trainers are not read with them, for a caller that has the rest of the page kept."""
     now = now or utcnow()
     today = today or today_hk()
+    loads = [selectinload(CourseClass.sessions)]
+    if with_trainers:
+        loads.append(selectinload(CourseClass.trainers))
     classes = list(
         db.session.scalars(
             select(CourseClass)
             .where(*_on_course_page(course.id, today))
-            .options(selectinload(CourseClass.trainers), selectinload(CourseClass.sessions))
+            .options(*loads)
             .order_by(CourseClass.starts_on, CourseClass.code)
         )
     )
@@ -406,7 +418,6 @@ def course_page(
                 availability=class_availability(course_class, now),
                 action=offers[course_class.id].action,
                 enrolment=offers[course_class.id].enrolment,
-                trainers=list(course_class.trainers),
                 obstacles=offers[course_class.id].obstacles,
                 opens_at=offers[course_class.id].opens_at,
             )
