@@ -240,6 +240,83 @@ class BurstSetup:
     learner_ids: list[int]
 
 
+def _courses_without_prerequisites(*, offset: int, limit: int) -> list[Course]:
+    """Published courses without prerequisites, in id order: the burst takes the first, the
+    rush the next ones."""
+    return list(
+        db.session.scalars(
+            select(Course)
+            .where(
+                Course.status == CourseStatus.PUBLISHED,
+                ~select(course_prerequisites.c.course_id)
+                .where(course_prerequisites.c.course_id == Course.id)
+                .exists(),
+            )
+            .order_by(Course.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def _first_trainer() -> User:
+    trainer = db.session.scalar(select(User).where(User.role == Role.TRAINER).order_by(User.id))
+    if trainer is None:
+        raise RuntimeError("the bench data has no trainer")
+    return trainer
+
+
+def _count_classes(prefix: str) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(CourseClass.id)).where(CourseClass.code.like(f"{prefix}%"))
+        )
+        or 0
+    )
+
+
+def _open_sunday_class(
+    course: Course,
+    code: str,
+    *,
+    capacity: int,
+    first: date,
+    starts_at: time,
+    hours: int,
+    venue: str,
+    trainer: User,
+    opened: datetime,
+) -> CourseClass:
+    """An open class of two weekly sessions from the Sunday ``first``, taking enrolments
+    since ``opened`` for a month; added to the session."""
+    now = utcnow()
+    course_class = CourseClass(
+        course=course,
+        code=code,
+        venue=venue,
+        capacity=capacity,
+        seats_taken=0,
+        starts_on=first,
+        ends_on=first + timedelta(days=7),
+        enrolment_opens_at=opened,
+        enrolment_closes_at=now + timedelta(days=30),
+        withdrawal_deadline_at=now + timedelta(days=20),
+        status=ClassStatus.OPEN,
+    )
+    course_class.trainers.append(trainer)
+    for week in range(2):
+        starts = hk_to_utc(first + timedelta(days=7 * week), starts_at)
+        course_class.sessions.append(
+            ClassSession(starts_at=starts, ends_at=starts + timedelta(hours=hours))
+        )
+    db.session.add(course_class)
+    return course_class
+
+
+def _next_sunday(day: date) -> date:
+    return day + timedelta(days=(6 - day.weekday()) % 7)
+
+
 def make_burst_class(
     *, requests: int = BURST_REQUESTS, capacity: int = BURST_CAPACITY
 ) -> BurstSetup:
@@ -251,51 +328,27 @@ def make_burst_class(
     """
     now = utcnow()
     today = today_hk()
-    course = db.session.scalar(
-        select(Course)
-        .where(
-            Course.status == CourseStatus.PUBLISHED,
-            ~select(course_prerequisites.c.course_id)
-            .where(course_prerequisites.c.course_id == Course.id)
-            .exists(),
-        )
-        .order_by(Course.id)
-        .limit(1)
-    )
-    trainer = db.session.scalar(select(User).where(User.role == Role.TRAINER).order_by(User.id))
-    if course is None or trainer is None:
+    courses = _courses_without_prerequisites(offset=0, limit=1)
+    if not courses:
         raise RuntimeError("the bench data has no published course without prerequisites")
-    number = (
-        db.session.scalar(
-            select(func.count(CourseClass.id)).where(CourseClass.code.like("BENCH-BURST-%"))
-        )
-        or 0
-    ) + 1
+    number = _count_classes("BENCH-BURST-") + 1
     last_quota = db.session.scalar(select(func.max(SeatQuota.ends_on))) or today
     # Each burst class two weeks after the one before, so that their sessions never clash.
-    first = max(last_quota, today + timedelta(days=60)) + timedelta(days=30 + 14 * number)
-    first += timedelta(days=(6 - first.weekday()) % 7)  # a Sunday
-    code = f"BENCH-BURST-{number:03d}"
-    course_class = CourseClass(
-        course=course,
-        code=code,
-        venue="Kowloon Bay centre, Lab 2",
-        capacity=capacity,
-        seats_taken=0,
-        starts_on=first,
-        ends_on=first + timedelta(days=7),
-        enrolment_opens_at=now - timedelta(days=1),
-        enrolment_closes_at=now + timedelta(days=30),
-        withdrawal_deadline_at=now + timedelta(days=20),
-        status=ClassStatus.OPEN,
+    first = _next_sunday(
+        max(last_quota, today + timedelta(days=60)) + timedelta(days=30 + 14 * number)
     )
-    course_class.trainers.append(trainer)
-    for week in range(2):
-        starts = hk_to_utc(first + timedelta(days=7 * week), time(7, 0))
-        course_class.sessions.append(
-            ClassSession(starts_at=starts, ends_at=starts + timedelta(hours=1))
-        )
-    db.session.add(course_class)
+    code = f"BENCH-BURST-{number:03d}"
+    course_class = _open_sunday_class(
+        courses[0],
+        code,
+        capacity=capacity,
+        first=first,
+        starts_at=time(7, 0),
+        hours=1,
+        venue="Kowloon Bay centre, Lab 2",
+        trainer=_first_trainer(),
+        opened=now - timedelta(days=1),
+    )
     learner_ids = list(
         db.session.scalars(
             select(User.id)
@@ -315,7 +368,7 @@ def make_burst_class(
     if len(learner_ids) < requests:
         raise RuntimeError(f"only {len(learner_ids)} learners can take part in the burst")
     db.session.commit()
-    return BurstSetup(course_class.id, code, course.code, learner_ids)
+    return BurstSetup(course_class.id, code, courses[0].code, learner_ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,29 +426,11 @@ def make_rush(
     """
     now = utcnow()
     today = today_hk()
-    courses = list(
-        db.session.scalars(
-            select(Course)
-            .where(
-                Course.status == CourseStatus.PUBLISHED,
-                ~select(course_prerequisites.c.course_id)
-                .where(course_prerequisites.c.course_id == Course.id)
-                .exists(),
-            )
-            .order_by(Course.id)
-            .offset(1)  # the first is the burst's
-            .limit(2)
-        )
-    )
-    trainer = db.session.scalar(select(User).where(User.role == Role.TRAINER).order_by(User.id))
-    if len(courses) < 2 or trainer is None:
+    courses = _courses_without_prerequisites(offset=1, limit=2)  # the first is the burst's
+    if len(courses) < 2:
         raise RuntimeError("the bench data has too few published courses without prerequisites")
-    number = (
-        db.session.scalar(
-            select(func.count(CourseClass.id)).where(CourseClass.code.like(f"{RUSH_PREFIX}%"))
-        )
-        or 0
-    ) // len(capacities) + 1
+    trainer = _first_trainer()
+    number = _count_classes(RUSH_PREFIX) // len(capacities) + 1
     latest = max(
         db.session.scalar(select(func.max(SeatQuota.ends_on))) or today,
         db.session.scalar(
@@ -404,32 +439,21 @@ def make_rush(
         or today,
         today + timedelta(days=60),
     )
-    first = latest + timedelta(days=7)
-    first += timedelta(days=(6 - first.weekday()) % 7)  # a Sunday
-    classes: list[CourseClass] = []
-    for index, capacity in enumerate(capacities):
-        course = courses[index * len(courses) // len(capacities)]
-        course_class = CourseClass(
-            course=course,
-            code=f"{RUSH_PREFIX}{number:03d}-{index + 1}",
-            venue="Kowloon Bay centre, Hall",
+    first = _next_sunday(latest + timedelta(days=7))
+    classes = [
+        _open_sunday_class(
+            courses[index * len(courses) // len(capacities)],
+            f"{RUSH_PREFIX}{number:03d}-{index + 1}",
             capacity=capacity,
-            seats_taken=0,
-            starts_on=first,
-            ends_on=first + timedelta(days=7),
-            enrolment_opens_at=now - timedelta(minutes=5),
-            enrolment_closes_at=now + timedelta(days=30),
-            withdrawal_deadline_at=now + timedelta(days=20),
-            status=ClassStatus.OPEN,
+            first=first,
+            starts_at=time(14, 0),
+            hours=2,
+            venue="Kowloon Bay centre, Hall",
+            trainer=trainer,
+            opened=now - timedelta(minutes=5),
         )
-        course_class.trainers.append(trainer)
-        for week in range(2):
-            starts = hk_to_utc(first + timedelta(days=7 * week), time(14, 0))
-            course_class.sessions.append(
-                ClassSession(starts_at=starts, ends_at=starts + timedelta(hours=2))
-            )
-        db.session.add(course_class)
-        classes.append(course_class)
+        for index, capacity in enumerate(capacities)
+    ]
     ranked = (
         select(
             User.id.label("user_id"),

@@ -275,6 +275,8 @@ def _register_template_helpers(app: Flask) -> None:
         ui_icon=badges.icon,
         ui_badge=badges.badge,
         ui_status_badge=badges.status_badge,
+        # A record's bilingual text, exported by templates/macros/i18n.html.
+        ui_localized=i18n.localized,
         BADGE_ICONS=badges.TONE_ICONS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,

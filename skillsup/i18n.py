@@ -183,6 +183,25 @@ def install_template_translations(environment: Environment) -> None:
     )
 
 
+#: The elements bilingual text is written in: the reader's language, and English marked so.
+_LOCALIZED_IN = {
+    "span": (Markup("<span>{}</span>"), Markup('<span lang="en">{}</span>')),
+    "p": (Markup("<p>{}</p>"), Markup('<p lang="en">{}</p>')),
+}
+
+
+def localized(record: Any, name: str, tag: str = "span") -> Markup:
+    """A record's bilingual text ``name`` (``name_en``, ``name_zh``) in a ``tag`` ("span" or
+    "p"): the reader's language when the record has it, else the English, marked as English
+    for a Chinese reader (so that screen readers read it as English)."""
+    as_is, as_english = _LOCALIZED_IN[tag]
+    english = getattr(record, f"{name}_en")
+    if reader_locale().name == "en":
+        return as_is.format(english)
+    chinese = getattr(record, f"{name}_zh", None)
+    return as_is.format(chinese) if chinese else as_english.format(english)
+
+
 def html_lang(locale: str) -> str:
     return "zh-Hant-HK" if locale.startswith("zh") else "en"
 

@@ -6,9 +6,9 @@ import enum
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from .i18n import reader_locale
 from .models import (
     ApiScope,
     ApiTokenState,
@@ -199,7 +199,7 @@ _TRANSLATED: dict[str, EnumLabels[str]] = {}
 
 def translated_labels() -> EnumLabels[str]:
     """LABELS in the current locale (English outside an application context)."""
-    locale = str(get_locale())
+    locale = reader_locale().name
     labels = _TRANSLATED.get(locale)
     if labels is None:
         labels = EnumLabels(

@@ -149,3 +149,22 @@ def test_the_quick_formats_agree_with_babel(app, locale):
             )
         assert i18n.fmt_money(4800) == numbers.format_currency(4800, "HKD", locale=locale)
         assert i18n.percent(0.8) == numbers.format_percent(0.8, locale=locale)
+
+
+def test_bilingual_text_is_the_readers_language_or_english_marked_as_english(app):
+    from types import SimpleNamespace
+
+    from skillsup.i18n import localized
+
+    both = SimpleNamespace(title_en="Cloud <Basics>", title_zh="雲端基礎")
+    english_only = SimpleNamespace(title_en="Cloud <Basics>", title_zh=None)
+    with app.test_request_context(), force_locale("en"):
+        assert localized(both, "title") == "<span>Cloud &lt;Basics&gt;</span>"
+        assert localized(both, "title", "p") == "<p>Cloud &lt;Basics&gt;</p>"
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        assert localized(both, "title") == "<span>雲端基礎</span>"
+        assert localized(english_only, "title", "p") == '<p lang="en">Cloud &lt;Basics&gt;</p>'
+        rendered = app.jinja_env.from_string(
+            '{% from "macros/i18n.html" import localized %}{{ localized(record, "title") }}'
+        ).render(record=english_only)
+        assert rendered == '<span lang="en">Cloud &lt;Basics&gt;</span>'

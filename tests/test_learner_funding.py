@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from skillsup.extensions import db
 from skillsup.i18n import fmt_date, fmt_time
@@ -18,6 +19,7 @@ from skillsup.models import (
     Attendance,
     AttendanceStatus,
     ClassStatus,
+    Enrolment,
     EnrolmentStatus,
     utcnow,
 )
@@ -178,6 +180,50 @@ def test_my_learning_runs_the_same_queries_for_one_class_and_five(
     response, five = page_queries(client, "/my-learning")
     assert response.status_code == 200
     assert len(five) == len(one), "\n".join(five)
+
+
+def test_statuses_of_loaded_places_agree_with_those_read_by_id(make, learner, schemes):
+    from skillsup.services import funding_status, progress, subsidy
+
+    for codes in [(CEF,), (NITTP,), (CEF, NITTP)]:
+        at_risk_class(make, schemes, learner, codes=codes)
+    waiting = make.enrolment(make.course_class(sessions=2), learner, EnrolmentStatus.WAITLISTED)
+    db.session.commit()
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.learner_id == learner.id).order_by(Enrolment.id)
+        )
+    )
+    assert waiting in enrolments and len(enrolments) == 4
+
+    loaded = funding_status.loaded_enrolment_statuses(
+        enrolments, progress.loaded_standings(enrolments)
+    )
+    by_id = funding_status.enrolment_statuses(
+        e.id for e in enrolments if e.status in funding_status.WITH_STATUS
+    )
+    assert loaded == by_id and waiting.id not in loaded
+    assert [len(statuses) for statuses in loaded.values()] == [1, 1, 2]
+    assert subsidy.learner_cef_estimates(
+        learner, loaded, enrolments=enrolments
+    ) == subsidy.learner_cef_estimates(learner)
+
+
+def test_my_learning_reads_the_marks_and_the_places_once(client, make, learner, schemes, login_as):
+    # The standings give both the attendance so far and the funding statuses, and the
+    # places come with their classes and courses: nothing is read again by id.
+    for codes in [(CEF,), (NITTP,), (CEF, NITTP)]:
+        at_risk_class(make, schemes, learner, codes=codes)
+    login_as(learner)
+    client.get("/my-learning")  # warm up
+    response, statements = page_queries(client, "/my-learning")
+    assert response.status_code == 200
+    reads = [" ".join(s.split()) for s in statements]
+    assert len([s for s in reads if " FROM attendance" in s]) == 1, "\n".join(reads)
+    assert not [s for s in reads if "WHERE enrolments.id IN" in s], "\n".join(reads)
+    assert not [s for s in reads if "WHERE classes.id IN" in s], "\n".join(reads)
+    # Two of the four past sessions attended, as the attendance so far counted them before.
+    assert plain(text(response)).count("2 of 4 sessions, 50% of contact hours") == 3
 
 
 # The statement ------------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from skillsup.extensions import db
 from skillsup.models import Attendance, AttendanceStatus, Enrolment
-from skillsup.services.progress import at_risk_sql, class_standings, standings
+from skillsup.services.attendance_rate import attendance_so_far
+from skillsup.services.progress import (
+    at_risk_sql,
+    class_standings,
+    loaded_standings,
+    so_far,
+    standings,
+)
 
 
 def _mark(enrolment, sessions, statuses) -> None:
@@ -101,6 +108,34 @@ def test_a_class_standings_agree_with_standings_and_count_each_sessions_marks(ma
     sessions = course_class.sessions
     assert marked == {sessions[0].id: 2, sessions[1].id: 2, sessions[2].id: 1, sessions[3].id: 1}
     assert class_standings(course_class, [], course_class.sessions) == ({}, {})
+
+
+def test_loaded_standings_and_the_attendance_so_far_agree_with_the_marks_read_alone(
+    make, company
+):
+    start = datetime(2030, 1, 7, 11, 0, tzinfo=UTC)
+    classes = [
+        make.course_class(sessions=5, first_session=start + timedelta(days=day))
+        for day in (0, 1)
+    ]
+    classes[0].sessions[2].is_cancelled = True
+    statuses = list(AttendanceStatus)
+    rng = random.Random(7)
+    enrolments = []
+    for course_class in classes:
+        for _ in range(4):
+            enrolment = make.enrolment(course_class, make.user(company=company))
+            marked = course_class.sessions[: rng.randint(0, 5)]
+            _mark(enrolment, marked, [rng.choice(statuses) for _ in marked])
+            enrolments.append(enrolment)
+    ids = [e.id for e in enrolments]
+
+    loaded = loaded_standings(enrolments)
+
+    assert loaded == standings(ids)
+    assert {i: so_far(standing) for i, standing in loaded.items()} == {
+        i: attendance_so_far(ids)[i] for i in ids
+    }
 
 
 def test_a_standing_counts_sessions_by_mark_and_those_held_by_a_time(make, learner):

@@ -114,9 +114,8 @@ def class_funding(class_ids: Iterable[int]) -> dict[int, list[ClassScheme]]:
     course's), by code, each with its version for the class; a class under none maps to an
     empty list. Four queries whatever the number of classes."""
     ids = set(class_ids)
-    result: dict[int, list[ClassScheme]] = {class_id: [] for class_id in ids}
     if not ids:
-        return result
+        return {}
     rows = db.session.execute(
         select(
             CourseClass.id,
@@ -125,6 +124,27 @@ def class_funding(class_ids: Iterable[int]) -> dict[int, list[ClassScheme]]:
             CourseClass.starts_on,
         ).where(CourseClass.id.in_(ids))
     ).all()
+    return {class_id: [] for class_id in ids} | _class_funding(
+        [(row.id, row.course_id, row.funding_override, row.starts_on) for row in rows]
+    )
+
+
+def loaded_class_funding(classes: Iterable[CourseClass]) -> dict[int, list[ClassScheme]]:
+    """As :func:`class_funding`, for classes loaded already: three queries."""
+    return _class_funding(
+        [
+            (c.id, c.course_id, c.funding_override, c.starts_on)
+            for c in {c.id: c for c in classes}.values()
+        ]
+    )
+
+
+def _class_funding(rows: list[tuple[int, int, bool, date]]) -> dict[int, list[ClassScheme]]:
+    """The schemes of the classes ``rows`` give as (id, course id, whether they override
+    their course's schemes, first day)."""
+    result: dict[int, list[ClassScheme]] = {}
+    if not rows:
+        return result
     own = [class_id for class_id, _course, override, _start in rows if override]
     course_ids = {course_id for _id, course_id, override, _start in rows if not override}
     schemes_of_class: dict[int, list[FundingScheme]] = defaultdict(list)

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -75,7 +76,7 @@ from ..reasons import (
     reason,
 )
 from .attendance_rate import attendance_rate
-from .funding_schemes import class_funding
+from .funding_schemes import ClassScheme, class_funding, loaded_class_funding
 from .progress import AttendanceStanding, UnmarkedSession, standings
 
 #: The enrolments that have a status under their schemes.
@@ -144,28 +145,69 @@ def enrolment_statuses(enrolment_ids: Iterable[int]) -> dict[int, list[SchemeSta
     ).all()
     if not rows:
         return result
-    schemes_of = class_funding({row.class_id for row in rows})
-    standing_of = standings([row.id for row in rows])
-    for row in rows:
-        rules = ClassRules(
-            int(row.min_attendance_pct),
-            bool(row.assessment_required),
-            row.status in FINISHED_STATUSES,
-        )
-        for class_scheme in schemes_of.get(row.class_id, []):
-            if class_scheme.version is None:
-                continue
-            result[row.id].append(
-                scheme_status(
-                    row.id,
-                    class_scheme.scheme,
-                    class_scheme.version,
-                    rules,
-                    standing_of.get(row.id, AttendanceStanding()),
-                    row.result_score,
-                    row.result_passed,
-                )
+    places = [
+        _Place(row.id, row.class_id, row.result_score, row.result_passed, _rules(row))
+        for row in rows
+    ]
+    schemes_of = class_funding({place.class_id for place in places})
+    return result | _statuses(places, schemes_of, standings([place.id for place in places]))
+
+
+def loaded_enrolment_statuses(
+    enrolments: Sequence[Enrolment], standing_of: Mapping[int, AttendanceStanding]
+) -> dict[int, list[SchemeStatus]]:
+    """As :func:`enrolment_statuses`, for enrolments loaded with their classes whose
+    standings the caller has worked out (:func:`.progress.loaded_standings`): three queries.
+    Only the enrolments with a status are listed."""
+    with_status = [e for e in enrolments if e.status in WITH_STATUS]
+    places = [
+        _Place(e.id, e.class_id, e.result_score, e.result_passed, _rules(e.course_class))
+        for e in with_status
+    ]
+    schemes_of = loaded_class_funding(e.course_class for e in with_status)
+    return {e.id: [] for e in with_status} | _statuses(places, schemes_of, standing_of)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """What an enrolment's statuses are worked out from, beside its schemes and standing."""
+
+    id: int
+    class_id: int
+    result_score: Decimal | None
+    result_passed: bool | None
+    rules: ClassRules
+
+
+def _rules(course_class: Any) -> ClassRules:
+    # A class, or a row with its columns under the same names.
+    return ClassRules(
+        int(course_class.min_attendance_pct),
+        bool(course_class.assessment_required),
+        course_class.status in FINISHED_STATUSES,
+    )
+
+
+def _statuses(
+    places: list[_Place],
+    schemes_of: Mapping[int, list[ClassScheme]],
+    standing_of: Mapping[int, AttendanceStanding],
+) -> dict[int, list[SchemeStatus]]:
+    result: dict[int, list[SchemeStatus]] = {}
+    for place in places:
+        result[place.id] = [
+            scheme_status(
+                place.id,
+                class_scheme.scheme,
+                class_scheme.version,
+                place.rules,
+                standing_of.get(place.id, AttendanceStanding()),
+                place.result_score,
+                place.result_passed,
             )
+            for class_scheme in schemes_of.get(place.class_id, [])
+            if class_scheme.version is not None
+        ]
     return result
 
 

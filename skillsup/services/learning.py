@@ -30,10 +30,11 @@ from ..models import (
 )
 from ..timeutil import hk_date
 from . import certificates, dashboards
-from .attendance_rate import AttendanceSoFar, attendance_so_far
+from .attendance_rate import AttendanceSoFar
 from .certificate_expiry import Validity, validities
 from .enrolment_requests import withdrawal_refusal
-from .funding_status import WITH_STATUS, SchemeStatus, enrolment_statuses
+from .funding_status import WITH_STATUS, SchemeStatus, loaded_enrolment_statuses
+from .progress import loaded_standings, so_far
 from .subsidy import CefEstimate, learner_cef_estimates
 from .waitlist import waitlist_positions
 
@@ -118,7 +119,8 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     positions = waitlist_positions(
         [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
     )
-    attendance = attendance_so_far(ids)
+    # The standings give the attendance so far and the funding statuses alike.
+    standing_of = loaded_standings(enrolments)
     history: dict[int, list[EnrolmentStatusChange]] = defaultdict(list)
     if ids:
         for change in db.session.scalars(
@@ -127,14 +129,14 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
             .order_by(EnrolmentStatusChange.id)
         ):
             history[change.enrolment_id].append(change)
-    statuses = enrolment_statuses(e.id for e in enrolments if e.status in WITH_STATUS)
-    estimates = learner_cef_estimates(learner, statuses)
+    statuses = loaded_enrolment_statuses(enrolments, standing_of)
+    estimates = learner_cef_estimates(learner, statuses, enrolments=enrolments)
 
     rows = [
         EnrolmentRow(
             enrolment=e,
             waitlist_position=positions.get(e.id),
-            attendance=attendance.get(e.id, AttendanceSoFar()),
+            attendance=so_far(standing_of[e.id]),
             can_withdraw=withdrawal_refusal(learner, e, now=now) is None,
             history=history.get(e.id, []),
             funding=[FundingLine(status, estimates.get(e.id)) for status in statuses.get(e.id, [])],

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassSession, CourseClass, Enrolment
 from .attendance_rate import (
     LEFT_OUT,
+    AttendanceSoFar,
     attendance_rate,
     attended_sql,
     counted_sql,
@@ -149,35 +150,58 @@ def at_risk_sql(*where: ColumnElement[bool]) -> Select[int, int]:
 
 def standings(enrolment_ids: list[int]) -> dict[int, AttendanceStanding]:
     """The attendance standing of each enrolment, in three queries whatever their number."""
-    result: dict[int, AttendanceStanding] = {}
     if not enrolment_ids:
-        return result
+        return {}
     rows = db.session.execute(
         select(Enrolment.id, Enrolment.class_id, CourseClass.min_attendance_pct)
         .join(CourseClass, Enrolment.class_id == CourseClass.id)
         .where(Enrolment.id.in_(enrolment_ids))
     ).all()
-    class_of = {enrolment_id: class_id for enrolment_id, class_id, _ in rows}
-    minimum_of = {enrolment_id: int(pct) for enrolment_id, _, pct in rows}
+    return _standings({enrolment_id: (class_id, int(pct)) for enrolment_id, class_id, pct in rows})
 
+
+def loaded_standings(enrolments: Sequence[Enrolment]) -> dict[int, AttendanceStanding]:
+    """As :func:`standings`, for enrolments loaded with their classes: two queries."""
+    return _standings(
+        {e.id: (e.class_id, int(e.course_class.min_attendance_pct)) for e in enrolments}
+    )
+
+
+def _standings(classes: dict[int, tuple[int, int]]) -> dict[int, AttendanceStanding]:
+    """The standings of the enrolments ``classes`` maps to their class and its minimum."""
+    result: dict[int, AttendanceStanding] = {}
+    if not classes:
+        return result
     sessions_by_class: dict[int, list[tuple[int, datetime, float]]] = defaultdict(list)
     for session_id, class_id, starts_at, ends_at in db.session.execute(
         select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at)
-        .where(ClassSession.class_id.in_(set(class_of.values())), session_counts_sql())
+        .where(
+            ClassSession.class_id.in_({class_id for class_id, _ in classes.values()}),
+            session_counts_sql(),
+        )
         .order_by(ClassSession.starts_at, ClassSession.id)
     ):
         sessions_by_class[class_id].append(
             (session_id, starts_at, session_hours(starts_at, ends_at))
         )
 
-    marks = _marks(list(class_of))
-    for enrolment_id, class_id in class_of.items():
+    marks = _marks(list(classes))
+    for enrolment_id, (class_id, minimum) in classes.items():
         result[enrolment_id] = _standing(
-            minimum_of[enrolment_id],
-            sessions_by_class.get(class_id, []),
-            marks.get(enrolment_id, {}),
+            minimum, sessions_by_class.get(class_id, []), marks.get(enrolment_id, {})
         )
     return result
+
+
+def so_far(standing: AttendanceStanding) -> AttendanceSoFar:
+    """The marks of a standing added up as the rate so far counts them
+    (:func:`.attendance_rate.attendance_so_far` reads the same from the marks alone)."""
+    return AttendanceSoFar(
+        attended_sessions=standing.attended_sessions,
+        marked_sessions=standing.marked_sessions,
+        attended_hours=standing.attended_hours,
+        counted_hours=standing.attended_hours + standing.absent_hours,
+    )
 
 
 def class_standings(
