@@ -11,11 +11,12 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
-from jinja2 import Environment, pass_context
-from jinja2.runtime import Context
+from jinja2 import Environment, pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from .timeutil import HONG_KONG
@@ -88,9 +89,12 @@ class ReaderLocale:
 def reader_locale() -> ReaderLocale:
     """The locale of the text being written now, kept for the request (or a command's
     application context) while Flask-Babel's stays the same object."""
-    if not has_app_context():
+    # The application context straight from its context variable: a page asks hundreds of
+    # times, and has_app_context() and g's proxy would look it up twice more each time.
+    app_context = _cv_app.get(None)
+    if app_context is None:
         return ReaderLocale(get_locale())
-    state = g._get_current_object().__dict__
+    state = app_context.g.__dict__
     babel_state = state.get("_flask_babel")
     held = getattr(babel_state, "babel_locale", None)
     kept: ReaderLocale | None = state.get(_REQUEST_KEY)
@@ -117,21 +121,21 @@ def npgettext(context: str, singular: str, plural: str, number: int) -> str:
     return reader_locale().translations.unpgettext(context, singular, plural, number)
 
 
-def _as_template_text(context: Context, text: str, variables: dict[str, Any]) -> str:
+def _as_template_text(context: EvalContext, text: str, variables: dict[str, Any]) -> str:
     # Jinja's new-style rule: the translation is a format string for its named values, marked
     # safe where the template escapes (the values are escaped as they go in). A text without
     # "%" needs no formatting at all: ``text % {}`` would give it back unchanged.
-    if context.eval_ctx.autoescape:
+    if context.autoescape:
         text = Markup(text)  # noqa: S704 (the catalogue is ours, as Jinja trusts it)
     return text % variables if "%" in text else text
 
 
-@pass_context
-def template_gettext(context: Context, string: str, **variables: Any) -> str:
+@pass_eval_context
+def template_gettext(context: EvalContext, string: str, **variables: Any) -> str:
     reader = reader_locale()
     if variables:
         return _as_template_text(context, reader.translations.ugettext(string), variables)
-    key = (string, context.eval_ctx.autoescape)
+    key = (string, context.autoescape)
     text = reader.template_texts.get(key)
     if text is None:
         text = reader.template_texts[key] = _as_template_text(
@@ -140,24 +144,31 @@ def template_gettext(context: Context, string: str, **variables: Any) -> str:
     return text
 
 
-@pass_context
+@pass_eval_context
 def template_ngettext(
-    context: Context, singular: str, plural: str, num: int, **variables: Any
+    context: EvalContext, singular: str, plural: str, num: int, **variables: Any
 ) -> str:
     variables.setdefault("num", num)
     text = reader_locale().translations.ungettext(singular, plural, num)
     return _as_template_text(context, text, variables)
 
 
-@pass_context
-def template_pgettext(context: Context, message_context: str, string: str, **variables: Any) -> str:
+@pass_eval_context
+def template_pgettext(
+    context: EvalContext, message_context: str, string: str, **variables: Any
+) -> str:
     text = reader_locale().translations.upgettext(message_context, string)
     return _as_template_text(context, text, variables)
 
 
-@pass_context
+@pass_eval_context
 def template_npgettext(
-    context: Context, message_context: str, singular: str, plural: str, num: int, **variables: Any
+    context: EvalContext,
+    message_context: str,
+    singular: str,
+    plural: str,
+    num: int,
+    **variables: Any,
 ) -> str:
     variables.setdefault("num", num)
     text = reader_locale().translations.unpgettext(message_context, singular, plural, num)
