@@ -139,8 +139,22 @@ def test_the_nomination_import_explains_the_refusal(make, learner, hr_officer):
     assert "last session ended" in " ".join(p for r in preview.results for p in r.problems)
 
 
-def test_an_admin_enrols_after_the_last_session_only_with_a_reason(admin, make, learner):
+# A request that finds the class full reads its last session with the waitlist: the rule is
+# the same on that path.
+@pytest.mark.parametrize(
+    ("capacity", "status"),
+    [(1, EnrolmentStatus.CONFIRMED), (0, EnrolmentStatus.WAITLISTED)],
+    ids=["a-free-seat", "a-full-class"],
+)
+def test_after_the_last_session_only_an_admin_with_a_reason_enrols(
+    admin, make, learner, capacity, status
+):
     course_class = ended_class(make)
+    course_class.capacity = capacity
+    db.session.commit()
+    with pytest.raises(ClassOver, match="last session ended"):
+        enrolment_requests.request_enrolment(learner, learner, course_class)
+    db.session.rollback()
     with pytest.raises(ClassOver) as refused:
         enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
     assert refused.value.field == "reason"
@@ -149,7 +163,8 @@ def test_an_admin_enrols_after_the_last_session_only_with_a_reason(admin, make, 
         admin, learner, course_class, EnrolmentSource.ADMIN, reason="Attended as a guest"
     )
     db.session.commit()
-    assert outcome.status == EnrolmentStatus.CONFIRMED
+    assert outcome.status == status
+    assert outcome.waitlist_position == (1 if status == EnrolmentStatus.WAITLISTED else None)
     change = db.session.scalar(select(EnrolmentStatusChange))
     assert [item["code"] for item in change.reasons] == ["enrolled_after_end", "free_text"]
     assert change.reasons[-1]["args"] == {"text": "Attended as a guest"}
@@ -228,29 +243,6 @@ def test_a_seat_freed_after_the_last_session_goes_to_nobody(admin, make, learner
     enrolment_requests.withdraw(admin, seated, "Left the company")
     db.session.commit()
     assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.WAITLISTED
-
-
-def test_a_full_class_refuses_too_after_the_last_session(make, learner, admin):
-    # A request that finds the class full reads its last session with the waitlist: the rule
-    # is the same on that path.
-    course_class = ended_class(make)
-    course_class.capacity = 0
-    db.session.commit()
-    with pytest.raises(ClassOver, match="last session ended"):
-        enrolment_requests.request_enrolment(learner, learner, course_class)
-    db.session.rollback()
-    with pytest.raises(ClassOver) as refused:
-        enrolment_requests.request_enrolment(admin, learner, course_class, EnrolmentSource.ADMIN)
-    assert refused.value.field == "reason"
-    db.session.rollback()
-    outcome = enrolment_requests.request_enrolment(
-        admin, learner, course_class, EnrolmentSource.ADMIN, reason="Attended as a guest"
-    )
-    db.session.commit()
-    assert outcome.status == EnrolmentStatus.WAITLISTED and outcome.waitlist_position == 1
-    change = db.session.scalar(select(EnrolmentStatusChange))
-    ended_at = datetime.fromisoformat(change.reasons[0]["args"]["ended_at"])
-    assert ended_at == last_session_end(course_class.id)
 
 
 def test_a_cancelled_last_session_does_not_end_a_full_class(make, learner):

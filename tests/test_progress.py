@@ -110,13 +110,10 @@ def test_a_class_standings_agree_with_standings_and_count_each_sessions_marks(ma
     assert class_standings(course_class, [], course_class.sessions) == ({}, {})
 
 
-def test_loaded_standings_and_the_attendance_so_far_agree_with_the_marks_read_alone(
-    make, company
-):
+def test_loaded_standings_and_the_attendance_so_far_agree_with_the_marks_read_alone(make, company):
     start = datetime(2030, 1, 7, 11, 0, tzinfo=UTC)
     classes = [
-        make.course_class(sessions=5, first_session=start + timedelta(days=day))
-        for day in (0, 1)
+        make.course_class(sessions=5, first_session=start + timedelta(days=day)) for day in (0, 1)
     ]
     classes[0].sessions[2].is_cancelled = True
     statuses = list(AttendanceStatus)

@@ -95,7 +95,7 @@ class Period:
         month = self.starts_on.replace(day=1)
         while month <= self.ends_on:
             months.append(month)
-            month = (month + timedelta(days=32)).replace(day=1)
+            month = _after(month)
         return months
 
 
@@ -386,13 +386,13 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
     )
 
 
-def _after(month: date) -> date:
-    """The first day of the month after ``month``."""
-    return (month + timedelta(days=32)).replace(day=1)
+def _after(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _last_day_of_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return _after(day) - timedelta(days=1)
 
 
 def quota_uses_in_period(company_id: int, period: Period) -> list[QuotaUse]:
