@@ -3,23 +3,18 @@ starts in: ``gunicorn --bind 127.0.0.1:8000 'skillsup:create_app()'`` run from t
 folder uses them, and so does ``make bench`` (bench/load.py), so that "the production server
 settings" are one thing. A flag on the command line (``--workers 4``) overrides its setting.
 
-Threaded workers, because of the enrolment-opening rush of ``make bench`` (the README's
-production section has the figures): gunicorn's sync workers close the connection after every
-answer and serve one request per process at a time, so every page costs the browser a new
-connection and a request waiting on PostgreSQL holds a whole process. A gthread worker keeps
-the browser's connection open between requests (an idle one waits in the worker's poller and
-holds no thread) and, while one thread waits on the database, another uses the processor.
+Sync workers, because of the enrolment-opening rush of ``make bench`` (the README's production
+section has the figures): with pages of 7 to 19 ms of CPU, four single-threaded processes kept
+both cores busy with the least overhead, and were ahead of threaded workers (gthread 2 × 4
+and 4 × 2, keep-alive 5 s) in every round, with 1,000 learners in a minute and when the
+machine was overloaded with 2,000. A sync worker serves one request at a time and closes the
+connection after it: put a proxy that buffers requests and answers in front (nginx, a load
+balancer), so that a slow browser never holds a worker.
 """
 
-# One process per core (this is a two-core machine): one Python process cannot use more than
-# one core for Python, and each keeps its own database pool and caches. SQLAlchemy's pool (5
-# connections and 10 more in overflow) covers the threads.
-workers = 2
-worker_class = "gthread"
-threads = 4
-# Seconds a kept connection may wait for the browser's next request: longer than the pause
-# between a form's answer and the next click of someone who knows where they are going, short
-# enough that idle connections do not pile up (gunicorn's default is 2 s).
-keepalive = 5
+# Two processes per core (this is a two-core machine): one uses the core while another waits
+# on PostgreSQL. Each keeps its own database pool and caches.
+workers = 4
+worker_class = "sync"
 # The exports of ~10,000 rows take seconds on a busy machine; a stuck request still ends.
 timeout = 120

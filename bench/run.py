@@ -68,6 +68,8 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/skillsup_be
 #: The server's shared cache, as in production: the catalogue's results and the HR
 #: dashboard's figures are kept there.
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/2"
+#: The rush runs under the production settings and, to compare, threaded workers.
+DEFAULT_RUSH_SERVERS = "production gthread:2x4:ka5"
 PROPOSED_INDEXES = ROOT / "bench" / "proposed_indexes.sql"
 DEFAULT_BASELINE = ROOT / "bench" / "results" / "before.json"
 QUERY_SCALE = 0.1
@@ -107,7 +109,7 @@ def settings() -> dict[str, Any]:
         "rush_seconds": float(_env("BENCH_RUSH_SECONDS", "60")),
         "rush_servers": [
             server_spec("BENCH_RUSH_SERVERS", spec)
-            for spec in re.split(r"[,\s]+", _env("BENCH_RUSH_SERVERS", "production sync:4"))
+            for spec in re.split(r"[,\s]+", _env("BENCH_RUSH_SERVERS", DEFAULT_RUSH_SERVERS))
             if spec
         ],
         "try_indexes": _env("BENCH_TRY_INDEXES", "1") not in {"0", "no", "false"},
