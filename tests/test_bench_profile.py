@@ -48,3 +48,14 @@ def test_the_profile_names_the_pages_own_functions(app: Flask, plan: Plan) -> No
     assert "Ordered by: cumulative time" in summary
     assert "Ordered by: internal time" in summary
     assert "course_detail" in summary
+
+
+def test_the_statements_of_one_request_are_listed_in_order(app: Flask, plan: Plan) -> None:
+    statements = profile.page_statements(app, plan, "course")
+    # The signed-in reader's session first (after SQLite's BEGIN), then the course by code.
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert reads[0].startswith("SELECT user_sessions.id")
+    assert any("FROM courses WHERE courses.code =" in s for s in statements)
+    assert all("\n" not in s for s in statements)
+    # A second look lists the same statements: nothing is left listening in between.
+    assert profile.page_statements(app, plan, "course") == statements
