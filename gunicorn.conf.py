@@ -5,11 +5,11 @@ settings" are one thing. A flag on the command line (``--workers 4``) overrides 
 
 Sync workers, because of the enrolment-opening rush of ``make bench`` (the README's production
 section has the figures): with pages of 7 to 19 ms of CPU, four single-threaded processes kept
-both cores busy with the least overhead, and were ahead of threaded workers (gthread 2 × 4
-and 4 × 2, keep-alive 5 s) in every round, with 1,000 learners in a minute and when the
-machine was overloaded with 2,000. A sync worker serves one request at a time and closes the
-connection after it: put a proxy that buffers requests and answers in front (nginx, a load
-balancer), so that a slow browser never holds a worker.
+both cores busy with the least overhead: they were ahead of threaded workers (gthread 2 × 4,
+keep-alive 5 s) in every round, with 1,000 learners in a minute and when the machine was
+overloaded with 2,000, and of gthread 4 × 2 in the round it ran. A sync worker serves one
+request at a time and closes the connection after it: put a proxy that buffers requests and
+answers in front (nginx, a load balancer), so that a slow browser never holds a worker.
 """
 
 # Two processes per core (this is a two-core machine): one uses the core while another waits
