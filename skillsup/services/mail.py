@@ -304,25 +304,14 @@ def deliver_pending(
     """
     from ..extensions import db
 
-    wanted = sorted(set(ids)) if ids is not None else None
     report = DeliveryReport()
     with (
         db.engine.connect() as connection,
         SmtpConnection(current_app.config) as smtp,
         outbox_claims.ClaimKeeper(db.engine) as keeper,
     ):
-        # Messages are taken in the order of their ids, each after the one before: a run
-        # ends, and never comes back to a message it has dealt with.
-        last_id = 0
-        for _ in range(limit):
-            if wanted is not None and (not wanted or last_id >= wanted[-1]):
-                break
-            claim = OUTBOX.claim_next(connection, after=last_id, due_at=now, ids=wanted)
-            if claim is None:
-                break
-            last_id = claim.id
-            with keeper.keeping(claim):
-                report.add(_deliver_claimed(connection, smtp, claim))
+        for claim in OUTBOX.claims_in_turn(connection, keeper, limit=limit, due_at=now, ids=ids):
+            report.add(_deliver_claimed(connection, smtp, claim))
     return report
 
 

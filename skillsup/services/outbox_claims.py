@@ -18,7 +18,7 @@ import enum
 import logging
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,6 +97,31 @@ class ClaimedTable:
         ).first()
         connection.commit()
         return None if row is None else Claim(token, row, self)
+
+    def claims_in_turn(
+        self,
+        connection: Connection,
+        keeper: ClaimKeeper,
+        *,
+        limit: int,
+        due_at: datetime | None,
+        ids: Iterable[int] | None,
+    ) -> Iterator[Claim]:
+        """The rows that are due (of ``ids`` when given), at most ``limit``, each claimed
+        (:meth:`claim_next`) in the order of their ids after the one before, and kept by
+        ``keeper`` while the caller works on it: a run ends, and never comes back to a row it
+        has dealt with."""
+        wanted = sorted(set(ids)) if ids is not None else None
+        last_id = 0
+        for _ in range(limit):
+            if wanted is not None and (not wanted or last_id >= wanted[-1]):
+                return
+            claim = self.claim_next(connection, after=last_id, due_at=due_at, ids=wanted)
+            if claim is None:
+                return
+            last_id = claim.id
+            with keeper.keeping(claim):
+                yield claim
 
 
 @dataclass(frozen=True)

@@ -340,22 +340,15 @@ def deliver_due(
     delivery's committed on its own. Runs on a connection of its own: call it outside a
     transaction of the session (after the commit of a request).
     """
-    wanted = sorted(set(ids)) if ids is not None else None
     report = DeliveryReport()
     with (
         db.engine.connect() as connection,
         outbox_claims.ClaimKeeper(db.engine) as keeper,
     ):
-        last_id = 0
-        for _ in range(limit):
-            if wanted is not None and (not wanted or last_id >= wanted[-1]):
-                break
-            claim = DELIVERIES.claim_next(connection, after=last_id, due_at=now, ids=wanted)
-            if claim is None:
-                break
-            last_id = claim.id
-            with keeper.keeping(claim):
-                report.add(_deliver_claimed(connection, claim, report))
+        for claim in DELIVERIES.claims_in_turn(
+            connection, keeper, limit=limit, due_at=now, ids=ids
+        ):
+            report.add(_deliver_claimed(connection, claim, report))
     return report
 
 
