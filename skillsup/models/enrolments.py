@@ -127,8 +127,11 @@ class Enrolment(Model):
         return company_id is not None and self.company_id == company_id
 
     @classmethod
-    def made_under_sql(cls, company_id: int | None) -> sa.ColumnElement[bool]:
-        """SQL: the condition of :meth:`made_under`."""
+    def made_under_sql(
+        cls, company_id: int | sa.BindParameter[int] | None
+    ) -> sa.ColumnElement[bool]:
+        """SQL: the condition of :meth:`made_under` (the company's id, or a bound parameter
+        for a statement built once)."""
         if company_id is None:
             return sa.false()
         return cls.company_id == company_id

@@ -20,6 +20,7 @@ The page draws its charts from these figures (``templates/macros/charts.html``).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -120,16 +121,7 @@ def company_periods(actor: User, *, today: date | None = None, max_age: int = 0)
     """
     company_id = hr_company_id(actor)
     today = today or today_hk()
-    quotas = db.session.execute(
-        select(SeatQuota.id, SeatQuota.label, SeatQuota.starts_on, SeatQuota.ends_on)
-        .where(SeatQuota.company_id == company_id)
-        .order_by(
-            SeatQuota.starts_on.desc(),
-            SeatQuota.ends_on,
-            case((SeatQuota.course_id.is_(None), 0), else_=1),
-            SeatQuota.id,
-        )
-    ).all()
+    quotas = db.session.execute(_quota_periods_statement(), {"company_id": company_id}).all()
     first, last = _class_span(company_id, max_age)
     periods: list[Period] = []
     seen: set[tuple[date, date]] = set()
@@ -147,6 +139,22 @@ def company_periods(actor: User, *, today: date | None = None, max_age: int = 0)
     return periods
 
 
+@functools.cache
+def _quota_periods_statement() -> Select[int, str, date, date]:
+    # Built once, as every statement of the dashboard: making a statement anew costs more of
+    # the processor than PostgreSQL takes to run most of them.
+    return (
+        select(SeatQuota.id, SeatQuota.label, SeatQuota.starts_on, SeatQuota.ends_on)
+        .where(SeatQuota.company_id == bindparam("company_id"))
+        .order_by(
+            SeatQuota.starts_on.desc(),
+            SeatQuota.ends_on,
+            case((SeatQuota.course_id.is_(None), 0), else_=1),
+            SeatQuota.id,
+        )
+    )
+
+
 def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None]:
     """The first and last day of the classes with enrolments made under the company."""
     key = f"hr-class-span:{company_id}"
@@ -154,16 +162,21 @@ def _class_span(company_id: int, max_age: int) -> tuple[date | None, date | None
         cached = caching.cached(key)
         if isinstance(cached, tuple):
             return cached
-    first, last = db.session.execute(
-        select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
-        .select_from(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .where(*company_enrolments(company_id))
-    ).one()
+    first, last = db.session.execute(_class_span_statement(), {"company_id": company_id}).one()
     span = (_as_date(first), _as_date(last))
     if max_age > 0:
         caching.keep(key, span, max_age)
     return span
+
+
+@functools.cache
+def _class_span_statement() -> Select[Any, Any]:
+    return (
+        select(func.min(CourseClass.starts_on), func.max(CourseClass.ends_on))
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .where(*company_enrolments(bindparam("company_id")))
+    )
 
 
 def default_period(periods: Sequence[Period], *, today: date | None = None) -> Period:
@@ -256,9 +269,16 @@ def _last_enrolment_change(company_id: int) -> str:
     key: read from one index. The count catches a new enrolment stamped before the latest
     change (a transaction that committed late)."""
     count, stamp = db.session.execute(
-        select(func.count(), func.max(Enrolment.updated_at)).where(*company_enrolments(company_id))
+        _last_enrolment_change_statement(), {"company_id": company_id}
     ).one()
     return f"{count}:{stamp.isoformat() if stamp else '-'}"
+
+
+@functools.cache
+def _last_enrolment_change_statement() -> Select[int, Any]:
+    return select(func.count(), func.max(Enrolment.updated_at)).where(
+        *company_enrolments(bindparam("company_id"))
+    )
 
 
 def company_figures(company_id: int, period: Period) -> Dashboard:
@@ -277,88 +297,32 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
     in the period, the attendance figures from the attendance of those enrolments. The quotas
     are :func:`quota_uses_in_period`'s.
     """
-    # The enrolments made under the company, those of staff who have left it included.
-    made_here = company_enrolments(company_id)
-    # A class ends on or after its first day, so one that ends in the period runs in it: the
-    # completions are among these enrolments too. And its sessions fall within its dates, so
-    # the sessions held in the period are all of classes running in it.
-    running = and_(CourseClass.starts_on <= period.ends_on, CourseClass.ends_on >= period.starts_on)
-    completed = Enrolment.status == EnrolmentStatus.COMPLETED
-
-    def completed_between(first: date, last: date) -> ColumnElement[bool]:
-        return and_(completed, CourseClass.ends_on >= first, CourseClass.ends_on <= last)
-
-    by_status_columns = {
-        status: func.count(Enrolment.id).filter(Enrolment.status == status)
-        for status in EnrolmentStatus
+    months = period.months
+    parameters: dict[str, Any] = {
+        "company_id": company_id,
+        "period_starts_on": period.starts_on,
+        "period_ends_on": period.ends_on,
+        "period_starts_at": start_of_hk_day_utc(period.starts_on),
+        "period_ends_at": start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
     }
-    completions_columns = {
-        month: func.count(Enrolment.id).filter(
-            completed_between(
-                max(month, period.starts_on),
-                min(_last_day_of_month(month), period.ends_on),
-            )
-        )
-        for month in period.months
-    }
-    staff_in_training, qf_credits, *counts = db.session.execute(
-        select(
-            func.count(func.distinct(Enrolment.learner_id)).filter(
-                Enrolment.status.in_(PLACE_STATUSES)
-            ),
-            func.sum(Course.qf_credits).filter(completed_between(period.starts_on, period.ends_on)),
-            *by_status_columns.values(),
-            *completions_columns.values(),
-        )
-        .select_from(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(Course, CourseClass.course_id == Course.id)
-        .where(*made_here, running)
-    ).one()
-    by_status = dict(zip(by_status_columns, counts[: len(by_status_columns)], strict=True))
-    completions_by_month = dict(
-        zip(completions_columns, counts[len(by_status_columns) :], strict=True)
+    for index, month in enumerate(months):
+        parameters[f"month_{index}_first"] = max(month, period.starts_on)
+        parameters[f"month_{index}_last"] = min(_last_day_of_month(month), period.ends_on)
+        # The instant the next month begins in Hong Kong: a session before it is this month's.
+        parameters[f"month_{index}_ends_at"] = start_of_hk_day_utc(_after(month))
+    enrolment_figures, attendance_figures = _figures_statements(
+        db.session.get_bind().dialect.name, len(months)
     )
+    statuses = list(EnrolmentStatus)
+    staff_in_training, qf_credits, *counts = db.session.execute(enrolment_figures, parameters).one()
+    by_status = dict(zip(statuses, counts[: len(statuses)], strict=True))
+    completions_by_month = dict(zip(months, counts[len(statuses) :], strict=True))
 
     hours_by_month: defaultdict[date, float] = defaultdict(float)
     hours_by_area: defaultdict[SkillArea, float] = defaultdict(float)
     attendance = AttendanceSoFar()
-    # The month of a session is its Hong Kong month: the instants each month of the period
-    # begins at, compared in the database, so that the hours come back added up by month, skill
-    # area and mark (a few dozen rows) rather than one row per session.
-    months = period.months
-    month_index = case(
-        *(
-            (ClassSession.starts_at < start_of_hk_day_utc(next_month), index)
-            for index, next_month in enumerate([*months[1:], _after(months[-1])])
-        ),
-        else_=len(months) - 1,
-    )
-    # From the company's enrolments in running classes to their attendance (by its unique
-    # index on enrolment and session), rather than from every session of the period. A
-    # session's class is its attendees' class: attendance is taken for a class's own learners.
     for index, skill_area, status, hours, count in db.session.execute(
-        select(
-            month_index,
-            Course.skill_area,
-            Attendance.status,
-            func.sum(session_hours_sql()),
-            func.count(Attendance.id),
-        )
-        .select_from(Enrolment)
-        .join(CourseClass, Enrolment.class_id == CourseClass.id)
-        .join(Course, CourseClass.course_id == Course.id)
-        .join(Attendance, Attendance.enrolment_id == Enrolment.id)
-        .join(ClassSession, Attendance.session_id == ClassSession.id)
-        .where(
-            *made_here,
-            running,
-            counted_sql(),
-            session_counts_sql(),
-            ClassSession.starts_at >= start_of_hk_day_utc(period.starts_on),
-            ClassSession.starts_at < start_of_hk_day_utc(period.ends_on + timedelta(days=1)),
-        )
-        .group_by(month_index, Course.skill_area, Attendance.status)
+        attendance_figures, parameters
     ):
         hours = float(hours or 0)
         attendance.add(status, hours, int(count))
@@ -386,6 +350,95 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
     )
 
 
+@functools.cache
+def _figures_statements(
+    dialect: str, month_count: int
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """:func:`company_figures`'s two statements for a period of ``month_count`` months, built
+    once per database kind (hours are subtracted each its own way) and number of months, with
+    the company, the period and its months as parameters (named as ``company_figures`` fills
+    them in)."""
+    # The enrolments made under the company, those of staff who have left it included.
+    made_here = company_enrolments(bindparam("company_id"))
+    # A class ends on or after its first day, so one that ends in the period runs in it: the
+    # completions are among these enrolments too. And its sessions fall within its dates, so
+    # the sessions held in the period are all of classes running in it.
+    running = and_(
+        CourseClass.starts_on <= bindparam("period_ends_on"),
+        CourseClass.ends_on >= bindparam("period_starts_on"),
+    )
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
+
+    def completed_between(first: str, last: str) -> ColumnElement[bool]:
+        return and_(
+            completed,
+            CourseClass.ends_on >= bindparam(first),
+            CourseClass.ends_on <= bindparam(last),
+        )
+
+    enrolment_figures = (
+        select(
+            func.count(func.distinct(Enrolment.learner_id)).filter(
+                Enrolment.status.in_(PLACE_STATUSES)
+            ),
+            func.sum(Course.qf_credits).filter(
+                completed_between("period_starts_on", "period_ends_on")
+            ),
+            *(
+                func.count(Enrolment.id).filter(Enrolment.status == status)
+                for status in EnrolmentStatus
+            ),
+            *(
+                func.count(Enrolment.id).filter(
+                    completed_between(f"month_{index}_first", f"month_{index}_last")
+                )
+                for index in range(month_count)
+            ),
+        )
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .where(*made_here, running)
+    )
+    # The month of a session is its Hong Kong month: the instants each month of the period
+    # ends at, compared in the database, so that the hours come back added up by month, skill
+    # area and mark (a few dozen rows) rather than one row per session.
+    month_index = case(
+        *(
+            (ClassSession.starts_at < bindparam(f"month_{index}_ends_at"), index)
+            for index in range(month_count)
+        ),
+        else_=month_count - 1,
+    )
+    # From the company's enrolments in running classes to their attendance (by its unique
+    # index on enrolment and session), rather than from every session of the period. A
+    # session's class is its attendees' class: attendance is taken for a class's own learners.
+    attendance_figures = (
+        select(
+            month_index,
+            Course.skill_area,
+            Attendance.status,
+            func.sum(session_hours_sql()),
+            func.count(Attendance.id),
+        )
+        .select_from(Enrolment)
+        .join(CourseClass, Enrolment.class_id == CourseClass.id)
+        .join(Course, CourseClass.course_id == Course.id)
+        .join(Attendance, Attendance.enrolment_id == Enrolment.id)
+        .join(ClassSession, Attendance.session_id == ClassSession.id)
+        .where(
+            *made_here,
+            running,
+            counted_sql(),
+            session_counts_sql(),
+            ClassSession.starts_at >= bindparam("period_starts_at"),
+            ClassSession.starts_at < bindparam("period_ends_at"),
+        )
+        .group_by(month_index, Course.skill_area, Attendance.status)
+    )
+    return enrolment_figures, attendance_figures
+
+
 def _after(day: date) -> date:
     """The first day of the month after ``day``'s."""
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
@@ -398,16 +451,23 @@ def _last_day_of_month(day: date) -> date:
 def quota_uses_in_period(company_id: int, period: Period) -> list[QuotaUse]:
     """The company's quotas whose periods overlap ``period``, each with its seats used, in one
     query. Seats are counted as :func:`skillsup.services.enrolment.seats_used` counts them."""
-    used = seats_used_by_quota()
     rows = db.session.execute(
-        select(SeatQuota, used)
+        _quota_uses_in_period_statement(),
+        {"company_id": company_id, "starts_on": period.starts_on, "ends_on": period.ends_on},
+    ).all()
+    return [QuotaUse(quota, int(count or 0)) for quota, count in rows]
+
+
+@functools.cache
+def _quota_uses_in_period_statement() -> Select[SeatQuota, int]:
+    return (
+        select(SeatQuota, seats_used_by_quota())
         .outerjoin(Course, SeatQuota.course_id == Course.id)
         .options(contains_eager(SeatQuota.course))
         .where(
-            SeatQuota.company_id == company_id,
-            SeatQuota.starts_on <= period.ends_on,
-            SeatQuota.ends_on >= period.starts_on,
+            SeatQuota.company_id == bindparam("company_id"),
+            SeatQuota.starts_on <= bindparam("ends_on"),
+            SeatQuota.ends_on >= bindparam("starts_on"),
         )
         .order_by(SeatQuota.starts_on, SeatQuota.course_id.is_not(None), Course.code, SeatQuota.id)
-    ).all()
-    return [QuotaUse(quota, int(count or 0)) for quota, count in rows]
+    )

@@ -40,11 +40,12 @@ def company_staff(company_id: int, department: str | None = None) -> list[Column
     return conditions
 
 
-def company_enrolments(company_id: int, department: str | None = None) -> list[ColumnElement[bool]]:
-    """Conditions that keep a query to the enrolments made under the company, whoever's
-    company their learner is now. With ``department``, to those of its present staff in that
-    department (the query joins ``User`` as the enrolment's learner): someone who has left is
-    in none of its departments."""
+def company_enrolments(company_id: Any, department: str | None = None) -> list[ColumnElement[bool]]:
+    """Conditions that keep a query to the enrolments made under the company (its id, or a
+    bound parameter for a statement built once), whoever's company their learner is now.
+    With ``department``, to those of its present staff in that department (the query joins
+    ``User`` as the enrolment's learner): someone who has left is in none of its
+    departments."""
     conditions = [Enrolment.made_under_sql(company_id)]
     if department is not None:
         conditions.extend(company_staff(company_id, department))

@@ -204,19 +204,31 @@ def quota_uses_by_class(
     locks: for a page that shows, before any request, what a request would be told."""
     if not classes:
         return {}
-    covered = aliased(CourseClass, name="covered_class")
     rows = db.session.execute(
-        select(covered.id, SeatQuota, seats_used_by_quota())
-        .where(
-            covered.id.in_(sorted({c.id for c in classes})),
-            *_covering(SeatQuota.company_id == company_id, covered.starts_on, covered.course_id),
-        )
-        .order_by(covered.id, SeatQuota.id)
+        _quota_uses_by_class_statement(),
+        {"company_id": company_id, "class_ids": sorted({c.id for c in classes})},
     )
     uses: dict[int, list[QuotaUse]] = {c.id: [] for c in classes}
     for class_id, quota, used in rows:
         uses[class_id].append(QuotaUse(quota, int(used or 0)))
     return uses
+
+
+@functools.cache
+def _quota_uses_by_class_statement() -> Select[int, SeatQuota, int]:
+    covered = aliased(CourseClass, name="covered_class")
+    return (
+        select(covered.id, SeatQuota, seats_used_by_quota())
+        .where(
+            covered.id.in_(bindparam("class_ids", expanding=True)),
+            *_covering(
+                SeatQuota.company_id == bindparam("company_id"),
+                covered.starts_on,
+                covered.course_id,
+            ),
+        )
+        .order_by(covered.id, SeatQuota.id)
+    )
 
 
 def lock_company_quotas(company_id: int) -> None:
