@@ -6,6 +6,7 @@ Each page costs a fixed number of queries, whatever the number of courses and cl
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import math
 from collections import Counter, defaultdict
@@ -17,10 +18,13 @@ from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -120,7 +124,7 @@ class CataloguePage:
         return min(self.page * self.per_page, self.total)
 
 
-def _upcoming(today: date) -> list[ColumnElement[bool]]:
+def _upcoming(today: Any) -> list[ColumnElement[bool]]:
     return [CourseClass.status.in_(UPCOMING_STATUSES), CourseClass.starts_on >= today]
 
 
@@ -378,7 +382,7 @@ def find_course(code: str, viewer: object) -> Course | None:
     """The course with this code, if the viewer may see it: drafts and archived courses
     are for admins only. Its prerequisites load when first read (one query), so that a
     caller that has its page kept reads the course alone."""
-    course = db.session.scalar(select(Course).where(Course.code == code.strip().upper()))
+    course = db.session.scalar(_course_by_code_statement(), {"code": code.strip().upper()})
     if course is None or not permissions.can_see_course(viewer, course):
         return None
     return course
@@ -397,15 +401,10 @@ def course_page(
     trainers are not read with them, for a caller that has the rest of the page kept."""
     now = now or utcnow()
     today = today or today_hk()
-    loads = [selectinload(CourseClass.sessions)]
-    if with_trainers:
-        loads.append(selectinload(CourseClass.trainers))
     classes = list(
         db.session.scalars(
-            select(CourseClass)
-            .where(*_on_course_page(course.id, today))
-            .options(*loads)
-            .order_by(CourseClass.starts_on, CourseClass.code)
+            _course_page_classes_statement(with_trainers),
+            {"course_id": course.id, "today": today},
         )
     )
     offers = enrolment_offers.class_offers(viewer, course, classes, now=now)
@@ -427,8 +426,29 @@ def course_page(
     )
 
 
-def _on_course_page(course_id: int, today: date) -> list[ColumnElement[bool]]:
-    """The conditions, in SQL, for a class that its course's page shows: upcoming or running."""
+@functools.cache
+def _course_by_code_statement() -> Select[Course]:
+    # Built once, as the course page's other statements: making a statement anew costs more
+    # of the processor than running it.
+    return select(Course).where(Course.code == bindparam("code"))
+
+
+@functools.cache
+def _course_page_classes_statement(with_trainers: bool) -> Select[CourseClass]:
+    loads = [selectinload(CourseClass.sessions)]
+    if with_trainers:
+        loads.append(selectinload(CourseClass.trainers))
+    return (
+        select(CourseClass)
+        .where(*_on_course_page(bindparam("course_id"), bindparam("today")))
+        .options(*loads)
+        .order_by(CourseClass.starts_on, CourseClass.code)
+    )
+
+
+def _on_course_page(course_id: Any, today: Any) -> list[ColumnElement[bool]]:
+    """The conditions, in SQL, for a class that its course's page shows: upcoming or running
+    (the course's id and the day as values or bound parameters)."""
     return [
         CourseClass.course_id == course_id,
         or_(and_(*_upcoming(today)), CourseClass.status == ClassStatus.RUNNING),
@@ -461,42 +481,49 @@ def course_page_version(course: Course, *, today: date | None = None) -> str:
     still changes it. One query, a row per class, session, trainer, prerequisite and scheme.
     What changes with the time alone is :attr:`CoursePage.holds_until`'s."""
     today = today or today_hk()
-    shown = select(CourseClass.id).where(*_on_course_page(course.id, today))
+    rows = db.session.execute(
+        _course_page_version_statement(), {"course_id": course.id, "today": today}
+    ).all()
+    digest = hashlib.sha256(repr(sorted(tuple(row) for row in rows)).encode()).hexdigest()
+    return f"{course.id}:{course.updated_at.isoformat()}:{digest}"
+
+
+@functools.cache
+def _course_page_version_statement() -> CompoundSelect[str, str, str]:
+    course_id: BindParameter[int] = bindparam("course_id")
+    today: BindParameter[date] = bindparam("today")
+    shown = select(CourseClass.id).where(*_on_course_page(course_id, today))
 
     def text(column: Any) -> ColumnElement[str]:
         return cast(column, String)
 
-    rows = db.session.execute(
-        union_all(
-            select(literal("prerequisite"), text(Course.id), text(Course.updated_at))
-            .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
-            .where(course_prerequisites.c.course_id == course.id),
-            select(
-                literal("scheme"),
-                text(FundingScheme.id),
-                FundingScheme.name_en + "|" + func.coalesce(FundingScheme.name_zh, ""),
-            )
-            .join(course_funding_schemes, course_funding_schemes.c.scheme_id == FundingScheme.id)
-            .where(course_funding_schemes.c.course_id == course.id),
-            select(
-                literal("class"),
-                text(CourseClass.id),
-                text(CourseClass.updated_at) + "|" + text(CourseClass.seats_taken),
-            ).where(*_on_course_page(course.id, today)),
-            select(literal("session"), text(ClassSession.id), text(ClassSession.updated_at)).where(
-                ClassSession.class_id.in_(shown)
-            ),
-            select(
-                literal("trainer"),
-                text(class_trainers.c.class_id),
-                text(User.id) + "|" + User.name,
-            )
-            .join(User, User.id == class_trainers.c.trainer_id)
-            .where(class_trainers.c.class_id.in_(shown)),
+    return union_all(
+        select(literal("prerequisite"), text(Course.id), text(Course.updated_at))
+        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+        .where(course_prerequisites.c.course_id == course_id),
+        select(
+            literal("scheme"),
+            text(FundingScheme.id),
+            FundingScheme.name_en + "|" + func.coalesce(FundingScheme.name_zh, ""),
         )
-    ).all()
-    digest = hashlib.sha256(repr(sorted(tuple(row) for row in rows)).encode()).hexdigest()
-    return f"{course.id}:{course.updated_at.isoformat()}:{digest}"
+        .join(course_funding_schemes, course_funding_schemes.c.scheme_id == FundingScheme.id)
+        .where(course_funding_schemes.c.course_id == course_id),
+        select(
+            literal("class"),
+            text(CourseClass.id),
+            text(CourseClass.updated_at) + "|" + text(CourseClass.seats_taken),
+        ).where(*_on_course_page(course_id, today)),
+        select(literal("session"), text(ClassSession.id), text(ClassSession.updated_at)).where(
+            ClassSession.class_id.in_(shown)
+        ),
+        select(
+            literal("trainer"),
+            text(class_trainers.c.class_id),
+            text(User.id) + "|" + User.name,
+        )
+        .join(User, User.id == class_trainers.c.trainer_id)
+        .where(class_trainers.c.class_id.in_(shown)),
+    )
 
 
 def schedule_summary(course_class: CourseClass) -> str:

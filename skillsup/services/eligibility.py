@@ -297,10 +297,21 @@ def missing_prerequisites(learner_id: int, course_id: int) -> list[str]:
 def missing_prerequisite_courses(learner_id: int, course_id: int) -> list[Course]:
     """The course's prerequisites the learner has not completed, as courses (by code), for a
     page that links to them: :func:`missing_prerequisites`' rule."""
-    statement = _missing_prerequisites(learner_id, course_id).with_only_columns(
-        Course, maintain_column_froms=True
+    return list(
+        db.session.scalars(
+            _missing_prerequisite_courses_statement(),
+            {"learner_id": learner_id, "course_id": course_id},
+        )
     )
-    return list(db.session.scalars(statement.order_by(Course.code)))
+
+
+@functools.cache
+def _missing_prerequisite_courses_statement() -> Select[Course]:
+    return (
+        _missing_prerequisites(bindparam("learner_id"), bindparam("course_id"))
+        .with_only_columns(Course, maintain_column_froms=True)
+        .order_by(Course.code)
+    )
 
 
 def _missing_prerequisites(learner_id: Any, course_id: Any) -> Select[str]:
@@ -333,15 +344,23 @@ def clashing_classes_by_class(learner_id: int, class_ids: Sequence[int]) -> dict
     in one query (for a page that shows them all)."""
     if not class_ids:
         return {}
+    rows = db.session.execute(
+        _clashing_classes_by_class_statement(),
+        {"learner_id": learner_id, "class_ids": sorted(set(class_ids))},
+    )
+    return {class_id: code for class_id, code in rows}
+
+
+@functools.cache
+def _clashing_classes_by_class_statement() -> Select[int, str]:
     ours = _OUR_SESSIONS
     # The class's id is the session's own, so the statement is the request's own, for each.
-    statement = (
-        _clashing_classes(learner_id, ours.class_id)
+    return (
+        _clashing_classes(bindparam("learner_id"), ours.class_id)
         .with_only_columns(ours.class_id, func.min(CourseClass.code), maintain_column_froms=True)
-        .where(ours.class_id.in_(sorted(set(class_ids))))
+        .where(ours.class_id.in_(bindparam("class_ids", expanding=True)))
         .group_by(ours.class_id)
     )
-    return {class_id: code for class_id, code in db.session.execute(statement)}
 
 
 def _clashing_classes(learner_id: Any, class_id: Any) -> Select[str]:
