@@ -14,6 +14,7 @@ transaction); the unique constraint is the last line of defence.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from typing import Any
 import segno
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -200,14 +201,18 @@ def get(certificate_id: int) -> Certificate | None:
 
 def for_learner(learner_id: int) -> list[Certificate]:
     """The learner's certificates, newest first, with class and course loaded; one query."""
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .join(Enrolment, Certificate.enrolment_id == Enrolment.id)
-            .where(Enrolment.learner_id == learner_id)
-            .options(*_with_details())
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        )
+    return list(db.session.scalars(_for_learner_statement(), {"learner_id": learner_id}))
+
+
+@functools.cache
+def _for_learner_statement() -> Select[Certificate]:
+    # Built once: "My learning" runs it on every visit.
+    return (
+        select(Certificate)
+        .join(Enrolment, Certificate.enrolment_id == Enrolment.id)
+        .where(Enrolment.learner_id == bindparam("learner_id"))
+        .options(*_with_details())
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
     )
 
 

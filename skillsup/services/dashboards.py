@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -39,21 +40,29 @@ def learner_upcoming_sessions(
     """The next sessions of the classes the learner is confirmed in."""
     now = now or utcnow()
     rows = db.session.execute(
+        _learner_upcoming_statement(), {"learner_id": learner.id, "now": now, "limit": limit}
+    ).all()
+    return [UpcomingSession(s, c, course) for s, c, course in rows]
+
+
+@functools.cache
+def _learner_upcoming_statement() -> Select[ClassSession, CourseClass, Course]:
+    # Built once: "My learning" runs it on every visit.
+    return (
         select(ClassSession, CourseClass, Course)
         .join(CourseClass, ClassSession.class_id == CourseClass.id)
         .join(Course, CourseClass.course_id == Course.id)
         .join(Enrolment, Enrolment.class_id == CourseClass.id)
         .where(
-            Enrolment.learner_id == learner.id,
+            Enrolment.learner_id == bindparam("learner_id"),
             Enrolment.status == EnrolmentStatus.CONFIRMED,
-            ClassSession.ends_at >= now,
+            ClassSession.ends_at >= bindparam("now"),
             ClassSession.is_cancelled.is_(False),
             CourseClass.status != ClassStatus.CANCELLED,
         )
         .order_by(ClassSession.starts_at)
-        .limit(limit)
-    ).all()
-    return [UpcomingSession(s, c, course) for s, c, course in rows]
+        .limit(bindparam("limit"))
+    )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ Functions flush but never commit.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
@@ -139,6 +140,25 @@ def loaded_class_funding(classes: Iterable[CourseClass]) -> dict[int, list[Class
     )
 
 
+@functools.cache
+def _class_schemes_statement() -> Select[int, FundingScheme]:
+    # Built once, as the next: every page that shows places' funding runs them.
+    return (
+        select(class_funding_schemes.c.class_id, FundingScheme)
+        .join(FundingScheme, FundingScheme.id == class_funding_schemes.c.scheme_id)
+        .where(class_funding_schemes.c.class_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@functools.cache
+def _course_schemes_statement() -> Select[int, FundingScheme]:
+    return (
+        select(course_funding_schemes.c.course_id, FundingScheme)
+        .join(FundingScheme, FundingScheme.id == course_funding_schemes.c.scheme_id)
+        .where(course_funding_schemes.c.course_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def _class_funding(rows: list[tuple[int, int, bool, date]]) -> dict[int, list[ClassScheme]]:
     """The schemes of the classes ``rows`` give as (id, course id, whether they override
     their course's schemes, first day)."""
@@ -149,18 +169,12 @@ def _class_funding(rows: list[tuple[int, int, bool, date]]) -> dict[int, list[Cl
     course_ids = {course_id for _id, course_id, override, _start in rows if not override}
     schemes_of_class: dict[int, list[FundingScheme]] = defaultdict(list)
     if own:
-        for class_id, scheme in db.session.execute(
-            select(class_funding_schemes.c.class_id, FundingScheme)
-            .join(FundingScheme, FundingScheme.id == class_funding_schemes.c.scheme_id)
-            .where(class_funding_schemes.c.class_id.in_(own))
-        ):
+        for class_id, scheme in db.session.execute(_class_schemes_statement(), {"ids": own}):
             schemes_of_class[class_id].append(scheme)
     schemes_of_course: dict[int, list[FundingScheme]] = defaultdict(list)
     if course_ids:
         for course_id, scheme in db.session.execute(
-            select(course_funding_schemes.c.course_id, FundingScheme)
-            .join(FundingScheme, FundingScheme.id == course_funding_schemes.c.scheme_id)
-            .where(course_funding_schemes.c.course_id.in_(course_ids))
+            _course_schemes_statement(), {"ids": sorted(course_ids)}
         ):
             schemes_of_course[course_id].append(scheme)
     every_scheme = {
@@ -454,13 +468,18 @@ def _load_versions(schemes: Sequence[FundingScheme]) -> None:
 def _versions_by_scheme(schemes: dict[int, FundingScheme]) -> dict[int, list[FundingSchemeVersion]]:
     versions: dict[int, list[FundingSchemeVersion]] = defaultdict(list)
     if schemes:
-        for version in db.session.scalars(
-            select(FundingSchemeVersion)
-            .where(FundingSchemeVersion.scheme_id.in_(schemes))
-            .order_by(FundingSchemeVersion.effective_from)
-        ):
+        for version in db.session.scalars(_versions_statement(), {"ids": sorted(schemes)}):
             versions[version.scheme_id].append(version)
     return versions
+
+
+@functools.cache
+def _versions_statement() -> Select[FundingSchemeVersion]:
+    return (
+        select(FundingSchemeVersion)
+        .where(FundingSchemeVersion.scheme_id.in_(bindparam("ids", expanding=True)))
+        .order_by(FundingSchemeVersion.effective_from)
+    )
 
 
 def _chosen_schemes(

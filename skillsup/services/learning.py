@@ -8,11 +8,12 @@ or that the company claims for one that pays the company.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -97,6 +98,27 @@ class LearningOverview:
 PAST_STATUSES = (EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)
 
 
+@functools.cache
+def _enrolments_statement() -> Select[Enrolment]:
+    # Built once, as the page's other statements: making a statement anew costs more of the
+    # processor than running it.
+    return (
+        select(Enrolment)
+        .where(Enrolment.learner_id == bindparam("learner_id"))
+        .options(joinedload(Enrolment.course_class).joinedload(CourseClass.course))
+        .order_by(Enrolment.requested_at.desc(), Enrolment.id.desc())
+    )
+
+
+@functools.cache
+def _history_statement() -> Select[EnrolmentStatusChange]:
+    return (
+        select(EnrolmentStatusChange)
+        .where(EnrolmentStatusChange.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)))
+        .order_by(EnrolmentStatusChange.id)
+    )
+
+
 def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     """What "My learning" shows ``learner``: their next sessions, their current classes (with
     the waitlist position and whether they may still withdraw: an active enrolment up to the
@@ -107,14 +129,7 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     whatever their number.
     """
     now = now or utcnow()
-    enrolments = list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.learner_id == learner.id)
-            .options(joinedload(Enrolment.course_class).joinedload(CourseClass.course))
-            .order_by(Enrolment.requested_at.desc(), Enrolment.id.desc())
-        )
-    )
+    enrolments = list(db.session.scalars(_enrolments_statement(), {"learner_id": learner.id}))
     ids = [e.id for e in enrolments]
     positions = waitlist_positions(
         [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
@@ -123,11 +138,7 @@ def overview(learner: User, *, now: datetime | None = None) -> LearningOverview:
     standing_of = loaded_standings(enrolments)
     history: dict[int, list[EnrolmentStatusChange]] = defaultdict(list)
     if ids:
-        for change in db.session.scalars(
-            select(EnrolmentStatusChange)
-            .where(EnrolmentStatusChange.enrolment_id.in_(ids))
-            .order_by(EnrolmentStatusChange.id)
-        ):
+        for change in db.session.scalars(_history_statement(), {"enrolment_ids": ids}):
             history[change.enrolment_id].append(change)
     statuses = loaded_enrolment_statuses(enrolments, standing_of)
     estimates = learner_cef_estimates(learner, statuses, enrolments=enrolments)

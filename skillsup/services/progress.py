@@ -9,13 +9,14 @@ marked yet) still counts as possible when asking whether the minimum can be reac
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
 
 from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassSession, CourseClass, Enrolment
@@ -174,12 +175,8 @@ def _standings(classes: dict[int, tuple[int, int]]) -> dict[int, AttendanceStand
         return result
     sessions_by_class: dict[int, list[tuple[int, datetime, float]]] = defaultdict(list)
     for session_id, class_id, starts_at, ends_at in db.session.execute(
-        select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at)
-        .where(
-            ClassSession.class_id.in_({class_id for class_id, _ in classes.values()}),
-            session_counts_sql(),
-        )
-        .order_by(ClassSession.starts_at, ClassSession.id)
+        _sessions_held_statement(),
+        {"class_ids": sorted({class_id for class_id, _ in classes.values()})},
     ):
         sessions_by_class[class_id].append(
             (session_id, starts_at, session_hours(starts_at, ends_at))
@@ -231,12 +228,30 @@ def _marks(enrolment_ids: list[int]) -> dict[int, dict[int, AttendanceStatus]]:
     if not enrolment_ids:
         return marks
     for enrolment_id, session_id, status in db.session.execute(
-        select(Attendance.enrolment_id, Attendance.session_id, Attendance.status).where(
-            Attendance.enrolment_id.in_(enrolment_ids)
-        )
+        _marks_statement(), {"enrolment_ids": list(enrolment_ids)}
     ):
         marks[enrolment_id][session_id] = status
     return marks
+
+
+@functools.cache
+def _sessions_held_statement() -> Select[int, int, datetime, datetime]:
+    # Built once: making a statement anew costs more of the processor than running it.
+    return (
+        select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, ClassSession.ends_at)
+        .where(
+            ClassSession.class_id.in_(bindparam("class_ids", expanding=True)),
+            session_counts_sql(),
+        )
+        .order_by(ClassSession.starts_at, ClassSession.id)
+    )
+
+
+@functools.cache
+def _marks_statement() -> Select[int, int, AttendanceStatus]:
+    return select(Attendance.enrolment_id, Attendance.session_id, Attendance.status).where(
+        Attendance.enrolment_id.in_(bindparam("enrolment_ids", expanding=True))
+    )
 
 
 def _standing(
