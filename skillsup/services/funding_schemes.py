@@ -117,17 +117,20 @@ def class_funding(class_ids: Iterable[int]) -> dict[int, list[ClassScheme]]:
     ids = set(class_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(
-            CourseClass.id,
-            CourseClass.course_id,
-            CourseClass.funding_override,
-            CourseClass.starts_on,
-        ).where(CourseClass.id.in_(ids))
-    ).all()
+    rows = db.session.execute(_classes_statement(), {"ids": sorted(ids)}).all()
     return {class_id: [] for class_id in ids} | _class_funding(
         [(row.id, row.course_id, row.funding_override, row.starts_on) for row in rows]
     )
+
+
+@functools.cache
+def _classes_statement() -> Select[int, int, bool, date]:
+    return select(
+        CourseClass.id,
+        CourseClass.course_id,
+        CourseClass.funding_override,
+        CourseClass.starts_on,
+    ).where(CourseClass.id.in_(bindparam("ids", expanding=True)))
 
 
 def loaded_class_funding(classes: Iterable[CourseClass]) -> dict[int, list[ClassScheme]]:

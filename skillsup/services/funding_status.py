@@ -365,12 +365,13 @@ def loaded_class_statuses(
 ) -> dict[int, list[SchemeStatus]]:
     """The statuses of ``enrolments`` of ``course_class`` (those that have one), whose
     standings the caller has worked out already (:func:`.progress.class_standings`), by
-    enrolment id: only :func:`.funding_schemes.class_funding`'s queries (at most four)."""
+    enrolment id: only :func:`.funding_schemes.loaded_class_funding`'s queries (at most
+    three)."""
     chosen = [e for e in enrolments if e.status in WITH_STATUS]
     result: dict[int, list[SchemeStatus]] = {e.id: [] for e in chosen}
     if not chosen:
         return result
-    schemes = class_funding([course_class.id]).get(course_class.id, [])
+    schemes = loaded_class_funding([course_class]).get(course_class.id, [])
     rules = ClassRules(
         int(course_class.min_attendance_pct),
         bool(course_class.assessment_required),

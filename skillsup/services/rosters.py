@@ -16,6 +16,7 @@ Reading functions run a fixed number of queries whatever the number of learners.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -84,20 +85,25 @@ def load_class(actor: User, code: str) -> CourseClass:
     """
     code = (code or "").strip().upper()
     course_class = (
-        db.session.scalars(
-            select(CourseClass)
-            .where(CourseClass.code == code)
-            # One query: a class has a trainer or two.
-            .options(joinedload(CourseClass.course), joinedload(CourseClass.trainers))
-        )
-        .unique()
-        .one_or_none()
+        db.session.scalars(_class_by_code_statement(), {"code": code}).unique().one_or_none()
         if code and len(code) <= 40
         else None
     )
     if course_class is None or not permissions.can_manage_class(actor, course_class):
         raise NotFound()
     return course_class
+
+
+@functools.cache
+def _class_by_code_statement() -> Select[CourseClass]:
+    # Built once, as the trainer pages' other statements: making a statement anew costs more
+    # of the processor than running it.
+    return (
+        select(CourseClass)
+        .where(CourseClass.code == bindparam("code"))
+        # One query: a class has a trainer or two.
+        .options(joinedload(CourseClass.course), joinedload(CourseClass.trainers))
+    )
 
 
 def load_session(course_class: CourseClass, session_id: int) -> ClassSession:
@@ -120,14 +126,21 @@ def roster_enrolments(course_class: CourseClass) -> list[Enrolment]:
     """The enrolments on the class's roster with their learner, company and certificate, by
     name; one query."""
     enrolments = db.session.scalars(
+        _roster_enrolments_statement(), {"class_id": course_class.id}
+    ).all()
+    return sorted(enrolments, key=learner_sort_key)
+
+
+@functools.cache
+def _roster_enrolments_statement() -> Select[Enrolment]:
+    return (
         select(Enrolment)
-        .where(Enrolment.class_id == course_class.id, Enrolment.status.in_(ROSTER_STATUSES))
+        .where(Enrolment.class_id == bindparam("class_id"), Enrolment.status.in_(ROSTER_STATUSES))
         .options(
             joinedload(Enrolment.learner).joinedload(User.company),
             joinedload(Enrolment.certificate),
         )
-    ).all()
-    return sorted(enrolments, key=learner_sort_key)
+    )
 
 
 def roster_members(course_class: CourseClass, enrolment_ids: Iterable[int]) -> dict[int, Enrolment]:
@@ -256,23 +269,13 @@ def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
     now = now or utcnow()
     enrolments = roster_enrolments(course_class)
     class_sessions = db.session.scalars(
-        select(ClassSession)
-        .where(ClassSession.class_id == course_class.id)
-        .order_by(ClassSession.starts_at, ClassSession.id)
+        _class_sessions_statement(), {"class_id": course_class.id}
     ).all()
     standing_of, marked = class_standings(course_class, [e.id for e in enrolments], class_sessions)
     funding = loaded_class_statuses(course_class, enrolments, standing_of)
     rows = [RosterRow(e, standing_of[e.id], tuple(funding.get(e.id, []))) for e in enrolments]
 
-    waiting = db.session.scalars(
-        select(Enrolment)
-        .where(
-            Enrolment.class_id == course_class.id,
-            Enrolment.status.in_((EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING)),
-        )
-        .options(joinedload(Enrolment.learner).joinedload(User.company))
-        .order_by(Enrolment.waitlisted_at, Enrolment.requested_at, Enrolment.id)
-    ).all()
+    waiting = db.session.scalars(_waiting_statement(), {"class_id": course_class.id}).all()
     waitlisted = [e for e in waiting if e.status == EnrolmentStatus.WAITLISTED]
     waitlist = [WaitingRow(e, position) for position, e in enumerate(waitlisted, start=1)]
     pending = [WaitingRow(e, None) for e in waiting if e.status == EnrolmentStatus.PENDING]
@@ -280,6 +283,28 @@ def roster(course_class: CourseClass, *, now: datetime | None = None) -> Roster:
     # A session's marks counted among the learners on the roster.
     sessions = [SessionRow(session, marked[session.id]) for session in class_sessions]
     return Roster(course_class, rows, waitlist, pending, sessions, now)
+
+
+@functools.cache
+def _class_sessions_statement() -> Select[ClassSession]:
+    return (
+        select(ClassSession)
+        .where(ClassSession.class_id == bindparam("class_id"))
+        .order_by(ClassSession.starts_at, ClassSession.id)
+    )
+
+
+@functools.cache
+def _waiting_statement() -> Select[Enrolment]:
+    return (
+        select(Enrolment)
+        .where(
+            Enrolment.class_id == bindparam("class_id"),
+            Enrolment.status.in_((EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING)),
+        )
+        .options(joinedload(Enrolment.learner).joinedload(User.company))
+        .order_by(Enrolment.waitlisted_at, Enrolment.requested_at, Enrolment.id)
+    )
 
 
 def csv_cell(value: Any) -> str:
