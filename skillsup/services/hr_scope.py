@@ -32,8 +32,9 @@ from sqlalchemy import ColumnElement, and_, case
 from ..models import AuditEntry, Enrolment, Role, User
 
 
-def company_staff(company_id: int, department: str | None = None) -> list[ColumnElement[bool]]:
-    """Conditions that keep a query to the company's learners of today (of one department)."""
+def company_staff(company_id: Any, department: str | None = None) -> list[ColumnElement[bool]]:
+    """Conditions that keep a query to the company's learners of today (of one department);
+    the company's id, or a bound parameter for a statement built once."""
     conditions = [User.company_id == company_id, User.role == Role.LEARNER]
     if department is not None:
         conditions.append(User.department == department)
