@@ -58,12 +58,14 @@ database's write lock from its start (``BEGIN IMMEDIATE``), which serialises all
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from ..extensions import db
 from ..models import (
@@ -113,17 +115,45 @@ def lock_class(class_id: int, course: Course | None = None, *, shared: bool = Fa
     is held beside other shared ones, never beside the sole one: it is for work that reads the
     class's seats but leaves them as they are (see :func:`lock_for_request`).
     """
-    course_class = db.session.scalar(
-        select(CourseClass)
-        .where(CourseClass.id == class_id)
-        .with_for_update(read=shared)
-        .execution_options(populate_existing=True)
-    )
+    course_class = db.session.scalar(_lock_class_statement(shared), {"class_id": class_id})
     if course_class is None:
         raise NotFound()
     if course is not None and course.id == course_class.course_id:
         set_committed_value(course_class, "course", course)
     return course_class
+
+
+# The statements of an enrolment request, built once: a rush runs them hundreds of times a
+# second, and making a statement anew costs more of the processor than running it.
+
+
+@functools.cache
+def _lock_class_statement(shared: bool) -> Select[CourseClass]:
+    return (
+        select(CourseClass)
+        .where(CourseClass.id == bindparam("class_id"))
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    )
+
+
+@functools.cache
+def _lock_learner_statement() -> Select[int]:
+    return select(User.id).where(User.id == bindparam("learner_id")).with_for_update(key_share=True)
+
+
+@functools.cache
+def _take_seat_statement() -> ReturningUpdate[int]:
+    return (
+        update(CourseClass)
+        .where(
+            CourseClass.id == bindparam("class_id"),
+            CourseClass.seats_taken < CourseClass.capacity,
+        )
+        .values(seats_taken=CourseClass.seats_taken + 1)
+        .returning(CourseClass.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def lock_for_request(
@@ -155,9 +185,7 @@ def lock_learner(learner_id: int) -> None:
     Taken ``FOR NO KEY UPDATE``: it serialises the learner's enrolment changes without making
     rows that merely refer to the learner (their foreign-key checks) wait.
     """
-    db.session.execute(
-        select(User.id).where(User.id == learner_id).with_for_update(key_share=True)
-    ).first()
+    db.session.execute(_lock_learner_statement(), {"learner_id": learner_id}).first()
 
 
 def try_lock_learner(learner_id: int) -> bool:
@@ -201,13 +229,7 @@ def lock_learners_and_classes(learner_ids: Iterable[int], class_ids: Iterable[in
 def take_seat(class_id: int) -> int | None:
     """Take one seat if one is free: the only way ``seats_taken`` grows. Returns the seats
     now taken, or ``None`` when the class is full. The caller holds the class's sole lock."""
-    taken = db.session.execute(
-        update(CourseClass)
-        .where(CourseClass.id == class_id, CourseClass.seats_taken < CourseClass.capacity)
-        .values(seats_taken=CourseClass.seats_taken + 1)
-        .returning(CourseClass.seats_taken)
-        .execution_options(synchronize_session=False)
-    ).first()
+    taken = db.session.execute(_take_seat_statement(), {"class_id": class_id}).first()
     return None if taken is None else int(taken[0])
 
 

@@ -12,10 +12,11 @@ the line shows; joiners queue for that lock a moment each, one statement and an 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, select
 
 from ..extensions import db
 from ..models import ClassSession, CourseClass, Enrolment, EnrolmentStatus, User, utcnow
@@ -121,16 +122,21 @@ def line_of(class_id: int) -> Line:
     """The class's waitlist and when its last session ends, in one statement: for a request
     that finds the class full, under the class's sole lock (as :func:`place_in_line`), which
     needs both and is one statement shorter under the lock this way."""
-    count, last, ended_at = db.session.execute(
-        select(
-            func.count(Enrolment.id),
-            func.max(Enrolment.waitlisted_at),
-            select(func.max(ClassSession.ends_at))
-            .where(ClassSession.class_id == class_id, ClassSession.is_cancelled.is_(False))
-            .scalar_subquery(),
-        ).where(Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.WAITLISTED)
-    ).one()
+    count, last, ended_at = db.session.execute(_line_statement(), {"class_id": class_id}).one()
     return Line(int(count or 0), last, ended_at)
+
+
+@functools.cache
+def _line_statement() -> Select[int, datetime | None, datetime | None]:
+    # Built once: most of a rush for a full class runs it, one request after another.
+    class_id: BindParameter[int] = bindparam("class_id")
+    return select(
+        func.count(Enrolment.id),
+        func.max(Enrolment.waitlisted_at),
+        select(func.max(ClassSession.ends_at))
+        .where(ClassSession.class_id == class_id, ClassSession.is_cancelled.is_(False))
+        .scalar_subquery(),
+    ).where(Enrolment.class_id == class_id, Enrolment.status == EnrolmentStatus.WAITLISTED)
 
 
 def place_in_line(class_id: int, now: datetime) -> tuple[datetime, int]:

@@ -22,13 +22,14 @@ are the one home of what the portal tells other systems about an enrolment or a 
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -139,12 +140,20 @@ def _endpoints_of(session: Session, company_id: int) -> list[_Subscriber]:
         endpoints[company_id] = [
             (endpoint_id, frozenset(event_types or ()))
             for endpoint_id, event_types in session.execute(
-                select(WebhookEndpoint.id, WebhookEndpoint.event_types)
-                .where(WebhookEndpoint.company_id == company_id, WebhookEndpoint.is_active)
-                .order_by(WebhookEndpoint.id)
+                _endpoints_statement(), {"company_id": company_id}
             )
         ]
     return endpoints[company_id]
+
+
+@functools.cache
+def _endpoints_statement() -> Select[int, list[str] | None]:
+    # Built once: every enrolment change reads its company's endpoints.
+    return (
+        select(WebhookEndpoint.id, WebhookEndpoint.event_types)
+        .where(WebhookEndpoint.company_id == bindparam("company_id"), WebhookEndpoint.is_active)
+        .order_by(WebhookEndpoint.id)
+    )
 
 
 def read_endpoints(company_id: int | None) -> None:
