@@ -10,6 +10,11 @@ is made.
     python -m bench.profile                     # every page at scale 1, median of 30
     python -m bench.profile --profile course    # and a profile of the course page
     python -m bench.profile --only course --statements course   # and the SQL it runs
+    python -m bench.profile --calls             # and the Python calls of one request
+
+The calls of one request are the steady measure for comparing two versions of the code on a
+shared machine: the CPU times move by half from one minute to the next with the host's load,
+the number of calls moves by a handful at most.
 """
 
 from __future__ import annotations
@@ -56,6 +61,40 @@ def cpu_per_request(app: Flask, plan: Plan, repeat: int, keys: list[str]) -> dic
                 raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
         medians[scenario.key] = median_cpu(get, scenario.path, repeat) * 1000
     return medians
+
+
+def calls_per_request(app: Flask, plan: Plan, keys: list[str]) -> dict[str, int]:
+    """How many Python functions one request of each page calls, after three warm-ups (which
+    must answer 200, else ``RuntimeError``): on the same data, the same from run to run but for
+    a handful (bookkeeping such as a session's last activity, written once a minute)."""
+    sessions = _isolated(start_sessions, app, plan)
+    client = app.test_client()
+    counts: dict[str, int] = {}
+    for scenario in plan.scenarios:
+        if scenario.kind == "export" or (keys and scenario.key not in keys):
+            continue
+        _isolated(log_in, client, sessions[scenario.actor])
+        for _ in range(3):
+            status = _isolated(client.get, scenario.path).status_code
+            if status != 200:
+                raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
+        calls = 0
+
+        def count(_frame: Any, event: str, _arg: Any) -> None:
+            nonlocal calls
+            if event == "call":
+                calls += 1
+
+        def one_request(path: str) -> None:
+            sys.setprofile(count)
+            try:
+                client.get(path)
+            finally:
+                sys.setprofile(None)
+
+        _isolated(one_request, scenario.path)
+        counts[scenario.key] = calls
+    return counts
 
 
 def profile_page(app: Flask, plan: Plan, key: str, repeat: int, top: int) -> str:
@@ -109,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="KEY", help="profile this scenario with cProfile")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--statements", metavar="KEY", help="print the SQL one request runs")
+    parser.add_argument(
+        "--calls", action="store_true", help="and the Python calls of one request of each page"
+    )
     args = parser.parse_args(argv)
 
     conf = settings()
@@ -120,10 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         plan = make_plan()
         db.session.commit()
     medians = cpu_per_request(app, plan, args.repeat, args.only)
+    calls = calls_per_request(app, plan, args.only) if args.calls else {}
     reference = medians.get("plaintext")
     for key, value in medians.items():
         ratio = f"  ({value / reference:4.1f} × plaintext)" if reference else ""
-        print(f"{key:22} {value:7.2f} ms CPU{ratio}")  # noqa: T201
+        counted = f"  {calls[key]:7,} Python calls" if key in calls else ""
+        print(f"{key:22} {value:7.2f} ms CPU{ratio}{counted}")  # noqa: T201
     if args.profile:
         print(profile_page(app, plan, args.profile, args.repeat, args.top))  # noqa: T201
     if args.statements:

@@ -43,6 +43,23 @@ def test_a_page_that_does_not_answer_200_stops_the_measure(app: Flask, plan: Pla
         profile.cpu_per_request(app, plan, repeat=1, keys=["missing"])
 
 
+def test_the_calls_of_one_request_hardly_move_between_runs(app: Flask, plan: Plan) -> None:
+    first = profile.calls_per_request(app, plan, keys=[])
+    assert set(first) == {"catalogue", "course"}
+    # A page does some hundreds of calls at least; the course page, signed in, more.
+    assert all(count > 500 for count in first.values())
+    again = profile.calls_per_request(app, plan, keys=[])
+    # Only the odd bookkeeping differs (a session's last activity, written once a minute).
+    assert all(abs(again[key] - first[key]) <= first[key] // 100 for key in first)
+    assert set(profile.calls_per_request(app, plan, keys=["course"])) == {"course"}
+
+
+def test_counting_calls_stops_at_a_page_that_does_not_answer_200(app: Flask, plan: Plan) -> None:
+    plan.scenarios.append(Scenario("missing", "Missing", "/courses/SU-NOT-THERE", "anonymous"))
+    with pytest.raises(RuntimeError, match="missing: /courses/SU-NOT-THERE answered 404"):
+        profile.calls_per_request(app, plan, keys=["missing"])
+
+
 def test_the_profile_names_the_pages_own_functions(app: Flask, plan: Plan) -> None:
     summary = profile.profile_page(app, plan, "course", repeat=2, top=200)
     assert "Ordered by: cumulative time" in summary
