@@ -10,9 +10,10 @@ off). The words are the status's label (:mod:`skillsup.labels`).
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 from typing import Any
 
-from flask import g, has_app_context, url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup
 
 from .labels import label
@@ -106,58 +107,69 @@ def status_tone(status: enum.Enum) -> str:
 SPRITE = "icons/lucide-sprite.svg"
 
 
-def _request_store() -> dict[Any, Markup] | None:
-    # What this request has drawn already, by what it was drawn from: a page repeats the same
-    # few badges and icons on every row, in one language and with one sprite address.
-    if not has_app_context():
-        return None
-    store = g.get("_drawn_badges")
-    if store is None:
-        store = g._drawn_badges = {}
-    return store
-
-
 def _sprite_url() -> str:
-    return url_for("static", filename=SPRITE)
+    """The sprite's address, looked up once per request (every icon of a page names it) and
+    kept with the request itself: an application context may outlive several requests."""
+    if not has_request_context():
+        return url_for("static", filename=SPRITE)
+    environ = request.environ
+    sprite = environ.get(_SPRITE_KEY)
+    if sprite is None:
+        sprite = environ[_SPRITE_KEY] = url_for("static", filename=SPRITE)
+    return str(sprite)
 
 
-def _draw_icon(name: str, label: str | None) -> Markup:
+_SPRITE_KEY = "skillsup.icon_sprite_url"
+
+
+# The markup itself is kept for the process, by everything it is made of (the words as text,
+# and whether they are markup already, which decides whether they are escaped): every request
+# draws the same few dozen icons and badges.
+
+
+@lru_cache(maxsize=1024)
+def _icon_markup(name: str, label: str | None, label_is_markup: bool, sprite: str) -> Markup:
     if label:
-        meaning = Markup(' role="img" aria-label="{}"').format(label)
+        words = Markup(label) if label_is_markup else label  # noqa: S704 (markup already)
+        meaning = Markup(' role="img" aria-label="{}"').format(words)
     else:
         meaning = Markup(' aria-hidden="true"')
     return Markup(
         '<svg class="icon icon-{name}" width="24" height="24" focusable="false"{meaning}>'
         '<use href="{sprite}#{name}"></use></svg>'
-    ).format(name=name, meaning=meaning, sprite=_sprite_url())
+    ).format(name=name, meaning=meaning, sprite=sprite)
+
+
+@lru_cache(maxsize=1024)
+def _badge_markup(text: str, text_is_markup: bool, tone: str, sprite: str) -> Markup:
+    words = Markup(text) if text_is_markup else text  # noqa: S704 (markup already)
+    return Markup('<span class="badge badge-{tone}">{icon}<span>{text}</span></span>').format(
+        tone=tone, icon=_icon_markup(TONE_ICONS[tone], None, False, sprite), text=words
+    )
+
+
+def _as_text(words: Any) -> tuple[str, bool]:
+    """``words`` as text, and whether it is markup already: what the markup is kept by. As
+    escaping sees it, anything with ``__html__`` (Markup, a lazy translation) is markup."""
+    html = getattr(words, "__html__", None)
+    return (str(html()), True) if html is not None else (str(words), False)
 
 
 def icon(name: str, label: str | None = None) -> Markup:
     """An icon from static/icons/lucide-sprite.svg. Without a label it is decoration that
     screen readers skip (the text beside it says what it means); with one it is an image with
     that name."""
-    store = _request_store()
-    if store is None:
-        return _draw_icon(name, label)
-    key = ("icon", name, str(label) if label else None)
-    drawn = store.get(key)
-    if drawn is None:
-        drawn = store[key] = _draw_icon(name, label)
-    return drawn
+    sprite = _sprite_url()
+    if not label:
+        return _icon_markup(name, None, False, sprite)
+    return _icon_markup(name, *_as_text(label), sprite)
 
 
 def badge(text: str, tone: str) -> Markup:
     """A badge of ``tone`` (one of :data:`TONE_ICONS`) that says ``text``."""
-    store = _request_store()
-    key = ("badge", str(text), isinstance(text, Markup), tone)
-    drawn = store.get(key) if store is not None else None
-    if drawn is None:
-        drawn = Markup('<span class="badge badge-{tone}">{icon}<span>{text}</span></span>').format(
-            tone=tone, icon=icon(TONE_ICONS[tone]), text=text
-        )
-        if store is not None:
-            store[key] = drawn
-    return drawn
+    if tone not in TONE_ICONS:
+        raise KeyError(tone)
+    return _badge_markup(*_as_text(text), tone, _sprite_url())
 
 
 def status_badge(status: enum.Enum, text: str | None = None) -> Markup:

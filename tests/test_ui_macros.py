@@ -115,6 +115,27 @@ def test_badges_drawn_again_in_a_request_escape_as_the_first_time(app):
         assert 'aria-hidden="true"' in icon("printer")
 
 
+def test_kept_badges_follow_the_words_kind_and_the_sprites_address(app):
+    """The markup is kept for the process by what it is made of: a lazy translation stays
+    markup as escaping treats it, text with the same letters is escaped, an unknown tone is
+    refused, and an application served under a prefix names its own sprite."""
+    from flask_babel import lazy_gettext
+
+    from skillsup.badges import badge, icon
+
+    with app.test_request_context():
+        assert "<span>Tom's</span>" in badge(lazy_gettext("Tom's"), "ok")
+        assert "<span>Tom&#39;s</span>" in badge("Tom's", "ok")
+        with pytest.raises(KeyError):
+            badge("A", "purple")
+    with app.test_request_context(base_url="http://portal.test/learning/"):
+        under_prefix = icon("download")
+        assert 'href="/learning/static/icons/lucide-sprite.svg#download"' in under_prefix
+        assert 'href="/learning/static/' in badge("A", "ok")
+    with app.test_request_context():
+        assert 'href="/static/icons/lucide-sprite.svg#download"' in icon("download")
+
+
 def test_no_template_writes_badge_markup_by_hand():
     """Badges come from macros/ui.html (badge, status_badge) alone."""
     by_hand = [
