@@ -277,6 +277,8 @@ def _register_template_helpers(app: Flask) -> None:
         ui_status_badge=badges.status_badge,
         # A record's bilingual text, exported by templates/macros/i18n.html.
         ui_localized=i18n.localized,
+        ui_localized_lines=i18n.localized_lines,
+        ui_localized_paragraphs=i18n.localized_paragraphs,
         BADGE_ICONS=badges.TONE_ICONS,
         EnrolmentStatus=EnrolmentStatus,
         ClassStatus=ClassStatus,

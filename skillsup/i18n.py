@@ -198,19 +198,48 @@ def install_template_translations(environment: Environment) -> None:
 _LOCALIZED_IN = {
     "span": (Markup("<span>{}</span>"), Markup('<span lang="en">{}</span>')),
     "p": (Markup("<p>{}</p>"), Markup('<p lang="en">{}</p>')),
+    "ul": (Markup("<ul>{}</ul>"), Markup('<ul lang="en">{}</ul>')),
+    "div": (Markup("<div>{}</div>"), Markup('<div lang="en">{}</div>')),
 }
 
 
-def localized(record: Any, name: str, tag: str = "span") -> Markup:
-    """A record's bilingual text ``name`` (``name_en``, ``name_zh``) in a ``tag`` ("span" or
-    "p"): the reader's language when the record has it, else the English, marked as English
-    for a Chinese reader (so that screen readers read it as English)."""
-    as_is, as_english = _LOCALIZED_IN[tag]
-    english = getattr(record, f"{name}_en")
+def _reader_text(record: Any, name: str) -> tuple[str, bool]:
+    """The one rule of bilingual text: a record's ``name`` (``name_en``, ``name_zh``) in the
+    reader's language when the record has it, else the English; and whether it is English
+    given to a Chinese reader (to be marked as English, so that screen readers read it so)."""
+    english = getattr(record, f"{name}_en") or ""
     if reader_locale().name == "en":
-        return as_is.format(english)
+        return english, False
     chinese = getattr(record, f"{name}_zh", None)
-    return as_is.format(chinese) if chinese else as_english.format(english)
+    return (chinese, False) if chinese else (english, True)
+
+
+def localized(record: Any, name: str, tag: str = "span") -> Markup:
+    """A record's bilingual text ``name`` in a ``tag`` ("span" or "p"), by
+    :func:`_reader_text`'s rule."""
+    text, english_instead = _reader_text(record, name)
+    as_is, as_english = _LOCALIZED_IN[tag]
+    return (as_english if english_instead else as_is).format(text)
+
+
+def localized_lines(record: Any, name: str) -> Markup:
+    """A record's bilingual text ``name`` as a list, an item per line that is not blank."""
+    text, english_instead = _reader_text(record, name)
+    items = Markup("").join(
+        Markup("<li>{}</li>").format(line.strip()) for line in text.splitlines() if line.strip()
+    )
+    as_is, as_english = _LOCALIZED_IN["ul"]
+    return (as_english if english_instead else as_is).format(items)
+
+
+def localized_paragraphs(record: Any, name: str) -> Markup:
+    """A record's bilingual text ``name`` as paragraphs, split at blank lines."""
+    text, english_instead = _reader_text(record, name)
+    paragraphs = Markup("").join(
+        Markup("<p>{}</p>").format(part.strip()) for part in text.split("\n\n") if part.strip()
+    )
+    as_is, as_english = _LOCALIZED_IN["div"]
+    return (as_english if english_instead else as_is).format(paragraphs)
 
 
 def html_lang(locale: str) -> str:

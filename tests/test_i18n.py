@@ -168,3 +168,41 @@ def test_bilingual_text_is_the_readers_language_or_english_marked_as_english(app
             '{% from "macros/i18n.html" import localized %}{{ localized(record, "title") }}'
         ).render(record=english_only)
         assert rendered == '<span lang="en">Cloud &lt;Basics&gt;</span>'
+
+
+def test_bilingual_lines_and_paragraphs_follow_the_same_rule(app):
+    from types import SimpleNamespace
+
+    from skillsup.i18n import localized_lines, localized_paragraphs
+
+    both = SimpleNamespace(
+        outcomes_en="Plan <a> budget\n\n  Read a report  \n",
+        outcomes_zh="編製預算\n閱讀報告",
+        description_en="First & one.\n\n\nSecond.",
+        description_zh="第一段。\n\n第二段。",
+    )
+    english_only = SimpleNamespace(
+        outcomes_en="Plan a budget", outcomes_zh="", description_en=None, description_zh=None
+    )
+    with app.test_request_context(), force_locale("en"):
+        assert localized_lines(both, "outcomes") == (
+            "<ul><li>Plan &lt;a&gt; budget</li><li>Read a report</li></ul>"
+        )
+        assert localized_paragraphs(both, "description") == (
+            "<div><p>First &amp; one.</p><p>Second.</p></div>"
+        )
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        assert localized_lines(both, "outcomes") == "<ul><li>編製預算</li><li>閱讀報告</li></ul>"
+        assert (
+            localized_paragraphs(both, "description") == "<div><p>第一段。</p><p>第二段。</p></div>"
+        )
+        assert localized_lines(english_only, "outcomes") == (
+            '<ul lang="en"><li>Plan a budget</li></ul>'
+        )
+        # No text in either language: an empty element, still marked as English.
+        assert localized_paragraphs(english_only, "description") == '<div lang="en"></div>'
+        rendered = app.jinja_env.from_string(
+            '{% from "macros/i18n.html" import localized_lines %}'
+            '{{ localized_lines(record, "outcomes") }}'
+        ).render(record=english_only)
+        assert rendered == '<ul lang="en"><li>Plan a budget</li></ul>'
