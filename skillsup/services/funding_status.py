@@ -47,13 +47,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
     FINISHED_STATUSES,
+    ClassStatus,
     CourseClass,
     Enrolment,
     EnrolmentStatus,
@@ -179,8 +180,22 @@ class _Place:
     rules: ClassRules
 
 
-def _rules(course_class: Any) -> ClassRules:
-    # A class, or a row with its columns under the same names.
+class _ClassFacts(Protocol):
+    """What a class's rules are read from: a class, or a row with its columns by name."""
+
+    @property
+    def min_attendance_pct(self) -> int: ...
+
+    @property
+    def assessment_required(self) -> bool: ...
+
+    @property
+    def status(self) -> ClassStatus: ...
+
+
+def _rules(course_class: _ClassFacts) -> ClassRules:
+    """The class's own rules that its schemes may apply: the minimum attendance, whether an
+    assessment is required, and whether the class is over (its results final)."""
     return ClassRules(
         int(course_class.min_attendance_pct),
         bool(course_class.assessment_required),
@@ -372,11 +387,7 @@ def loaded_class_statuses(
     if not chosen:
         return result
     schemes = loaded_class_funding([course_class]).get(course_class.id, [])
-    rules = ClassRules(
-        int(course_class.min_attendance_pct),
-        bool(course_class.assessment_required),
-        course_class.status in FINISHED_STATUSES,
-    )
+    rules = _rules(course_class)
     for enrolment in chosen:
         for class_scheme in schemes:
             if class_scheme.version is None:
