@@ -17,6 +17,7 @@ from skillsup.services.attendance_rate import (
     is_attended,
     is_counted,
     session_counts_sql,
+    session_hours_sql,
 )
 from skillsup.services.progress import standings
 
@@ -42,6 +43,29 @@ def _class_with(make, hours: list[float], **fields):
         session.ends_at = session.starts_at + timedelta(hours=length)
     db.session.commit()
     return course_class
+
+
+def test_one_statement_of_session_hours_is_written_for_each_database():
+    """The hours are subtracted when the statement is compiled, not when it is built: a
+    statement built once serves SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement = select(session_hours_sql())
+    on_sqlite = str(statement.compile(dialect=sqlite.dialect()))
+    on_postgresql = str(statement.compile(dialect=postgresql.dialect()))
+    assert "julianday(class_sessions.ends_at) - julianday(class_sessions.starts_at)" in on_sqlite
+    assert "EXTRACT(epoch FROM class_sessions.ends_at - class_sessions.starts_at)" in on_postgresql
+    assert "FROM class_sessions" in on_sqlite and "FROM class_sessions" in on_postgresql
+
+
+def test_a_sessions_hours_are_the_same_in_python_and_in_the_database(make):
+    course_class = _class_with(make, [2.5, 0.75])
+    hours = db.session.scalars(
+        select(session_hours_sql())
+        .where(ClassSession.class_id == course_class.id)
+        .order_by(ClassSession.starts_at)
+    ).all()
+    assert [float(h) for h in hours] == pytest.approx([2.5, 0.75])
 
 
 def test_what_counts_as_attended_and_as_counted():

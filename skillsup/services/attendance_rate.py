@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, extract, func, select
+from sqlalchemy import ColumnElement, Double, case, extract, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassSession
@@ -137,13 +139,31 @@ def session_counts_sql() -> ColumnElement[bool]:
     return ClassSession.is_cancelled.is_(False)
 
 
-def session_hours_sql() -> ColumnElement[Any]:
-    """SQL: a session's contact hours (:func:`session_hours`); each database subtracts times
-    its own way."""
-    starts, ends = ClassSession.starts_at, ClassSession.ends_at
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(ends) - func.julianday(starts)) * 24.0
-    return extract("epoch", ends - starts) / 3600.0
+class _SessionHours(FunctionElement[float]):
+    """A session's contact hours from its start and end columns, written for the database it
+    is compiled for: the statement stays one statement (it can be built once), and each
+    database subtracts times its own way."""
+
+    name = "session_hours"
+    type = Double()
+    inherit_cache = True
+
+
+@compiles(_SessionHours)
+def _session_hours_by_epoch(element: _SessionHours, compiler: Any, **kw: Any) -> str:
+    starts, ends = element.clauses
+    return str(compiler.process(extract("epoch", ends - starts) / 3600.0, **kw))
+
+
+@compiles(_SessionHours, "sqlite")
+def _session_hours_by_julian_day(element: _SessionHours, compiler: Any, **kw: Any) -> str:
+    starts, ends = element.clauses
+    return str(compiler.process((func.julianday(ends) - func.julianday(starts)) * 24.0, **kw))
+
+
+def session_hours_sql() -> ColumnElement[float]:
+    """SQL: a session's contact hours (:func:`session_hours`), on every database."""
+    return _SessionHours(ClassSession.starts_at, ClassSession.ends_at)
 
 
 def attended_hours_sum() -> ColumnElement[Any]:

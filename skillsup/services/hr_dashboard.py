@@ -310,9 +310,7 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
         parameters[f"month_{index}_last"] = min(_last_day_of_month(month), period.ends_on)
         # The instant the next month begins in Hong Kong: a session before it is this month's.
         parameters[f"month_{index}_ends_at"] = start_of_hk_day_utc(_after(month))
-    enrolment_figures, attendance_figures = _figures_statements(
-        db.session.get_bind().dialect.name, len(months)
-    )
+    enrolment_figures, attendance_figures = _figures_statements(len(months))
     statuses = list(EnrolmentStatus)
     staff_in_training, qf_credits, *counts = db.session.execute(enrolment_figures, parameters).one()
     by_status = dict(zip(statuses, counts[: len(statuses)], strict=True))
@@ -352,12 +350,11 @@ def company_figures(company_id: int, period: Period) -> Dashboard:
 
 @functools.cache
 def _figures_statements(
-    dialect: str, month_count: int
+    month_count: int,
 ) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
     """:func:`company_figures`'s two statements for a period of ``month_count`` months, built
-    once per database kind (hours are subtracted each its own way) and number of months, with
-    the company, the period and its months as parameters (named as ``company_figures`` fills
-    them in)."""
+    once per number of months, with the company, the period and its months as parameters
+    (named as ``company_figures`` fills them in)."""
     # The enrolments made under the company, those of staff who have left it included.
     made_here = company_enrolments(bindparam("company_id"))
     # A class ends on or after its first day, so one that ends in the period runs in it: the

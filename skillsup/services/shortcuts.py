@@ -95,7 +95,7 @@ def hr_glance(actor: User) -> HrGlance:
     the rule of the staff progress page, added up in the database). Three queries at most. Raises
     :class:`PermissionDenied` unless the actor is an HR officer of a company."""
     company_id = hr_company_id(actor)
-    waiting_statement, at_risk_statement = _hr_glance_statements(db.session.get_bind().dialect.name)
+    waiting_statement, at_risk_statement = _hr_glance_statements()
     waiting = db.session.scalar(waiting_statement, {"company_id": company_id})
     at_risk = db.session.scalar(at_risk_statement, {"company_id": company_id})
     company = actor.company
@@ -107,9 +107,8 @@ def hr_glance(actor: User) -> HrGlance:
 
 
 @functools.cache
-def _hr_glance_statements(dialect: str) -> tuple[Select[int], Select[int]]:
-    """:func:`hr_glance`'s two counts, built once per database kind (the hours of the "at
-    risk" rule are subtracted each its own way), for the parameter ``company_id``."""
+def _hr_glance_statements() -> tuple[Select[int], Select[int]]:
+    """:func:`hr_glance`'s two counts, built once, for the parameter ``company_id``."""
     made_here = company_enrolments(bindparam("company_id"))
     waiting = select(func.count(Enrolment.id)).where(
         *made_here, Enrolment.status == EnrolmentStatus.PENDING
