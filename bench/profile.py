@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event
 
@@ -37,7 +38,26 @@ from skillsup.extensions import db
 
 from .queries import _isolated, log_in, median_cpu, start_sessions
 from .run import ROOT, ensure_database, make_app, seed, settings
-from .scenarios import Plan, make_plan
+from .scenarios import Plan, Scenario, make_plan
+
+
+def _pages(plan: Plan, keys: list[str]) -> list[Scenario]:
+    """The plan's pages (its exports left out), or those of ``keys``."""
+    return [
+        scenario
+        for scenario in plan.scenarios
+        if scenario.kind != "export" and (not keys or scenario.key in keys)
+    ]
+
+
+def _warm_up(client: FlaskClient, session: Any, scenario: Scenario) -> None:
+    """Sign ``client`` in as the scenario's actor and ask for its page three times, each of
+    which must answer 200 (else ``RuntimeError``)."""
+    _isolated(log_in, client, session)
+    for _ in range(3):
+        status = _isolated(client.get, scenario.path).status_code
+        if status != 200:
+            raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
 
 
 def cpu_per_request(app: Flask, plan: Plan, repeat: int, keys: list[str]) -> dict[str, float]:
@@ -51,14 +71,8 @@ def cpu_per_request(app: Flask, plan: Plan, repeat: int, keys: list[str]) -> dic
         return response.status_code, response.get_data()
 
     medians: dict[str, float] = {}
-    for scenario in plan.scenarios:
-        if scenario.kind == "export" or (keys and scenario.key not in keys):
-            continue
-        _isolated(log_in, client, sessions[scenario.actor])
-        for _ in range(3):
-            status, _body = _isolated(get, scenario.path)
-            if status != 200:
-                raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
+    for scenario in _pages(plan, keys):
+        _warm_up(client, sessions[scenario.actor], scenario)
         medians[scenario.key] = median_cpu(get, scenario.path, repeat) * 1000
     return medians
 
@@ -70,14 +84,8 @@ def calls_per_request(app: Flask, plan: Plan, keys: list[str]) -> dict[str, int]
     sessions = _isolated(start_sessions, app, plan)
     client = app.test_client()
     counts: dict[str, int] = {}
-    for scenario in plan.scenarios:
-        if scenario.kind == "export" or (keys and scenario.key not in keys):
-            continue
-        _isolated(log_in, client, sessions[scenario.actor])
-        for _ in range(3):
-            status = _isolated(client.get, scenario.path).status_code
-            if status != 200:
-                raise RuntimeError(f"{scenario.key}: {scenario.path} answered {status}")
+    for scenario in _pages(plan, keys):
+        _warm_up(client, sessions[scenario.actor], scenario)
         calls = 0
 
         def count(_frame: Any, event: str, _arg: Any) -> None:
@@ -102,9 +110,7 @@ def profile_page(app: Flask, plan: Plan, key: str, repeat: int, top: int) -> str
     scenario = plan.scenario(key)
     sessions = _isolated(start_sessions, app, plan)
     client = app.test_client()
-    _isolated(log_in, client, sessions[scenario.actor])
-    for _ in range(3):
-        _isolated(client.get, scenario.path)
+    _warm_up(client, sessions[scenario.actor], scenario)
     # Timed by the process's CPU clock, as the medians are: waiting for PostgreSQL costs none.
     profiler = cProfile.Profile(time.process_time)
     for _ in range(repeat):
@@ -121,9 +127,7 @@ def page_statements(app: Flask, plan: Plan, key: str) -> list[str]:
     scenario = plan.scenario(key)
     sessions = _isolated(start_sessions, app, plan)
     client = app.test_client()
-    _isolated(log_in, client, sessions[scenario.actor])
-    for _ in range(3):
-        _isolated(client.get, scenario.path)
+    _warm_up(client, sessions[scenario.actor], scenario)
     seen: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

@@ -105,6 +105,8 @@ def status_tone(status: enum.Enum) -> str:
 # the names the templates import.
 
 SPRITE = "icons/lucide-sprite.svg"
+#: Where a request keeps the sprite's address (in its WSGI environment).
+_SPRITE_KEY = "skillsup.icon_sprite_url"
 
 
 def _sprite_url() -> str:
@@ -117,9 +119,6 @@ def _sprite_url() -> str:
     if sprite is None:
         sprite = environ[_SPRITE_KEY] = url_for("static", filename=SPRITE)
     return str(sprite)
-
-
-_SPRITE_KEY = "skillsup.icon_sprite_url"
 
 
 # The markup itself is kept for the process, by everything it is made of (the words as text,
